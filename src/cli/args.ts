@@ -1,0 +1,89 @@
+import { ConfigurationError } from '../errors.js';
+import { defaultInputs, Input, INPUT_SPECS, type RawInputs } from '../pipeline/inputs.js';
+
+export const COMMANDS = ['build'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+/** Flags of the CLI that are not action inputs: they replace what the runner provides. */
+export interface CliFlags {
+  workDir: string | undefined;
+  debug: boolean;
+}
+
+export type ParsedCommandLine =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'run'; command: Command; inputs: RawInputs; flags: CliFlags };
+
+const INPUT_NAMES = new Set<string>(Object.values(Input));
+
+/**
+ * Parses `mkosi-ci <command> [--<input> VALUE | --<input>=VALUE]…`. Every action input is a flag of
+ * the same name; a multi-line input's flag may be repeated, each use one line.
+ */
+export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help')
+    return { kind: 'help' };
+  if (command === '--version') return { kind: 'version' };
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new ConfigurationError(
+      `Unknown command '${command}'; valid: ${COMMANDS.join(', ')} (see mkosi-ci --help).`,
+    );
+  }
+  const inputs = defaultInputs();
+  const given = new Map<string, string[]>();
+  const flags: CliFlags = { workDir: undefined, debug: false };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (arg === '--debug') {
+      flags.debug = true;
+      continue;
+    }
+    const match = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
+    if (!match) throw new ConfigurationError(`Unexpected argument '${arg}'; flags look like --name=value.`);
+    const name = match[1]!;
+    let value = match[2];
+    if (value === undefined) {
+      value = rest[++i];
+      if (value === undefined) throw new ConfigurationError(`Flag --${name} needs a value.`);
+    }
+    if (name === 'work-dir') {
+      flags.workDir = value;
+    } else if (INPUT_NAMES.has(name)) {
+      const values = given.get(name) ?? [];
+      if (values.length > 0 && !INPUT_SPECS[name as Input].multiline) {
+        throw new ConfigurationError(`Flag --${name} was given twice; it takes one value.`);
+      }
+      given.set(name, [...values, value]);
+    } else {
+      throw new ConfigurationError(`Unknown flag --${name}; see mkosi-ci --help for the flags.`);
+    }
+  }
+  for (const [name, values] of given) inputs[name as Input] = values.join('\n');
+  return { kind: 'run', command: command as Command, inputs, flags };
+}
+
+export function helpText(): string {
+  const lines = [
+    'Usage: mkosi-ci build [flags]',
+    '',
+    'Builds an mkosi project the way the mkosi-ci GitHub Action does. Every flag is the action input',
+    'of the same name; flags marked [repeatable] may be given more than once, one line each.',
+    '',
+  ];
+  for (const input of Object.values(Input)) {
+    const spec = INPUT_SPECS[input];
+    lines.push(`  --${input}=${spec.placeholder}${spec.multiline ? ' [repeatable]' : ''}`);
+    lines.push(`      ${spec.description}${spec.default ? ` (default: ${spec.default})` : ''}`);
+  }
+  lines.push(
+    '  --work-dir=DIR',
+    '      Where logs and the resolved configuration go (default: a new directory under the temp directory).',
+    '  --debug',
+    '      Show stack traces of internal errors.',
+    '',
+  );
+  return lines.join('\n');
+}

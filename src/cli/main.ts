@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { errorMessage, isConfigurationError } from '../errors.js';
+import type { Context } from '../pipeline/context.js';
+import { parseOptions } from '../pipeline/options.js';
+import { runPipeline } from '../pipeline/run.js';
+import { ProcessRunner } from '../process/runner.js';
+import { renderText } from '../report/build-summary.js';
+import { helpText, parseCommandLine } from './args.js';
+import { consoleLog } from './log.js';
+import { directoryToolCache } from './tool-cache.js';
+
+function cacheRoot(env: NodeJS.ProcessEnv): string {
+  return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'mkosi-ci');
+}
+
+/** The CLI: same pipeline as the action, summary printed as text; resolves to the exit status. */
+export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let debug = false;
+  const log = consoleLog(() => debug);
+  try {
+    const parsed = parseCommandLine(argv);
+    if (parsed.kind === 'help') {
+      process.stdout.write(helpText());
+      return 0;
+    }
+    if (parsed.kind === 'version') {
+      const { version } = JSON.parse(
+        readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+      ) as {
+        version: string;
+      };
+      process.stdout.write(`mkosi-ci ${version}\n`);
+      return 0;
+    }
+    debug = parsed.flags.debug;
+    const options = parseOptions(parsed.inputs, process.cwd());
+    const runner = new ProcessRunner((chunk) => process.stdout.write(chunk), env);
+    const ctx: Context = {
+      runner,
+      log,
+      toolCache: directoryToolCache(path.join(cacheRoot(env), 'tools'), runner),
+      workDir: parsed.flags.workDir
+        ? path.resolve(parsed.flags.workDir)
+        : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
+      host: { githubHostedLinux: false, root: process.getuid?.() === 0 },
+    };
+    const result = await runPipeline(ctx, options);
+    process.stdout.write('\n' + renderText(result));
+    if (result.failure) {
+      if (!result.failure.userError && result.failure.error instanceof Error)
+        log.debug(result.failure.error.stack ?? '');
+      log.error(result.failure.message, { file: result.failure.file });
+      return 1;
+    }
+    return 0;
+  } catch (error) {
+    if (!isConfigurationError(error) && error instanceof Error) log.debug(error.stack ?? '');
+    log.error(errorMessage(error));
+    return 1;
+  }
+}

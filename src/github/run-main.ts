@@ -1,0 +1,70 @@
+import * as core from '@actions/core';
+import os from 'node:os';
+import path from 'node:path';
+import { errorMessage, isConfigurationError } from '../errors.js';
+import type { Context } from '../pipeline/context.js';
+import { runPipeline, type PipelineResult } from '../pipeline/run.js';
+import { ProcessRunner } from '../process/runner.js';
+import { artifactRecords, renderMarkdown } from '../report/build-summary.js';
+import { Output, State, type MainState } from './constants.js';
+import { getInputs } from './inputs.js';
+import { actionsLog } from './log.js';
+import { actionsToolCache } from './tool-cache.js';
+
+export function actionContext(env: NodeJS.ProcessEnv = process.env): Context {
+  return {
+    runner: new ProcessRunner((chunk) => process.stdout.write(chunk), env),
+    log: actionsLog,
+    toolCache: actionsToolCache,
+    workDir: path.join(env.RUNNER_TEMP || os.tmpdir(), 'mkosi-ci'),
+    host: {
+      githubHostedLinux: env.RUNNER_ENVIRONMENT === 'github-hosted' && env.RUNNER_OS === 'Linux',
+      root: process.getuid?.() === 0,
+    },
+  };
+}
+
+function setOutputs(result: PipelineResult, ctx: Context): void {
+  core.setOutput(Output.Logs, path.join(ctx.workDir, 'logs'));
+  if (result.setup) core.setOutput(Output.MkosiVersion, result.setup.mkosi.version);
+  const build = result.build;
+  if (!build) return;
+  core.setOutput(Output.Image, build.image?.path ?? '');
+  core.setOutput(Output.OutputDirectory, build.outputDirectory);
+  core.setOutput(Output.Artifacts, JSON.stringify(artifactRecords(build.artifacts)));
+  core.setOutput(Output.Config, build.configFile);
+}
+
+function fail(error: unknown, file?: string): void {
+  if (!isConfigurationError(error) && error instanceof Error && error.stack) {
+    core.debug(error.stack);
+  }
+  core.error(errorMessage(error), file ? { file } : {});
+  process.exitCode = 1;
+}
+
+/** The action's main step: every stage, outputs, job summary; fails the job on the first failure. */
+export async function runMain(): Promise<void> {
+  const ctx = actionContext();
+  let options;
+  try {
+    options = getInputs();
+  } catch (error) {
+    fail(error);
+    return;
+  }
+  const result = await runPipeline(ctx, options);
+  const state: MainState = {
+    workDir: ctx.workDir,
+    logsDir: path.join(ctx.workDir, 'logs'),
+    succeeded: !result.failure,
+  };
+  core.saveState(State.Main, JSON.stringify(state));
+  setOutputs(result, ctx);
+  try {
+    await core.summary.addRaw(renderMarkdown(result)).write();
+  } catch (error) {
+    core.warning(`Could not write the job summary: ${errorMessage(error)}`);
+  }
+  if (result.failure) fail(result.failure.error, result.failure.file);
+}

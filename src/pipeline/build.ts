@@ -1,0 +1,177 @@
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import { buildArgs, summaryArgs, type Invocation } from '../mkosi/args.js';
+import { parseSummary, type ImageConfig, type MkosiConfig } from '../mkosi/config.js';
+import { aptSources, isAptDistribution, mkosiMirror } from '../mkosi/mirror.js';
+import { discoverArtifacts, outputDirectory, type Artifact } from '../mkosi/outputs.js';
+import type { Context } from './context.js';
+import type { Options } from './options.js';
+import type { Mkosi } from './setup.js';
+
+export interface BuildResult {
+  config: MkosiConfig;
+  /** The resolved `mkosi --json summary`, as a file. */
+  configFile: string;
+  outputDirectory: string;
+  /** The main image's main output. */
+  image: Artifact | undefined;
+  artifacts: Artifact[];
+  logFile: string;
+  durationMs: number;
+}
+
+/** mkosi colours its messages; the error line quoted in the annotation should not carry escapes. */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+}
+
+/** The line of a failed mkosi run worth quoting: its last message, which is where mkosi says why. */
+export function lastErrorLine(output: string): string | undefined {
+  const lines = stripAnsi(output)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return lines.findLast((l) => /error|fail|not found|No such|‣/i.test(l)) ?? lines.at(-1);
+}
+
+export function baseInvocation(options: Options): Invocation {
+  return {
+    directory: options.directory,
+    profiles: options.profiles,
+    environment: options.environment,
+    mirror: options.mirror && mkosiMirror(options.mirror, isAptMirror(options.mirror) ?? ''),
+    toolsTree: options.toolsTree,
+    sandboxTrees: [],
+    toolsTreeSandboxTrees: [],
+    extraArgs: options.args,
+  };
+}
+
+/** The distribution an archive URL is for, judged by its last path element (/debian, /ubuntu). */
+function isAptMirror(mirror: string): string | undefined {
+  const last = mirror.replace(/\/+$/, '').split('/').pop() ?? '';
+  return isAptDistribution(last) ? last : undefined;
+}
+
+async function resolveConfig(
+  ctx: Context,
+  mkosi: Mkosi,
+  invocation: Invocation,
+): Promise<{ text: string; config: MkosiConfig }> {
+  const result = await ctx.runner.run(mkosi.command, summaryArgs(invocation), { stream: false });
+  if (result.exitCode !== 0) {
+    const why = lastErrorLine(result.stderr || result.stdout) ?? `exit status ${result.exitCode}`;
+    throw new ConfigurationError(
+      `mkosi could not read the configuration in ${invocation.directory}: ${why}`,
+      {
+        file: invocation.directory,
+      },
+    );
+  }
+  return { text: result.stdout, config: parseSummary(result.stdout) };
+}
+
+async function hasAptSources(tree: unknown): Promise<boolean> {
+  const source = (tree as { Source?: unknown } | null)?.Source;
+  if (typeof source !== 'string') return false;
+  return access(path.join(source, 'etc/apt/sources.list.d/mkosi.sources')).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Whether the user already gives apt its sources through a sandbox tree of their own. */
+async function userProvidesAptSources(rawImage: unknown): Promise<boolean> {
+  const trees = (rawImage as { SandboxTrees?: unknown } | null)?.SandboxTrees;
+  if (!Array.isArray(trees)) return false;
+  for (const tree of trees) if (await hasAptSources(tree)) return true;
+  return false;
+}
+
+async function writeAptSandboxTree(dir: string, mirror: string, image: ImageConfig): Promise<string> {
+  const file = path.join(dir, 'etc/apt/sources.list.d/mkosi.sources');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, aptSources(mirror, image.distribution, image.release, image.repositories));
+  return dir;
+}
+
+/**
+ * Writes apt sources from the `mirror` input for the image and for the default tools tree, where they
+ * are apt distributions served by that mirror and the user has not written sources of their own.
+ */
+export async function mirrorSandboxTrees(
+  ctx: Context,
+  options: Options,
+  config: MkosiConfig,
+): Promise<Pick<Invocation, 'sandboxTrees' | 'toolsTreeSandboxTrees'>> {
+  const trees = { sandboxTrees: [] as string[], toolsTreeSandboxTrees: [] as string[] };
+  const mirror = options.mirror;
+  const distribution = mirror && isAptMirror(mirror);
+  if (!mirror || !distribution) return trees;
+  const raw = config.raw as { Images: unknown[]; Tools: unknown };
+  const main = config.main;
+  if (main.distribution === distribution && !(await userProvidesAptSources(raw.Images.at(-1)))) {
+    trees.sandboxTrees.push(await writeAptSandboxTree(path.join(ctx.workDir, 'sandbox/image'), mirror, main));
+  }
+  const tools = config.tools;
+  if (tools?.distribution === distribution && !(await userProvidesAptSources(raw.Tools))) {
+    trees.toolsTreeSandboxTrees.push(
+      await writeAptSandboxTree(path.join(ctx.workDir, 'sandbox/tools'), mirror, tools),
+    );
+  }
+  return trees;
+}
+
+/** Resolves the configuration once, with the mirror's apt sources in place. */
+export async function resolve(
+  ctx: Context,
+  options: Options,
+  mkosi: Mkosi,
+): Promise<{ invocation: Invocation; config: MkosiConfig; configFile: string }> {
+  let invocation = baseInvocation(options);
+  let resolved = await resolveConfig(ctx, mkosi, invocation);
+  const trees = await mirrorSandboxTrees(ctx, options, resolved.config);
+  if (trees.sandboxTrees.length + trees.toolsTreeSandboxTrees.length > 0) {
+    invocation = { ...invocation, ...trees };
+    resolved = await resolveConfig(ctx, mkosi, invocation);
+  }
+  const configFile = path.join(ctx.workDir, 'mkosi-summary.json');
+  await mkdir(ctx.workDir, { recursive: true });
+  await writeFile(configFile, resolved.text);
+  const main = resolved.config.main;
+  ctx.log.info(
+    `${main.distribution} ${main.release} ${main.architecture}, Format=${main.format}, Output=${main.output}` +
+      (resolved.config.tools
+        ? `, tools tree ${resolved.config.tools.distribution} ${resolved.config.tools.release}`
+        : ''),
+  );
+  return { invocation, config: resolved.config, configFile };
+}
+
+export async function build(ctx: Context, options: Options, mkosi: Mkosi): Promise<BuildResult> {
+  const { invocation, config, configFile } = await ctx.log.group('Resolve the mkosi configuration', () =>
+    resolve(ctx, options, mkosi),
+  );
+  const logFile = path.join(ctx.workDir, 'logs', 'build.log');
+  const started = Date.now();
+  const result = await ctx.log.group('mkosi build', () =>
+    ctx.runner.run(mkosi.command, buildArgs(invocation, options.force), { logFile }),
+  );
+  const durationMs = Date.now() - started;
+  if (result.exitCode !== 0) {
+    const why = lastErrorLine(result.stderr || result.stdout) ?? '';
+    throw new ConfigurationError(
+      `mkosi build of ${options.directory} failed with exit status ${result.exitCode}${why ? `: ${why}` : ''} (full log: ${logFile})`,
+      { file: options.directory },
+    );
+  }
+  const dir = outputDirectory(config, options.directory);
+  const artifacts = await discoverArtifacts(config, options.directory);
+  if (artifacts.length === 0) {
+    ctx.log.warning(`mkosi build succeeded but no outputs of ${config.main.output} were found in ${dir}.`);
+  }
+  const image = artifacts.find((a) => a.image === config.main.image && a.kind === 'image');
+  return { config, configFile, outputDirectory: dir, image, artifacts, logFile, durationMs };
+}

@@ -1,0 +1,112 @@
+/**
+ * The inputs of the action, which are also the flags of the CLI (`--<name>`), one to one.
+ * action.yml is checked against this table by a unit test, so the two cannot drift apart.
+ */
+export enum Input {
+  Directory = 'directory',
+  MkosiVersion = 'mkosi-version',
+  MkosiSource = 'mkosi-source',
+  MkosiReleaseUrl = 'mkosi-release-url',
+  MkosiSha256 = 'mkosi-sha256',
+  PrepareHost = 'prepare-host',
+  Profiles = 'profiles',
+  Environment = 'environment',
+  Args = 'args',
+  Mirror = 'mirror',
+  ToolsTree = 'tools-tree',
+  Force = 'force',
+}
+
+export type RawInputs = Record<Input, string>;
+
+export interface InputSpec {
+  readonly default: string;
+  readonly description: string;
+  /** The value shape shown in CLI help. */
+  readonly placeholder: string;
+  /** Lists and multi-line values: one item per line (the CLI flag may be repeated). */
+  readonly multiline?: boolean;
+}
+
+export const DEFAULT_MKOSI_VERSION = 'v27.1';
+export const DEFAULT_MKOSI_RELEASE_URL = 'https://github.com/systemd/mkosi/archive/{ref}.tar.gz';
+
+export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
+  [Input.Directory]: {
+    default: '.',
+    placeholder: 'DIR',
+    description: 'The mkosi project: a directory with mkosi.conf or mkosi.conf.d/.',
+  },
+  [Input.MkosiVersion]: {
+    default: DEFAULT_MKOSI_VERSION,
+    placeholder: 'TAG|COMMIT',
+    description:
+      'The mkosi release tag (v27.1) or full commit to install when mkosi-source is release. The default is pinned and its tarball checksum is verified.',
+  },
+  [Input.MkosiSource]: {
+    default: 'auto',
+    placeholder: 'auto|release|system|apt|PATH',
+    description:
+      'Where mkosi comes from: release (the tarball of mkosi-version, kept in the tool cache), system (mkosi on PATH), apt (the distribution package), a path to an mkosi checkout (runs its bin/mkosi), or auto: the mkosi on PATH when it is mkosi-version, else release.',
+  },
+  [Input.MkosiReleaseUrl]: {
+    default: DEFAULT_MKOSI_RELEASE_URL,
+    placeholder: 'URL',
+    description:
+      'Where release tarballs are downloaded from; {ref} becomes refs/tags/<tag> or the commit. For mirrors and GitHub Enterprise.',
+  },
+  [Input.MkosiSha256]: {
+    default: '',
+    placeholder: 'SHA256',
+    description:
+      'The expected sha256 of the release tarball, for versions other than the pinned default (whose checksum ships with mkosi-ci).',
+  },
+  [Input.PrepareHost]: {
+    default: 'auto',
+    placeholder: 'auto|yes|no',
+    description:
+      'Prepare the host as mkosi needs it (KVM and vhost-vsock access, AppArmor user namespaces, host packages) with sudo. auto does it on GitHub-hosted Linux runners only.',
+  },
+  [Input.Profiles]: {
+    default: '',
+    placeholder: 'PROFILE',
+    multiline: true,
+    description: 'mkosi profiles to enable, separated by commas or new lines.',
+  },
+  [Input.Environment]: {
+    default: '',
+    placeholder: 'KEY=VALUE',
+    multiline: true,
+    description: "Variables for mkosi's Environment= (scripts and tools), one KEY=VALUE per line.",
+  },
+  [Input.Args]: {
+    default: '',
+    placeholder: 'ARG',
+    multiline: true,
+    description: 'Extra mkosi options, one per line (for example --image-version=1.2).',
+  },
+  [Input.Mirror]: {
+    default: '',
+    placeholder: 'URL',
+    description:
+      "The distribution mirror, e.g. http://host/debian. For Debian and Ubuntu mkosi-ci also writes the image's and the tools tree's apt sources from it, so a mirror without the debug or security archive still builds.",
+  },
+  [Input.ToolsTree]: {
+    default: 'default',
+    placeholder: 'default|none|PATH',
+    description:
+      "The tools tree mkosi builds with: default (mkosi builds one), none (use the host's tools) or the path of a prepared tree.",
+  },
+  [Input.Force]: {
+    default: '1',
+    placeholder: 'N',
+    description:
+      'How many -f to pass to mkosi build (0 to 3): 1 rebuilds the image, 2 also the incremental cache, 3 also the package cache.',
+  },
+};
+
+export function defaultInputs(): RawInputs {
+  return Object.fromEntries(
+    Object.entries(INPUT_SPECS).map(([name, spec]) => [name, spec.default]),
+  ) as RawInputs;
+}

@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { access, constants, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { RunOptions, RunResult, Runner } from '../ports.js';
+
+/** What is kept of a streamed process's output in memory: enough to quote its last error lines. */
+const STREAMED_TAIL_BYTES = 64 * 1024;
+const KILL_GRACE_MS = 5_000;
+
+class OutputBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly limit: number) {}
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size - (this.chunks[0]?.length ?? 0) > this.limit && this.chunks.length > 1) {
+      this.size -= this.chunks.shift()!.length;
+    }
+  }
+  toString(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+function killTree(pid: number, signal: NodeJS.Signals): void {
+  try {
+    // The child leads its own process group (detached), so this reaches everything it started.
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Runs processes with an argument array (never a shell string), streams their output to `sink`,
+ * copies it to a log file, and kills the whole process tree on timeout or when mkosi-ci is stopped.
+ */
+export class ProcessRunner implements Runner {
+  constructor(
+    private readonly sink: (chunk: Buffer) => void,
+    private readonly baseEnv: NodeJS.ProcessEnv,
+  ) {}
+
+  async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    const env: NodeJS.ProcessEnv = { ...this.baseEnv };
+    for (const [key, value] of Object.entries(options.env ?? {})) {
+      if (value === undefined) delete env[key];
+      else env[key] = value;
+    }
+    const stream = options.stream ?? true;
+    let logFile: WriteStream | undefined;
+    if (options.logFile) {
+      await mkdir(path.dirname(options.logFile), { recursive: true });
+      logFile = createWriteStream(options.logFile, { flags: 'a' });
+    }
+    const limit = stream ? STREAMED_TAIL_BYTES : Number.MAX_SAFE_INTEGER;
+    const stdout = new OutputBuffer(limit);
+    const stderr = new OutputBuffer(limit);
+
+    return await new Promise<RunResult>((resolve, reject) => {
+      const child = spawn(command, args, {
+        cwd: options.cwd,
+        env,
+        detached: true,
+        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
+      let timedOut = false;
+      let timer: NodeJS.Timeout | undefined;
+      let killTimer: NodeJS.Timeout | undefined;
+      const onExit = (): void => {
+        if (child.pid) killTree(child.pid, 'SIGKILL');
+      };
+      process.once('exit', onExit);
+      if (options.timeoutMs) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          if (child.pid) killTree(child.pid, 'SIGTERM');
+          killTimer = setTimeout(() => child.pid && killTree(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+        }, options.timeoutMs);
+      }
+      const handle = (buffer: OutputBuffer) => (chunk: Buffer) => {
+        buffer.push(chunk);
+        logFile?.write(chunk);
+        if (stream) this.sink(chunk);
+      };
+      child.stdout?.on('data', handle(stdout));
+      child.stderr?.on('data', handle(stderr));
+      if (options.input !== undefined) {
+        child.stdin?.end(options.input);
+      }
+      child.on('error', (error) => {
+        clearTimeout(timer);
+        process.removeListener('exit', onExit);
+        logFile?.end();
+        reject(error);
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        clearTimeout(killTimer);
+        process.removeListener('exit', onExit);
+        const result: RunResult = {
+          exitCode: code ?? 128,
+          signal: signal ?? null,
+          timedOut,
+          stdout: stdout.toString(),
+          stderr: stderr.toString(),
+        };
+        if (logFile) logFile.end(() => resolve(result));
+        else resolve(result);
+      });
+    });
+  }
+
+  async which(command: string): Promise<string | undefined> {
+    if (command.includes('/')) return command;
+    for (const dir of (this.baseEnv.PATH ?? '').split(':')) {
+      if (!dir) continue;
+      const candidate = path.join(dir, command);
+      try {
+        await access(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // Not here.
+      }
+    }
+    return undefined;
+  }
+}

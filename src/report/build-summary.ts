@@ -1,0 +1,89 @@
+import type { Artifact } from '../mkosi/outputs.js';
+import type { PipelineResult } from '../pipeline/run.js';
+import { cell, formatBytes, formatDuration } from './format.js';
+
+export interface ArtifactRecord {
+  name: string;
+  path: string;
+  image: string;
+  kind: string;
+  type: string;
+  size: number;
+  sha256: string | null;
+  target?: string;
+}
+
+/** The `artifacts` output: every output file with its size and sha256, as JSON-ready records. */
+export function artifactRecords(artifacts: readonly Artifact[]): ArtifactRecord[] {
+  return artifacts.map(({ name, path, image, kind, type, size, sha256, target }) => ({
+    name,
+    path,
+    image,
+    kind,
+    type,
+    size,
+    sha256,
+    ...(target === undefined ? {} : { target }),
+  }));
+}
+
+function describe(artifact: Artifact): string {
+  if (artifact.type === 'symlink') return `→ ${artifact.target ?? ''}`;
+  if (artifact.type === 'directory') return 'directory';
+  return artifact.sha256 ?? '';
+}
+
+function headline(result: PipelineResult): string {
+  if (result.failure) return `❌ mkosi-ci: ${result.failure.stage} failed`;
+  return '✅ mkosi-ci: image built';
+}
+
+/** The job summary of a run, as markdown. */
+export function renderMarkdown(result: PipelineResult): string {
+  const lines = [`## ${headline(result)}`, ''];
+  const mkosi = result.setup?.mkosi;
+  const build = result.build;
+  if (mkosi) lines.push(`mkosi ${mkosi.version} (${mkosi.origin})`, '');
+  if (build) {
+    const main = build.config.main;
+    lines.push(
+      `**${main.distribution} ${main.release}** ${main.architecture}, \`Format=${main.format}\`, built in ${formatDuration(build.durationMs)} into \`${build.outputDirectory}\``,
+      '',
+      '| File | Kind | Size | sha256 |',
+      '| --- | --- | ---: | --- |',
+      ...build.artifacts.map(
+        (a) =>
+          `| \`${cell(a.name)}\` | ${a.kind} | ${a.type === 'symlink' ? '' : formatBytes(a.size)} | ${a.sha256 ? `\`${a.sha256}\`` : cell(describe(a))} |`,
+      ),
+      '',
+    );
+  }
+  if (result.failure) {
+    lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
+  }
+  return lines.join('\n');
+}
+
+/** The same summary as plain text, for the CLI. */
+export function renderText(result: PipelineResult): string {
+  const lines = [headline(result).replace(/^\S+ /, '')];
+  const mkosi = result.setup?.mkosi;
+  const build = result.build;
+  if (mkosi) lines.push(`mkosi ${mkosi.version} (${mkosi.origin})`);
+  if (build) {
+    const main = build.config.main;
+    lines.push(
+      `${main.distribution} ${main.release} ${main.architecture}, Format=${main.format}, built in ${formatDuration(build.durationMs)}`,
+      `output directory: ${build.outputDirectory}`,
+      '',
+    );
+    const width = Math.max(4, ...build.artifacts.map((a) => a.name.length));
+    lines.push(`${'file'.padEnd(width)}  ${'kind'.padEnd(18)}  ${'size'.padStart(10)}  sha256`);
+    for (const a of build.artifacts) {
+      lines.push(
+        `${a.name.padEnd(width)}  ${a.kind.padEnd(18)}  ${(a.type === 'symlink' ? '' : formatBytes(a.size)).padStart(10)}  ${describe(a)}`,
+      );
+    }
+  }
+  return lines.join('\n') + '\n';
+}

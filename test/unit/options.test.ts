@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigurationError } from '../../src/errors.js';
+import { defaultInputs, Input, type RawInputs } from '../../src/pipeline/inputs.js';
+import { parseEnvironment, parseOptions, splitLines } from '../../src/pipeline/options.js';
+
+const inputs = (overrides: Partial<RawInputs>): RawInputs => ({ ...defaultInputs(), ...overrides });
+
+describe('parseOptions', () => {
+  it('gives typed defaults with paths resolved against the working directory', () => {
+    const options = parseOptions(defaultInputs(), '/work/project');
+    expect(options).toEqual({
+      directory: '/work/project',
+      mkosiVersion: 'v27.1',
+      mkosiSource: { kind: 'auto' },
+      mkosiReleaseUrl: 'https://github.com/systemd/mkosi/archive/{ref}.tar.gz',
+      mkosiSha256: undefined,
+      prepareHost: 'auto',
+      profiles: [],
+      environment: [],
+      args: [],
+      mirror: undefined,
+      toolsTree: { kind: 'default' },
+      force: 1,
+    });
+  });
+
+  it('reads every input', () => {
+    const options = parseOptions(
+      inputs({
+        [Input.Directory]: 'images/rescue',
+        [Input.MkosiVersion]: 'v26',
+        [Input.MkosiSource]: './mkosi',
+        [Input.MkosiSha256]: 'AB'.repeat(32),
+        [Input.PrepareHost]: 'false',
+        [Input.Profiles]: 'desktop, debug\nextra',
+        [Input.Environment]: 'A=1\n# comment\n\nB_2=x=y ',
+        [Input.Args]: '--image-version=1.2\n  --incremental=yes  ',
+        [Input.Mirror]: 'http://mirror.example/debian/',
+        [Input.ToolsTree]: '/opt/tools',
+        [Input.Force]: '2',
+      }),
+      '/src',
+    );
+    expect(options.directory).toBe('/src/images/rescue');
+    expect(options.mkosiSource).toEqual({ kind: 'checkout', path: '/src/mkosi' });
+    expect(options.mkosiSha256).toBe('ab'.repeat(32));
+    expect(options.prepareHost).toBe('no');
+    expect(options.profiles).toEqual(['desktop', 'debug', 'extra']);
+    expect(options.environment).toEqual([
+      ['A', '1'],
+      ['B_2', 'x=y'],
+    ]);
+    expect(options.args).toEqual(['--image-version=1.2', '--incremental=yes']);
+    expect(options.mirror).toBe('http://mirror.example/debian');
+    expect(options.toolsTree).toEqual({ kind: 'path', path: '/opt/tools' });
+    expect(options.force).toBe(2);
+  });
+
+  it.each([
+    [
+      Input.MkosiSource,
+      'pip',
+      /Input mkosi-source: 'pip' is not valid; expected auto\|release\|system\|apt\|PATH/,
+    ],
+    [Input.MkosiVersion, 'latest', /Input mkosi-version: 'latest' is not valid; expected a release tag/],
+    [Input.MkosiSha256, 'abc', /Input mkosi-sha256: 'abc' is not valid; expected a 64-character/],
+    [Input.PrepareHost, 'maybe', /Input prepare-host: 'maybe' is not valid; expected auto, yes or no/],
+    [Input.Profiles, 'a b', /Input profiles: 'a b' is not valid/],
+    [Input.Environment, 'A=1\nNOEQUALS', /Input environment: line 2 'NOEQUALS' is not KEY=VALUE/],
+    [Input.Environment, '1A=x', /Input environment: line 1 '1A=x' is not KEY=VALUE/],
+    [Input.Args, 'build', /Input args: 'build' is not valid; expected mkosi options starting with -/],
+    [
+      Input.Mirror,
+      'mirror.example/debian',
+      /Input mirror: 'mirror.example\/debian' is not valid; expected an http/,
+    ],
+    [Input.ToolsTree, 'yes', /Input tools-tree: 'yes' is not valid; expected default, none or a path/],
+    [Input.Force, '4', /Input force: '4' is not valid; expected a number from 0 to 3/],
+    [Input.MkosiReleaseUrl, 'https://example.org/x.tar.gz', /Input mkosi-release-url: .* containing \{ref\}/],
+  ])('refuses %s=%j with one line naming the input and what is valid', (input, value, message) => {
+    let error: unknown;
+    try {
+      parseOptions(inputs({ [input]: value }), '/');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('treats empty inputs as their defaults, as the runner passes unset inputs', () => {
+    const empty = Object.fromEntries(Object.values(Input).map((i) => [i, ''])) as RawInputs;
+    expect(parseOptions(empty, '/p')).toEqual(parseOptions(defaultInputs(), '/p'));
+  });
+});
+
+describe('splitLines and parseEnvironment', () => {
+  it('skips blank lines and comments and handles CRLF', () => {
+    expect(splitLines('a\r\n\r\n # c\r\nb')).toEqual(['a', 'b']);
+    expect(parseEnvironment('X=\nY= spaced value')).toEqual([
+      ['X', ''],
+      ['Y', ' spaced value'],
+    ]);
+  });
+});
