@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
+// .ci/run asks for a JSON report too, to print one plain 'N passed, N failed' line at the end.
+const json = process.env.MKOSI_CI_VITEST_JSON;
+
 export default defineConfig({
   test: {
+    reporters: json ? ['default', ['json', { outputFile: json }]] : ['default'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {

@@ -90,9 +90,9 @@ const INPUT_SPECS = {
         description: 'The mkosi release tag (v27.1) or full commit to install when mkosi-source is release. The default is pinned and its tarball checksum is verified.',
     },
     [Input.MkosiSource]: {
-        default: 'release',
-        placeholder: 'release|system|apt|PATH',
-        description: 'Where mkosi comes from: release (the tarball of mkosi-version, kept in the tool cache), system (mkosi on PATH), apt (the distribution package), or a path to an mkosi checkout (runs its bin/mkosi).',
+        default: 'auto',
+        placeholder: 'auto|release|system|apt|PATH',
+        description: 'Where mkosi comes from: release (the tarball of mkosi-version, kept in the tool cache), system (mkosi on PATH), apt (the distribution package), a path to an mkosi checkout (runs its bin/mkosi), or auto: the mkosi on PATH when it is mkosi-version, else release.',
     },
     [Input.MkosiReleaseUrl]: {
         default: DEFAULT_MKOSI_RELEASE_URL,
@@ -163,6 +163,7 @@ function invalid(input, value, valid) {
 }
 function parseMkosiSource(value, cwd) {
     switch (value) {
+        case 'auto':
         case 'release':
         case 'system':
         case 'apt':
@@ -342,7 +343,9 @@ function defaultOutputExtension(format) {
 /** The file name of the main output, as mkosi's `output_with_compression`. */
 function outputFileName(image) {
     let name = image.outputExtension ? `${image.output}.${image.outputExtension}` : image.output;
-    if (image.compressOutput && image.compressOutput !== 'none' && OUTER_COMPRESSION_FORMATS.has(image.format)) {
+    if (image.compressOutput &&
+        image.compressOutput !== 'none' &&
+        OUTER_COMPRESSION_FORMATS.has(image.format)) {
         name += `.${compressionExtension(image.compressOutput)}`;
     }
     return name;
@@ -525,8 +528,8 @@ function classifyOutputs(image, entries) {
             kind = 'image';
         }
         else if (entry.name === image.output) {
-            // A versioned output's unversioned symlink, or a directory/none-format output.
-            kind = entry.type === 'symlink' ? 'other' : 'image';
+            // mkosi links <Output> to the main output (image -> image.raw); a directory output is <Output> itself.
+            kind = entry.type === 'symlink' ? 'link' : 'image';
         }
         else if (entry.name.startsWith(prefix)) {
             const suffix = entry.name.slice(prefix.length);
@@ -541,14 +544,6 @@ function classifyOutputs(image, entries) {
         }
         if (kind)
             result.push({ ...entry, image: image.image, kind });
-    }
-    // mkosi also links <ImageId> to a versioned output (image -> image_1.0.raw).
-    if (image.imageVersion && image.imageId) {
-        for (const entry of entries) {
-            if (entry.type === 'symlink' && entry.name === image.imageId && !result.some((r) => r.name === entry.name)) {
-                result.push({ ...entry, image: image.image, kind: 'other' });
-            }
-        }
     }
     const order = (e) => (e.kind === 'image' ? 0 : 1);
     return result.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
@@ -586,7 +581,9 @@ async function discoverArtifacts(config, projectDirectory) {
     const listings = new Map();
     const artifacts = [];
     for (const image of [...config.images].reverse()) {
-        const dir = image.outputDirectory ? external_node_path_default().resolve(projectDirectory, image.outputDirectory) : projectDirectory;
+        const dir = image.outputDirectory
+            ? external_node_path_default().resolve(projectDirectory, image.outputDirectory)
+            : projectDirectory;
         if (!listings.has(dir))
             listings.set(dir, await listDirectory(dir).catch(() => []));
         for (const entry of classifyOutputs(image, listings.get(dir))) {
@@ -616,31 +613,7 @@ async function discoverArtifacts(config, projectDirectory) {
     return artifacts;
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/project.ts
-
-
-
-
-/** Files and directories whose presence makes a directory an mkosi project. */
-const PROJECT_MARKERS = ['mkosi.conf', 'mkosi.conf.d', 'mkosi.images'];
-async function exists(file) {
-    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
-}
-/** Refuses a directory that is not an mkosi project before mkosi gets to build its defaults there. */
-async function assertProject(directory) {
-    const info = await (0,promises_namespaceObject.stat)(directory).catch(() => undefined);
-    if (!info?.isDirectory()) {
-        throw new ConfigurationError(`Input ${Input.Directory}: ${directory} is not a directory.`, { file: directory });
-    }
-    for (const marker of PROJECT_MARKERS) {
-        if (await exists(external_node_path_default().join(directory, marker)))
-            return;
-    }
-    throw new ConfigurationError(`Input ${Input.Directory}: ${directory} has no mkosi configuration (expected ${PROJECT_MARKERS.join(', ')}).`, { file: directory });
-}
-
 ;// CONCATENATED MODULE: ./src/pipeline/build.ts
-
 
 
 
@@ -653,13 +626,16 @@ function stripAnsi(text) {
     // eslint-disable-next-line no-control-regex
     return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 }
-/** The line of a failed mkosi run worth quoting: its last message, which is where mkosi says why. */
+/**
+ * The line of a failed mkosi run worth quoting: its last message, which is where mkosi says why,
+ * without mkosi's "‣" bullet and skipping its parenthesized hints ("(rerun with --debug …)").
+ */
 function lastErrorLine(output) {
-    const lines = stripAnsi(output)
+    return stripAnsi(output)
         .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '');
-    return lines.findLast((l) => /error|fail|not found|No such|‣/i.test(l)) ?? lines.at(-1);
+        .map((l) => l.replace(/^‣\s*/, '').trim())
+        .filter((l) => l !== '' && !/^(\[[^\]]*\]\s*)?\(/.test(l))
+        .at(-1);
 }
 function baseInvocation(options) {
     return {
@@ -733,7 +709,6 @@ async function mirrorSandboxTrees(ctx, options, config) {
 }
 /** Resolves the configuration once, with the mirror's apt sources in place. */
 async function resolve(ctx, options, mkosi) {
-    await assertProject(options.directory);
     let invocation = baseInvocation(options);
     let resolved = await resolveConfig(ctx, mkosi, invocation);
     const trees = await mirrorSandboxTrees(ctx, options, resolved.config);
@@ -746,7 +721,9 @@ async function resolve(ctx, options, mkosi) {
     await (0,promises_namespaceObject.writeFile)(configFile, resolved.text);
     const main = resolved.config.main;
     ctx.log.info(`${main.distribution} ${main.release} ${main.architecture}, Format=${main.format}, Output=${main.output}` +
-        (resolved.config.tools ? `, tools tree ${resolved.config.tools.distribution} ${resolved.config.tools.release}` : ''));
+        (resolved.config.tools
+            ? `, tools tree ${resolved.config.tools.distribution} ${resolved.config.tools.release}`
+            : ''));
     return { invocation, config: resolved.config, configFile };
 }
 async function build(ctx, options, mkosi) {
@@ -766,6 +743,31 @@ async function build(ctx, options, mkosi) {
     }
     const image = artifacts.find((a) => a.image === config.main.image && a.kind === 'image');
     return { config, configFile, outputDirectory: dir, image, artifacts, logFile, durationMs };
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/project.ts
+
+
+
+
+/** Files and directories whose presence makes a directory an mkosi project. */
+const PROJECT_MARKERS = ['mkosi.conf', 'mkosi.conf.d', 'mkosi.images'];
+async function exists(file) {
+    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
+}
+/** Refuses a directory that is not an mkosi project before mkosi gets to build its defaults there. */
+async function assertProject(directory) {
+    const info = await (0,promises_namespaceObject.stat)(directory).catch(() => undefined);
+    if (!info?.isDirectory()) {
+        throw new ConfigurationError(`Input ${Input.Directory}: ${directory} is not a directory.`, {
+            file: directory,
+        });
+    }
+    for (const marker of PROJECT_MARKERS) {
+        if (await exists(external_node_path_default().join(directory, marker)))
+            return;
+    }
+    throw new ConfigurationError(`Input ${Input.Directory}: ${directory} has no mkosi configuration (expected ${PROJECT_MARKERS.join(', ')}).`, { file: directory });
 }
 
 ;// CONCATENATED MODULE: ./src/mkosi/version.ts
@@ -842,7 +844,14 @@ function toolCacheVersion(version) {
 ;// CONCATENATED MODULE: ./src/pipeline/host-preparation.ts
 
 /** The packages mkosi needs on an Ubuntu runner besides what the image's tools tree brings. */
-const HOST_PACKAGES = ['uidmap', 'debian-archive-keyring', 'systemd-container', 'zstd', 'xz-utils', 'cpio'];
+const HOST_PACKAGES = [
+    'uidmap',
+    'debian-archive-keyring',
+    'systemd-container',
+    'zstd',
+    'xz-utils',
+    'cpio',
+];
 const UDEV_RULES = [
     'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"',
     'KERNEL=="vhost-vsock", GROUP="kvm", MODE="0666", OPTIONS+="static_node=vhost-vsock"',
@@ -857,7 +866,13 @@ function hostPreparationSteps(missingPackages) {
     const steps = [
         {
             title: 'udev rules giving everyone KVM, vhost-vsock and vhost-net',
-            command: ['sh', '-c', 'printf "%s\\n" "$1" > /etc/udev/rules.d/99-mkosi-ci-kvm.rules', 'sh', UDEV_RULES],
+            command: [
+                'sh',
+                '-c',
+                'printf "%s\\n" "$1" > /etc/udev/rules.d/99-mkosi-ci-kvm.rules',
+                'sh',
+                UDEV_RULES,
+            ],
         },
         { title: 'reload udev rules', command: ['udevadm', 'control', '--reload-rules'], optional: true },
         { title: 'load kvm', command: ['modprobe', '-a', 'kvm', 'vhost_vsock', 'vhost_net'], optional: true },
@@ -1012,9 +1027,24 @@ async function installApt(ctx) {
         throw new ConfigurationError(`Input ${Input.MkosiSource}: apt installed mkosi but it is not on PATH.`);
     return { command, origin: 'apt' };
 }
+/** The mkosi on PATH, when it is exactly the pinned version (so auto never loosens the pin). */
+async function pinnedOnPath(ctx, options) {
+    const command = await ctx.runner.which('mkosi');
+    if (!command || isCommit(options.mkosiVersion))
+        return undefined;
+    const result = await ctx.runner.run(command, ['--version'], { stream: false }).catch(() => undefined);
+    const version = result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined;
+    if (version && compareVersions(version, options.mkosiVersion) === 0) {
+        return { command, origin: `system ${command}` };
+    }
+    ctx.log.info(`mkosi on PATH is ${version ?? 'unknown'}, not ${options.mkosiVersion}: installing the release.`);
+    return undefined;
+}
 async function locate(ctx, options) {
     const source = options.mkosiSource;
     switch (source.kind) {
+        case 'auto':
+            return (await pinnedOnPath(ctx, options)) ?? installRelease(ctx, options);
         case 'release':
             return installRelease(ctx, options);
         case 'apt':
@@ -1059,6 +1089,7 @@ async function setup(ctx, options) {
 
 
 
+
 function failure(stage, error) {
     return {
         stage,
@@ -1072,6 +1103,8 @@ function failure(stage, error) {
 async function runPipeline(ctx, options) {
     const result = {};
     try {
+        // A wrong directory is an input error: say so before anything is downloaded or installed.
+        await assertProject(options.directory);
         result.setup = await setup(ctx, options);
     }
     catch (error) {
@@ -1313,8 +1346,6 @@ function renderText(result) {
             lines.push(`${a.name.padEnd(width)}  ${a.kind.padEnd(18)}  ${(a.type === 'symlink' ? '' : format_formatBytes(a.size)).padStart(10)}  ${describe(a)}`);
         }
     }
-    if (result.failure)
-        lines.push('', `error: ${result.failure.message}`);
     return lines.join('\n') + '\n';
 }
 

@@ -34675,7 +34675,9 @@ function defaultOutputExtension(format) {
 /** The file name of the main output, as mkosi's `output_with_compression`. */
 function outputFileName(image) {
     let name = image.outputExtension ? `${image.output}.${image.outputExtension}` : image.output;
-    if (image.compressOutput && image.compressOutput !== 'none' && OUTER_COMPRESSION_FORMATS.has(image.format)) {
+    if (image.compressOutput &&
+        image.compressOutput !== 'none' &&
+        OUTER_COMPRESSION_FORMATS.has(image.format)) {
         name += `.${compressionExtension(image.compressOutput)}`;
     }
     return name;
@@ -34860,8 +34862,8 @@ function classifyOutputs(image, entries) {
             kind = 'image';
         }
         else if (entry.name === image.output) {
-            // A versioned output's unversioned symlink, or a directory/none-format output.
-            kind = entry.type === 'symlink' ? 'other' : 'image';
+            // mkosi links <Output> to the main output (image -> image.raw); a directory output is <Output> itself.
+            kind = entry.type === 'symlink' ? 'link' : 'image';
         }
         else if (entry.name.startsWith(prefix)) {
             const suffix = entry.name.slice(prefix.length);
@@ -34876,14 +34878,6 @@ function classifyOutputs(image, entries) {
         }
         if (kind)
             result.push({ ...entry, image: image.image, kind });
-    }
-    // mkosi also links <ImageId> to a versioned output (image -> image_1.0.raw).
-    if (image.imageVersion && image.imageId) {
-        for (const entry of entries) {
-            if (entry.type === 'symlink' && entry.name === image.imageId && !result.some((r) => r.name === entry.name)) {
-                result.push({ ...entry, image: image.image, kind: 'other' });
-            }
-        }
     }
     const order = (e) => (e.kind === 'image' ? 0 : 1);
     return result.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
@@ -34921,7 +34915,9 @@ async function discoverArtifacts(config, projectDirectory) {
     const listings = new Map();
     const artifacts = [];
     for (const image of [...config.images].reverse()) {
-        const dir = image.outputDirectory ? external_node_path_default().resolve(projectDirectory, image.outputDirectory) : projectDirectory;
+        const dir = image.outputDirectory
+            ? external_node_path_default().resolve(projectDirectory, image.outputDirectory)
+            : projectDirectory;
         if (!listings.has(dir))
             listings.set(dir, await listDirectory(dir).catch(() => []));
         for (const entry of classifyOutputs(image, listings.get(dir))) {
@@ -34951,122 +34947,7 @@ async function discoverArtifacts(config, projectDirectory) {
     return artifacts;
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/inputs.ts
-/**
- * The inputs of the action, which are also the flags of the CLI (`--<name>`), one to one.
- * action.yml is checked against this table by a unit test, so the two cannot drift apart.
- */
-var Input;
-(function (Input) {
-    Input["Directory"] = "directory";
-    Input["MkosiVersion"] = "mkosi-version";
-    Input["MkosiSource"] = "mkosi-source";
-    Input["MkosiReleaseUrl"] = "mkosi-release-url";
-    Input["MkosiSha256"] = "mkosi-sha256";
-    Input["PrepareHost"] = "prepare-host";
-    Input["Profiles"] = "profiles";
-    Input["Environment"] = "environment";
-    Input["Args"] = "args";
-    Input["Mirror"] = "mirror";
-    Input["ToolsTree"] = "tools-tree";
-    Input["Force"] = "force";
-})(Input || (Input = {}));
-const DEFAULT_MKOSI_VERSION = 'v27.1';
-const DEFAULT_MKOSI_RELEASE_URL = 'https://github.com/systemd/mkosi/archive/{ref}.tar.gz';
-const INPUT_SPECS = {
-    [Input.Directory]: {
-        default: '.',
-        placeholder: 'DIR',
-        description: 'The mkosi project: a directory with mkosi.conf or mkosi.conf.d/.',
-    },
-    [Input.MkosiVersion]: {
-        default: DEFAULT_MKOSI_VERSION,
-        placeholder: 'TAG|COMMIT',
-        description: 'The mkosi release tag (v27.1) or full commit to install when mkosi-source is release. The default is pinned and its tarball checksum is verified.',
-    },
-    [Input.MkosiSource]: {
-        default: 'release',
-        placeholder: 'release|system|apt|PATH',
-        description: 'Where mkosi comes from: release (the tarball of mkosi-version, kept in the tool cache), system (mkosi on PATH), apt (the distribution package), or a path to an mkosi checkout (runs its bin/mkosi).',
-    },
-    [Input.MkosiReleaseUrl]: {
-        default: DEFAULT_MKOSI_RELEASE_URL,
-        placeholder: 'URL',
-        description: 'Where release tarballs are downloaded from; {ref} becomes refs/tags/<tag> or the commit. For mirrors and GitHub Enterprise.',
-    },
-    [Input.MkosiSha256]: {
-        default: '',
-        placeholder: 'SHA256',
-        description: 'The expected sha256 of the release tarball, for versions other than the pinned default (whose checksum ships with mkosi-ci).',
-    },
-    [Input.PrepareHost]: {
-        default: 'auto',
-        placeholder: 'auto|yes|no',
-        description: 'Prepare the host as mkosi needs it (KVM and vhost-vsock access, AppArmor user namespaces, host packages) with sudo. auto does it on GitHub-hosted Linux runners only.',
-    },
-    [Input.Profiles]: {
-        default: '',
-        placeholder: 'PROFILE',
-        multiline: true,
-        description: 'mkosi profiles to enable, separated by commas or new lines.',
-    },
-    [Input.Environment]: {
-        default: '',
-        placeholder: 'KEY=VALUE',
-        multiline: true,
-        description: "Variables for mkosi's Environment= (scripts and tools), one KEY=VALUE per line.",
-    },
-    [Input.Args]: {
-        default: '',
-        placeholder: 'ARG',
-        multiline: true,
-        description: 'Extra mkosi options, one per line (for example --image-version=1.2).',
-    },
-    [Input.Mirror]: {
-        default: '',
-        placeholder: 'URL',
-        description: "The distribution mirror, e.g. http://host/debian. For Debian and Ubuntu mkosi-ci also writes the image's and the tools tree's apt sources from it, so a mirror without the debug or security archive still builds.",
-    },
-    [Input.ToolsTree]: {
-        default: 'default',
-        placeholder: 'default|none|PATH',
-        description: "The tools tree mkosi builds with: default (mkosi builds one), none (use the host's tools) or the path of a prepared tree.",
-    },
-    [Input.Force]: {
-        default: '1',
-        placeholder: 'N',
-        description: 'How many -f to pass to mkosi build (0 to 3): 1 rebuilds the image, 2 also the incremental cache, 3 also the package cache.',
-    },
-};
-function defaultInputs() {
-    return Object.fromEntries(Object.entries(INPUT_SPECS).map(([name, spec]) => [name, spec.default]));
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/project.ts
-
-
-
-
-/** Files and directories whose presence makes a directory an mkosi project. */
-const PROJECT_MARKERS = ['mkosi.conf', 'mkosi.conf.d', 'mkosi.images'];
-async function project_exists(file) {
-    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
-}
-/** Refuses a directory that is not an mkosi project before mkosi gets to build its defaults there. */
-async function assertProject(directory) {
-    const info = await (0,promises_namespaceObject.stat)(directory).catch(() => undefined);
-    if (!info?.isDirectory()) {
-        throw new ConfigurationError(`Input ${Input.Directory}: ${directory} is not a directory.`, { file: directory });
-    }
-    for (const marker of PROJECT_MARKERS) {
-        if (await project_exists(external_node_path_default().join(directory, marker)))
-            return;
-    }
-    throw new ConfigurationError(`Input ${Input.Directory}: ${directory} has no mkosi configuration (expected ${PROJECT_MARKERS.join(', ')}).`, { file: directory });
-}
-
 ;// CONCATENATED MODULE: ./src/pipeline/build.ts
-
 
 
 
@@ -35079,13 +34960,16 @@ function stripAnsi(text) {
     // eslint-disable-next-line no-control-regex
     return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 }
-/** The line of a failed mkosi run worth quoting: its last message, which is where mkosi says why. */
+/**
+ * The line of a failed mkosi run worth quoting: its last message, which is where mkosi says why,
+ * without mkosi's "‣" bullet and skipping its parenthesized hints ("(rerun with --debug …)").
+ */
 function lastErrorLine(output) {
-    const lines = stripAnsi(output)
+    return stripAnsi(output)
         .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '');
-    return lines.findLast((l) => /error|fail|not found|No such|‣/i.test(l)) ?? lines.at(-1);
+        .map((l) => l.replace(/^‣\s*/, '').trim())
+        .filter((l) => l !== '' && !/^(\[[^\]]*\]\s*)?\(/.test(l))
+        .at(-1);
 }
 function baseInvocation(options) {
     return {
@@ -35159,7 +35043,6 @@ async function mirrorSandboxTrees(ctx, options, config) {
 }
 /** Resolves the configuration once, with the mirror's apt sources in place. */
 async function resolve(ctx, options, mkosi) {
-    await assertProject(options.directory);
     let invocation = baseInvocation(options);
     let resolved = await resolveConfig(ctx, mkosi, invocation);
     const trees = await mirrorSandboxTrees(ctx, options, resolved.config);
@@ -35172,7 +35055,9 @@ async function resolve(ctx, options, mkosi) {
     await (0,promises_namespaceObject.writeFile)(configFile, resolved.text);
     const main = resolved.config.main;
     ctx.log.info(`${main.distribution} ${main.release} ${main.architecture}, Format=${main.format}, Output=${main.output}` +
-        (resolved.config.tools ? `, tools tree ${resolved.config.tools.distribution} ${resolved.config.tools.release}` : ''));
+        (resolved.config.tools
+            ? `, tools tree ${resolved.config.tools.distribution} ${resolved.config.tools.release}`
+            : ''));
     return { invocation, config: resolved.config, configFile };
 }
 async function build(ctx, options, mkosi) {
@@ -35192,6 +35077,122 @@ async function build(ctx, options, mkosi) {
     }
     const image = artifacts.find((a) => a.image === config.main.image && a.kind === 'image');
     return { config, configFile, outputDirectory: dir, image, artifacts, logFile, durationMs };
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/inputs.ts
+/**
+ * The inputs of the action, which are also the flags of the CLI (`--<name>`), one to one.
+ * action.yml is checked against this table by a unit test, so the two cannot drift apart.
+ */
+var Input;
+(function (Input) {
+    Input["Directory"] = "directory";
+    Input["MkosiVersion"] = "mkosi-version";
+    Input["MkosiSource"] = "mkosi-source";
+    Input["MkosiReleaseUrl"] = "mkosi-release-url";
+    Input["MkosiSha256"] = "mkosi-sha256";
+    Input["PrepareHost"] = "prepare-host";
+    Input["Profiles"] = "profiles";
+    Input["Environment"] = "environment";
+    Input["Args"] = "args";
+    Input["Mirror"] = "mirror";
+    Input["ToolsTree"] = "tools-tree";
+    Input["Force"] = "force";
+})(Input || (Input = {}));
+const DEFAULT_MKOSI_VERSION = 'v27.1';
+const DEFAULT_MKOSI_RELEASE_URL = 'https://github.com/systemd/mkosi/archive/{ref}.tar.gz';
+const INPUT_SPECS = {
+    [Input.Directory]: {
+        default: '.',
+        placeholder: 'DIR',
+        description: 'The mkosi project: a directory with mkosi.conf or mkosi.conf.d/.',
+    },
+    [Input.MkosiVersion]: {
+        default: DEFAULT_MKOSI_VERSION,
+        placeholder: 'TAG|COMMIT',
+        description: 'The mkosi release tag (v27.1) or full commit to install when mkosi-source is release. The default is pinned and its tarball checksum is verified.',
+    },
+    [Input.MkosiSource]: {
+        default: 'auto',
+        placeholder: 'auto|release|system|apt|PATH',
+        description: 'Where mkosi comes from: release (the tarball of mkosi-version, kept in the tool cache), system (mkosi on PATH), apt (the distribution package), a path to an mkosi checkout (runs its bin/mkosi), or auto: the mkosi on PATH when it is mkosi-version, else release.',
+    },
+    [Input.MkosiReleaseUrl]: {
+        default: DEFAULT_MKOSI_RELEASE_URL,
+        placeholder: 'URL',
+        description: 'Where release tarballs are downloaded from; {ref} becomes refs/tags/<tag> or the commit. For mirrors and GitHub Enterprise.',
+    },
+    [Input.MkosiSha256]: {
+        default: '',
+        placeholder: 'SHA256',
+        description: 'The expected sha256 of the release tarball, for versions other than the pinned default (whose checksum ships with mkosi-ci).',
+    },
+    [Input.PrepareHost]: {
+        default: 'auto',
+        placeholder: 'auto|yes|no',
+        description: 'Prepare the host as mkosi needs it (KVM and vhost-vsock access, AppArmor user namespaces, host packages) with sudo. auto does it on GitHub-hosted Linux runners only.',
+    },
+    [Input.Profiles]: {
+        default: '',
+        placeholder: 'PROFILE',
+        multiline: true,
+        description: 'mkosi profiles to enable, separated by commas or new lines.',
+    },
+    [Input.Environment]: {
+        default: '',
+        placeholder: 'KEY=VALUE',
+        multiline: true,
+        description: "Variables for mkosi's Environment= (scripts and tools), one KEY=VALUE per line.",
+    },
+    [Input.Args]: {
+        default: '',
+        placeholder: 'ARG',
+        multiline: true,
+        description: 'Extra mkosi options, one per line (for example --image-version=1.2).',
+    },
+    [Input.Mirror]: {
+        default: '',
+        placeholder: 'URL',
+        description: "The distribution mirror, e.g. http://host/debian. For Debian and Ubuntu mkosi-ci also writes the image's and the tools tree's apt sources from it, so a mirror without the debug or security archive still builds.",
+    },
+    [Input.ToolsTree]: {
+        default: 'default',
+        placeholder: 'default|none|PATH',
+        description: "The tools tree mkosi builds with: default (mkosi builds one), none (use the host's tools) or the path of a prepared tree.",
+    },
+    [Input.Force]: {
+        default: '1',
+        placeholder: 'N',
+        description: 'How many -f to pass to mkosi build (0 to 3): 1 rebuilds the image, 2 also the incremental cache, 3 also the package cache.',
+    },
+};
+function defaultInputs() {
+    return Object.fromEntries(Object.entries(INPUT_SPECS).map(([name, spec]) => [name, spec.default]));
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/project.ts
+
+
+
+
+/** Files and directories whose presence makes a directory an mkosi project. */
+const PROJECT_MARKERS = ['mkosi.conf', 'mkosi.conf.d', 'mkosi.images'];
+async function project_exists(file) {
+    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
+}
+/** Refuses a directory that is not an mkosi project before mkosi gets to build its defaults there. */
+async function assertProject(directory) {
+    const info = await (0,promises_namespaceObject.stat)(directory).catch(() => undefined);
+    if (!info?.isDirectory()) {
+        throw new ConfigurationError(`Input ${Input.Directory}: ${directory} is not a directory.`, {
+            file: directory,
+        });
+    }
+    for (const marker of PROJECT_MARKERS) {
+        if (await project_exists(external_node_path_default().join(directory, marker)))
+            return;
+    }
+    throw new ConfigurationError(`Input ${Input.Directory}: ${directory} has no mkosi configuration (expected ${PROJECT_MARKERS.join(', ')}).`, { file: directory });
 }
 
 ;// CONCATENATED MODULE: ./src/mkosi/version.ts
@@ -35268,7 +35269,14 @@ function toolCacheVersion(version) {
 ;// CONCATENATED MODULE: ./src/pipeline/host-preparation.ts
 
 /** The packages mkosi needs on an Ubuntu runner besides what the image's tools tree brings. */
-const HOST_PACKAGES = ['uidmap', 'debian-archive-keyring', 'systemd-container', 'zstd', 'xz-utils', 'cpio'];
+const HOST_PACKAGES = [
+    'uidmap',
+    'debian-archive-keyring',
+    'systemd-container',
+    'zstd',
+    'xz-utils',
+    'cpio',
+];
 const UDEV_RULES = [
     'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"',
     'KERNEL=="vhost-vsock", GROUP="kvm", MODE="0666", OPTIONS+="static_node=vhost-vsock"',
@@ -35283,7 +35291,13 @@ function hostPreparationSteps(missingPackages) {
     const steps = [
         {
             title: 'udev rules giving everyone KVM, vhost-vsock and vhost-net',
-            command: ['sh', '-c', 'printf "%s\\n" "$1" > /etc/udev/rules.d/99-mkosi-ci-kvm.rules', 'sh', UDEV_RULES],
+            command: [
+                'sh',
+                '-c',
+                'printf "%s\\n" "$1" > /etc/udev/rules.d/99-mkosi-ci-kvm.rules',
+                'sh',
+                UDEV_RULES,
+            ],
         },
         { title: 'reload udev rules', command: ['udevadm', 'control', '--reload-rules'], optional: true },
         { title: 'load kvm', command: ['modprobe', '-a', 'kvm', 'vhost_vsock', 'vhost_net'], optional: true },
@@ -35438,9 +35452,24 @@ async function installApt(ctx) {
         throw new ConfigurationError(`Input ${Input.MkosiSource}: apt installed mkosi but it is not on PATH.`);
     return { command, origin: 'apt' };
 }
+/** The mkosi on PATH, when it is exactly the pinned version (so auto never loosens the pin). */
+async function pinnedOnPath(ctx, options) {
+    const command = await ctx.runner.which('mkosi');
+    if (!command || isCommit(options.mkosiVersion))
+        return undefined;
+    const result = await ctx.runner.run(command, ['--version'], { stream: false }).catch(() => undefined);
+    const version = result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined;
+    if (version && compareVersions(version, options.mkosiVersion) === 0) {
+        return { command, origin: `system ${command}` };
+    }
+    ctx.log.info(`mkosi on PATH is ${version ?? 'unknown'}, not ${options.mkosiVersion}: installing the release.`);
+    return undefined;
+}
 async function locate(ctx, options) {
     const source = options.mkosiSource;
     switch (source.kind) {
+        case 'auto':
+            return (await pinnedOnPath(ctx, options)) ?? installRelease(ctx, options);
         case 'release':
             return installRelease(ctx, options);
         case 'apt':
@@ -35485,6 +35514,7 @@ async function setup(ctx, options) {
 
 
 
+
 function failure(stage, error) {
     return {
         stage,
@@ -35498,6 +35528,8 @@ function failure(stage, error) {
 async function runPipeline(ctx, options) {
     const result = {};
     try {
+        // A wrong directory is an input error: say so before anything is downloaded or installed.
+        await assertProject(options.directory);
         result.setup = await setup(ctx, options);
     }
     catch (error) {
@@ -35739,8 +35771,6 @@ function renderText(result) {
             lines.push(`${a.name.padEnd(width)}  ${a.kind.padEnd(18)}  ${(a.type === 'symlink' ? '' : formatBytes(a.size)).padStart(10)}  ${describe(a)}`);
         }
     }
-    if (result.failure)
-        lines.push('', `error: ${result.failure.message}`);
     return lines.join('\n') + '\n';
 }
 
@@ -35777,6 +35807,7 @@ function invalid(input, value, valid) {
 }
 function parseMkosiSource(value, cwd) {
     switch (value) {
+        case 'auto':
         case 'release':
         case 'system':
         case 'apt':

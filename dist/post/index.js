@@ -31395,9 +31395,9 @@ const INPUT_SPECS = {
         description: 'The mkosi release tag (v27.1) or full commit to install when mkosi-source is release. The default is pinned and its tarball checksum is verified.',
     },
     [Input.MkosiSource]: {
-        default: 'release',
-        placeholder: 'release|system|apt|PATH',
-        description: 'Where mkosi comes from: release (the tarball of mkosi-version, kept in the tool cache), system (mkosi on PATH), apt (the distribution package), or a path to an mkosi checkout (runs its bin/mkosi).',
+        default: 'auto',
+        placeholder: 'auto|release|system|apt|PATH',
+        description: 'Where mkosi comes from: release (the tarball of mkosi-version, kept in the tool cache), system (mkosi on PATH), apt (the distribution package), a path to an mkosi checkout (runs its bin/mkosi), or auto: the mkosi on PATH when it is mkosi-version, else release.',
     },
     [Input.MkosiReleaseUrl]: {
         default: DEFAULT_MKOSI_RELEASE_URL,

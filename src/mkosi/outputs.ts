@@ -21,6 +21,7 @@ export type OutputKind =
   | 'repart-definitions'
   | 'kernel-modules-initrd'
   | 'tar'
+  | 'link'
   | 'other';
 
 export type EntryType = 'file' | 'directory' | 'symlink';
@@ -76,8 +77,8 @@ export function classifyOutputs(image: ImageConfig, entries: readonly DirectoryE
     if (entry.name === main) {
       kind = 'image';
     } else if (entry.name === image.output) {
-      // A versioned output's unversioned symlink, or a directory/none-format output.
-      kind = entry.type === 'symlink' ? 'other' : 'image';
+      // mkosi links <Output> to the main output (image -> image.raw); a directory output is <Output> itself.
+      kind = entry.type === 'symlink' ? 'link' : 'image';
     } else if (entry.name.startsWith(prefix)) {
       const suffix = entry.name.slice(prefix.length);
       const bare = stripCompression(suffix);
@@ -88,18 +89,6 @@ export function classifyOutputs(image: ImageConfig, entries: readonly DirectoryE
       kind ??= 'other';
     }
     if (kind) result.push({ ...entry, image: image.image, kind });
-  }
-  // mkosi also links <ImageId> to a versioned output (image -> image_1.0.raw).
-  if (image.imageVersion && image.imageId) {
-    for (const entry of entries) {
-      if (
-        entry.type === 'symlink' &&
-        entry.name === image.imageId &&
-        !result.some((r) => r.name === entry.name)
-      ) {
-        result.push({ ...entry, image: image.image, kind: 'other' });
-      }
-    }
   }
   const order = (e: OutputEntry): number => (e.kind === 'image' ? 0 : 1);
   return result.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));

@@ -27,13 +27,16 @@ export function stripAnsi(text: string): string {
   return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 }
 
-/** The line of a failed mkosi run worth quoting: its last message, which is where mkosi says why. */
+/**
+ * The line of a failed mkosi run worth quoting: its last message, which is where mkosi says why,
+ * without mkosi's "‣" bullet and skipping its parenthesized hints ("(rerun with --debug …)").
+ */
 export function lastErrorLine(output: string): string | undefined {
-  const lines = stripAnsi(output)
+  return stripAnsi(output)
     .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l !== '');
-  return lines.findLast((l) => /error|fail|not found|No such|‣/i.test(l)) ?? lines.at(-1);
+    .map((l) => l.replace(/^‣\s*/, '').trim())
+    .filter((l) => l !== '' && !/^(\[[^\]]*\]\s*)?\(/.test(l))
+    .at(-1);
 }
 
 export function baseInvocation(options: Options): Invocation {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { PACKAGE_CACHE, REPO, TOOLS_TREE } from './paths.js';
+import { PACKAGE_CACHE, REPO, TEST_CACHE } from './paths.js';
 
 /**
  * Once per e2e run: the shared tools tree (built or refreshed by .ci/build-tools-tree, reused across
@@ -9,5 +9,8 @@ import { PACKAGE_CACHE, REPO, TOOLS_TREE } from './paths.js';
  */
 export default function setup(): void {
   mkdirSync(PACKAGE_CACHE, { recursive: true });
-  execFileSync('bash', [path.join(REPO, '.ci/build-tools-tree'), TOOLS_TREE], { stdio: 'inherit' });
+  execFileSync('bash', [path.join(REPO, '.ci/build-tools-tree')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, MKOSI_CI_TEST_CACHE: TEST_CACHE },
+  });
 }

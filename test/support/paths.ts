@@ -9,7 +9,8 @@ export const TEST_PROJECTS = path.join(REPO, 'test-projects');
 /** Outside the clone, so a rerun on the same machine finds the packages and the tools tree. */
 export const TEST_CACHE = process.env.MKOSI_CI_TEST_CACHE ?? '/var/cache/mkosi-ci-test';
 export const PACKAGE_CACHE = path.join(TEST_CACHE, 'packages');
-export const TOOLS_TREE = path.join(TEST_CACHE, 'tools-tree');
+/** Built once by .ci/build-tools-tree and refreshed weekly. */
+export const TOOLS_TREE = path.join(TEST_CACHE, 'tools/mkosi.tools');
 
 /** The Debian mirror this machine uses, read at run time so no host is ever written down. */
 export function debianMirror(): string {

@@ -1,0 +1,77 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveFiles, type LocalServer } from '../support/http-server.js';
+import { makeMkosiTarball } from '../support/mkosi-tarball.js';
+import {
+  actionNode,
+  debianMirror,
+  PACKAGE_CACHE,
+  REPO,
+  TEST_PROJECTS,
+  TOOLS_TREE,
+} from '../support/paths.js';
+
+/** debian-minimal, built once through the CLI bundle, with mkosi from a release tarball over HTTP. */
+describe('the CLI builds debian-minimal', () => {
+  let server: LocalServer;
+  let outputDir: string;
+  let cacheHome: string;
+  let result: { status: number | null; stdout: string; stderr: string };
+
+  beforeAll(async () => {
+    const tarball = makeMkosiTarball('27.1');
+    server = await serveFiles({ '/refs/tags/v27.1.tar.gz': tarball.file });
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'minimal-'));
+    outputDir = path.join(scratch, 'out');
+    cacheHome = path.join(scratch, 'cache');
+    result = spawnSync(
+      actionNode(),
+      [
+        path.join(REPO, 'dist/cli/index.js'),
+        'build',
+        '--directory',
+        path.join(TEST_PROJECTS, 'debian-minimal'),
+        `--mirror=${debianMirror()}`,
+        `--tools-tree=${TOOLS_TREE}`,
+        '--mkosi-source=release',
+        `--mkosi-release-url=${server.url}/{ref}.tar.gz`,
+        `--mkosi-sha256=${tarball.sha256}`,
+        `--args=--output-directory=${outputDir}`,
+        `--args=--package-cache-directory=${PACKAGE_CACHE}`,
+        `--work-dir=${path.join(scratch, 'work')}`,
+      ],
+      { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cacheHome }, maxBuffer: 256 * 1024 * 1024 },
+    );
+  });
+  afterAll(() => server?.close());
+
+  it('exits 0', () => {
+    expect(result.status, result.stderr.slice(-3000) + result.stdout.slice(-3000)).toBe(0);
+  });
+
+  it('downloads mkosi once into its own tool cache', () => {
+    expect(server.requests).toEqual(['/refs/tags/v27.1.tar.gz']);
+    expect(existsSync(path.join(cacheHome, 'mkosi-ci/tools/mkosi/27.1.0/bin/mkosi'))).toBe(true);
+  });
+
+  it('builds the Debian tree', () => {
+    const osRelease = readFileSync(path.join(outputDir, 'debian-minimal/usr/lib/os-release'), 'utf8');
+    expect(osRelease).toMatch(/VERSION_CODENAME=trixie/);
+    expect(existsSync(path.join(outputDir, 'debian-minimal/usr/bin/bash'))).toBe(true);
+  });
+
+  it('prints the summary as text', () => {
+    expect(result.stdout).toContain('mkosi-ci: image built');
+    expect(result.stdout).toContain('mkosi 27.1 (release v27.1)');
+    expect(result.stdout).toMatch(/debian trixie x86-64, Format=directory, built in/);
+    expect(result.stdout).toMatch(/\ndebian-minimal\s+image\s+[\d.]+ MiB\s+directory\n/);
+    expect(result.stdout).toContain(`output directory: ${outputDir}`);
+  });
+
+  it('keeps the build log in the work directory', () => {
+    expect(readFileSync(path.join(outputDir, '../work/logs/build.log'), 'utf8')).toContain('debian-minimal');
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { helpText, parseCommandLine } from '../../src/cli/args.js';
+import { defaultInputs, Input } from '../../src/pipeline/inputs.js';
+
+describe('CLI flags', () => {
+  it('mirror the action inputs one to one, in both spellings', () => {
+    const parsed = parseCommandLine([
+      'build',
+      '--directory',
+      'proj',
+      '--mirror=http://m.example/debian',
+      '--environment=A=1',
+      '--environment',
+      'B=2',
+      '--work-dir=/tmp/w',
+    ]);
+    expect(parsed).toEqual({
+      kind: 'run',
+      command: 'build',
+      inputs: {
+        ...defaultInputs(),
+        [Input.Directory]: 'proj',
+        [Input.Mirror]: 'http://m.example/debian',
+        [Input.Environment]: 'A=1\nB=2',
+      },
+      flags: { workDir: '/tmp/w', debug: false },
+    });
+  });
+
+  it('lists every input in the help', () => {
+    const help = helpText();
+    for (const input of Object.values(Input)) expect(help).toContain(`--${input}=`);
+  });
+
+  it.each([
+    [['deploy'], /Unknown command 'deploy'; valid: build/],
+    [['build', '--colour=yes'], /Unknown flag --colour/],
+    [['build', '--mirror'], /Flag --mirror needs a value/],
+    [['build', '--force=1', '--force=2'], /Flag --force was given twice/],
+    [['build', 'extra'], /Unexpected argument 'extra'/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+
+  it('answers help and version', () => {
+    expect(parseCommandLine([])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['build', '--help'])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['--version'])).toEqual({ kind: 'version' });
+  });
+});

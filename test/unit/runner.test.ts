@@ -1,0 +1,49 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ProcessRunner } from '../../src/process/runner.js';
+
+const sink: Buffer[] = [];
+const runner = new ProcessRunner((chunk) => sink.push(chunk), process.env);
+
+describe('ProcessRunner', () => {
+  it('passes arguments as they are (no shell) and captures output and exit status', async () => {
+    const result = await runner.run('sh', ['-c', 'printf "%s|" "$@"; exit 3', 'sh', 'a b', '$HOME', ';'], {
+      stream: false,
+    });
+    expect(result).toMatchObject({ exitCode: 3, stdout: 'a b|$HOME|;|', timedOut: false });
+  });
+
+  it('streams to the sink and copies to the log file', async () => {
+    const log = path.join(mkdtempSync(path.join(os.tmpdir(), 'runner-')), 'logs/x.log');
+    sink.length = 0;
+    await runner.run('sh', ['-c', 'echo out; echo err >&2'], { logFile: log });
+    expect(Buffer.concat(sink).toString()).toContain('out');
+    expect(readFileSync(log, 'utf8')).toMatch(/out\n[\s\S]*err\n|err\n[\s\S]*out\n/);
+  });
+
+  it('kills the whole process tree on timeout', async () => {
+    const started = Date.now();
+    // The grandchild would keep the pipes open for 30 s if only the direct child were killed.
+    const result = await runner.run('sh', ['-c', 'sleep 30 & sleep 30; wait'], {
+      timeoutMs: 300,
+      stream: false,
+    });
+    expect(result.timedOut).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('sets and removes environment variables', async () => {
+    const result = await runner.run('sh', ['-c', 'echo "${A:-unset} ${HOME:-unset}"'], {
+      env: { A: '1', HOME: undefined },
+      stream: false,
+    });
+    expect(result.stdout.trim()).toBe('1 unset');
+  });
+
+  it('finds programs on PATH', async () => {
+    expect(await runner.which('sh')).toMatch(/\/sh$/);
+    expect(await runner.which('no-such-program-mkosi-ci')).toBeUndefined();
+  });
+});
