@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ArtifactRecord } from '../../src/report/build-summary.js';
 import { annotations, runAction, type ActionRun } from '../support/action-harness.js';
 import { sha256Of } from '../support/assertions.js';
+import { readGpt } from '../support/gpt.js';
 import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../support/paths.js';
 
 /** debian-bootable, built once through the bundled action as the runner runs it. */

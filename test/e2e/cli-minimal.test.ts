@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type CliRun } from '../support/action-harness.js';
 import { serveFiles, type LocalServer } from '../support/http-server.js';
 import { makeMkosiTarball } from '../support/mkosi-tarball.js';
 import {
@@ -19,7 +19,7 @@ describe('the CLI builds debian-minimal', () => {
   let server: LocalServer;
   let outputDir: string;
   let cacheHome: string;
-  let result: { status: number | null; stdout: string; stderr: string };
+  let result: CliRun;
 
   beforeAll(async () => {
     const tarball = makeMkosiTarball('27.1');
@@ -27,10 +27,8 @@ describe('the CLI builds debian-minimal', () => {
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'minimal-'));
     outputDir = path.join(scratch, 'out');
     cacheHome = path.join(scratch, 'cache');
-    result = spawnSync(
-      actionNode(),
+    result = await runCli(
       [
-        path.join(REPO, 'dist/cli/index.js'),
         'build',
         '--directory',
         path.join(TEST_PROJECTS, 'debian-minimal'),
@@ -43,7 +41,7 @@ describe('the CLI builds debian-minimal', () => {
         `--args=--package-cache-directory=${PACKAGE_CACHE}`,
         `--work-dir=${path.join(scratch, 'work')}`,
       ],
-      { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cacheHome }, maxBuffer: 256 * 1024 * 1024 },
+      { ...process.env, XDG_CACHE_HOME: cacheHome },
     );
   });
   afterAll(() => server?.close());

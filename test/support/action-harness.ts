@@ -134,3 +134,34 @@ export function annotations(log: string, level: 'error' | 'warning'): string[] {
     .filter((l) => l.startsWith(`::${level}`))
     .map((l) => l.slice(l.indexOf('::', 2) + 2));
 }
+
+export interface CliRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI bundle (`node dist/cli/index.js …`, what `npx mkosi-ci` runs) without blocking this
+ * process, so servers the test runs in-process keep answering.
+ */
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(actionNode(), [path.join(REPO, 'dist/cli/index.js'), ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({
+        status: code ?? 1,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
+    );
+  });
+}
