@@ -5,14 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/action-harness.js';
 import { serveFiles, type LocalServer } from '../support/http-server.js';
 import { makeMkosiTarball } from '../support/mkosi-tarball.js';
-import {
-  actionNode,
-  debianMirror,
-  PACKAGE_CACHE,
-  REPO,
-  TEST_PROJECTS,
-  TOOLS_TREE,
-} from '../support/paths.js';
+import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../support/paths.js';
 
 /** debian-minimal, built once through the CLI bundle, with mkosi from a release tarball over HTTP. */
 describe('the CLI builds debian-minimal', () => {
