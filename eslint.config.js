@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/pipeline/**', 'src/mkosi/**', 'src/report/**'],
+    files: ['src/pipeline/**', 'src/mkosi/**', 'src/report/**', 'src/boot/**', 'src/repro/**'],
     rules: {
       'no-restricted-imports': [
         'error',

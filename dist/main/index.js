@@ -35014,10 +35014,15 @@ async function userProvidesAptSources(rawImage) {
             return true;
     return false;
 }
+/** Translations are never used in a build and cost megabytes per metadata sync. */
+const APT_CONF = 'Acquire::Languages "none";\n';
 async function writeAptSandboxTree(dir, mirror, image) {
-    const file = external_node_path_default().join(dir, 'etc/apt/sources.list.d/mkosi.sources');
-    await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(file), { recursive: true });
-    await (0,promises_namespaceObject.writeFile)(file, aptSources(mirror, image.distribution, image.release, image.repositories));
+    const sources = external_node_path_default().join(dir, 'etc/apt/sources.list.d/mkosi.sources');
+    const conf = external_node_path_default().join(dir, 'etc/apt/apt.conf.d/50mkosi-ci.conf');
+    await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(sources), { recursive: true });
+    await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(conf), { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(sources, aptSources(mirror, image.distribution, image.release, image.repositories));
+    await (0,promises_namespaceObject.writeFile)(conf, APT_CONF);
     return dir;
 }
 /**

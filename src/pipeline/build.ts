@@ -93,10 +93,16 @@ async function userProvidesAptSources(rawImage: unknown): Promise<boolean> {
   return false;
 }
 
+/** Translations are never used in a build and cost megabytes per metadata sync. */
+const APT_CONF = 'Acquire::Languages "none";\n';
+
 async function writeAptSandboxTree(dir: string, mirror: string, image: ImageConfig): Promise<string> {
-  const file = path.join(dir, 'etc/apt/sources.list.d/mkosi.sources');
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, aptSources(mirror, image.distribution, image.release, image.repositories));
+  const sources = path.join(dir, 'etc/apt/sources.list.d/mkosi.sources');
+  const conf = path.join(dir, 'etc/apt/apt.conf.d/50mkosi-ci.conf');
+  await mkdir(path.dirname(sources), { recursive: true });
+  await mkdir(path.dirname(conf), { recursive: true });
+  await writeFile(sources, aptSources(mirror, image.distribution, image.release, image.repositories));
+  await writeFile(conf, APT_CONF);
   return dir;
 }
 
