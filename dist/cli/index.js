@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(326);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(420);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 326:
+/***/ 420:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75,6 +75,15 @@ var Input;
     Input["Mirror"] = "mirror";
     Input["ToolsTree"] = "tools-tree";
     Input["Force"] = "force";
+    Input["Boot"] = "boot";
+    Input["BootTimeout"] = "boot-timeout";
+    Input["BootTransport"] = "boot-transport";
+    Input["Kvm"] = "kvm";
+    Input["BootRam"] = "boot-ram";
+    Input["BootCpus"] = "boot-cpus";
+    Input["BootFirmware"] = "boot-firmware";
+    Input["BootAllowFailed"] = "boot-allow-failed";
+    Input["BootWatch"] = "boot-watch";
 })(Input || (Input = {}));
 const DEFAULT_MKOSI_VERSION = 'v27.1';
 const DEFAULT_MKOSI_RELEASE_URL = 'https://github.com/systemd/mkosi/archive/{ref}.tar.gz';
@@ -141,6 +150,52 @@ const INPUT_SPECS = {
         default: '1',
         placeholder: 'N',
         description: 'How many -f to pass to mkosi build (0 to 3): 1 rebuilds the image, 2 also the incremental cache, 3 also the package cache.',
+    },
+    [Input.Boot]: {
+        default: 'auto',
+        placeholder: 'auto|true|false',
+        description: 'Boot the image in qemu and fail when a unit failed. auto boots the bootable formats (disk, esp, uki) with a bootable configuration.',
+    },
+    [Input.BootTimeout]: {
+        default: 'auto',
+        placeholder: 'SECONDS',
+        description: 'How long the guest may take to boot, settle and report; auto is 180 with KVM and 600 without.',
+    },
+    [Input.BootTransport]: {
+        default: 'auto',
+        placeholder: 'auto|vsock|serial',
+        description: 'How the verdict leaves the guest: vsock (systemd notifications through vhost-device-vsock) or serial (a report between per-run nonce markers on a second serial port). auto picks vsock when vhost-device-vsock is installed.',
+    },
+    [Input.Kvm]: {
+        default: 'auto',
+        placeholder: 'auto|yes|no',
+        description: 'Use KVM: auto uses it only when a short probe VM really runs under it, else software emulation.',
+    },
+    [Input.BootRam]: {
+        default: '2048',
+        placeholder: 'MIB',
+        description: 'Memory of the guest in MiB.',
+    },
+    [Input.BootCpus]: {
+        default: '2',
+        placeholder: 'N',
+        description: 'Virtual CPUs of the guest.',
+    },
+    [Input.BootFirmware]: {
+        default: 'auto',
+        placeholder: 'auto|uefi|bios|linux',
+        description: 'How the guest starts: uefi (OVMF), bios, or linux (the UKI or kernel given to qemu directly). auto: linux for Format=uki, else uefi.',
+    },
+    [Input.BootAllowFailed]: {
+        default: '',
+        placeholder: 'UNIT-GLOB',
+        multiline: true,
+        description: 'Units whose failure is tolerated, as systemctl globs (a bare name means NAME.service), one per line.',
+    },
+    [Input.BootWatch]: {
+        default: '30',
+        placeholder: 'SECONDS',
+        description: 'How long to keep watching for units that fail after the boot settled; the check stops early at the first failure.',
     },
 };
 function defaultInputs() {
@@ -259,6 +314,50 @@ function parseReleaseUrl(value) {
     }
     return value;
 }
+function parseChoice(input, value, choices) {
+    if (choices.includes(value))
+        return value;
+    throw invalid(input, value, choices.join(', '));
+}
+function parseInteger(input, value, min, max, unit) {
+    const trimmed = value.trim();
+    const number = Number(trimmed);
+    if (/^\d+$/.test(trimmed) && number >= min && number <= max)
+        return number;
+    throw invalid(input, value, `a whole number of ${unit} from ${min} to ${max}`);
+}
+function parseAllowFailed(value) {
+    const patterns = splitLines(value);
+    for (const pattern of patterns) {
+        if (!/^[A-Za-z0-9:_.\\@*?[\]-]+$/.test(pattern)) {
+            throw invalid(Input.BootAllowFailed, pattern, 'unit names or globs such as foo.service or systemd-*');
+        }
+    }
+    return patterns;
+}
+function parseBootOptions(value, raw) {
+    const timeout = value(Input.BootTimeout);
+    return {
+        enabled: parseTristate(Input.Boot, value(Input.Boot)),
+        timeoutSeconds: timeout === 'auto' ? undefined : parseInteger(Input.BootTimeout, timeout, 30, 86_400, 'seconds'),
+        transport: parseChoice(Input.BootTransport, value(Input.BootTransport), [
+            'auto',
+            'vsock',
+            'serial',
+        ]),
+        kvm: parseTristate(Input.Kvm, value(Input.Kvm)),
+        memoryMiB: parseInteger(Input.BootRam, value(Input.BootRam), 256, 1_048_576, 'MiB'),
+        cpus: parseInteger(Input.BootCpus, value(Input.BootCpus), 1, 256, 'CPUs'),
+        firmware: parseChoice(Input.BootFirmware, value(Input.BootFirmware), [
+            'auto',
+            'uefi',
+            'bios',
+            'linux',
+        ]),
+        allowFailed: parseAllowFailed(raw[Input.BootAllowFailed] ?? ''),
+        watchSeconds: parseInteger(Input.BootWatch, value(Input.BootWatch), 0, 3_600, 'seconds'),
+    };
+}
 /** Validates every input and returns the typed options; `cwd` resolves relative paths. */
 function parseOptions(raw, cwd) {
     const value = (input) => (raw[input] ?? '').trim() || INPUT_SPECS[input].default;
@@ -275,6 +374,1024 @@ function parseOptions(raw, cwd) {
         mirror: parseMirror(raw[Input.Mirror] ?? ''),
         toolsTree: parseToolsTree(value(Input.ToolsTree), cwd),
         force: parseForce(value(Input.Force)),
+        boot: parseBootOptions(value, raw),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/boot/check-unit.ts
+/**
+ * The guest side of the boot check, injected at boot time into an unmodified image.
+ *
+ * systemd (>= 256) in the guest imports credentials that qemu hands it through SMBIOS type 11 strings:
+ * `systemd.extra-unit.*` becomes a unit file, `systemd.unit-dropin.UNIT~NAME` a drop-in, and any other
+ * credential is available to services that import it. So the check is three credentials: a service, a
+ * drop-in that makes multi-user.target want it, and the shell script it runs. Nothing is written into the
+ * image, and the script (which carries the per-run nonce) is only readable by root in the guest.
+ */
+const CHECK_UNIT = 'mkosi-ci-check.service';
+const CHECK_SCRIPT_CREDENTIAL = 'mkosi-ci.check';
+/** Everything is read from a report line after this prefix and one space (see serial-report.ts). */
+const REPORT_BEGIN = 'mkosi-ci-report-begin';
+const REPORT_END = 'mkosi-ci-report-end';
+function reportDevice(channel) {
+    return channel.kind === 'serial' ? '/dev/ttyS1' : `/dev/virtio-ports/${channel.name}`;
+}
+/** What qemu must be given so the same name reaches the guest as a virtio port: see qemu-args.ts. */
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const NONCE_PATTERN = /^[A-Za-z0-9]{16,128}$/;
+function shellQuote(value) {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * The manager properties from which `systemd-analyze` computes its "Startup finished in" line; the report
+ * carries them raw (µs) so the host does the arithmetic instead of parsing human-readable durations.
+ */
+const TIMESTAMP_PROPERTIES = [
+    'FirmwareTimestampMonotonic',
+    'LoaderTimestampMonotonic',
+    'InitRDTimestampMonotonic',
+    'UserspaceTimestampMonotonic',
+    'FinishTimestampMonotonic',
+];
+/**
+ * The POSIX shell script run in the guest. It only uses systemctl, systemd-analyze, journalctl and
+ * coreutils, which every systemd image has. Every report line is `KEY VALUE`; multi-line outputs are
+ * carried one line per report line under their own key so that nothing a unit prints can end the report
+ * early (only a line with the nonce can, and the nonce is known to this script alone).
+ */
+function checkScript(options) {
+    if (!NONCE_PATTERN.test(options.nonce))
+        throw new Error(`invalid boot check nonce: ${options.nonce}`);
+    if (options.channel.kind === 'virtio' && !NAME_PATTERN.test(options.channel.name)) {
+        throw new Error(`invalid virtio port name: ${options.channel.name}`);
+    }
+    const settle = Math.max(1, Math.round(options.settleSeconds));
+    const watch = Math.max(0, Math.round(options.watchSeconds));
+    return `#!/bin/sh
+# mkosi-ci boot check (generated; runs once per boot, injected as a credential).
+set -u
+export SYSTEMD_COLORS=0 SYSTEMD_PAGER= SYSTEMD_LESS= LC_ALL=C
+NONCE=${shellQuote(options.nonce)}
+DEVICE=${shellQuote(reportDevice(options.channel))}
+SETTLE=${settle}
+WATCH=${watch}
+JOURNAL=${shellQuote(options.journal)}
+BLAME=${options.blame ? 'yes' : 'no'}
+REPORT=$(mktemp /run/mkosi-ci-report.XXXXXX)
+
+emit() { printf '%s %s\\n' "$1" "$2" >>"$REPORT"; }
+# Prefix every line of stdin with a key.
+emit_lines() { while IFS= read -r line || [ -n "$line" ]; do emit "$1" "$line"; done; }
+uptime_s() { read -r up _ </proc/uptime; echo "$up"; }
+# Failed units, masked ones left out: a masked unit was switched off on purpose.
+failed_units() {
+  systemctl list-units --all --state=failed --plain --no-legend --no-pager --full 2>/dev/null |
+    while read -r unit load rest; do [ "$load" = masked ] || printf '%s %s %s\\n' "$unit" "$load" "$rest"; done
+}
+
+emit started "$(uptime_s)"
+timeout "$SETTLE" systemctl is-system-running --wait >/dev/null 2>&1
+settled=$?
+# 124: timeout gave up; anything else means the wait ended (running, degraded, maintenance, ...).
+if [ "$settled" = 124 ]; then emit settle timeout; else emit settle done; fi
+emit settled "$(uptime_s)"
+
+# Seconds of uptime, not loop turns: each turn also costs a systemctl call (a second under TCG).
+now_s() { cut -d. -f1 /proc/uptime; }
+from=$(now_s)
+while [ $(($(now_s) - from)) -lt "$WATCH" ] && [ -z "$(failed_units)" ]; do
+  sleep 1
+done
+watched=$(($(now_s) - from))
+emit watched "$watched"
+
+emit state "$(systemctl is-system-running 2>/dev/null)"
+systemctl show --property=${TIMESTAMP_PROPERTIES.join(',')} 2>/dev/null | emit_lines timestamp
+if [ "$BLAME" = yes ]; then
+  systemd-analyze blame --no-pager 2>/dev/null | head -n 10 | emit_lines blame
+fi
+failed=$(failed_units)
+if [ -n "$failed" ]; then
+  printf '%s\\n' "$failed" | emit_lines failed
+  printf '%s\\n' "$failed" | while read -r unit _; do
+    systemctl status --no-pager --full --lines=10 -- "$unit" 2>&1 | emit_lines "status:$unit"
+  done
+  code=1
+else
+  code=0
+fi
+if [ "$JOURNAL" = always ] || { [ "$JOURNAL" = on-failure ] && [ "$code" != 0 ]; }; then
+  journalctl --boot --no-pager -o short-monotonic 2>/dev/null | emit_lines journal
+fi
+emit reported "$(uptime_s)"
+
+# One write of the whole report; closing a tty waits until its output has drained.
+{
+  printf '\\n${REPORT_BEGIN} %s\\n' "$NONCE"
+  cat "$REPORT"
+  printf '${REPORT_END} %s\\n' "$NONCE"
+} >"$DEVICE"
+sync
+# In a VM, "systemctl exit" powers off and hands the status to the host (vmm.notify_socket EXIT_STATUS=).
+systemctl exit "$code" || systemctl poweroff
+`;
+}
+/** The service that runs the script. Type=exec: its start job ends at once, so the boot can settle. */
+function checkUnit() {
+    return `[Unit]
+Description=mkosi-ci boot check
+After=basic.target
+
+[Service]
+Type=exec
+ImportCredential=${CHECK_SCRIPT_CREDENTIAL}
+ExecStart=/bin/sh %d/${CHECK_SCRIPT_CREDENTIAL}
+StandardOutput=journal+console
+`;
+}
+function checkDropIn() {
+    return `[Unit]\nWants=${CHECK_UNIT}\n`;
+}
+/** The credentials that inject the check; `extra` ones (planted faults, user credentials) come first. */
+function checkCredentials(options, extra = []) {
+    const dropInName = CHECK_UNIT.replace(/\.service$/, '');
+    return [
+        ...extra,
+        { name: CHECK_SCRIPT_CREDENTIAL, value: checkScript(options) },
+        { name: `systemd.extra-unit.${CHECK_UNIT}`, value: checkUnit() },
+        { name: `systemd.unit-dropin.multi-user.target~${dropInName}`, value: checkDropIn() },
+    ];
+}
+/**
+ * The `-smbios` arguments that hand credentials to the guest. The binary form (base64) keeps newlines
+ * and commas (qemu's option separator) out of the command line.
+ */
+function smbiosCredentialArgs(credentials) {
+    return credentials.flatMap((c) => {
+        if (!NAME_PATTERN.test(c.name.replace(/~/g, '-')))
+            throw new Error(`invalid credential name: ${c.name}`);
+        const encoded = Buffer.from(c.value, 'utf8').toString('base64');
+        return ['-smbios', `type=11,value=io.systemd.credential.binary:${c.name}=${encoded}`];
+    });
+}
+/**
+ * Kernel command line extras for a UKI (systemd-stub reads this SMBIOS string when Secure Boot is off).
+ * Commas must be doubled for qemu's option parser.
+ */
+function kernelCmdlineExtraArgs(extra) {
+    if (extra.length === 0)
+        return [];
+    const value = extra.join(' ').replace(/,/g, ',,');
+    return ['-smbios', `type=11,value=io.systemd.stub.kernel-cmdline-extra=${value}`];
+}
+/**
+ * A unit for planted-fault tests, wanted by multi-user.target through a drop-in (a second credential).
+ * To mask it as well, add `systemd.mask=NAME.service` to the kernel command line (see
+ * `kernelCmdlineExtraArgs`): a symlink to /dev/null can't be passed as a credential.
+ */
+function plantedUnitCredentials(name, command) {
+    const base = name.replace(/\.service$/, '');
+    // systemd expands %specifiers and $VARIABLES in ExecStart=: keep the command literal.
+    const literal = command.replace(/%/g, '%%').replace(/\$/g, '$$$$');
+    const unit = `[Unit]\nDescription=mkosi-ci planted unit ${base}\n\n` +
+        `[Service]\nType=oneshot\nExecStart=/bin/sh -c ${JSON.stringify(literal)}\n`;
+    return [
+        { name: `systemd.extra-unit.${base}.service`, value: unit },
+        { name: `systemd.unit-dropin.multi-user.target~${base}`, value: `[Unit]\nWants=${base}.service\n` },
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/boot/qemu-args.ts
+/**
+ * The qemu command line for a boot check, as a pure function of what to boot and how. Everything the
+ * check needs from qemu is here: firmware, accelerator, an image that is never written to, the console
+ * log, the report channel, the credentials and, for the vsock transport, vhost-user-vsock.
+ */
+/** qemu's option parser splits on commas: a comma in a value is written twice. */
+function qemuEscape(value) {
+    return value.replace(/,/g, ',,');
+}
+function firmwareArgs(firmware) {
+    const pflash = (uefi) => [
+        '-drive',
+        `if=pflash,format=raw,unit=0,readonly=on,file=${qemuEscape(uefi.code)}`,
+        '-drive',
+        `if=pflash,format=raw,unit=1,file=${qemuEscape(uefi.vars)}`,
+    ];
+    switch (firmware.kind) {
+        case 'uefi':
+            return pflash(firmware);
+        case 'bios':
+            return [];
+        case 'linux': {
+            const args = firmware.uefi ? pflash(firmware.uefi) : [];
+            args.push('-kernel', firmware.kernel);
+            if (firmware.initrd)
+                args.push('-initrd', firmware.initrd);
+            if (firmware.cmdline)
+                args.push('-append', firmware.cmdline);
+            return args;
+        }
+    }
+}
+function qemuArgs(options) {
+    const args = [];
+    for (const dir of options.dataDirs ?? [])
+        args.push('-L', dir);
+    args.push('-machine', 'q35', '-accel', options.accel, 
+    // "max" gives TCG every feature it emulates (x86-64-v2+ for trixie userspace); "host" under KVM.
+    '-cpu', options.accel === 'kvm' ? 'host' : 'max', '-smp', String(options.cpus), '-m', `${options.memoryMiB}M`, 
+    // Nothing we did not ask for: no NIC, no VGA (its option ROM slows OVMF), no default serial/monitor.
+    '-nodefaults', '-no-user-config', '-display', 'none', 
+    // A guest reboot (panic=-1, a crash, a failed switch-root) ends qemu instead of booting again.
+    '-no-reboot', '-device', 'virtio-rng-pci');
+    if (options.vhostUserVsock) {
+        // vhost-user needs guest memory the daemon can map: a shared memfd backend of the same size.
+        args.push('-object', `memory-backend-memfd,id=mem,size=${options.memoryMiB}M,share=on`, '-machine', 'memory-backend=mem', '-chardev', `socket,id=vsock,path=${qemuEscape(options.vhostUserVsock.socket)}`, '-device', 'vhost-user-vsock-pci,chardev=vsock');
+    }
+    args.push(...firmwareArgs(options.firmware));
+    if (options.image) {
+        const snapshot = options.imageWrites === 'snapshot' ? ',snapshot=on' : '';
+        args.push('-drive', `if=none,id=disk,format=${options.image.format},file=${qemuEscape(options.image.path)}${snapshot}`, '-device', 'virtio-blk-pci,drive=disk,bootindex=1');
+    }
+    // ttyS0 is the console, ttyS1 (second -serial) the report channel when it is a UART.
+    args.push('-chardev', `file,id=console,path=${qemuEscape(options.consoleLog)}`, '-serial', 'chardev:console');
+    const report = options.report;
+    args.push('-chardev', `file,id=report,path=${qemuEscape(report.file)}`);
+    if (report.kind === 'serial') {
+        args.push('-serial', 'chardev:report');
+    }
+    else {
+        args.push('-device', 'virtio-serial-pci', '-device', `virtserialport,chardev=report,name=${report.name}`);
+    }
+    args.push(...options.smbios, ...(options.extra ?? []));
+    return args;
+}
+/**
+ * The plain OVMF build among qemu's firmware descriptors: UEFI for x86_64 q35 on raw flash, without
+ * Secure Boot (whose enrolled keys would refuse unsigned images and which needs SMM). Descriptors are
+ * tried in the order given (the file names' numeric prefixes give qemu's preference).
+ */
+function pickOvmf(descriptors) {
+    for (const raw of descriptors) {
+        const d = raw;
+        if (!d?.['interface-types']?.includes('uefi'))
+            continue;
+        if (d.mapping?.device !== 'flash')
+            continue;
+        const features = d.features ?? [];
+        if (features.includes('secure-boot') ||
+            features.includes('requires-smm') ||
+            features.includes('enrolled-keys')) {
+            continue;
+        }
+        if (features.includes('amd-sev-es') || features.includes('intel-tdx'))
+            continue;
+        const fits = (d.targets ?? []).some((t) => t.architecture === 'x86_64' && (t.machines ?? []).some((m) => m.startsWith('pc-q35')));
+        const code = d.mapping.executable;
+        const vars = d.mapping['nvram-template'];
+        if (!fits || !code?.filename || !vars?.filename)
+            continue;
+        if ((code.format ?? 'raw') !== 'raw' || (vars.format ?? 'raw') !== 'raw')
+            continue;
+        return { code: code.filename, varsTemplate: vars.filename };
+    }
+    return undefined;
+}
+function hostQemu(binary = 'qemu-system-x86_64') {
+    return { command: binary, prefix: [], dataDirs: [] };
+}
+function toolsTreeQemu(tree) {
+    const at = (p) => `${tree.replace(/\/+$/, '')}/${p}`;
+    return {
+        command: at('usr/lib64/ld-linux-x86-64.so.2'),
+        prefix: [
+            '--library-path',
+            [at('usr/lib/x86_64-linux-gnu'), at('usr/lib')].join(':'),
+            at('usr/bin/qemu-system-x86_64'),
+        ],
+        dataDirs: [at('usr/share/qemu'), at('usr/share/seabios')],
+    };
+}
+
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: ./src/boot/serial-report.ts
+
+
+/**
+ * The host side of the report channel: the guest writes `KEY VALUE` lines between a begin and an end
+ * marker that both carry a per-run nonce. Only the check script knows the nonce, so nothing else the
+ * guest prints (a unit echoing a fake report, the kernel, a getty) can forge a verdict; a report without
+ * its end marker (the guest died while writing) is no report.
+ */
+/** 128 random bits, hex: unguessable and safe to embed in a shell script and on a serial line. */
+function newNonce() {
+    return (0,external_node_crypto_namespaceObject.randomBytes)(16).toString('hex');
+}
+/** The report lines between the markers, or why there are none. */
+function extractReportLines(captured, nonce) {
+    // A tty turns "\n" into "\r\n"; a line may also start with leftovers of other output.
+    const lines = captured.split('\n').map((l) => l.replace(/\r$/, ''));
+    const begin = lines.findIndex((l) => l.trimStart() === `${REPORT_BEGIN} ${nonce}`);
+    if (begin < 0)
+        return { lines: undefined, truncated: false };
+    const end = lines.findIndex((l, i) => i > begin && l === `${REPORT_END} ${nonce}`);
+    if (end < 0)
+        return { lines: undefined, truncated: true };
+    return { lines: lines.slice(begin + 1, end) };
+}
+/**
+ * One line of `systemctl list-units --plain --no-legend --full`: `UNIT LOAD ACTIVE SUB DESCRIPTION…`.
+ * Older systemctl versions prefix failed units with a `●` bullet; it is skipped.
+ */
+function parseUnitLine(line) {
+    const fields = line.trim().replace(/^●\s*/, '').split(/\s+/);
+    const [name, load, active, sub, ...description] = fields;
+    if (!name || !load || !active || !sub)
+        return undefined;
+    return { name, load, active, sub, description: description.join(' ') };
+}
+/** The `Active:` line of a `systemctl status` output, without its label. */
+function statusLine(status) {
+    for (const line of status) {
+        const match = /^\s*Active:\s*(.*)$/.exec(line);
+        if (match)
+            return match[1].trim();
+    }
+    return undefined;
+}
+const usToMs = (us) => Math.round(us / 1000);
+/**
+ * The boot phases from the manager's monotonic timestamps (µs), with systemd-analyze's arithmetic:
+ * firmware and loader timestamps count backwards from the kernel's start.
+ */
+function bootTimings(props) {
+    const get = (key) => props.get(key) ?? 0;
+    const firmware = get('FirmwareTimestampMonotonic');
+    const loader = get('LoaderTimestampMonotonic');
+    const initrd = get('InitRDTimestampMonotonic');
+    const userspace = get('UserspaceTimestampMonotonic');
+    const finish = get('FinishTimestampMonotonic');
+    const timings = {};
+    if (firmware > 0 && loader > 0)
+        timings.firmwareMs = usToMs(firmware - loader);
+    if (loader > 0)
+        timings.loaderMs = usToMs(loader);
+    if (userspace > 0) {
+        timings.kernelMs = usToMs(initrd > 0 ? initrd : userspace);
+        if (initrd > 0)
+            timings.initrdMs = usToMs(userspace - initrd);
+    }
+    if (finish > 0) {
+        if (userspace > 0)
+            timings.userspaceMs = usToMs(finish - userspace);
+        timings.totalMs = usToMs(finish);
+    }
+    return timings;
+}
+function splitKey(line) {
+    const space = line.indexOf(' ');
+    return space < 0 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
+}
+/** Parses the lines between the markers (see `checkScript` for their keys). */
+function parseReportLines(lines) {
+    const values = new Map();
+    const timestamps = new Map();
+    const failed = [];
+    const statuses = new Map();
+    const report = {
+        state: 'unknown',
+        settled: false,
+        watchedSeconds: 0,
+        failedUnits: failed,
+        timings: {},
+        blame: [],
+        journal: [],
+    };
+    for (const line of lines) {
+        const [key, value] = splitKey(line);
+        if (key === 'blame')
+            report.blame.push(value);
+        else if (key === 'journal')
+            report.journal.push(value);
+        else if (key === 'timestamp') {
+            const match = /^(\w+)=(\d+)$/.exec(value);
+            if (match)
+                timestamps.set(match[1], Number(match[2]));
+        }
+        else if (key === 'failed') {
+            const unit = parseUnitLine(value);
+            if (unit)
+                failed.push({ ...unit, statusLine: undefined, status: [] });
+        }
+        else if (key.startsWith('status:')) {
+            const unit = key.slice('status:'.length);
+            statuses.set(unit, [...(statuses.get(unit) ?? []), value]);
+        }
+        else
+            values.set(key, value);
+    }
+    for (const unit of failed) {
+        unit.status = statuses.get(unit.name) ?? [];
+        unit.statusLine = statusLine(unit.status);
+    }
+    report.state = values.get('state') || 'unknown';
+    report.settled = values.get('settle') === 'done';
+    report.watchedSeconds = Number(values.get('watched') ?? 0) || 0;
+    const number = (key) => {
+        const n = Number.parseFloat(values.get(key) ?? '');
+        return Number.isFinite(n) ? n : undefined;
+    };
+    report.settledAt = number('settled');
+    report.reportedAt = number('reported');
+    report.timings = bootTimings(timestamps);
+    return report;
+}
+/** Finds and parses the report with this run's nonce in what the report channel captured. */
+function parseReport(captured, nonce) {
+    const extracted = extractReportLines(captured, nonce);
+    if (!extracted.lines)
+        return { found: false, truncated: extracted.truncated };
+    return { found: true, report: parseReportLines(extracted.lines) };
+}
+/** Kernel messages that mean the guest died before the check could report. */
+const PANIC_PATTERNS = [
+    /Kernel panic - not syncing/,
+    /KVM internal error/,
+    /emulation failure/,
+    /systemd\[1\]: Freezing execution/,
+    /systemd\[1\]: Caught <\w+>, (?:dumped core|cannot fork)/,
+];
+/** The first line of the console log that shows the guest crashed, if any. */
+function findPanic(consoleLog) {
+    for (const line of consoleLog.split('\n')) {
+        // eslint-disable-next-line no-control-regex
+        const clean = line.replace(/\r$/, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+        if (PANIC_PATTERNS.some((p) => p.test(clean)))
+            return clean.trim();
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/boot/verdict.ts
+/**
+ * A unit glob as systemctl understands them (fnmatch: `*`, `?`, `[…]`), anchored. A pattern without a
+ * unit type suffix also matches `.service` units, as systemctl does with plain names.
+ */
+function globToRegExp(glob) {
+    let source = '';
+    for (let i = 0; i < glob.length; i++) {
+        const c = glob[i];
+        if (c === '*')
+            source += '.*';
+        else if (c === '?')
+            source += '.';
+        else if (c === '[') {
+            const close = glob.indexOf(']', i + 2);
+            if (close < 0)
+                source += '\\[';
+            else {
+                const body = glob
+                    .slice(i + 1, close)
+                    .replace(/^!/, '^')
+                    .replace(/\\/g, '\\\\');
+                source += `[${body}]`;
+                i = close;
+            }
+        }
+        else
+            source += c.replace(/[.+^${}()|\\/]/g, '\\$&');
+    }
+    return new RegExp(`^${source}$`);
+}
+function unitAllowed(unit, patterns) {
+    return patterns
+        .map((p) => p.trim())
+        .filter((p) => p !== '')
+        .some((p) => globToRegExp(p).test(unit) || (!p.includes('.') && globToRegExp(`${p}.service`).test(unit)));
+}
+function describe(units) {
+    return units.map((u) => (u.statusLine ? `${u.name} (${u.statusLine})` : u.name)).join(', ');
+}
+function verdict(input) {
+    const base = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
+    if (!input.report.found) {
+        const why = input.timedOut
+            ? `no report within the ${input.timeoutSeconds} s timeout`
+            : input.report.truncated
+                ? 'the report was cut short'
+                : `qemu exited (status ${input.qemuExitCode}) without a report`;
+        if (input.panic)
+            return { ...base, result: 'panicked', reason: `the guest crashed: ${input.panic} (${why})` };
+        return { ...base, result: 'did-not-boot', reason: `the guest did not boot: ${why}` };
+    }
+    const report = input.report.report;
+    const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
+    const failedUnits = report.failedUnits.filter((u) => !allowedUnits.includes(u));
+    const common = { allowedUnits, failedUnits, timings: report.timings, report };
+    if (failedUnits.length > 0) {
+        return { ...common, result: 'failed-units', reason: `failed units: ${describe(failedUnits)}` };
+    }
+    if (!report.settled) {
+        // Nothing failed but jobs were still queued when the check gave up waiting: a hanging unit.
+        return {
+            ...common,
+            result: 'did-not-boot',
+            reason: `the boot did not finish within the settle bound (state ${report.state})`,
+        };
+    }
+    const tolerated = allowedUnits.length > 0 ? ` (tolerated: ${describe(allowedUnits)})` : '';
+    return { ...common, result: 'passed', reason: `the system is ${report.state}${tolerated}` };
+}
+
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+;// CONCATENATED MODULE: ./src/boot/vsock-transport.ts
+
+
+/**
+ * The vsock transport without `/dev/vhost-vsock` and without AF_VSOCK in Node: `vhost-device-vsock`
+ * (a userspace vhost-user vsock device) maps a guest connection to host CID 2 port P onto a connection
+ * to the Unix socket `<uds-path>_P`. With the credential `vmm.notify_socket=vsock-stream:2:P` the guest's
+ * PID 1 connects there for every notification (READY=1, STATUS=…, X_SYSTEMD_UNIT_ACTIVE=…, and
+ * EXIT_STATUS=N when `systemctl exit N` powers the guest off). This machine's own /dev/vsock is never
+ * touched: the host side is plain Unix sockets.
+ */
+const NOTIFY_PORT = 8125;
+function notifyCredential(port = NOTIFY_PORT) {
+    return { name: 'vmm.notify_socket', value: `vsock-stream:2:${port}` };
+}
+function vhostDeviceVsockArgs(paths, guestCid = 3) {
+    // Never --forward-cid: that opens AF_VSOCK on the host.
+    return ['--guest-cid', String(guestCid), '--socket', paths.socket, '--uds-path', paths.udsPath];
+}
+/**
+ * vhost-device-vsock keeps serving after qemu disconnects, so both run under one small supervisor: a
+ * constant `sh` script (inputs only as positional arguments, never spliced into the script) that starts
+ * the daemon, waits for its socket, runs qemu, then stops the daemon. The Runner's timeout kills the
+ * whole process group, daemon included.
+ */
+const SUPERVISOR_SCRIPT = [
+    'daemon=$1 socket=$2 uds=$3; shift 3',
+    '"$daemon" --guest-cid 3 --socket "$socket" --uds-path "$uds" & d=$!',
+    'i=0; while [ ! -S "$socket" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done',
+    '"$@"; rc=$?',
+    'kill $d 2>/dev/null; wait $d 2>/dev/null',
+    'exit $rc',
+].join('\n');
+function supervisedQemu(daemon, paths, qemu) {
+    return {
+        command: 'sh',
+        args: [
+            '-c',
+            SUPERVISOR_SCRIPT,
+            'mkosi-ci-vsock',
+            daemon,
+            paths.socket,
+            paths.udsPath,
+            qemu.command,
+            ...qemu.args,
+        ],
+    };
+}
+/** Parses one notification message (newline-separated `KEY=VALUE` assignments). */
+function parseNotification(text) {
+    return text
+        .split('\n')
+        .filter((l) => l.includes('='))
+        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]);
+}
+function applyNotification(state, text, atMs) {
+    for (const [key, value] of parseNotification(text)) {
+        state.messages.push({ key, value, atMs });
+        if (key === 'READY' && value === '1')
+            state.readyAtMs ??= atMs;
+        else if (key === 'STATUS')
+            state.lastStatus = value;
+        else if (key === 'EXIT_STATUS' && /^\d+$/.test(value))
+            state.exitStatus = Number(value);
+    }
+}
+/**
+ * How long a notification connection may stay quiet after its last data before the host takes the
+ * message as complete and closes it. PID 1 sends each message with one `sendmsg()`, which
+ * vhost-device-vsock hands on with one write, so this only guards against a rare split.
+ */
+const NOTIFY_IDLE_MS = 10;
+/**
+ * Listens on `<udsPath>_<port>` for the guest's notifications.
+ *
+ * The host must close each connection itself, as soon as the message has arrived: it must not wait for
+ * the guest's end of stream. systemd (>= 256) sends a notification over vsock-stream as connect, send,
+ * `shutdown(SHUT_WR)`, then blocks in `recv()` until the host closes (sd-daemon.c). vhost-device-vsock
+ * (0.3.0) drops a SHUTDOWN that only carries the "no more sends" flag, so that end of stream never
+ * reaches the Unix socket: a listener that reads to EOF deadlocks with PID 1, which stops at its first
+ * notification (X_SYSTEMD_SIGNALS_LEVEL, right after the initrd's machine ID). When the host closes,
+ * the daemon reads EOF and sends a full SHUTDOWN to the guest, whose `recv()` then returns 0.
+ */
+async function listenForNotifications(paths, port = NOTIFY_PORT, now = Date.now) {
+    const file = `${paths.udsPath}_${port}`;
+    await (0,promises_namespaceObject.rm)(file, { force: true });
+    const notifications = { messages: [] };
+    const server = (0,external_node_net_namespaceObject.createServer)((socket) => {
+        const chunks = [];
+        let done = false;
+        let timer;
+        // No deadline before the first byte: closing early makes the daemon drop the message and can leave
+        // PID 1 waiting in recv() for an end of stream that never comes (a slow TCG guest takes seconds).
+        const finish = () => {
+            if (done)
+                return;
+            done = true;
+            clearTimeout(timer);
+            if (chunks.length > 0)
+                applyNotification(notifications, Buffer.concat(chunks).toString('utf8'), now());
+            socket.destroy();
+        };
+        socket.on('data', (chunk) => {
+            chunks.push(chunk);
+            clearTimeout(timer);
+            timer = setTimeout(() => finish(), NOTIFY_IDLE_MS);
+        });
+        socket.on('end', finish);
+        socket.on('close', finish);
+        socket.on('error', finish);
+    });
+    await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(file, () => resolve());
+    });
+    return {
+        notifications,
+        close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/boot/run-boot.ts
+
+
+
+
+
+
+
+
+/** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
+const DEFAULT_KERNEL_CMDLINE_EXTRA = ['systemd.firstboot=off', 'panic=-1'];
+function resolveFirmware(firmware, vars, extra) {
+    switch (firmware.kind) {
+        case 'uefi':
+            return { kind: 'uefi', code: firmware.code, vars };
+        case 'bios':
+            return { kind: 'bios' };
+        case 'linux':
+            return {
+                kind: 'linux',
+                kernel: firmware.kernel,
+                initrd: firmware.initrd,
+                cmdline: [firmware.cmdline, ...extra].filter((s) => s !== '').join(' '),
+                uefi: firmware.uefi && { code: firmware.uefi.code, vars },
+            };
+    }
+}
+async function bootCheck(ctx, options) {
+    if (options.settleSeconds >= options.timeoutSeconds) {
+        throw new ConfigurationError(`boot-timeout (${options.timeoutSeconds} s) must be longer than the settle bound (${options.settleSeconds} s)`);
+    }
+    const logs = external_node_path_default().resolve(options.logsDir);
+    await (0,promises_namespaceObject.mkdir)(logs, { recursive: true });
+    const files = {
+        console: external_node_path_default().join(logs, 'serial-console.log'),
+        report: external_node_path_default().join(logs, 'boot-report.log'),
+        qemu: external_node_path_default().join(logs, 'qemu.log'),
+    };
+    await Promise.all(Object.values(files).map((f) => (0,promises_namespaceObject.rm)(f, { force: true })));
+    const vars = external_node_path_default().join(logs, 'ovmf-vars.fd');
+    const template = options.firmware.kind === 'uefi'
+        ? options.firmware.varsTemplate
+        : options.firmware.kind === 'linux'
+            ? options.firmware.uefi?.varsTemplate
+            : undefined;
+    if (template)
+        await (0,promises_namespaceObject.copyFile)(template, vars);
+    const nonce = newNonce();
+    ctx.log.mask(nonce);
+    const vsock = options.vsockDaemon
+        ? { socket: external_node_path_default().join(logs, 'vhost-user-vsock.sock'), udsPath: external_node_path_default().join(logs, 'vsock.sock') }
+        : undefined;
+    const credentials = checkCredentials({
+        nonce,
+        channel: options.channel,
+        settleSeconds: options.settleSeconds,
+        watchSeconds: options.watchSeconds,
+        journal: options.journal,
+    }, [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])]);
+    // A UKI reads command line extras from SMBIOS; a split kernel gets them appended to -append.
+    const cmdlineViaSmbios = options.firmware.kind !== 'linux';
+    const args = qemuArgs({
+        dataDirs: options.qemu.dataDirs,
+        accel: options.accel,
+        memoryMiB: options.memoryMiB,
+        cpus: options.cpus,
+        firmware: resolveFirmware(options.firmware, vars, cmdlineViaSmbios ? [] : options.kernelCmdlineExtra),
+        image: options.image,
+        imageWrites: 'snapshot',
+        consoleLog: files.console,
+        report: options.channel.kind === 'serial'
+            ? { kind: 'serial', file: files.report }
+            : { kind: 'virtio', file: files.report, name: options.channel.name },
+        smbios: [
+            ...smbiosCredentialArgs(credentials),
+            ...(cmdlineViaSmbios ? kernelCmdlineExtraArgs(options.kernelCmdlineExtra) : []),
+        ],
+        vhostUserVsock: vsock && { socket: vsock.socket },
+    });
+    let listener;
+    const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
+    const invocation = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
+    const started = Date.now();
+    if (vsock)
+        listener = await listenForNotifications(vsock);
+    let run;
+    try {
+        run = await ctx.runner.run(invocation.command, invocation.args, {
+            stream: false,
+            logFile: files.qemu,
+            timeoutMs: options.timeoutSeconds * 1000,
+        });
+    }
+    finally {
+        await listener?.close();
+    }
+    const durationMs = Date.now() - started;
+    const consoleLog = await (0,promises_namespaceObject.readFile)(files.console, 'utf8').catch(() => '');
+    const captured = await (0,promises_namespaceObject.readFile)(files.report, 'utf8').catch(() => '');
+    const result = verdict({
+        report: parseReport(captured, nonce),
+        panic: findPanic(consoleLog),
+        timedOut: run.timedOut,
+        timeoutSeconds: options.timeoutSeconds,
+        qemuExitCode: run.exitCode,
+        allowFailed: options.allowFailed,
+    });
+    const kept = { ...files };
+    const report = result.report;
+    if (report && report.journal.length > 0) {
+        kept.journal = external_node_path_default().join(logs, 'journal.txt');
+        await (0,promises_namespaceObject.writeFile)(kept.journal, report.journal.join('\n') + '\n');
+    }
+    if (report && report.failedUnits.length > 0) {
+        kept.failedUnits = external_node_path_default().join(logs, 'failed-units.txt');
+        await (0,promises_namespaceObject.writeFile)(kept.failedUnits, report.failedUnits.map((u) => u.status.join('\n')).join('\n\n') + '\n');
+    }
+    const notifications = listener?.notifications;
+    return {
+        verdict: result,
+        durationMs,
+        readyMs: notifications?.readyAtMs !== undefined ? notifications.readyAtMs - started : undefined,
+        exitStatus: notifications?.exitStatus,
+        logs: kept,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/boot/firmware.ts
+
+
+
+const exists = (file) => (0,promises_namespaceObject.access)(file).then(() => true, () => false);
+/** Reads qemu's firmware descriptors (usr/share/qemu/firmware/*.json) under `root` and picks plain OVMF. */
+async function findOvmf(root) {
+    const dir = external_node_path_default().join(root, 'usr/share/qemu/firmware');
+    const names = (await (0,promises_namespaceObject.readdir)(dir).catch(() => [])).filter((n) => n.endsWith('.json')).sort();
+    const descriptors = [];
+    for (const name of names) {
+        try {
+            descriptors.push(JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, name), 'utf8')));
+        }
+        catch {
+            // A broken descriptor is qemu's packaging problem, not a reason to give up on the others.
+        }
+    }
+    const ovmf = pickOvmf(descriptors);
+    if (!ovmf)
+        return undefined;
+    // Descriptors name paths as installed; under a tools tree they live below its root.
+    const code = external_node_path_default().join(root, ovmf.code);
+    const varsTemplate = external_node_path_default().join(root, ovmf.varsTemplate);
+    return (await exists(code)) && (await exists(varsTemplate)) ? { code, varsTemplate } : undefined;
+}
+/** The tools tree's qemu when it has one, else the host's, else undefined. */
+async function findEmulator(toolsTree, which) {
+    if (toolsTree && (await exists(external_node_path_default().join(toolsTree, 'usr/bin/qemu-system-x86_64')))) {
+        return {
+            qemu: toolsTreeQemu(toolsTree),
+            ovmf: await findOvmf(toolsTree),
+            origin: `tools tree ${toolsTree}`,
+        };
+    }
+    const host = await which('qemu-system-x86_64');
+    if (host)
+        return { qemu: hostQemu(host), ovmf: await findOvmf('/'), origin: host };
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/boot/kvm-probe.ts
+
+
+
+const DEFAULT_PROBE_TIMEOUT_MS = 8_000;
+/** qemu's messages that mean KVM can't run this guest. */
+const KVM_FAILURES = [
+    /KVM internal error/,
+    /emulation failure/,
+    /failed to initialize kvm/i,
+    /Could not access KVM kernel module/,
+    /KVM is not supported/i,
+    /kvm_init_vcpu failed/,
+    /KVM: entry failed/,
+];
+function probeQemuArgs(options) {
+    const firmware = options.firmware.kind === 'linux'
+        ? // No initrd and no root: the kernel panics at once, and panic=-1 turns that into an exit.
+            { ...options.firmware, initrd: undefined, cmdline: 'console=ttyS0 panic=-1 loglevel=4' }
+        : options.firmware;
+    return qemuArgs({
+        dataDirs: options.qemu.dataDirs,
+        accel: 'kvm',
+        memoryMiB: 512,
+        cpus: 1,
+        firmware,
+        imageWrites: 'snapshot',
+        consoleLog: external_node_path_default().join(options.workDir, 'console.log'),
+        report: { kind: 'serial', file: external_node_path_default().join(options.workDir, 'report.log') },
+        smbios: [],
+    });
+}
+/**
+ * The verdict on one probe run. KVM is usable when qemu reported none of KVM's failures and the guest
+ * showed a sign of life on the console (a stopped guest prints nothing).
+ */
+function classifyProbe(run) {
+    const failure = run.stderr.split('\n').find((line) => KVM_FAILURES.some((p) => p.test(line)));
+    if (failure)
+        return { usable: false, reason: failure.trim() };
+    if (!run.timedOut && run.exitCode !== 0) {
+        const last = run.stderr.trim().split('\n').at(-1) ?? '';
+        return { usable: false, reason: `qemu exited with status ${run.exitCode}${last ? `: ${last}` : ''}` };
+    }
+    if (run.consoleLog.trim() === '')
+        return { usable: false, reason: 'the probe guest printed nothing under KVM' };
+    return {
+        usable: true,
+        detail: run.timedOut ? 'the firmware ran under KVM' : 'the kernel ran under KVM and exited',
+    };
+}
+async function probeKvm(ctx, options) {
+    const device = options.device ?? '/dev/kvm';
+    try {
+        await (0,promises_namespaceObject.access)(device, promises_namespaceObject.constants.R_OK | promises_namespaceObject.constants.W_OK);
+    }
+    catch {
+        return { usable: false, reason: `${device} is missing or not accessible` };
+    }
+    await (0,promises_namespaceObject.rm)(options.workDir, { recursive: true, force: true });
+    await (0,promises_namespaceObject.mkdir)(options.workDir, { recursive: true });
+    const result = await ctx.runner.run(options.qemu.command, [...options.qemu.prefix, ...probeQemuArgs(options)], {
+        stream: false,
+        timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    });
+    const consoleLog = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(options.workDir, 'console.log'), 'utf8').catch(() => '');
+    const verdict = classifyProbe({ ...result, consoleLog });
+    ctx.log.debug(`KVM probe: ${verdict.usable ? verdict.detail : verdict.reason}`);
+    return verdict;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/boot.ts
+
+
+
+
+
+
+
+/** Formats mkosi-ci can boot: a disk with a bootloader, an ESP image, or a UKI. */
+const BOOTABLE_FORMATS = ['disk', 'esp', 'uki'];
+/** Whether to boot at all: `boot: auto` boots the formats that can boot when mkosi made them bootable. */
+function shouldBoot(options, config) {
+    const main = config.main;
+    if (options.enabled === 'no')
+        return false;
+    const bootable = BOOTABLE_FORMATS.includes(main.format) && main.bootable !== 'disabled';
+    if (options.enabled === 'yes' && !BOOTABLE_FORMATS.includes(main.format)) {
+        throw new ConfigurationError(`Input ${Input.Boot}: Format=${main.format} images cannot be booted by mkosi-ci; bootable formats are ${BOOTABLE_FORMATS.join(', ')}.`);
+    }
+    return options.enabled === 'yes' || bootable;
+}
+/** Boot timeouts scale with the accelerator: TCG boots take minutes where KVM takes seconds. */
+function defaultTimeoutSeconds(accel) {
+    return accel === 'kvm' ? 180 : 600;
+}
+/** The guest waits for the boot to settle for at most this long, leaving time to watch and report. */
+function settleSeconds(timeoutSeconds, watchSeconds) {
+    return Math.max(10, timeoutSeconds - watchSeconds - 60);
+}
+function firmwareFor(options, format, image, emulator) {
+    const choice = options.firmware === 'auto' ? (format === 'uki' ? 'linux' : 'uefi') : options.firmware;
+    if (choice === 'bios')
+        return { kind: 'bios' };
+    if (!emulator.ovmf) {
+        throw new ConfigurationError(`Input ${Input.BootFirmware}: ${choice} needs OVMF, and ${emulator.origin} has none; add the ovmf package to the tools tree (ToolsTreePackages=ovmf) or the host, or use bios.`);
+    }
+    if (choice === 'uefi')
+        return { kind: 'uefi', ...emulator.ovmf };
+    if (format !== 'uki') {
+        throw new ConfigurationError(`Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`);
+    }
+    return { kind: 'linux', kernel: image.path, cmdline: '', uefi: emulator.ovmf };
+}
+async function chooseAccel(ctx, options, emulator, firmware) {
+    if (options.kvm === 'no')
+        return { accel: 'tcg', reason: 'kvm: no' };
+    if (options.kvm === 'yes')
+        return { accel: 'kvm', reason: 'kvm: yes' };
+    const ovmf = firmware.kind === 'uefi' ? firmware : firmware.kind === 'linux' ? firmware.uefi : undefined;
+    const vars = external_node_path_default().join(ctx.workDir, 'kvm-probe-vars.fd');
+    await (0,promises_namespaceObject.mkdir)(ctx.workDir, { recursive: true });
+    if (ovmf)
+        await (0,promises_namespaceObject.copyFile)(ovmf.varsTemplate, vars);
+    const probe = await probeKvm(ctx, {
+        qemu: emulator.qemu,
+        firmware: ovmf ? { kind: 'uefi', code: ovmf.code, vars } : { kind: 'bios' },
+        workDir: external_node_path_default().join(ctx.workDir, 'kvm-probe'),
+    });
+    if (probe.usable)
+        return { accel: 'kvm', reason: probe.detail };
+    ctx.log.warning(`KVM is not usable (${probe.reason}); booting with software emulation (TCG), which is slower.`);
+    return { accel: 'tcg', reason: probe.reason };
+}
+/** vsock where a userspace vhost-user-vsock device is installed, else the serial report. */
+async function chooseTransport(ctx, options) {
+    if (options.transport === 'serial')
+        return { transport: 'serial' };
+    const daemon = await ctx.runner.which('vhost-device-vsock');
+    if (daemon)
+        return { transport: 'vsock', daemon };
+    if (options.transport === 'vsock') {
+        throw new ConfigurationError(`Input ${Input.BootTransport}: vsock needs vhost-device-vsock on PATH (Debian and Ubuntu package it); use serial or auto.`);
+    }
+    return { transport: 'serial' };
+}
+/**
+ * Boots the built image in qemu with the check injected through credentials, and returns the verdict.
+ * `extraCredentials` lets tests plant faults without touching the image.
+ */
+async function boot(ctx, options, config, image, extraCredentials = []) {
+    if (!image || image.type !== 'file') {
+        throw new ConfigurationError(`Input ${Input.Boot}: there is no image file of ${config.main.output} to boot.`);
+    }
+    const emulator = await findEmulator(config.main.toolsTree, (c) => ctx.runner.which(c));
+    if (!emulator) {
+        throw new ConfigurationError(`Input ${Input.Boot}: no qemu-system-x86_64 in the tools tree or on PATH; add qemu-system-x86 to the tools tree (ToolsTreePackages=) or the host, or set boot: false.`);
+    }
+    const firmware = firmwareFor(options, config.main.format, image, emulator);
+    const { accel, reason } = await chooseAccel(ctx, options, emulator, firmware);
+    const { transport, daemon } = await chooseTransport(ctx, options);
+    const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel);
+    const logsDir = external_node_path_default().join(ctx.workDir, 'logs', 'boot');
+    ctx.log.info(`Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`);
+    const check = await bootCheck(ctx, {
+        qemu: emulator.qemu,
+        image: firmware.kind === 'linux' ? undefined : { path: image.path, format: 'raw' },
+        firmware,
+        accel,
+        memoryMiB: options.memoryMiB,
+        cpus: options.cpus,
+        timeoutSeconds,
+        settleSeconds: settleSeconds(timeoutSeconds, options.watchSeconds),
+        watchSeconds: options.watchSeconds,
+        journal: 'on-failure',
+        channel: { kind: 'serial' },
+        allowFailed: options.allowFailed,
+        kernelCmdlineExtra: [...DEFAULT_KERNEL_CMDLINE_EXTRA, ...config.main.kernelCommandLineExtra],
+        extraCredentials,
+        logsDir,
+        vsockDaemon: daemon,
+    });
+    for (const unit of check.verdict.failedUnits) {
+        ctx.log.error(`${unit.name} failed${unit.statusLine ? `: ${unit.statusLine}` : ''}`, {
+            title: 'Boot check: failed unit',
+        });
+    }
+    return {
+        accel,
+        accelReason: reason,
+        transport,
+        firmware: firmware.kind,
+        emulator: emulator.origin,
+        timeoutSeconds,
+        logsDir,
+        check,
     };
 }
 
@@ -395,6 +1512,7 @@ function parseImage(object) {
         incremental: loose(object, 'Incremental'),
         mirror: optionalString(object, 'Mirror'),
         repositories: field(object, 'Repositories', isArray, []).map(String),
+        kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
         seed: optionalString(object, 'Seed'),
         sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
     };
@@ -481,8 +1599,6 @@ function aptSources(mirror, distribution, release, repositories) {
     return stanzas.join('\n');
 }
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: ./src/mkosi/outputs.ts
 
 
@@ -621,6 +1737,7 @@ async function discoverArtifacts(config, projectDirectory) {
 
 
 
+
 /** mkosi colours its messages; the error line quoted in the annotation should not carry escapes. */
 function stripAnsi(text) {
     // eslint-disable-next-line no-control-regex
@@ -731,6 +1848,15 @@ async function resolve(ctx, options, mkosi) {
             : ''));
     return { invocation, config: resolved.config, configFile };
 }
+async function collectOutputs(ctx, options, config) {
+    const dir = outputDirectory(config, options.directory);
+    const artifacts = await discoverArtifacts(config, options.directory);
+    if (artifacts.length === 0) {
+        ctx.log.warning(`No outputs of ${config.main.output} were found in ${dir}.`);
+    }
+    const image = artifacts.find((a) => a.image === config.main.image && a.kind === 'image');
+    return { outputDirectory: dir, image, artifacts };
+}
 async function build(ctx, options, mkosi) {
     const { invocation, config, configFile } = await ctx.log.group('Resolve the mkosi configuration', () => resolve(ctx, options, mkosi));
     const logFile = external_node_path_default().join(ctx.workDir, 'logs', 'build.log');
@@ -741,13 +1867,22 @@ async function build(ctx, options, mkosi) {
         const why = lastErrorLine(result.stderr || result.stdout) ?? '';
         throw new ConfigurationError(`mkosi build of ${options.directory} failed with exit status ${result.exitCode}${why ? `: ${why}` : ''} (full log: ${logFile})`, { file: options.directory });
     }
-    const dir = outputDirectory(config, options.directory);
-    const artifacts = await discoverArtifacts(config, options.directory);
-    if (artifacts.length === 0) {
-        ctx.log.warning(`mkosi build succeeded but no outputs of ${config.main.output} were found in ${dir}.`);
+    return { config, configFile, logFile, durationMs, ...(await collectOutputs(ctx, options, config)) };
+}
+/** The outputs of an earlier build, found from the configuration as a build would have made them. */
+async function existingOutputs(ctx, options, mkosi) {
+    const { config, configFile } = await ctx.log.group('Resolve the mkosi configuration', () => resolve(ctx, options, mkosi));
+    const outputs = await collectOutputs(ctx, options, config);
+    if (!outputs.image) {
+        throw new ConfigurationError(`Input ${Input.Directory}: ${config.main.output} has not been built in ${outputs.outputDirectory}; run mkosi-ci build first.`, { file: options.directory });
     }
-    const image = artifacts.find((a) => a.image === config.main.image && a.kind === 'image');
-    return { config, configFile, outputDirectory: dir, image, artifacts, logFile, durationMs };
+    return {
+        config,
+        configFile,
+        logFile: external_node_path_default().join(ctx.workDir, 'logs', 'build.log'),
+        durationMs: undefined,
+        ...outputs,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/project.ts
@@ -757,7 +1892,7 @@ async function build(ctx, options, mkosi) {
 
 /** Files and directories whose presence makes a directory an mkosi project. */
 const PROJECT_MARKERS = ['mkosi.conf', 'mkosi.conf.d', 'mkosi.images'];
-async function exists(file) {
+async function project_exists(file) {
     return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
 }
 /** Refuses a directory that is not an mkosi project before mkosi gets to build its defaults there. */
@@ -769,7 +1904,7 @@ async function assertProject(directory) {
         });
     }
     for (const marker of PROJECT_MARKERS) {
-        if (await exists(external_node_path_default().join(directory, marker)))
+        if (await project_exists(external_node_path_default().join(directory, marker)))
             return;
     }
     throw new ConfigurationError(`Input ${Input.Directory}: ${directory} has no mkosi configuration (expected ${PROJECT_MARKERS.join(', ')}).`, { file: directory });
@@ -1095,6 +2230,7 @@ async function setup(ctx, options) {
 
 
 
+
 function failure(stage, error) {
     return {
         stage,
@@ -1105,22 +2241,38 @@ function failure(stage, error) {
     };
 }
 /** Runs the stages in order and stops at the first failure, returning what was done so far. */
-async function runPipeline(ctx, options) {
+async function runPipeline(ctx, options, command = 'build') {
     const result = {};
+    let stage = 'setup';
     try {
         // A wrong directory is an input error: say so before anything is downloaded or installed.
         await assertProject(options.directory);
         result.setup = await setup(ctx, options);
+        stage = 'build';
+        result.build =
+            command === 'build'
+                ? await build(ctx, options, result.setup.mkosi)
+                : await existingOutputs(ctx, options, result.setup.mkosi);
+        stage = 'boot';
+        // `mkosi-ci boot` boots unless told not to; `build` boots what boot: auto or true selects.
+        const bootOptions = command === 'boot' && options.boot.enabled === 'auto'
+            ? { ...options.boot, enabled: 'yes' }
+            : options.boot;
+        if (shouldBoot(bootOptions, result.build.config)) {
+            result.boot = await ctx.log.group('Boot check', () => boot(ctx, bootOptions, result.build.config, result.build.image));
+            const verdict = result.boot.check.verdict;
+            if (verdict.result !== 'passed') {
+                result.failure = {
+                    stage,
+                    message: `Boot check of ${result.build.image?.name ?? 'the image'}: ${verdict.result}: ${verdict.reason} (logs: ${result.boot.logsDir})`,
+                    userError: true,
+                    error: undefined,
+                };
+            }
+        }
     }
     catch (error) {
-        result.failure = failure('setup', error);
-        return result;
-    }
-    try {
-        result.build = await build(ctx, options, result.setup.mkosi);
-    }
-    catch (error) {
-        result.failure = failure('build', error);
+        result.failure = failure(stage, error);
     }
     return result;
 }
@@ -1280,7 +2432,7 @@ function format_formatBytes(bytes) {
     return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 /** 83_400 → "1m 23s"; 4_200 → "4.2s". */
-function format_formatDuration(ms) {
+function formatDuration(ms) {
     if (ms < 60_000)
         return `${(ms / 1000).toFixed(1)}s`;
     const minutes = Math.floor(ms / 60_000);
@@ -1292,7 +2444,80 @@ function format_cell(text) {
     return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+;// CONCATENATED MODULE: ./src/report/boot-summary.ts
+
+const VERDICT_ICONS = {
+    passed: '✅',
+    'failed-units': '❌',
+    'did-not-boot': '❌',
+    panicked: '💥',
+};
+/** "kernel 5.6s + initrd 9.8s + userspace 13.9s = 29.3s", from the guest's own timestamps. */
+function timingLine(timings) {
+    const parts = [
+        ['firmware', timings.firmwareMs],
+        ['loader', timings.loaderMs],
+        ['kernel', timings.kernelMs],
+        ['initrd', timings.initrdMs],
+        ['userspace', timings.userspaceMs],
+    ]
+        .filter(([, ms]) => ms !== undefined && ms > 0)
+        .map(([name, ms]) => `${name} ${formatDuration(ms)}`);
+    if (parts.length === 0)
+        return undefined;
+    return timings.totalMs ? `${parts.join(' + ')} = ${formatDuration(timings.totalMs)}` : parts.join(' + ');
+}
+function how(boot) {
+    return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
+}
+/** The boot check's part of the job summary. */
+function boot_summary_bootMarkdown(boot) {
+    const verdict = boot.check.verdict;
+    const lines = [
+        `### ${VERDICT_ICONS[verdict.result] ?? ''} Boot check: ${verdict.result}`,
+        '',
+        `${cell(verdict.reason)} (${how(boot)})`,
+        '',
+    ];
+    const timing = timingLine(verdict.timings);
+    if (timing)
+        lines.push(`Boot time: ${timing}`, '');
+    const units = [
+        ...verdict.failedUnits.map((u) => ({ ...u, tolerated: false })),
+        ...verdict.allowedUnits.map((u) => ({ ...u, tolerated: true })),
+    ];
+    if (units.length > 0) {
+        lines.push('| Unit | Status | Tolerated |', '| --- | --- | --- |');
+        for (const unit of units) {
+            lines.push(`| \`${cell(unit.name)}\` | ${cell(unit.statusLine ?? `${unit.active} ${unit.sub}`)} | ${unit.tolerated ? 'yes' : 'no'} |`);
+        }
+        lines.push('');
+    }
+    if (verdict.result !== 'passed')
+        lines.push(`Serial console, journal and unit status are kept in \`${boot.logsDir}\`.`);
+    return lines;
+}
+function bootText(boot) {
+    const verdict = boot.check.verdict;
+    const lines = [`boot check: ${verdict.result}: ${verdict.reason}`, `  ${how(boot)}`];
+    const timing = timingLine(verdict.timings);
+    if (timing)
+        lines.push(`  boot time: ${timing}`);
+    for (const unit of verdict.failedUnits)
+        lines.push(`  failed: ${unit.name}${unit.statusLine ? `: ${unit.statusLine}` : ''}`);
+    for (const unit of verdict.allowedUnits)
+        lines.push(`  tolerated: ${unit.name}`);
+    if (verdict.result !== 'passed')
+        lines.push(`  logs: ${boot.logsDir}`);
+    return lines;
+}
+/** The `failed-units` output: the units that failed the check, with their status line. */
+function failedUnitRecords(verdict) {
+    return (verdict?.failedUnits ?? []).map((u) => ({ unit: u.name, status: u.statusLine ?? null }));
+}
+
 ;// CONCATENATED MODULE: ./src/report/build-summary.ts
+
 
 /** The `artifacts` output: every output file with its size and sha256, as JSON-ready records. */
 function artifactRecords(artifacts) {
@@ -1307,7 +2532,7 @@ function artifactRecords(artifacts) {
         ...(target === undefined ? {} : { target }),
     }));
 }
-function describe(artifact) {
+function build_summary_describe(artifact) {
     if (artifact.type === 'symlink')
         return `→ ${artifact.target ?? ''}`;
     if (artifact.type === 'directory')
@@ -1317,7 +2542,13 @@ function describe(artifact) {
 function headline(result) {
     if (result.failure)
         return `❌ mkosi-ci: ${result.failure.stage} failed`;
+    if (result.boot)
+        return '✅ mkosi-ci: image built and booted';
     return '✅ mkosi-ci: image built';
+}
+/** "built in 1m 23s" for a build of this run, "built earlier" for outputs that were taken as they are. */
+function builtPhrase(durationMs) {
+    return durationMs === undefined ? 'built earlier' : `built in ${formatDuration(durationMs)}`;
 }
 /** The job summary of a run, as markdown. */
 function renderMarkdown(result) {
@@ -1328,8 +2559,10 @@ function renderMarkdown(result) {
         lines.push(`mkosi ${mkosi.version} (${mkosi.origin})`, '');
     if (build) {
         const main = build.config.main;
-        lines.push(`**${main.distribution} ${main.release}** ${main.architecture}, \`Format=${main.format}\`, built in ${formatDuration(build.durationMs)} into \`${build.outputDirectory}\``, '', '| File | Kind | Size | sha256 |', '| --- | --- | ---: | --- |', ...build.artifacts.map((a) => `| \`${cell(a.name)}\` | ${a.kind} | ${a.type === 'symlink' ? '' : formatBytes(a.size)} | ${a.sha256 ? `\`${a.sha256}\`` : cell(describe(a))} |`), '');
+        lines.push(`**${main.distribution} ${main.release}** ${main.architecture}, \`Format=${main.format}\`, ${builtPhrase(build.durationMs)} into \`${build.outputDirectory}\``, '', '| File | Kind | Size | sha256 |', '| --- | --- | ---: | --- |', ...build.artifacts.map((a) => `| \`${cell(a.name)}\` | ${a.kind} | ${a.type === 'symlink' ? '' : formatBytes(a.size)} | ${a.sha256 ? `\`${a.sha256}\`` : cell(build_summary_describe(a))} |`), '');
     }
+    if (result.boot)
+        lines.push(...bootMarkdown(result.boot), '');
     if (result.failure) {
         lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
     }
@@ -1344,20 +2577,22 @@ function renderText(result) {
         lines.push(`mkosi ${mkosi.version} (${mkosi.origin})`);
     if (build) {
         const main = build.config.main;
-        lines.push(`${main.distribution} ${main.release} ${main.architecture}, Format=${main.format}, built in ${format_formatDuration(build.durationMs)}`, `output directory: ${build.outputDirectory}`, '');
+        lines.push(`${main.distribution} ${main.release} ${main.architecture}, Format=${main.format}, ${builtPhrase(build.durationMs)}`, `output directory: ${build.outputDirectory}`, '');
         const width = Math.max(4, ...build.artifacts.map((a) => a.name.length));
         lines.push(`${'file'.padEnd(width)}  ${'kind'.padEnd(18)}  ${'size'.padStart(10)}  sha256`);
         for (const a of build.artifacts) {
-            lines.push(`${a.name.padEnd(width)}  ${a.kind.padEnd(18)}  ${(a.type === 'symlink' ? '' : format_formatBytes(a.size)).padStart(10)}  ${describe(a)}`);
+            lines.push(`${a.name.padEnd(width)}  ${a.kind.padEnd(18)}  ${(a.type === 'symlink' ? '' : format_formatBytes(a.size)).padStart(10)}  ${build_summary_describe(a)}`);
         }
     }
+    if (result.boot)
+        lines.push('', ...bootText(result.boot));
     return lines.join('\n') + '\n';
 }
 
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 
 
-const COMMANDS = ['build'];
+const COMMANDS = ['build', 'boot'];
 const INPUT_NAMES = new Set(Object.values(Input));
 /**
  * Parses `mkosi-ci <command> [--<input> VALUE | --<input>=VALUE]…`. Every action input is a flag of
@@ -1413,10 +2648,11 @@ function parseCommandLine(argv) {
 }
 function helpText() {
     const lines = [
-        'Usage: mkosi-ci build [flags]',
+        'Usage: mkosi-ci build [flags]   build the project (and boot-check it, see --boot)',
+        '       mkosi-ci boot [flags]    boot-check the image an earlier build left in the output directory',
         '',
-        'Builds an mkosi project the way the mkosi-ci GitHub Action does. Every flag is the action input',
-        'of the same name; flags marked [repeatable] may be given more than once, one line each.',
+        'Does what the mkosi-ci GitHub Action does. Every flag is the action input of the same name;',
+        'flags marked [repeatable] may be given more than once, one line each.',
         '',
     ];
     for (const input of Object.values(Input)) {
@@ -1546,7 +2782,7 @@ async function runCli(argv, env = process.env) {
                 : await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-')),
             host: { githubHostedLinux: false, root: process.getuid?.() === 0 },
         };
-        const result = await runPipeline(ctx, options);
+        const result = await runPipeline(ctx, options, parsed.command);
         process.stdout.write('\n' + renderText(result));
         if (result.failure) {
             if (!result.failure.userError && result.failure.error instanceof Error)

@@ -31380,6 +31380,15 @@ var Input;
     Input["Mirror"] = "mirror";
     Input["ToolsTree"] = "tools-tree";
     Input["Force"] = "force";
+    Input["Boot"] = "boot";
+    Input["BootTimeout"] = "boot-timeout";
+    Input["BootTransport"] = "boot-transport";
+    Input["Kvm"] = "kvm";
+    Input["BootRam"] = "boot-ram";
+    Input["BootCpus"] = "boot-cpus";
+    Input["BootFirmware"] = "boot-firmware";
+    Input["BootAllowFailed"] = "boot-allow-failed";
+    Input["BootWatch"] = "boot-watch";
 })(Input || (Input = {}));
 const DEFAULT_MKOSI_VERSION = 'v27.1';
 const DEFAULT_MKOSI_RELEASE_URL = 'https://github.com/systemd/mkosi/archive/{ref}.tar.gz';
@@ -31447,6 +31456,52 @@ const INPUT_SPECS = {
         placeholder: 'N',
         description: 'How many -f to pass to mkosi build (0 to 3): 1 rebuilds the image, 2 also the incremental cache, 3 also the package cache.',
     },
+    [Input.Boot]: {
+        default: 'auto',
+        placeholder: 'auto|true|false',
+        description: 'Boot the image in qemu and fail when a unit failed. auto boots the bootable formats (disk, esp, uki) with a bootable configuration.',
+    },
+    [Input.BootTimeout]: {
+        default: 'auto',
+        placeholder: 'SECONDS',
+        description: 'How long the guest may take to boot, settle and report; auto is 180 with KVM and 600 without.',
+    },
+    [Input.BootTransport]: {
+        default: 'auto',
+        placeholder: 'auto|vsock|serial',
+        description: 'How the verdict leaves the guest: vsock (systemd notifications through vhost-device-vsock) or serial (a report between per-run nonce markers on a second serial port). auto picks vsock when vhost-device-vsock is installed.',
+    },
+    [Input.Kvm]: {
+        default: 'auto',
+        placeholder: 'auto|yes|no',
+        description: 'Use KVM: auto uses it only when a short probe VM really runs under it, else software emulation.',
+    },
+    [Input.BootRam]: {
+        default: '2048',
+        placeholder: 'MIB',
+        description: 'Memory of the guest in MiB.',
+    },
+    [Input.BootCpus]: {
+        default: '2',
+        placeholder: 'N',
+        description: 'Virtual CPUs of the guest.',
+    },
+    [Input.BootFirmware]: {
+        default: 'auto',
+        placeholder: 'auto|uefi|bios|linux',
+        description: 'How the guest starts: uefi (OVMF), bios, or linux (the UKI or kernel given to qemu directly). auto: linux for Format=uki, else uefi.',
+    },
+    [Input.BootAllowFailed]: {
+        default: '',
+        placeholder: 'UNIT-GLOB',
+        multiline: true,
+        description: 'Units whose failure is tolerated, as systemctl globs (a bare name means NAME.service), one per line.',
+    },
+    [Input.BootWatch]: {
+        default: '30',
+        placeholder: 'SECONDS',
+        description: 'How long to keep watching for units that fail after the boot settled; the check stops early at the first failure.',
+    },
 };
 function defaultInputs() {
     return Object.fromEntries(Object.entries(INPUT_SPECS).map(([name, spec]) => [name, spec.default]));
@@ -31462,6 +31517,8 @@ var Output;
     Output["Artifacts"] = "artifacts";
     Output["Config"] = "config";
     Output["Logs"] = "logs";
+    Output["BootResult"] = "boot-result";
+    Output["FailedUnits"] = "failed-units";
 })(Output || (Output = {}));
 var State;
 (function (State) {

@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../errors.js';
 import { defaultInputs, Input, INPUT_SPECS, type RawInputs } from '../pipeline/inputs.js';
 
-export const COMMANDS = ['build'] as const;
+export const COMMANDS = ['build', 'boot'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Flags of the CLI that are not action inputs: they replace what the runner provides. */
@@ -67,10 +67,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
 
 export function helpText(): string {
   const lines = [
-    'Usage: mkosi-ci build [flags]',
+    'Usage: mkosi-ci build [flags]   build the project (and boot-check it, see --boot)',
+    '       mkosi-ci boot [flags]    boot-check the image an earlier build left in the output directory',
     '',
-    'Builds an mkosi project the way the mkosi-ci GitHub Action does. Every flag is the action input',
-    'of the same name; flags marked [repeatable] may be given more than once, one line each.',
+    'Does what the mkosi-ci GitHub Action does. Every flag is the action input of the same name;',
+    'flags marked [repeatable] may be given more than once, one line each.',
     '',
   ];
   for (const input of Object.values(Input)) {

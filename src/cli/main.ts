@@ -47,7 +47,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
         : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
       host: { githubHostedLinux: false, root: process.getuid?.() === 0 },
     };
-    const result = await runPipeline(ctx, options);
+    const result = await runPipeline(ctx, options, parsed.command);
     process.stdout.write('\n' + renderText(result));
     if (result.failure) {
       if (!result.failure.userError && result.failure.error instanceof Error)

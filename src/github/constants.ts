@@ -7,6 +7,8 @@ export enum Output {
   Artifacts = 'artifacts',
   Config = 'config',
   Logs = 'logs',
+  BootResult = 'boot-result',
+  FailedUnits = 'failed-units',
 }
 
 export enum State {

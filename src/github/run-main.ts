@@ -5,6 +5,7 @@ import { errorMessage, isConfigurationError } from '../errors.js';
 import type { Context } from '../pipeline/context.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run.js';
 import { ProcessRunner } from '../process/runner.js';
+import { failedUnitRecords } from '../report/boot-summary.js';
 import { artifactRecords, renderMarkdown } from '../report/build-summary.js';
 import { Output, State, type MainState } from './constants.js';
 import { getInputs } from './inputs.js';
@@ -27,6 +28,11 @@ export function actionContext(env: NodeJS.ProcessEnv = process.env): Context {
 function setOutputs(result: PipelineResult, ctx: Context): void {
   core.setOutput(Output.Logs, path.join(ctx.workDir, 'logs'));
   if (result.setup) core.setOutput(Output.MkosiVersion, result.setup.mkosi.version);
+  const verdict = result.boot?.check.verdict;
+  if (result.build) {
+    core.setOutput(Output.BootResult, verdict?.result ?? 'skipped');
+    core.setOutput(Output.FailedUnits, JSON.stringify(failedUnitRecords(verdict)));
+  }
   const build = result.build;
   if (!build) return;
   core.setOutput(Output.Image, build.image?.path ?? '');
@@ -35,11 +41,11 @@ function setOutputs(result: PipelineResult, ctx: Context): void {
   core.setOutput(Output.Config, build.configFile);
 }
 
-function fail(error: unknown, file?: string): void {
+function fail(error: unknown, message = errorMessage(error), file?: string): void {
   if (!isConfigurationError(error) && error instanceof Error && error.stack) {
     core.debug(error.stack);
   }
-  core.error(errorMessage(error), file ? { file } : {});
+  core.error(message, file ? { file } : {});
   process.exitCode = 1;
 }
 
@@ -66,5 +72,5 @@ export async function runMain(): Promise<void> {
   } catch (error) {
     core.warning(`Could not write the job summary: ${errorMessage(error)}`);
   }
-  if (result.failure) fail(result.failure.error, result.failure.file);
+  if (result.failure) fail(result.failure.error, result.failure.message, result.failure.file);
 }

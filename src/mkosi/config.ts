@@ -23,6 +23,8 @@ export interface ImageConfig {
   incremental: string;
   mirror: string | undefined;
   repositories: string[];
+  /** Kernel command line additions for booting the image (not built into it), as mkosi vm uses them. */
+  kernelCommandLineExtra: string[];
   seed: string | undefined;
   sourceDateEpoch: number | undefined;
 }
@@ -123,6 +125,7 @@ export function parseImage(object: Json): ImageConfig {
     incremental: loose(object, 'Incremental'),
     mirror: optionalString(object, 'Mirror'),
     repositories: field(object, 'Repositories', isArray, []).map(String),
+    kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
     seed: optionalString(object, 'Seed'),
     sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
   };

@@ -6,6 +6,7 @@ import { parseSummary, type ImageConfig, type MkosiConfig } from '../mkosi/confi
 import { aptSources, isAptDistribution, mkosiMirror } from '../mkosi/mirror.js';
 import { discoverArtifacts, outputDirectory, type Artifact } from '../mkosi/outputs.js';
 import type { Context } from './context.js';
+import { Input } from './inputs.js';
 import type { Options } from './options.js';
 import type { Mkosi } from './setup.js';
 
@@ -18,7 +19,8 @@ export interface BuildResult {
   image: Artifact | undefined;
   artifacts: Artifact[];
   logFile: string;
-  durationMs: number;
+  /** How long mkosi build took; undefined when the outputs of an earlier build were taken as they are. */
+  durationMs: number | undefined;
 }
 
 /** mkosi colours its messages; the error line quoted in the annotation should not carry escapes. */
@@ -159,6 +161,20 @@ export async function resolve(
   return { invocation, config: resolved.config, configFile };
 }
 
+async function collectOutputs(
+  ctx: Context,
+  options: Options,
+  config: MkosiConfig,
+): Promise<Pick<BuildResult, 'outputDirectory' | 'image' | 'artifacts'>> {
+  const dir = outputDirectory(config, options.directory);
+  const artifacts = await discoverArtifacts(config, options.directory);
+  if (artifacts.length === 0) {
+    ctx.log.warning(`No outputs of ${config.main.output} were found in ${dir}.`);
+  }
+  const image = artifacts.find((a) => a.image === config.main.image && a.kind === 'image');
+  return { outputDirectory: dir, image, artifacts };
+}
+
 export async function build(ctx: Context, options: Options, mkosi: Mkosi): Promise<BuildResult> {
   const { invocation, config, configFile } = await ctx.log.group('Resolve the mkosi configuration', () =>
     resolve(ctx, options, mkosi),
@@ -176,11 +192,26 @@ export async function build(ctx: Context, options: Options, mkosi: Mkosi): Promi
       { file: options.directory },
     );
   }
-  const dir = outputDirectory(config, options.directory);
-  const artifacts = await discoverArtifacts(config, options.directory);
-  if (artifacts.length === 0) {
-    ctx.log.warning(`mkosi build succeeded but no outputs of ${config.main.output} were found in ${dir}.`);
+  return { config, configFile, logFile, durationMs, ...(await collectOutputs(ctx, options, config)) };
+}
+
+/** The outputs of an earlier build, found from the configuration as a build would have made them. */
+export async function existingOutputs(ctx: Context, options: Options, mkosi: Mkosi): Promise<BuildResult> {
+  const { config, configFile } = await ctx.log.group('Resolve the mkosi configuration', () =>
+    resolve(ctx, options, mkosi),
+  );
+  const outputs = await collectOutputs(ctx, options, config);
+  if (!outputs.image) {
+    throw new ConfigurationError(
+      `Input ${Input.Directory}: ${config.main.output} has not been built in ${outputs.outputDirectory}; run mkosi-ci build first.`,
+      { file: options.directory },
+    );
   }
-  const image = artifacts.find((a) => a.image === config.main.image && a.kind === 'image');
-  return { config, configFile, outputDirectory: dir, image, artifacts, logFile, durationMs };
+  return {
+    config,
+    configFile,
+    logFile: path.join(ctx.workDir, 'logs', 'build.log'),
+    durationMs: undefined,
+    ...outputs,
+  };
 }

@@ -15,6 +15,15 @@ export enum Input {
   Mirror = 'mirror',
   ToolsTree = 'tools-tree',
   Force = 'force',
+  Boot = 'boot',
+  BootTimeout = 'boot-timeout',
+  BootTransport = 'boot-transport',
+  Kvm = 'kvm',
+  BootRam = 'boot-ram',
+  BootCpus = 'boot-cpus',
+  BootFirmware = 'boot-firmware',
+  BootAllowFailed = 'boot-allow-failed',
+  BootWatch = 'boot-watch',
 }
 
 export type RawInputs = Record<Input, string>;
@@ -102,6 +111,59 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
     placeholder: 'N',
     description:
       'How many -f to pass to mkosi build (0 to 3): 1 rebuilds the image, 2 also the incremental cache, 3 also the package cache.',
+  },
+  [Input.Boot]: {
+    default: 'auto',
+    placeholder: 'auto|true|false',
+    description:
+      'Boot the image in qemu and fail when a unit failed. auto boots the bootable formats (disk, esp, uki) with a bootable configuration.',
+  },
+  [Input.BootTimeout]: {
+    default: 'auto',
+    placeholder: 'SECONDS',
+    description:
+      'How long the guest may take to boot, settle and report; auto is 180 with KVM and 600 without.',
+  },
+  [Input.BootTransport]: {
+    default: 'auto',
+    placeholder: 'auto|vsock|serial',
+    description:
+      'How the verdict leaves the guest: vsock (systemd notifications through vhost-device-vsock) or serial (a report between per-run nonce markers on a second serial port). auto picks vsock when vhost-device-vsock is installed.',
+  },
+  [Input.Kvm]: {
+    default: 'auto',
+    placeholder: 'auto|yes|no',
+    description:
+      'Use KVM: auto uses it only when a short probe VM really runs under it, else software emulation.',
+  },
+  [Input.BootRam]: {
+    default: '2048',
+    placeholder: 'MIB',
+    description: 'Memory of the guest in MiB.',
+  },
+  [Input.BootCpus]: {
+    default: '2',
+    placeholder: 'N',
+    description: 'Virtual CPUs of the guest.',
+  },
+  [Input.BootFirmware]: {
+    default: 'auto',
+    placeholder: 'auto|uefi|bios|linux',
+    description:
+      'How the guest starts: uefi (OVMF), bios, or linux (the UKI or kernel given to qemu directly). auto: linux for Format=uki, else uefi.',
+  },
+  [Input.BootAllowFailed]: {
+    default: '',
+    placeholder: 'UNIT-GLOB',
+    multiline: true,
+    description:
+      'Units whose failure is tolerated, as systemctl globs (a bare name means NAME.service), one per line.',
+  },
+  [Input.BootWatch]: {
+    default: '30',
+    placeholder: 'SECONDS',
+    description:
+      'How long to keep watching for units that fail after the boot settled; the check stops early at the first failure.',
   },
 };
 

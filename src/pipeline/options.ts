@@ -27,6 +27,22 @@ export interface Options {
   mirror: string | undefined;
   toolsTree: ToolsTree;
   force: number;
+  boot: BootOptions;
+}
+
+export type BootFirmwareChoice = 'auto' | 'uefi' | 'bios' | 'linux';
+
+export interface BootOptions {
+  enabled: Tristate;
+  /** Seconds; undefined: scaled to whether KVM works. */
+  timeoutSeconds: number | undefined;
+  transport: 'auto' | 'vsock' | 'serial';
+  kvm: Tristate;
+  memoryMiB: number;
+  cpus: number;
+  firmware: BootFirmwareChoice;
+  allowFailed: string[];
+  watchSeconds: number;
 }
 
 /** Non-empty, trimmed lines; lines starting with # are comments. */
@@ -156,6 +172,53 @@ export function parseReleaseUrl(value: string): string {
   return value;
 }
 
+function parseChoice<T extends string>(input: Input, value: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw invalid(input, value, choices.join(', '));
+}
+
+function parseInteger(input: Input, value: string, min: number, max: number, unit: string): number {
+  const trimmed = value.trim();
+  const number = Number(trimmed);
+  if (/^\d+$/.test(trimmed) && number >= min && number <= max) return number;
+  throw invalid(input, value, `a whole number of ${unit} from ${min} to ${max}`);
+}
+
+export function parseAllowFailed(value: string): string[] {
+  const patterns = splitLines(value);
+  for (const pattern of patterns) {
+    if (!/^[A-Za-z0-9:_.\\@*?[\]-]+$/.test(pattern)) {
+      throw invalid(Input.BootAllowFailed, pattern, 'unit names or globs such as foo.service or systemd-*');
+    }
+  }
+  return patterns;
+}
+
+export function parseBootOptions(value: (input: Input) => string, raw: RawInputs): BootOptions {
+  const timeout = value(Input.BootTimeout);
+  return {
+    enabled: parseTristate(Input.Boot, value(Input.Boot)),
+    timeoutSeconds:
+      timeout === 'auto' ? undefined : parseInteger(Input.BootTimeout, timeout, 30, 86_400, 'seconds'),
+    transport: parseChoice(Input.BootTransport, value(Input.BootTransport), [
+      'auto',
+      'vsock',
+      'serial',
+    ] as const),
+    kvm: parseTristate(Input.Kvm, value(Input.Kvm)),
+    memoryMiB: parseInteger(Input.BootRam, value(Input.BootRam), 256, 1_048_576, 'MiB'),
+    cpus: parseInteger(Input.BootCpus, value(Input.BootCpus), 1, 256, 'CPUs'),
+    firmware: parseChoice(Input.BootFirmware, value(Input.BootFirmware), [
+      'auto',
+      'uefi',
+      'bios',
+      'linux',
+    ] as const),
+    allowFailed: parseAllowFailed(raw[Input.BootAllowFailed] ?? ''),
+    watchSeconds: parseInteger(Input.BootWatch, value(Input.BootWatch), 0, 3_600, 'seconds'),
+  };
+}
+
 /** Validates every input and returns the typed options; `cwd` resolves relative paths. */
 export function parseOptions(raw: RawInputs, cwd: string): Options {
   const value = (input: Input): string => (raw[input] ?? '').trim() || INPUT_SPECS[input].default;
@@ -172,5 +235,6 @@ export function parseOptions(raw: RawInputs, cwd: string): Options {
     mirror: parseMirror(raw[Input.Mirror] ?? ''),
     toolsTree: parseToolsTree(value(Input.ToolsTree), cwd),
     force: parseForce(value(Input.Force)),
+    boot: parseBootOptions(value, raw),
   };
 }

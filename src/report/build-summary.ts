@@ -1,5 +1,6 @@
 import type { Artifact } from '../mkosi/outputs.js';
 import type { PipelineResult } from '../pipeline/run.js';
+import { bootMarkdown, bootText } from './boot-summary.js';
 import { cell, formatBytes, formatDuration } from './format.js';
 
 export interface ArtifactRecord {
@@ -35,7 +36,13 @@ function describe(artifact: Artifact): string {
 
 function headline(result: PipelineResult): string {
   if (result.failure) return `❌ mkosi-ci: ${result.failure.stage} failed`;
+  if (result.boot) return '✅ mkosi-ci: image built and booted';
   return '✅ mkosi-ci: image built';
+}
+
+/** "built in 1m 23s" for a build of this run, "built earlier" for outputs that were taken as they are. */
+function builtPhrase(durationMs: number | undefined): string {
+  return durationMs === undefined ? 'built earlier' : `built in ${formatDuration(durationMs)}`;
 }
 
 /** The job summary of a run, as markdown. */
@@ -47,7 +54,7 @@ export function renderMarkdown(result: PipelineResult): string {
   if (build) {
     const main = build.config.main;
     lines.push(
-      `**${main.distribution} ${main.release}** ${main.architecture}, \`Format=${main.format}\`, built in ${formatDuration(build.durationMs)} into \`${build.outputDirectory}\``,
+      `**${main.distribution} ${main.release}** ${main.architecture}, \`Format=${main.format}\`, ${builtPhrase(build.durationMs)} into \`${build.outputDirectory}\``,
       '',
       '| File | Kind | Size | sha256 |',
       '| --- | --- | ---: | --- |',
@@ -58,6 +65,7 @@ export function renderMarkdown(result: PipelineResult): string {
       '',
     );
   }
+  if (result.boot) lines.push(...bootMarkdown(result.boot), '');
   if (result.failure) {
     lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
   }
@@ -73,7 +81,7 @@ export function renderText(result: PipelineResult): string {
   if (build) {
     const main = build.config.main;
     lines.push(
-      `${main.distribution} ${main.release} ${main.architecture}, Format=${main.format}, built in ${formatDuration(build.durationMs)}`,
+      `${main.distribution} ${main.release} ${main.architecture}, Format=${main.format}, ${builtPhrase(build.durationMs)}`,
       `output directory: ${build.outputDirectory}`,
       '',
     );
@@ -85,5 +93,6 @@ export function renderText(result: PipelineResult): string {
       );
     }
   }
+  if (result.boot) lines.push('', ...bootText(result.boot));
   return lines.join('\n') + '\n';
 }

@@ -22,6 +22,7 @@ describe('the action builds debian-bootable', () => {
         directory: path.join(TEST_PROJECTS, 'debian-bootable'),
         mirror: debianMirror(),
         'tools-tree': TOOLS_TREE,
+        'boot-transport': 'serial',
         args: `--output-directory=${outputDir}\n--package-cache-directory=${PACKAGE_CACHE}`,
       },
     });
@@ -56,7 +57,7 @@ describe('the action builds debian-bootable', () => {
   });
 
   it('shows every file and its sha256 in the job summary', () => {
-    expect(run.summary).toContain('✅ mkosi-ci: image built');
+    expect(run.summary).toContain('✅ mkosi-ci: image built and booted');
     expect(run.summary).toContain('**debian trixie** x86-64, `Format=disk`');
     for (const artifact of artifacts) {
       expect(run.summary).toContain(`\`${artifact.name}\``);
@@ -77,6 +78,13 @@ describe('the action builds debian-bootable', () => {
     );
     expect(sources).toContain(`URIs: ${debianMirror()}\nSuites: trixie trixie-updates\n`);
     expect(sources).not.toContain('debian-debug');
+  });
+
+  it('boots the image and finds no failed unit', () => {
+    expect(run.outputs['boot-result']).toBe('passed');
+    expect(JSON.parse(run.outputs['failed-units']!)).toEqual([]);
+    expect(run.summary).toContain('### ✅ Boot check: passed');
+    expect(run.summary).toMatch(/Boot time: .*kernel .* \+ userspace/);
   });
 
   it('keeps the build log', () => {

@@ -21,6 +21,17 @@ describe('parseOptions', () => {
       mirror: undefined,
       toolsTree: { kind: 'default' },
       force: 1,
+      boot: {
+        enabled: 'auto',
+        timeoutSeconds: undefined,
+        transport: 'auto',
+        kvm: 'auto',
+        memoryMiB: 2048,
+        cpus: 2,
+        firmware: 'auto',
+        allowFailed: [],
+        watchSeconds: 30,
+      },
     });
   });
 
@@ -38,6 +49,12 @@ describe('parseOptions', () => {
         [Input.Mirror]: 'http://mirror.example/debian/',
         [Input.ToolsTree]: '/opt/tools',
         [Input.Force]: '2',
+        [Input.Boot]: 'true',
+        [Input.BootTimeout]: '300',
+        [Input.BootTransport]: 'serial',
+        [Input.Kvm]: 'no',
+        [Input.BootAllowFailed]: 'systemd-networkd-wait-online\nfoo@*.service',
+        [Input.BootWatch]: '0',
       }),
       '/src',
     );
@@ -54,6 +71,14 @@ describe('parseOptions', () => {
     expect(options.mirror).toBe('http://mirror.example/debian');
     expect(options.toolsTree).toEqual({ kind: 'path', path: '/opt/tools' });
     expect(options.force).toBe(2);
+    expect(options.boot).toMatchObject({
+      enabled: 'yes',
+      timeoutSeconds: 300,
+      transport: 'serial',
+      kvm: 'no',
+      allowFailed: ['systemd-networkd-wait-online', 'foo@*.service'],
+      watchSeconds: 0,
+    });
   });
 
   it.each([
@@ -77,6 +102,23 @@ describe('parseOptions', () => {
     [Input.ToolsTree, 'yes', /Input tools-tree: 'yes' is not valid; expected default, none or a path/],
     [Input.Force, '4', /Input force: '4' is not valid; expected a number from 0 to 3/],
     [Input.MkosiReleaseUrl, 'https://example.org/x.tar.gz', /Input mkosi-release-url: .* containing \{ref\}/],
+    [Input.Boot, 'sometimes', /Input boot: 'sometimes' is not valid; expected auto, yes or no/],
+    [
+      Input.BootTimeout,
+      '5',
+      /Input boot-timeout: '5' is not valid; expected a whole number of seconds from 30/,
+    ],
+    [Input.BootTransport, 'ssh', /Input boot-transport: 'ssh' is not valid; expected auto, vsock, serial/],
+    [Input.Kvm, 'maybe', /Input kvm: 'maybe' is not valid; expected auto, yes or no/],
+    [Input.BootRam, '2G', /Input boot-ram: '2G' is not valid; expected a whole number of MiB/],
+    [Input.BootCpus, '0', /Input boot-cpus: '0' is not valid; expected a whole number of CPUs from 1/],
+    [
+      Input.BootFirmware,
+      'coreboot',
+      /Input boot-firmware: 'coreboot' is not valid; expected auto, uefi, bios, linux/,
+    ],
+    [Input.BootAllowFailed, 'a b', /Input boot-allow-failed: 'a b' is not valid/],
+    [Input.BootWatch, '-1', /Input boot-watch: '-1' is not valid/],
   ])('refuses %s=%j with one line naming the input and what is valid', (input, value, message) => {
     let error: unknown;
     try {

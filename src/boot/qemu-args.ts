@@ -1,0 +1,215 @@
+/**
+ * The qemu command line for a boot check, as a pure function of what to boot and how. Everything the
+ * check needs from qemu is here: firmware, accelerator, an image that is never written to, the console
+ * log, the report channel, the credentials and, for the vsock transport, vhost-user-vsock.
+ */
+
+export type Firmware =
+  /** OVMF: `code` read-only, `vars` a writable copy made for this run (see `prepareUefiVars`). */
+  | { kind: 'uefi'; code: string; vars: string }
+  /** qemu's default SeaBIOS. */
+  | { kind: 'bios' }
+  /**
+   * Direct kernel boot (`-kernel`): a split kernel with its initrd and command line, or a UKI. For a UKI
+   * pass `uefi` too: OVMF loads it as an EFI binary, and its embedded command line applies.
+   */
+  | {
+      kind: 'linux';
+      kernel: string;
+      initrd?: string;
+      cmdline: string;
+      uefi?: { code: string; vars: string };
+    };
+
+export interface QemuArgsOptions {
+  /** Directories for qemu's own data files (`-L`), from `QemuCommand.dataDirs`. */
+  dataDirs?: readonly string[];
+  accel: 'kvm' | 'tcg';
+  memoryMiB: number;
+  cpus: number;
+  firmware: Firmware;
+  /** The disk image; absent for a direct kernel boot without a root disk. */
+  image?: { path: string; format: 'raw' | 'qcow2' };
+  /**
+   * `snapshot`: writes go to a temporary file qemu deletes on exit (the image is opened read-only).
+   * `none`: the image is written to; only for an overlay or copy made for this run.
+   */
+  imageWrites: 'snapshot' | 'none';
+  /** The console (`ttyS0`), captured to this file. */
+  consoleLog: string;
+  /** Where the report channel is captured. */
+  report: { kind: 'serial'; file: string } | { kind: 'virtio'; file: string; name: string };
+  /** `-smbios` arguments from `smbiosCredentialArgs` and `kernelCmdlineExtraArgs`. */
+  smbios: readonly string[];
+  /** vhost-user-vsock through a vhost-device-vsock daemon listening on this socket. */
+  vhostUserVsock?: { socket: string };
+  /** Added last, so they win. */
+  extra?: readonly string[];
+}
+
+/** qemu's option parser splits on commas: a comma in a value is written twice. */
+export function qemuEscape(value: string): string {
+  return value.replace(/,/g, ',,');
+}
+
+function firmwareArgs(firmware: Firmware): string[] {
+  const pflash = (uefi: { code: string; vars: string }): string[] => [
+    '-drive',
+    `if=pflash,format=raw,unit=0,readonly=on,file=${qemuEscape(uefi.code)}`,
+    '-drive',
+    `if=pflash,format=raw,unit=1,file=${qemuEscape(uefi.vars)}`,
+  ];
+  switch (firmware.kind) {
+    case 'uefi':
+      return pflash(firmware);
+    case 'bios':
+      return [];
+    case 'linux': {
+      const args = firmware.uefi ? pflash(firmware.uefi) : [];
+      args.push('-kernel', firmware.kernel);
+      if (firmware.initrd) args.push('-initrd', firmware.initrd);
+      if (firmware.cmdline) args.push('-append', firmware.cmdline);
+      return args;
+    }
+  }
+}
+
+export function qemuArgs(options: QemuArgsOptions): string[] {
+  const args: string[] = [];
+  for (const dir of options.dataDirs ?? []) args.push('-L', dir);
+  args.push(
+    '-machine',
+    'q35',
+    '-accel',
+    options.accel,
+    // "max" gives TCG every feature it emulates (x86-64-v2+ for trixie userspace); "host" under KVM.
+    '-cpu',
+    options.accel === 'kvm' ? 'host' : 'max',
+    '-smp',
+    String(options.cpus),
+    '-m',
+    `${options.memoryMiB}M`,
+    // Nothing we did not ask for: no NIC, no VGA (its option ROM slows OVMF), no default serial/monitor.
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    // A guest reboot (panic=-1, a crash, a failed switch-root) ends qemu instead of booting again.
+    '-no-reboot',
+    '-device',
+    'virtio-rng-pci',
+  );
+  if (options.vhostUserVsock) {
+    // vhost-user needs guest memory the daemon can map: a shared memfd backend of the same size.
+    args.push(
+      '-object',
+      `memory-backend-memfd,id=mem,size=${options.memoryMiB}M,share=on`,
+      '-machine',
+      'memory-backend=mem',
+      '-chardev',
+      `socket,id=vsock,path=${qemuEscape(options.vhostUserVsock.socket)}`,
+      '-device',
+      'vhost-user-vsock-pci,chardev=vsock',
+    );
+  }
+  args.push(...firmwareArgs(options.firmware));
+  if (options.image) {
+    const snapshot = options.imageWrites === 'snapshot' ? ',snapshot=on' : '';
+    args.push(
+      '-drive',
+      `if=none,id=disk,format=${options.image.format},file=${qemuEscape(options.image.path)}${snapshot}`,
+      '-device',
+      'virtio-blk-pci,drive=disk,bootindex=1',
+    );
+  }
+  // ttyS0 is the console, ttyS1 (second -serial) the report channel when it is a UART.
+  args.push(
+    '-chardev',
+    `file,id=console,path=${qemuEscape(options.consoleLog)}`,
+    '-serial',
+    'chardev:console',
+  );
+  const report = options.report;
+  args.push('-chardev', `file,id=report,path=${qemuEscape(report.file)}`);
+  if (report.kind === 'serial') {
+    args.push('-serial', 'chardev:report');
+  } else {
+    args.push('-device', 'virtio-serial-pci', '-device', `virtserialport,chardev=report,name=${report.name}`);
+  }
+  args.push(...options.smbios, ...(options.extra ?? []));
+  return args;
+}
+
+/** A qemu firmware descriptor (`/usr/share/qemu/firmware/*.json`, docs/interop/firmware.json). */
+interface FirmwareDescriptor {
+  'interface-types'?: string[];
+  mapping?: {
+    device?: string;
+    executable?: { filename?: string; format?: string };
+    'nvram-template'?: { filename?: string; format?: string };
+  };
+  targets?: { architecture?: string; machines?: string[] }[];
+  features?: string[];
+}
+
+/**
+ * The plain OVMF build among qemu's firmware descriptors: UEFI for x86_64 q35 on raw flash, without
+ * Secure Boot (whose enrolled keys would refuse unsigned images and which needs SMM). Descriptors are
+ * tried in the order given (the file names' numeric prefixes give qemu's preference).
+ */
+export function pickOvmf(
+  descriptors: readonly unknown[],
+): { code: string; varsTemplate: string } | undefined {
+  for (const raw of descriptors) {
+    const d = raw as FirmwareDescriptor;
+    if (!d?.['interface-types']?.includes('uefi')) continue;
+    if (d.mapping?.device !== 'flash') continue;
+    const features = d.features ?? [];
+    if (
+      features.includes('secure-boot') ||
+      features.includes('requires-smm') ||
+      features.includes('enrolled-keys')
+    ) {
+      continue;
+    }
+    if (features.includes('amd-sev-es') || features.includes('intel-tdx')) continue;
+    const fits = (d.targets ?? []).some(
+      (t) => t.architecture === 'x86_64' && (t.machines ?? []).some((m) => m.startsWith('pc-q35')),
+    );
+    const code = d.mapping.executable;
+    const vars = d.mapping['nvram-template'];
+    if (!fits || !code?.filename || !vars?.filename) continue;
+    if ((code.format ?? 'raw') !== 'raw' || (vars.format ?? 'raw') !== 'raw') continue;
+    return { code: code.filename, varsTemplate: vars.filename };
+  }
+  return undefined;
+}
+
+/**
+ * How to start qemu: a command and the arguments that go before qemu's own. A tools tree's qemu is run
+ * through the tree's own dynamic loader with its libraries, so it works on a host whose libc is older
+ * than the tree's (bookworm host, trixie tree) without entering a sandbox.
+ */
+export interface QemuCommand {
+  command: string;
+  prefix: readonly string[];
+  /** qemu's data directories (`-L`): a relocated qemu can't find its BIOS and option ROMs otherwise. */
+  dataDirs: readonly string[];
+}
+
+export function hostQemu(binary = 'qemu-system-x86_64'): QemuCommand {
+  return { command: binary, prefix: [], dataDirs: [] };
+}
+
+export function toolsTreeQemu(tree: string): QemuCommand {
+  const at = (p: string): string => `${tree.replace(/\/+$/, '')}/${p}`;
+  return {
+    command: at('usr/lib64/ld-linux-x86-64.so.2'),
+    prefix: [
+      '--library-path',
+      [at('usr/lib/x86_64-linux-gnu'), at('usr/lib')].join(':'),
+      at('usr/bin/qemu-system-x86_64'),
+    ],
+    dataDirs: [at('usr/share/qemu'), at('usr/share/seabios')],
+  };
+}

@@ -1,0 +1,198 @@
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import type { Context } from '../pipeline/context.js';
+import {
+  checkCredentials,
+  kernelCmdlineExtraArgs,
+  smbiosCredentialArgs,
+  type Credential,
+  type JournalPolicy,
+  type ReportChannel,
+} from './check-unit.js';
+import { qemuArgs, type Firmware, type QemuCommand } from './qemu-args.js';
+import { findPanic, newNonce, parseReport } from './serial-report.js';
+import { verdict, type Verdict } from './verdict.js';
+import {
+  listenForNotifications,
+  notifyCredential,
+  supervisedQemu,
+  type Notifications,
+} from './vsock-transport.js';
+
+/** The firmware to boot with; `uefi` needs OVMF, whose variable store is copied for each run. */
+export type BootFirmware =
+  | { kind: 'uefi'; code: string; varsTemplate: string }
+  | { kind: 'bios' }
+  | {
+      kind: 'linux';
+      kernel: string;
+      initrd?: string;
+      cmdline: string;
+      uefi?: { code: string; varsTemplate: string };
+    };
+
+export interface BootCheckOptions {
+  qemu: QemuCommand;
+  image: { path: string; format: 'raw' | 'qcow2' } | undefined;
+  firmware: BootFirmware;
+  accel: 'kvm' | 'tcg';
+  memoryMiB: number;
+  cpus: number;
+  /** qemu is killed after this long: the verdict is then `did-not-boot` (or `panicked`). */
+  timeoutSeconds: number;
+  /** Bound on the guest's wait for the boot to settle; keep it below the timeout. */
+  settleSeconds: number;
+  watchSeconds: number;
+  journal: JournalPolicy;
+  channel: ReportChannel;
+  /** `boot-allow-failed` globs. */
+  allowFailed: readonly string[];
+  /** Added to the kernel command line (UKI: through SMBIOS, `linux`: appended). */
+  kernelCmdlineExtra: readonly string[];
+  /** More credentials for the guest (planted faults in tests, the user's own). */
+  extraCredentials?: readonly Credential[];
+  /** Serial console, report, journal and qemu's own output are kept here. */
+  logsDir: string;
+  /** vsock transport: path of vhost-device-vsock; the report still travels over `channel`. */
+  vsockDaemon?: string;
+}
+
+export interface BootCheckResult {
+  verdict: Verdict;
+  durationMs: number;
+  /** Milliseconds from qemu's start until the guest reported READY=1 (vsock only). */
+  readyMs?: number;
+  /** The guest's `systemctl exit` status (vsock only). */
+  exitStatus?: number;
+  logs: { console: string; report: string; qemu: string; journal?: string; failedUnits?: string };
+}
+
+/** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
+export const DEFAULT_KERNEL_CMDLINE_EXTRA = ['systemd.firstboot=off', 'panic=-1'] as const;
+
+function resolveFirmware(firmware: BootFirmware, vars: string, extra: readonly string[]): Firmware {
+  switch (firmware.kind) {
+    case 'uefi':
+      return { kind: 'uefi', code: firmware.code, vars };
+    case 'bios':
+      return { kind: 'bios' };
+    case 'linux':
+      return {
+        kind: 'linux',
+        kernel: firmware.kernel,
+        initrd: firmware.initrd,
+        cmdline: [firmware.cmdline, ...extra].filter((s) => s !== '').join(' '),
+        uefi: firmware.uefi && { code: firmware.uefi.code, vars },
+      };
+  }
+}
+
+export async function bootCheck(ctx: Context, options: BootCheckOptions): Promise<BootCheckResult> {
+  if (options.settleSeconds >= options.timeoutSeconds) {
+    throw new ConfigurationError(
+      `boot-timeout (${options.timeoutSeconds} s) must be longer than the settle bound (${options.settleSeconds} s)`,
+    );
+  }
+  const logs = path.resolve(options.logsDir);
+  await mkdir(logs, { recursive: true });
+  const files = {
+    console: path.join(logs, 'serial-console.log'),
+    report: path.join(logs, 'boot-report.log'),
+    qemu: path.join(logs, 'qemu.log'),
+  };
+  await Promise.all(Object.values(files).map((f) => rm(f, { force: true })));
+
+  const vars = path.join(logs, 'ovmf-vars.fd');
+  const template =
+    options.firmware.kind === 'uefi'
+      ? options.firmware.varsTemplate
+      : options.firmware.kind === 'linux'
+        ? options.firmware.uefi?.varsTemplate
+        : undefined;
+  if (template) await copyFile(template, vars);
+
+  const nonce = newNonce();
+  ctx.log.mask(nonce);
+  const vsock = options.vsockDaemon
+    ? { socket: path.join(logs, 'vhost-user-vsock.sock'), udsPath: path.join(logs, 'vsock.sock') }
+    : undefined;
+  const credentials = checkCredentials(
+    {
+      nonce,
+      channel: options.channel,
+      settleSeconds: options.settleSeconds,
+      watchSeconds: options.watchSeconds,
+      journal: options.journal,
+    },
+    [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])],
+  );
+  // A UKI reads command line extras from SMBIOS; a split kernel gets them appended to -append.
+  const cmdlineViaSmbios = options.firmware.kind !== 'linux';
+  const args = qemuArgs({
+    dataDirs: options.qemu.dataDirs,
+    accel: options.accel,
+    memoryMiB: options.memoryMiB,
+    cpus: options.cpus,
+    firmware: resolveFirmware(options.firmware, vars, cmdlineViaSmbios ? [] : options.kernelCmdlineExtra),
+    image: options.image,
+    imageWrites: 'snapshot',
+    consoleLog: files.console,
+    report:
+      options.channel.kind === 'serial'
+        ? { kind: 'serial', file: files.report }
+        : { kind: 'virtio', file: files.report, name: options.channel.name },
+    smbios: [
+      ...smbiosCredentialArgs(credentials),
+      ...(cmdlineViaSmbios ? kernelCmdlineExtraArgs(options.kernelCmdlineExtra) : []),
+    ],
+    vhostUserVsock: vsock && { socket: vsock.socket },
+  });
+
+  let listener: { notifications: Notifications; close: () => Promise<void> } | undefined;
+  const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
+  const invocation = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
+  const started = Date.now();
+  if (vsock) listener = await listenForNotifications(vsock);
+  let run;
+  try {
+    run = await ctx.runner.run(invocation.command, invocation.args, {
+      stream: false,
+      logFile: files.qemu,
+      timeoutMs: options.timeoutSeconds * 1000,
+    });
+  } finally {
+    await listener?.close();
+  }
+  const durationMs = Date.now() - started;
+
+  const consoleLog = await readFile(files.console, 'utf8').catch(() => '');
+  const captured = await readFile(files.report, 'utf8').catch(() => '');
+  const result = verdict({
+    report: parseReport(captured, nonce),
+    panic: findPanic(consoleLog),
+    timedOut: run.timedOut,
+    timeoutSeconds: options.timeoutSeconds,
+    qemuExitCode: run.exitCode,
+    allowFailed: options.allowFailed,
+  });
+
+  const kept: BootCheckResult['logs'] = { ...files };
+  const report = result.report;
+  if (report && report.journal.length > 0) {
+    kept.journal = path.join(logs, 'journal.txt');
+    await writeFile(kept.journal, report.journal.join('\n') + '\n');
+  }
+  if (report && report.failedUnits.length > 0) {
+    kept.failedUnits = path.join(logs, 'failed-units.txt');
+    await writeFile(kept.failedUnits, report.failedUnits.map((u) => u.status.join('\n')).join('\n\n') + '\n');
+  }
+  const notifications = listener?.notifications;
+  return {
+    verdict: result,
+    durationMs,
+    readyMs: notifications?.readyAtMs !== undefined ? notifications.readyAtMs - started : undefined,
+    exitStatus: notifications?.exitStatus,
+    logs: kept,
+  };
+}

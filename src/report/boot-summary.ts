@@ -1,0 +1,78 @@
+import type { BootTimings } from '../boot/serial-report.js';
+import type { Verdict } from '../boot/verdict.js';
+import type { BootStageResult } from '../pipeline/boot.js';
+import { cell, formatDuration } from './format.js';
+
+const VERDICT_ICONS: Readonly<Record<string, string>> = {
+  passed: '✅',
+  'failed-units': '❌',
+  'did-not-boot': '❌',
+  panicked: '💥',
+};
+
+/** "kernel 5.6s + initrd 9.8s + userspace 13.9s = 29.3s", from the guest's own timestamps. */
+export function timingLine(timings: BootTimings): string | undefined {
+  const parts = (
+    [
+      ['firmware', timings.firmwareMs],
+      ['loader', timings.loaderMs],
+      ['kernel', timings.kernelMs],
+      ['initrd', timings.initrdMs],
+      ['userspace', timings.userspaceMs],
+    ] as const
+  )
+    .filter(([, ms]) => ms !== undefined && ms > 0)
+    .map(([name, ms]) => `${name} ${formatDuration(ms!)}`);
+  if (parts.length === 0) return undefined;
+  return timings.totalMs ? `${parts.join(' + ')} = ${formatDuration(timings.totalMs)}` : parts.join(' + ');
+}
+
+function how(boot: BootStageResult): string {
+  return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
+}
+
+/** The boot check's part of the job summary. */
+export function bootMarkdown(boot: BootStageResult): string[] {
+  const verdict = boot.check.verdict;
+  const lines = [
+    `### ${VERDICT_ICONS[verdict.result] ?? ''} Boot check: ${verdict.result}`,
+    '',
+    `${cell(verdict.reason)} (${how(boot)})`,
+    '',
+  ];
+  const timing = timingLine(verdict.timings);
+  if (timing) lines.push(`Boot time: ${timing}`, '');
+  const units = [
+    ...verdict.failedUnits.map((u) => ({ ...u, tolerated: false })),
+    ...verdict.allowedUnits.map((u) => ({ ...u, tolerated: true })),
+  ];
+  if (units.length > 0) {
+    lines.push('| Unit | Status | Tolerated |', '| --- | --- | --- |');
+    for (const unit of units) {
+      lines.push(
+        `| \`${cell(unit.name)}\` | ${cell(unit.statusLine ?? `${unit.active} ${unit.sub}`)} | ${unit.tolerated ? 'yes' : 'no'} |`,
+      );
+    }
+    lines.push('');
+  }
+  if (verdict.result !== 'passed')
+    lines.push(`Serial console, journal and unit status are kept in \`${boot.logsDir}\`.`);
+  return lines;
+}
+
+export function bootText(boot: BootStageResult): string[] {
+  const verdict = boot.check.verdict;
+  const lines = [`boot check: ${verdict.result}: ${verdict.reason}`, `  ${how(boot)}`];
+  const timing = timingLine(verdict.timings);
+  if (timing) lines.push(`  boot time: ${timing}`);
+  for (const unit of verdict.failedUnits)
+    lines.push(`  failed: ${unit.name}${unit.statusLine ? `: ${unit.statusLine}` : ''}`);
+  for (const unit of verdict.allowedUnits) lines.push(`  tolerated: ${unit.name}`);
+  if (verdict.result !== 'passed') lines.push(`  logs: ${boot.logsDir}`);
+  return lines;
+}
+
+/** The `failed-units` output: the units that failed the check, with their status line. */
+export function failedUnitRecords(verdict: Verdict | undefined): { unit: string; status: string | null }[] {
+  return (verdict?.failedUnits ?? []).map((u) => ({ unit: u.name, status: u.statusLine ?? null }));
+}
