@@ -165,6 +165,7 @@ export async function bootCheck(ctx: Context, options: BootCheckOptions): Promis
     await listener?.close();
   }
   const durationMs = Date.now() - started;
+  if (vsock) await Promise.all([rm(vsock.socket, { force: true }), rm(vsock.udsPath, { force: true })]);
 
   const consoleLog = await readFile(files.console, 'utf8').catch(() => '');
   const captured = await readFile(files.report, 'utf8').catch(() => '');
@@ -175,6 +176,7 @@ export async function bootCheck(ctx: Context, options: BootCheckOptions): Promis
     timeoutSeconds: options.timeoutSeconds,
     qemuExitCode: run.exitCode,
     allowFailed: options.allowFailed,
+    exitStatus: listener?.notifications.exitStatus,
   });
 
   const kept: BootCheckResult['logs'] = { ...files };

@@ -30,6 +30,8 @@ export interface VerdictInput {
   qemuExitCode: number;
   /** `boot-allow-failed`: unit name globs whose failure is tolerated. */
   allowFailed: readonly string[];
+  /** The guest's EXIT_STATUS= over vsock (the check's `systemctl exit`), when the vsock transport ran. */
+  exitStatus?: number;
 }
 
 /**
@@ -71,6 +73,20 @@ function describe(units: readonly FailedUnit[]): string {
 
 export function verdict(input: VerdictInput): Verdict {
   const base = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
+  if (!input.report.found && input.exitStatus !== undefined) {
+    // Over vsock the exit status is the verdict; only the details went missing with the report.
+    return input.exitStatus === 0
+      ? {
+          ...base,
+          result: 'passed',
+          reason: 'the guest reported EXIT_STATUS=0 over vsock (its serial report was lost)',
+        }
+      : {
+          ...base,
+          result: 'failed-units',
+          reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock (its serial report with the unit names was lost)`,
+        };
+  }
   if (!input.report.found) {
     const why = input.timedOut
       ? `no report within the ${input.timeoutSeconds} s timeout`
@@ -94,6 +110,14 @@ export function verdict(input: VerdictInput): Verdict {
       ...common,
       result: 'did-not-boot',
       reason: `the boot did not finish within the settle bound (state ${report.state})`,
+    };
+  }
+  if (input.exitStatus !== undefined && input.exitStatus !== 0 && report.failedUnits.length === 0) {
+    // The two channels disagree: trust the failure, never a pass that only one of them claims.
+    return {
+      ...common,
+      result: 'failed-units',
+      reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock although its report names no failed unit`,
     };
   }
   const tolerated = allowedUnits.length > 0 ? ` (tolerated: ${describe(allowedUnits)})` : '';

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { rm } from 'node:fs/promises';
 import type { Credential } from './check-unit.js';
 
@@ -115,7 +115,9 @@ export async function listenForNotifications(
   const file = `${paths.udsPath}_${port}`;
   await rm(file, { force: true });
   const notifications: Notifications = { messages: [] };
+  const open = new Set<Socket>();
   const server: Server = createServer((socket) => {
+    open.add(socket);
     const chunks: Buffer[] = [];
     let done = false;
     let timer: NodeJS.Timeout | undefined;
@@ -127,6 +129,7 @@ export async function listenForNotifications(
       clearTimeout(timer);
       if (chunks.length > 0) applyNotification(notifications, Buffer.concat(chunks).toString('utf8'), now());
       socket.destroy();
+      open.delete(socket);
     };
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
@@ -143,6 +146,11 @@ export async function listenForNotifications(
   });
   return {
     notifications,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // A connection still open when qemu is gone can't complete: don't let it hold server.close() up.
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of open) socket.destroy();
+      }),
   };
 }

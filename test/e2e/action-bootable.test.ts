@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ArtifactRecord } from '../../src/report/build-summary.js';
-import { annotations, runAction, type ActionRun } from '../support/action-harness.js';
+import { annotations, runAction, runCli, type ActionRun } from '../support/action-harness.js';
 import { sha256Of } from '../support/assertions.js';
 import { readGpt } from '../support/gpt.js';
 import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../support/paths.js';
@@ -22,7 +22,6 @@ describe('the action builds debian-bootable', () => {
         directory: path.join(TEST_PROJECTS, 'debian-bootable'),
         mirror: debianMirror(),
         'tools-tree': TOOLS_TREE,
-        'boot-transport': 'serial',
         args: `--output-directory=${outputDir}\n--package-cache-directory=${PACKAGE_CACHE}`,
       },
     });
@@ -80,12 +79,33 @@ describe('the action builds debian-bootable', () => {
     expect(sources).not.toContain('debian-debug');
   });
 
-  it('boots the image and finds no failed unit', () => {
+  it('boots the image over vsock (vhost-device-vsock is installed here) and finds no failed unit', () => {
     expect(run.outputs['boot-result']).toBe('passed');
     expect(JSON.parse(run.outputs['failed-units']!)).toEqual([]);
     expect(run.summary).toContain('### ✅ Boot check: passed');
+    expect(run.summary).toContain('report over vsock');
     expect(run.summary).toMatch(/Boot time: .*kernel .* \+ userspace/);
   });
+
+  it(
+    'passes again over the serial transport, booted by the CLI from the same outputs',
+    async () => {
+      const cli = await runCli([
+        'boot',
+        `--directory=${path.join(TEST_PROJECTS, 'debian-bootable')}`,
+        `--mirror=${debianMirror()}`,
+        `--tools-tree=${TOOLS_TREE}`,
+        '--boot-transport=serial',
+        `--args=--output-directory=${outputDir}`,
+      ]);
+      expect(cli.status, cli.stderr.slice(-3000)).toBe(0);
+      expect(cli.stdout).toContain('debian trixie x86-64, Format=disk, built earlier');
+      expect(cli.stdout).toMatch(
+        /boot check: passed: the system is running\n {2}(KVM|TCG), uefi, report over serial/,
+      );
+    },
+    12 * 60_000,
+  );
 
   it('keeps the build log', () => {
     const log = path.join(run.outputs.logs!, 'build.log');

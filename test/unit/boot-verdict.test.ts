@@ -87,6 +87,26 @@ describe('boot verdict', () => {
     expect(v.reason).toContain('Attempted to kill init');
   });
 
+  it('takes the vsock exit status as the verdict when the serial report is lost', () => {
+    const lost = { found: false as const, truncated: false };
+    expect(verdict(input({ report: lost, exitStatus: 0 })).result).toBe('passed');
+    expect(verdict(input({ report: lost, exitStatus: 1 }))).toMatchObject({
+      result: 'failed-units',
+      reason: expect.stringContaining('EXIT_STATUS=1 over vsock'),
+    });
+  });
+
+  it('fails when vsock says failure although the report names no failed unit', () => {
+    expect(verdict(input({ exitStatus: 1 })).result).toBe('failed-units');
+    // Tolerated units make the guest exit 1 too: the guest does not know boot-allow-failed.
+    const tolerated = input({
+      report: { found: true, report: report({ failedUnits: [unit('flaky.service')] }) },
+      allowFailed: ['flaky'],
+      exitStatus: 1,
+    });
+    expect(verdict(tolerated).result).toBe('passed');
+  });
+
   it('matches unit globs like systemctl', () => {
     expect(globToRegExp('systemd-*.service').test('systemd-foo.service')).toBe(true);
     expect(globToRegExp('foo?.service').test('foo1.service')).toBe(true);
