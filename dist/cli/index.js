@@ -876,6 +876,20 @@ function describe(units) {
 }
 function verdict(input) {
     const base = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
+    if (!input.report.found && input.exitStatus !== undefined) {
+        // Over vsock the exit status is the verdict; only the details went missing with the report.
+        return input.exitStatus === 0
+            ? {
+                ...base,
+                result: 'passed',
+                reason: 'the guest reported EXIT_STATUS=0 over vsock (its serial report was lost)',
+            }
+            : {
+                ...base,
+                result: 'failed-units',
+                reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock (its serial report with the unit names was lost)`,
+            };
+    }
     if (!input.report.found) {
         const why = input.timedOut
             ? `no report within the ${input.timeoutSeconds} s timeout`
@@ -899,6 +913,14 @@ function verdict(input) {
             ...common,
             result: 'did-not-boot',
             reason: `the boot did not finish within the settle bound (state ${report.state})`,
+        };
+    }
+    if (input.exitStatus !== undefined && input.exitStatus !== 0 && report.failedUnits.length === 0) {
+        // The two channels disagree: trust the failure, never a pass that only one of them claims.
+        return {
+            ...common,
+            result: 'failed-units',
+            reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock although its report names no failed unit`,
         };
     }
     const tolerated = allowedUnits.length > 0 ? ` (tolerated: ${describe(allowedUnits)})` : '';
@@ -994,7 +1016,9 @@ async function listenForNotifications(paths, port = NOTIFY_PORT, now = Date.now)
     const file = `${paths.udsPath}_${port}`;
     await (0,promises_namespaceObject.rm)(file, { force: true });
     const notifications = { messages: [] };
+    const open = new Set();
     const server = (0,external_node_net_namespaceObject.createServer)((socket) => {
+        open.add(socket);
         const chunks = [];
         let done = false;
         let timer;
@@ -1008,6 +1032,7 @@ async function listenForNotifications(paths, port = NOTIFY_PORT, now = Date.now)
             if (chunks.length > 0)
                 applyNotification(notifications, Buffer.concat(chunks).toString('utf8'), now());
             socket.destroy();
+            open.delete(socket);
         };
         socket.on('data', (chunk) => {
             chunks.push(chunk);
@@ -1024,7 +1049,12 @@ async function listenForNotifications(paths, port = NOTIFY_PORT, now = Date.now)
     });
     return {
         notifications,
-        close: () => new Promise((resolve) => server.close(() => resolve())),
+        // A connection still open when qemu is gone can't complete: don't let it hold server.close() up.
+        close: () => new Promise((resolve) => {
+            server.close(() => resolve());
+            for (const socket of open)
+                socket.destroy();
+        }),
     };
 }
 
@@ -1125,6 +1155,8 @@ async function bootCheck(ctx, options) {
         await listener?.close();
     }
     const durationMs = Date.now() - started;
+    if (vsock)
+        await Promise.all([(0,promises_namespaceObject.rm)(vsock.socket, { force: true }), (0,promises_namespaceObject.rm)(vsock.udsPath, { force: true })]);
     const consoleLog = await (0,promises_namespaceObject.readFile)(files.console, 'utf8').catch(() => '');
     const captured = await (0,promises_namespaceObject.readFile)(files.report, 'utf8').catch(() => '');
     const result = verdict({
@@ -1134,6 +1166,7 @@ async function bootCheck(ctx, options) {
         timeoutSeconds: options.timeoutSeconds,
         qemuExitCode: run.exitCode,
         allowFailed: options.allowFailed,
+        exitStatus: listener?.notifications.exitStatus,
     });
     const kept = { ...files };
     const report = result.report;
