@@ -206,21 +206,3 @@ export function kernelCmdlineExtraArgs(extra: readonly string[]): string[] {
   const value = extra.join(' ').replace(/,/g, ',,');
   return ['-smbios', `type=11,value=io.systemd.stub.kernel-cmdline-extra=${value}`];
 }
-
-/**
- * A unit for planted-fault tests, wanted by multi-user.target through a drop-in (a second credential).
- * To mask it as well, add `systemd.mask=NAME.service` to the kernel command line (see
- * `kernelCmdlineExtraArgs`): a symlink to /dev/null can't be passed as a credential.
- */
-export function plantedUnitCredentials(name: string, command: string): Credential[] {
-  const base = name.replace(/\.service$/, '');
-  // systemd expands %specifiers and $VARIABLES in ExecStart=: keep the command literal.
-  const literal = command.replace(/%/g, '%%').replace(/\$/g, '$$$$');
-  const unit =
-    `[Unit]\nDescription=mkosi-ci planted unit ${base}\n\n` +
-    `[Service]\nType=oneshot\nExecStart=/bin/sh -c ${JSON.stringify(literal)}\n`;
-  return [
-    { name: `systemd.extra-unit.${base}.service`, value: unit },
-    { name: `systemd.unit-dropin.multi-user.target~${base}`, value: `[Unit]\nWants=${base}.service\n` },
-  ];
-}

@@ -4,7 +4,6 @@ import {
   checkCredentials,
   checkScript,
   kernelCmdlineExtraArgs,
-  plantedUnitCredentials,
   smbiosCredentialArgs,
   type CheckOptions,
 } from '../../src/boot/check-unit.js';
@@ -52,11 +51,6 @@ describe('boot check credentials', () => {
     expect(script).toContain('WATCH=30');
     expect(script).toContain('systemctl exit "$code"');
     expect(() => checkScript({ ...check, nonce: "x'; reboot" })).toThrow(/nonce/);
-  });
-
-  it('keeps planted commands literal for systemd', () => {
-    const [unit] = plantedUnitCredentials('planted', 'echo $HOME 100%; exit 1');
-    expect(unit!.value).toContain('ExecStart=/bin/sh -c "echo $$HOME 100%%; exit 1"');
   });
 
   it('passes kernel command line extras with doubled commas', () => {
