@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(420);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(374);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 420:
+/***/ 374:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -24,8 +24,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   a: () => (/* binding */ runCli)
 });
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:os"
@@ -1616,6 +1614,8 @@ function aptSources(mirror, distribution, release, repositories) {
     return stanzas.join('\n');
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/mkosi/outputs.ts
 
 
@@ -2756,6 +2756,10 @@ function directoryToolCache(root, runner) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/version.ts
+/** mkosi-ci's own version; a unit test keeps it equal to package.json's. */
+const MKOSI_CI_VERSION = '0.1.0';
+
 ;// CONCATENATED MODULE: ./src/cli/main.ts
 
 
@@ -2783,8 +2787,7 @@ async function runCli(argv, env = process.env) {
             return 0;
         }
         if (parsed.kind === 'version') {
-            const { version } = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(__nccwpck_require__.ab + "package.json", 'utf8'));
-            process.stdout.write(`mkosi-ci ${version}\n`);
+            process.stdout.write(`mkosi-ci ${MKOSI_CI_VERSION}\n`);
             return 0;
         }
         debug = parsed.flags.debug;

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { renderText } from '../report/build-summary.js';
 import { helpText, parseCommandLine } from './args.js';
 import { consoleLog } from './log.js';
 import { directoryToolCache } from './tool-cache.js';
+import { MKOSI_CI_VERSION } from '../version.js';
 
 function cacheRoot(env: NodeJS.ProcessEnv): string {
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'mkosi-ci');
@@ -27,12 +27,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       return 0;
     }
     if (parsed.kind === 'version') {
-      const { version } = JSON.parse(
-        readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-      ) as {
-        version: string;
-      };
-      process.stdout.write(`mkosi-ci ${version}\n`);
+      process.stdout.write(`mkosi-ci ${MKOSI_CI_VERSION}\n`);
       return 0;
     }
     debug = parsed.flags.debug;

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { MKOSI_CI_VERSION } from '../../src/version.js';
 import { helpText, parseCommandLine } from '../../src/cli/args.js';
 import { defaultInputs, Input } from '../../src/pipeline/inputs.js';
 
@@ -46,5 +48,14 @@ describe('CLI flags', () => {
     expect(parseCommandLine([])).toEqual({ kind: 'help' });
     expect(parseCommandLine(['build', '--help'])).toEqual({ kind: 'help' });
     expect(parseCommandLine(['--version'])).toEqual({ kind: 'version' });
+  });
+});
+
+describe('the version', () => {
+  it('is the one in package.json', () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    expect(MKOSI_CI_VERSION).toBe(pkg.version);
   });
 });
