@@ -328,7 +328,11 @@ export function crc32(buf: Buffer): number {
  * The primary GPT structures (protective MBR, header, 128 entries) for a disk of `totalSectors`
  * 512-byte sectors: 34 sectors to write at offset 0. Used to build test fixtures without sfdisk.
  */
-export function buildGpt(diskGuid: string, totalSectors: number, partitions: readonly GptBuildPartition[]): Buffer {
+export function buildGpt(
+  diskGuid: string,
+  totalSectors: number,
+  partitions: readonly GptBuildPartition[],
+): Buffer {
   const out = Buffer.alloc(34 * 512);
   // Protective MBR.
   out[446 + 4] = 0xee;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, opendir, readlink } from 'node:fs/promises';
+import { lstat, open, opendir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** What a manifest entry is. `hardlink` is a tar/cpio entry that refers to an earlier path. */
@@ -164,10 +164,32 @@ export function isIdentical(diff: ManifestDiff): boolean {
   return diff.counts.added === 0 && diff.counts.removed === 0 && diff.counts.changed === 0;
 }
 
+const SMALL_FILE = 1024 * 1024;
+const HASH_CONCURRENCY = 8;
+
 /** sha256 of a file or of `length` bytes of it from `start`, read in 4 MiB chunks (bounded memory). */
 export async function sha256Of(file: string, start = 0, length?: number): Promise<string> {
   const hash = createHash('sha256');
   if (length === 0) return hash.digest('hex');
+  if (start === 0 && length === undefined) {
+    // Small files in one read: a stream per file costs more than the hashing itself.
+    const handle = await open(file, 'r');
+    try {
+      const size = (await handle.stat()).size;
+      if (size <= SMALL_FILE) {
+        const buf = Buffer.alloc(size);
+        let got = 0;
+        while (got < size) {
+          const { bytesRead } = await handle.read(buf, got, size - got, got);
+          if (bytesRead === 0) break;
+          got += bytesRead;
+        }
+        return hash.update(buf.subarray(0, got)).digest('hex');
+      }
+    } finally {
+      await handle.close();
+    }
+  }
   const end = length === undefined ? undefined : start + length - 1;
   for await (const chunk of createReadStream(file, { start, end, highWaterMark: 4 * 1024 * 1024 })) {
     hash.update(chunk as Buffer);
@@ -208,6 +230,7 @@ export async function manifestFromDirectory(
   options: DirectoryManifestOptions = {},
 ): Promise<ManifestEntry[]> {
   const entries: ManifestEntry[] = [];
+  const toHash: Array<[ManifestEntry, string]> = [];
   const wholeSeconds = options.wholeSeconds ?? true;
   const visit = async (abs: string, rel: string): Promise<void> => {
     const stats = await lstat(abs);
@@ -224,7 +247,7 @@ export async function manifestFromDirectory(
     if (keepMtime) entry.mtime = wholeSeconds ? Math.floor(stats.mtimeMs / 1000) : stats.mtimeMs / 1000;
     if (type === 'file') {
       entry.size = stats.size;
-      entry.sha256 = await sha256Of(abs);
+      toHash.push([entry, abs]);
     } else if (type === 'symlink') {
       entry.target = await readlink(abs);
     } else if (type === 'char' || type === 'block') {
@@ -241,6 +264,15 @@ export async function manifestFromDirectory(
     }
   };
   await visit(root, '/');
+  // Hash a few files at a time: most are small and the cost is in the system calls.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < toHash.length) {
+      const [entry, abs] = toHash[next++]!;
+      entry.sha256 = await sha256Of(abs);
+    }
+  };
+  await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
   return entries;
 }
 

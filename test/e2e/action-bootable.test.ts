@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ArtifactRecord } from '../../src/report/build-summary.js';
 import { annotations, runAction, runCli, type ActionRun } from '../support/action-harness.js';
 import { sha256Of } from '../support/assertions.js';
-import { readGpt } from '../support/gpt.js';
+import { readGptTable } from '../../src/repro/gpt.js';
 import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../support/paths.js';
 
 /** debian-bootable, built once through the bundled action as the runner runs it. */
@@ -35,11 +35,12 @@ describe('the action builds debian-bootable', () => {
     expect(run.outputs['mkosi-version']).toBe('27.1');
   });
 
-  it('puts the disk image in the image output, with an ESP and a root partition', () => {
+  it('puts the disk image in the image output, with an ESP and a root partition', async () => {
     expect(run.outputs['output-directory']).toBe(outputDir);
     expect(run.outputs.image).toBe(path.join(outputDir, 'debian-bootable.raw'));
     expect(statSync(run.outputs.image!).isFile()).toBe(true);
-    const types = readGpt(run.outputs.image!).map((p) => p.type);
+    const table = await readGptTable(run.outputs.image!);
+    const types = table!.partitions.map((p) => p.typeGuid.toUpperCase());
     expect(types).toContain('C12A7328-F81F-11D2-BA4B-00A0C93EC93B'); // ESP
     expect(types).toContain('4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709'); // root x86-64
   });
