@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(374);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(624);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 374:
+/***/ 624:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -376,6 +376,2333 @@ function parseOptions(raw, cwd) {
     };
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: ./src/repro/manifest.ts
+
+
+
+
+const MANIFEST_FIELDS = [
+    'type',
+    'sha256',
+    'size',
+    'target',
+    'mode',
+    'uid',
+    'gid',
+    'rdev',
+    'xattrs',
+    'mtime',
+];
+/** "/a/b", never a trailing slash, "." and ".." resolved, leading "./" dropped. */
+function normalizeManifestPath(p) {
+    const normalized = external_node_path_default().posix.normalize(`/${p.replace(/^\.\/?/, '')}`);
+    return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
+}
+function comparePaths(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** Sorted by path in byte order (not locale order), so the order is the same on every machine. */
+function sortManifest(entries) {
+    return [...entries].sort((x, y) => comparePaths(x.path, y.path));
+}
+function sameXattrs(a, b) {
+    if (a === undefined || b === undefined)
+        return a === b;
+    const keys = Object.keys(a).sort();
+    const other = Object.keys(b).sort();
+    return keys.length === other.length && keys.every((k, i) => k === other[i] && a[k] === b[k]);
+}
+/** The fields in which two entries for the same path differ. */
+function changedFields(a, b, ignore = []) {
+    const fields = [];
+    for (const field of MANIFEST_FIELDS) {
+        if (ignore.includes(field))
+            continue;
+        const same = field === 'xattrs' ? sameXattrs(a.xattrs, b.xattrs) : a[field] === b[field];
+        if (!same)
+            fields.push(field);
+    }
+    return fields;
+}
+/**
+ * Compares two manifests by path: what was added (in b only), removed (in a only) and changed, with
+ * the changed fields. Duplicate paths keep the last entry. Results are sorted by path.
+ */
+function diffManifests(a, b, options = {}) {
+    const left = new Map(a.map((e) => [e.path, e]));
+    const right = new Map(b.map((e) => [e.path, e]));
+    const added = [];
+    const removed = [];
+    const changed = [];
+    let identical = 0;
+    for (const [p, entry] of left) {
+        const other = right.get(p);
+        if (!other) {
+            removed.push(entry);
+            continue;
+        }
+        const fields = changedFields(entry, other, options.ignore);
+        if (fields.length === 0)
+            identical++;
+        else
+            changed.push({ path: p, fields, a: entry, b: other });
+    }
+    for (const [p, entry] of right)
+        if (!left.has(p))
+            added.push(entry);
+    added.sort((x, y) => comparePaths(x.path, y.path));
+    removed.sort((x, y) => comparePaths(x.path, y.path));
+    changed.sort((x, y) => comparePaths(x.path, y.path));
+    return {
+        added,
+        removed,
+        changed,
+        counts: {
+            a: left.size,
+            b: right.size,
+            identical,
+            added: added.length,
+            removed: removed.length,
+            changed: changed.length,
+        },
+    };
+}
+function isIdentical(diff) {
+    return diff.counts.added === 0 && diff.counts.removed === 0 && diff.counts.changed === 0;
+}
+const SMALL_FILE = 1024 * 1024;
+const HASH_CONCURRENCY = 8;
+/** sha256 of a file or of `length` bytes of it from `start`, read in 4 MiB chunks (bounded memory). */
+async function manifest_sha256Of(file, start = 0, length) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    if (length === 0)
+        return hash.digest('hex');
+    if (start === 0 && length === undefined) {
+        // Small files in one read: a stream per file costs more than the hashing itself.
+        const handle = await (0,promises_namespaceObject.open)(file, 'r');
+        try {
+            const size = (await handle.stat()).size;
+            if (size <= SMALL_FILE) {
+                const buf = Buffer.alloc(size);
+                let got = 0;
+                while (got < size) {
+                    const { bytesRead } = await handle.read(buf, got, size - got, got);
+                    if (bytesRead === 0)
+                        break;
+                    got += bytesRead;
+                }
+                return hash.update(buf.subarray(0, got)).digest('hex');
+            }
+        }
+        finally {
+            await handle.close();
+        }
+    }
+    const end = length === undefined ? undefined : start + length - 1;
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, { start, end, highWaterMark: 4 * 1024 * 1024 })) {
+        hash.update(chunk);
+    }
+    return hash.digest('hex');
+}
+function typeOfStats(stats) {
+    if (stats.isFile())
+        return 'file';
+    if (stats.isDirectory())
+        return 'directory';
+    if (stats.isSymbolicLink())
+        return 'symlink';
+    if (stats.isCharacterDevice())
+        return 'char';
+    if (stats.isBlockDevice())
+        return 'block';
+    if (stats.isFIFO())
+        return 'fifo';
+    if (stats.isSocket())
+        return 'socket';
+    return 'other';
+}
+/**
+ * The manifest of a directory tree read with lstat, every regular file hashed as a stream. Entries
+ * are produced in sorted order; the root itself is "/". Memory grows with the number of entries only.
+ */
+async function manifestFromDirectory(root, options = {}) {
+    const entries = [];
+    const toHash = [];
+    const wholeSeconds = options.wholeSeconds ?? true;
+    const visit = async (abs, rel) => {
+        const stats = await (0,promises_namespaceObject.lstat)(abs);
+        const type = typeOfStats(stats);
+        const entry = { path: rel, type };
+        if (options.modes !== false)
+            entry.mode = stats.mode & 0o7777;
+        if (options.owners !== false) {
+            entry.uid = stats.uid;
+            entry.gid = stats.gid;
+        }
+        const keepMtime = (type !== 'symlink' || options.symlinkMtime !== false) &&
+            (type !== 'directory' || options.directoryMtime !== false);
+        if (keepMtime)
+            entry.mtime = wholeSeconds ? Math.floor(stats.mtimeMs / 1000) : stats.mtimeMs / 1000;
+        if (type === 'file') {
+            entry.size = stats.size;
+            toHash.push([entry, abs]);
+        }
+        else if (type === 'symlink') {
+            entry.target = await (0,promises_namespaceObject.readlink)(abs);
+        }
+        else if (type === 'char' || type === 'block') {
+            entry.rdev = `${Math.floor(stats.rdev / 256) & 0xfff}:${(stats.rdev & 0xff) | ((stats.rdev >> 12) & 0xfff00)}`;
+        }
+        entries.push(entry);
+        if (type === 'directory') {
+            const names = [];
+            const dir = await (0,promises_namespaceObject.opendir)(abs);
+            for await (const dirent of dir)
+                names.push(dirent.name);
+            names.sort((x, y) => comparePaths(x, y));
+            for (const name of names)
+                await visit(external_node_path_default().join(abs, name), rel === '/' ? `/${name}` : `${rel}/${name}`);
+        }
+    };
+    await visit(root, '/');
+    // Hash a few files at a time: most are small and the cost is in the system calls.
+    let next = 0;
+    const worker = async () => {
+        while (next < toHash.length) {
+            const [entry, abs] = toHash[next++];
+            entry.sha256 = await manifest_sha256Of(abs);
+        }
+    };
+    await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
+    return entries;
+}
+/** One line for a mode: 0644. */
+function formatMode(mode) {
+    return mode === undefined ? '?' : mode.toString(8).padStart(4, '0');
+}
+/** A short human explanation of one changed entry, e.g. "content (sha256), size 10 → 12". */
+function describeChange(change) {
+    const { a, b } = change;
+    const parts = change.fields.map((field) => {
+        switch (field) {
+            case 'type':
+                return `type ${a.type} → ${b.type}`;
+            case 'sha256':
+                return 'content';
+            case 'size':
+                return `size ${a.size ?? '?'} → ${b.size ?? '?'}`;
+            case 'target':
+                return `target ${a.target ?? '?'} → ${b.target ?? '?'}`;
+            case 'mode':
+                return `mode ${formatMode(a.mode)} → ${formatMode(b.mode)}`;
+            case 'uid':
+                return `uid ${a.uid ?? '?'} → ${b.uid ?? '?'}`;
+            case 'gid':
+                return `gid ${a.gid ?? '?'} → ${b.gid ?? '?'}`;
+            case 'rdev':
+                return `device ${a.rdev ?? '?'} → ${b.rdev ?? '?'}`;
+            case 'xattrs':
+                return 'xattrs';
+            case 'mtime':
+                return `mtime ${formatTime(a.mtime)} → ${formatTime(b.mtime)}`;
+        }
+        return field;
+    });
+    return parts.join(', ');
+}
+function formatTime(seconds) {
+    if (seconds === undefined)
+        return '?';
+    const date = new Date(seconds * 1000);
+    return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString().replace('.000Z', 'Z');
+}
+
+;// CONCATENATED MODULE: ./src/repro/gpt.ts
+
+
+/** Discoverable Partitions Specification types mkosi/systemd-repart write most. */
+const PARTITION_TYPE_NAMES = {
+    'c12a7328-f81f-11d2-ba4b-00a0c93ec93b': 'esp',
+    'bc13c2ff-59e6-4262-a352-b275fd6f7172': 'xbootldr',
+    '0657fd6d-a4ab-43c4-84e5-0933c84b4f4f': 'swap',
+    '933ac7e1-2eb4-4f13-b844-0e14e2aef915': 'home',
+    '3b8f8425-20e0-4f3b-907f-1a25a76f98e8': 'srv',
+    '4d21b016-b534-45c2-a9fb-5c16e091fd2d': 'var',
+    '7ec6f557-3bc5-4aca-b293-16ef5df639d1': 'tmp',
+    '0fc63daf-8483-4772-8e79-3d69d8477de4': 'linux-generic',
+    '44479540-f297-41b2-9af7-d131d5f0458a': 'root-x86',
+    '4f68bce3-e8cd-4db1-96e7-fbcaf984b709': 'root-x86-64',
+    'b921b045-1df0-41c3-af44-4c6f280d3fae': 'root-arm64',
+    '69dad710-2ce4-4e3c-b16c-21a1d49abed3': 'root-arm',
+    '72ec70a6-cf74-40e6-bd49-4bda08e8f224': 'root-riscv64',
+    'd13c5d3b-b5d1-422a-b29f-9454fdc89d76': 'root-x86-verity',
+    '2c7357ed-ebd2-46d9-aec1-23d437ec2bf5': 'root-x86-64-verity',
+    'df3300ce-d69f-4c92-978c-9bfb0f38d820': 'root-arm64-verity',
+    '41092b05-9fc8-4523-994f-2def0408b176': 'root-x86-64-verity-sig',
+    '6e11a4e7-fbca-4ded-b9e9-e1a512bb664e': 'root-arm64-verity-sig',
+    '75250d76-8cc6-458e-bd66-bd47cc81a812': 'usr-x86',
+    '8484680c-9521-48c6-9c11-b0720656f69e': 'usr-x86-64',
+    'b0e01050-ee5f-4390-949a-9101b17104e9': 'usr-arm64',
+    '77ff5f63-e7b6-4633-acf4-1565b864c0e6': 'usr-x86-64-verity',
+    '6e11a4e7-fbca-4ded-b9e9-e1a512bb664f': 'usr-arm64-verity',
+    'e7bb33fb-06cf-4e81-8273-e543b413e2e2': 'usr-x86-64-verity-sig',
+    'c23ce4ff-44bd-4b00-b2d4-b41b3419e02a': 'usr-arm64-verity-sig',
+    'ebd0a0a2-b9e5-4433-87c0-68b6b72699c7': 'microsoft-basic-data',
+    '21686148-6449-6e6f-744e-656564454649': 'bios-boot',
+};
+/** GUIDs are stored mixed-endian: the first three fields little-endian. */
+function formatGuid(bytes) {
+    const le = (b) => Buffer.from(b).reverse().toString('hex');
+    return [
+        le(bytes.subarray(0, 4)),
+        le(bytes.subarray(4, 6)),
+        le(bytes.subarray(6, 8)),
+        bytes.subarray(8, 10).toString('hex'),
+        bytes.subarray(10, 16).toString('hex'),
+    ].join('-');
+}
+const SIGNATURE = 'EFI PART';
+function parseHeader(buf, sectorSize) {
+    if (buf.length < 92 || buf.toString('latin1', 0, 8) !== SIGNATURE)
+        return undefined;
+    const revision = buf.readUInt32LE(8);
+    return {
+        sectorSize,
+        revision: `${revision >>> 16}.${revision & 0xffff}`,
+        headerSize: buf.readUInt32LE(12),
+        headerCrc32: buf.readUInt32LE(16),
+        currentLba: Number(buf.readBigUInt64LE(24)),
+        backupLba: Number(buf.readBigUInt64LE(32)),
+        firstUsableLba: Number(buf.readBigUInt64LE(40)),
+        lastUsableLba: Number(buf.readBigUInt64LE(48)),
+        diskGuid: formatGuid(buf.subarray(56, 72)),
+        entriesLba: Number(buf.readBigUInt64LE(72)),
+        entryCount: buf.readUInt32LE(80),
+        entrySize: buf.readUInt32LE(84),
+        entriesCrc32: buf.readUInt32LE(88),
+    };
+}
+/** Parses the entry array of a GPT (empty slots left out). */
+function parseGptEntries(entries, header) {
+    const partitions = [];
+    for (let i = 0; i < header.entryCount; i++) {
+        const entry = entries.subarray(i * header.entrySize, (i + 1) * header.entrySize);
+        if (entry.length < 128)
+            break;
+        if (entry.subarray(0, 16).every((b) => b === 0))
+            continue;
+        const typeGuid = formatGuid(entry.subarray(0, 16));
+        const firstLba = Number(entry.readBigUInt64LE(32));
+        const lastLba = Number(entry.readBigUInt64LE(40));
+        const partition = {
+            number: i + 1,
+            typeGuid,
+            uuid: formatGuid(entry.subarray(16, 32)),
+            name: entry.toString('utf16le', 56, 128).replace(/\0.*$/s, ''),
+            firstLba,
+            lastLba,
+            attributes: entry.readBigUInt64LE(48).toString(16).padStart(16, '0'),
+            offset: firstLba * header.sectorSize,
+            size: (lastLba - firstLba + 1) * header.sectorSize,
+        };
+        const typeName = PARTITION_TYPE_NAMES[typeGuid];
+        if (typeName)
+            partition.typeName = typeName;
+        partitions.push(partition);
+    }
+    return partitions;
+}
+/**
+ * Reads the GPT of a disk image (512- or 4096-byte sectors), or undefined when the file has none.
+ * Reads only the header and the entry array.
+ */
+async function readGptTable(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        for (const sectorSize of [512, 4096]) {
+            const buf = Buffer.alloc(512);
+            const { bytesRead } = await handle.read(buf, 0, 512, sectorSize);
+            const header = parseHeader(buf.subarray(0, bytesRead), sectorSize);
+            if (!header)
+                continue;
+            if (header.entrySize < 128 || header.entryCount > 16384)
+                return undefined;
+            const entries = Buffer.alloc(header.entryCount * header.entrySize);
+            await handle.read(entries, 0, entries.length, header.entriesLba * sectorSize);
+            return { header, partitions: parseGptEntries(entries, header) };
+        }
+        return undefined;
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** A short name for a partition in reports: "2 root-x86-64 (root-x86-64)". */
+function partitionLabel(p) {
+    const type = p.typeName ?? p.typeGuid;
+    return p.name && p.name !== type ? `${p.number} ${p.name} (${type})` : `${p.number} ${type}`;
+}
+const HEADER_FIELDS = [
+    'sectorSize',
+    'revision',
+    'diskGuid',
+    'firstUsableLba',
+    'lastUsableLba',
+    'backupLba',
+    'entryCount',
+    'entrySize',
+    'entriesLba',
+    'headerCrc32',
+    'entriesCrc32',
+];
+const PARTITION_FIELDS = [
+    'typeGuid',
+    'name',
+    'uuid',
+    'firstLba',
+    'lastLba',
+    'attributes',
+];
+/** Pairs partitions by slot number: what systemd-repart writes is in the same order every time. */
+function pairPartitions(a, b) {
+    const numbers = [...new Set([...a.partitions, ...b.partitions].map((p) => p.number))].sort((x, y) => x - y);
+    return numbers.map((n) => {
+        const pair = {};
+        const pa = a.partitions.find((p) => p.number === n);
+        const pb = b.partitions.find((p) => p.number === n);
+        if (pa)
+            pair.a = pa;
+        if (pb)
+            pair.b = pb;
+        return pair;
+    });
+}
+/**
+ * Field-by-field comparison of two partition tables. The CRCs are reported too (they follow from
+ * the other fields) so that a difference in reserved bytes is not missed.
+ */
+function compareGptTables(a, b) {
+    const differences = [];
+    for (const field of HEADER_FIELDS) {
+        if (a.header[field] !== b.header[field]) {
+            differences.push({ field: `header.${field}`, a: a.header[field], b: b.header[field] });
+        }
+    }
+    for (const pair of pairPartitions(a, b)) {
+        if (!pair.a || !pair.b) {
+            const only = (pair.a ?? pair.b);
+            differences.push({
+                field: `partition ${only.number}`,
+                a: pair.a ? partitionLabel(pair.a) : undefined,
+                b: pair.b ? partitionLabel(pair.b) : undefined,
+            });
+            continue;
+        }
+        for (const field of PARTITION_FIELDS) {
+            if (pair.a[field] !== pair.b[field]) {
+                differences.push({
+                    field: `partition ${pair.a.number}.${field}`,
+                    a: pair.a[field],
+                    b: pair.b[field],
+                });
+            }
+        }
+    }
+    return differences;
+}
+/** sha256 of a byte range, streamed (bounded memory). */
+async function hashRange(file, offset, size) {
+    return await sha256Of(file, offset, size);
+}
+/**
+ * Whether two byte ranges are equal, read side by side in chunks; stops at the first difference.
+ * Returns the offset (relative to the range) of the first differing chunk, or undefined when equal.
+ */
+async function firstDifference(fileA, offsetA, fileB, offsetB, size, chunkSize = 4 * 1024 * 1024) {
+    const [ha, hb] = await Promise.all([(0,promises_namespaceObject.open)(fileA, 'r'), (0,promises_namespaceObject.open)(fileB, 'r')]);
+    try {
+        const ba = Buffer.alloc(chunkSize);
+        const bb = Buffer.alloc(chunkSize);
+        for (let done = 0; done < size; done += chunkSize) {
+            const n = Math.min(chunkSize, size - done);
+            const [ra, rb] = await Promise.all([
+                ha.read(ba, 0, n, offsetA + done),
+                hb.read(bb, 0, n, offsetB + done),
+            ]);
+            if (ra.bytesRead !== rb.bytesRead)
+                return done;
+            if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead)))
+                return done;
+            if (ra.bytesRead < n)
+                return undefined;
+        }
+        return undefined;
+    }
+    finally {
+        await Promise.all([ha.close(), hb.close()]);
+    }
+}
+function encodeGuid(guid) {
+    const hex = guid.replace(/-/g, '');
+    if (!/^[0-9a-fA-F]{32}$/.test(hex))
+        throw new Error(`not a GUID: ${guid}`);
+    const raw = Buffer.from(hex, 'hex');
+    return Buffer.concat([
+        Buffer.from(raw.subarray(0, 4)).reverse(),
+        Buffer.from(raw.subarray(4, 6)).reverse(),
+        Buffer.from(raw.subarray(6, 8)).reverse(),
+        raw.subarray(8, 16),
+    ]);
+}
+const CRC_TABLE = (() => {
+    const table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+        let c = n;
+        for (let k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+        table[n] = c >>> 0;
+    }
+    return table;
+})();
+function crc32(buf) {
+    let crc = 0xffffffff;
+    for (const byte of buf)
+        crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+    return (crc ^ 0xffffffff) >>> 0;
+}
+/**
+ * The primary GPT structures (protective MBR, header, 128 entries) for a disk of `totalSectors`
+ * 512-byte sectors: 34 sectors to write at offset 0. Used to build test fixtures without sfdisk.
+ */
+function buildGpt(diskGuid, totalSectors, partitions) {
+    const out = Buffer.alloc(34 * 512);
+    // Protective MBR.
+    out[446 + 4] = 0xee;
+    out.writeUInt32LE(1, 446 + 8);
+    out.writeUInt32LE(Math.min(totalSectors - 1, 0xffffffff), 446 + 12);
+    out[510] = 0x55;
+    out[511] = 0xaa;
+    const entries = out.subarray(1024, 1024 + 128 * 128);
+    partitions.forEach((p, i) => {
+        const e = entries.subarray(i * 128, (i + 1) * 128);
+        encodeGuid(p.typeGuid).copy(e, 0);
+        encodeGuid(p.uuid).copy(e, 16);
+        e.writeBigUInt64LE(BigInt(p.firstLba), 32);
+        e.writeBigUInt64LE(BigInt(p.lastLba), 40);
+        e.writeBigUInt64LE(p.attributes ?? 0n, 48);
+        e.write(p.name.slice(0, 36), 56, 'utf16le');
+    });
+    const header = out.subarray(512, 1024);
+    header.write(SIGNATURE, 0, 'latin1');
+    header.writeUInt32LE(0x00010000, 8);
+    header.writeUInt32LE(92, 12);
+    header.writeBigUInt64LE(1n, 24);
+    header.writeBigUInt64LE(BigInt(totalSectors - 1), 32);
+    header.writeBigUInt64LE(34n, 40);
+    header.writeBigUInt64LE(BigInt(totalSectors - 34), 48);
+    encodeGuid(diskGuid).copy(header, 56);
+    header.writeBigUInt64LE(2n, 72);
+    header.writeUInt32LE(128, 80);
+    header.writeUInt32LE(128, 84);
+    header.writeUInt32LE(crc32(entries), 88);
+    header.writeUInt32LE(crc32(header.subarray(0, 92)), 16);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/repro/filesystems.ts
+
+
+
+
+
+/** Enough of the start of a partition to find every superblock below (btrfs' is at 64 KiB). */
+const SUPERBLOCK_PROBE_BYTES = 65536 + 4096;
+function detectFilesystem(head) {
+    const u32 = (o) => (head.length >= o + 4 ? head.readUInt32LE(o) : undefined);
+    const text = (o, n) => head.length >= o + n ? head.toString('latin1', o, o + n) : '';
+    if (head.length >= 1024 + 58 && head.readUInt16LE(1024 + 56) === 0xef53)
+        return 'ext4';
+    if (u32(1024) === 0xe0f5e1e2)
+        return 'erofs';
+    if (text(0, 4) === 'hsqs')
+        return 'squashfs';
+    if (text(0, 4) === 'XFSB')
+        return 'xfs';
+    if (text(65536 + 64, 8) === '_BHRfS_M')
+        return 'btrfs';
+    if (text(0, 6) === 'LUKS\xba\xbe')
+        return 'luks';
+    if (text(0, 8) === 'verity\0\0')
+        return 'verity';
+    if (text(4086, 10) === 'SWAPSPACE2')
+        return 'swap';
+    if (head.length >= 512 &&
+        head[510] === 0x55 &&
+        head[511] === 0xaa &&
+        (text(82, 5) === 'FAT32' || text(54, 5) === 'FAT12' || text(54, 5) === 'FAT16' || text(54, 3) === 'FAT')) {
+        return 'vfat';
+    }
+    return 'unknown';
+}
+/** Reads the first bytes of a region of a file (a partition) for detection and superblock fields. */
+async function readHead(file, offset = 0, length = SUPERBLOCK_PROBE_BYTES) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const buf = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buf, 0, length, offset);
+        return buf.subarray(0, bytesRead);
+    }
+    finally {
+        await handle.close();
+    }
+}
+const rawUuid = (b) => {
+    const h = b.toString('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+};
+const cString = (b) => b.toString('latin1').replace(/\0.*$/s, '').trimEnd();
+/**
+ * The superblock fields that commonly differ between two builds of the same content (UUIDs, hash
+ * seeds, creation times, volume ids), to explain a partition whose files are all identical.
+ */
+function superblockFields(head, type) {
+    try {
+        switch (type) {
+            case 'ext4': {
+                const sb = head.subarray(1024, 2048);
+                return {
+                    uuid: rawUuid(sb.subarray(104, 120)),
+                    label: cString(sb.subarray(120, 136)),
+                    hash_seed: rawUuid(sb.subarray(236, 252)),
+                    mkfs_time: sb.readUInt32LE(264),
+                    write_time: sb.readUInt32LE(48),
+                    mount_time: sb.readUInt32LE(44),
+                    lastcheck: sb.readUInt32LE(64),
+                    free_blocks: sb.readUInt32LE(12),
+                    free_inodes: sb.readUInt32LE(16),
+                    checksum: sb.readUInt32LE(1020),
+                };
+            }
+            case 'vfat': {
+                const fat32 = head.toString('latin1', 82, 87) === 'FAT32';
+                return {
+                    volume_id: head
+                        .readUInt32LE(fat32 ? 67 : 39)
+                        .toString(16)
+                        .padStart(8, '0'),
+                    label: cString(head.subarray(fat32 ? 71 : 43, fat32 ? 82 : 54)),
+                };
+            }
+            case 'squashfs':
+                return {
+                    mkfs_time: head.readUInt32LE(8),
+                    inodes: head.readUInt32LE(4),
+                    bytes_used: Number(head.readBigUInt64LE(40)),
+                };
+            case 'erofs': {
+                const sb = head.subarray(1024, 1152);
+                return {
+                    uuid: rawUuid(sb.subarray(48, 64)),
+                    build_time: Number(sb.readBigUInt64LE(16)),
+                    inodes: Number(sb.readBigUInt64LE(8)),
+                    checksum: sb.readUInt32LE(4),
+                };
+            }
+            case 'btrfs': {
+                const sb = head.subarray(65536, 65536 + 4096);
+                return { fsid: rawUuid(sb.subarray(32, 48)), generation: Number(sb.readBigUInt64LE(72)) };
+            }
+            case 'xfs':
+                return { uuid: rawUuid(head.subarray(32, 48)) };
+            case 'luks':
+                return { uuid: cString(head.subarray(168, 208)) };
+            case 'verity':
+                return { uuid: formatGuid(head.subarray(16, 32)), salt_size: head.readUInt16LE(78) };
+            default:
+                return {};
+        }
+    }
+    catch {
+        return {};
+    }
+}
+/** Programs on the host's PATH. */
+function hostToolBox(runner) {
+    return {
+        async find(name) {
+            const found = await runner.which(name);
+            return found ? { command: found, args: [] } : undefined;
+        },
+    };
+}
+const LOADERS = [
+    'lib64/ld-linux-x86-64.so.2',
+    'lib/ld-linux-aarch64.so.1',
+    'lib/ld-linux-riscv64-lp64d.so.1',
+    'lib/ld-linux.so.2',
+];
+/**
+ * Programs of an mkosi tools tree (a directory holding a distribution), run on the host through the
+ * tree's own dynamic loader and libraries so that no chroot or mount is needed. Falls back to
+ * `fallback` (e.g. the host) for what the tree does not have. Good for self-contained programs
+ * (mtools, squashfs-tools, erofs-utils, cpio), not for programs that start others.
+ */
+function toolsTreeToolBox(tree, fallback) {
+    const loader = LOADERS.map((l) => external_node_path_default().join(tree, l)).find((l) => (0,external_node_fs_namespaceObject.existsSync)(l));
+    const libraryPath = loader ? external_node_path_default().dirname((0,external_node_fs_namespaceObject.realpathSync)(loader)) : undefined;
+    return {
+        async find(name) {
+            if (loader && libraryPath) {
+                for (const dir of ['usr/bin', 'usr/sbin', 'bin', 'sbin']) {
+                    const program = external_node_path_default().join(tree, dir, name);
+                    if ((0,external_node_fs_namespaceObject.existsSync)(program)) {
+                        return { command: loader, args: ['--library-path', libraryPath, program] };
+                    }
+                }
+            }
+            return await fallback?.find(name);
+        },
+    };
+}
+/** The first ToolBox that has the program. */
+function chainToolBoxes(...boxes) {
+    return {
+        async find(name) {
+            for (const box of boxes) {
+                const found = await box.find(name);
+                if (found)
+                    return found;
+            }
+            return undefined;
+        },
+    };
+}
+async function runTool(ctx, tool, args, env = {}) {
+    return await ctx.runner.run(tool.command, [...tool.args, ...args], {
+        stream: false,
+        timeoutMs: ctx.timeoutMs ?? 10 * 60_000,
+        env: { ...tool.env, ...env },
+    });
+}
+function failure(tool, result) {
+    if (result.timedOut)
+        return `${tool} timed out`;
+    const tail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
+    return `${tool} exited with ${result.signal ?? result.exitCode}${tail ? `: ${tail}` : ''}`;
+}
+const EXTRACTORS = {
+    ext4: {
+        tool: 'debugfs',
+        // e2fsprogs opens "file?offset=N" through its unix I/O manager; rdump keeps modes, owners
+        // (when run as root) and times of files and directories, not of symlinks, and skips devices.
+        async extract(ctx, tool, image, region, dir) {
+            const source = region.offset ? `${image}?offset=${region.offset}` : image;
+            const result = await runTool(ctx, tool, ['-R', `rdump / "${dir}"`, source]);
+            if (result.exitCode !== 0 || result.timedOut)
+                return failure('debugfs', result);
+            // debugfs exits 0 even when it cannot open the filesystem; its errors read "... while ...".
+            const errors = result.stderr.split('\n').filter((l) => /while |bad magic|error/i.test(l));
+            return errors.length > 0 ? errors.slice(0, 3).join(' / ') : undefined;
+        },
+        manifestOptions: { symlinkMtime: false },
+        ignore: ['xattrs'],
+    },
+    vfat: {
+        tool: 'mcopy',
+        async extract(ctx, tool, image, region, dir) {
+            const result = await runTool(ctx, tool, ['-s', '-p', '-m', '-n', '-Q', '-i', `${image}@@${region.offset}`, '::/*', `${dir}/`], { MTOOLS_SKIP_CHECK: '1', TZ: 'UTC' });
+            // An empty filesystem makes mcopy complain about "::/*" matching nothing.
+            if (result.exitCode !== 0 && !/no match|not found/i.test(result.stderr))
+                return failure('mcopy', result);
+            return undefined;
+        },
+        // FAT has no owners or permissions; mcopy cannot restore directory times.
+        manifestOptions: { owners: false, modes: false, directoryMtime: false },
+        ignore: ['uid', 'gid', 'mode', 'xattrs'],
+    },
+    squashfs: {
+        tool: 'unsquashfs',
+        async extract(ctx, tool, image, region, dir) {
+            const target = external_node_path_default().join(dir, 'root');
+            const result = await runTool(ctx, tool, [
+                '-no-progress',
+                '-quiet',
+                '-no-xattrs',
+                '-offset',
+                String(region.offset),
+                '-d',
+                target,
+                image,
+            ]);
+            return result.exitCode === 0 ? undefined : failure('unsquashfs', result);
+        },
+        manifestOptions: {},
+        ignore: ['xattrs'],
+        subdir: true,
+    },
+    erofs: {
+        tool: 'fsck.erofs',
+        async extract(ctx, tool, image, region, dir) {
+            const target = external_node_path_default().join(dir, 'root');
+            const result = await runTool(ctx, tool, [
+                `--offset=${region.offset}`,
+                `--extract=${target}`,
+                '--preserve',
+                '--no-xattrs',
+                image,
+            ]);
+            return result.exitCode === 0 ? undefined : failure('fsck.erofs', result);
+        },
+        manifestOptions: {},
+        ignore: ['xattrs'],
+        subdir: true,
+    },
+};
+/** Types whose content is not a tree of files: compared by bytes and superblock only. */
+const NO_FILES = ['swap', 'luks', 'verity'];
+/**
+ * Extracts a filesystem (at `region` of `image`) into a temporary directory and reads its manifest.
+ * The caller keeps the files until `cleanup()` (to look into changed files) and must call it.
+ */
+async function extractFilesystem(ctx, image, region, type) {
+    const fsType = type ?? detectFilesystem(await readHead(image, region.offset));
+    const none = async () => { };
+    if (NO_FILES.includes(fsType)) {
+        return {
+            fs: { type: fsType, supported: false, reason: `${fsType} holds no files`, entries: [], ignore: [] },
+            cleanup: none,
+        };
+    }
+    const extractor = EXTRACTORS[fsType];
+    if (!extractor) {
+        return {
+            fs: {
+                type: fsType,
+                supported: false,
+                reason: `no reader for ${fsType} filesystems`,
+                entries: [],
+                ignore: [],
+            },
+            cleanup: none,
+        };
+    }
+    const tool = await ctx.tools.find(extractor.tool);
+    if (!tool) {
+        return {
+            fs: {
+                type: fsType,
+                supported: false,
+                reason: `${extractor.tool} is not installed (needed to read ${fsType})`,
+                entries: [],
+                ignore: [],
+            },
+            cleanup: none,
+        };
+    }
+    const dir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(ctx.tmpDir, `fs-${fsType}-`));
+    const cleanup = async () => {
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    };
+    try {
+        const error = await extractor.extract(ctx, tool, image, region, dir);
+        if (error) {
+            await cleanup();
+            return {
+                fs: { type: fsType, supported: false, reason: error, tool: extractor.tool, entries: [], ignore: [] },
+                cleanup: none,
+            };
+        }
+        const root = extractor.subdir ? external_node_path_default().join(dir, 'root') : dir;
+        const entries = await manifestFromDirectory(root, extractor.manifestOptions);
+        // The extraction directory is ours, not the filesystem's: its root's metadata means nothing.
+        const top = entries[0];
+        if (top?.path === '/' && fsType === 'vfat') {
+            delete top.mtime;
+        }
+        return {
+            fs: { type: fsType, supported: true, tool: extractor.tool, entries, ignore: extractor.ignore },
+            root,
+            cleanup,
+        };
+    }
+    catch (error) {
+        await cleanup();
+        throw error;
+    }
+}
+/** The manifest of a filesystem image or partition; the extraction is removed before returning. */
+async function readFilesystemManifest(ctx, image, region, type) {
+    const extraction = await extractFilesystem(ctx, image, region, type);
+    await extraction.cleanup();
+    return extraction.fs;
+}
+
+;// CONCATENATED MODULE: ./src/repro/archives.ts
+
+
+
+/**
+ * Streaming readers for cpio (newc) and tar archives: each member's metadata and the sha256 of its
+ * content, read in chunks, so memory stays bounded whatever the archive size.
+ */
+const CHUNK = 1024 * 1024;
+/** Reads a byte range of a file front to back, with a small buffer. */
+class SequentialReader {
+    handle;
+    end;
+    buffer = Buffer.alloc(0);
+    bufferStart = 0;
+    /** Absolute offset of the next byte to be returned. */
+    position;
+    constructor(handle, start, end) {
+        this.handle = handle;
+        this.end = end;
+        this.position = start;
+    }
+    static async open(file, start = 0, length) {
+        const handle = await (0,promises_namespaceObject.open)(file, 'r');
+        const size = (await handle.stat()).size;
+        const end = length === undefined ? size : Math.min(size, start + length);
+        return new SequentialReader(handle, start, end);
+    }
+    async close() {
+        await this.handle.close();
+    }
+    get remaining() {
+        return this.end - this.position;
+    }
+    async fill(n) {
+        const have = this.bufferStart + this.buffer.length - this.position;
+        if (have >= n && this.position >= this.bufferStart)
+            return;
+        const want = Math.min(Math.max(n, CHUNK), this.end - this.position);
+        const buf = Buffer.alloc(want);
+        let got = 0;
+        while (got < want) {
+            const { bytesRead } = await this.handle.read(buf, got, want - got, this.position + got);
+            if (bytesRead === 0)
+                break;
+            got += bytesRead;
+        }
+        this.buffer = buf.subarray(0, got);
+        this.bufferStart = this.position;
+    }
+    /** Up to n bytes without consuming them. */
+    async peek(n) {
+        await this.fill(n);
+        const from = this.position - this.bufferStart;
+        return this.buffer.subarray(from, Math.min(from + n, this.buffer.length));
+    }
+    /** Up to n bytes (fewer only at the end of the range). */
+    async read(n) {
+        const out = Buffer.from(await this.peek(n));
+        this.position += out.length;
+        return out;
+    }
+    skip(n) {
+        this.position = Math.min(this.end, this.position + n);
+    }
+    /** sha256 of the next n bytes, consumed in chunks. */
+    async hash(n) {
+        const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+        let left = Math.min(n, this.remaining);
+        while (left > 0) {
+            const chunk = await this.read(Math.min(left, CHUNK));
+            if (chunk.length === 0)
+                break;
+            hash.update(chunk);
+            left -= chunk.length;
+        }
+        return hash.digest('hex');
+    }
+}
+/** The compression format of a stream from its first bytes, or undefined. */
+function detectCompression(head) {
+    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
+        return 'zstd';
+    if (head.length >= 2 && head[0] === 0x1f && (head[1] === 0x8b || head[1] === 0x9e))
+        return 'gzip';
+    if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
+        return 'xz';
+    if (head.length >= 4 && (head.readUInt32LE(0) === 0x184d2204 || head.readUInt32LE(0) === 0x184c2102))
+        return 'lz4';
+    if (head.length >= 3 && head.toString('latin1', 0, 3) === 'BZh')
+        return 'bzip2';
+    if (head.length >= 3 && head[0] === 0x5d && head[1] === 0x00 && head[2] === 0x00)
+        return 'lzma';
+    return undefined;
+}
+function isCpio(head) {
+    const magic = head.toString('latin1', 0, 6);
+    return magic === '070701' || magic === '070702';
+}
+function isTar(head) {
+    return head.length >= 263 && head.toString('latin1', 257, 262) === 'ustar';
+}
+function typeFromMode(mode) {
+    switch (mode & 0o170000) {
+        case 0o100000:
+            return 'file';
+        case 0o040000:
+            return 'directory';
+        case 0o120000:
+            return 'symlink';
+        case 0o020000:
+            return 'char';
+        case 0o060000:
+            return 'block';
+        case 0o010000:
+            return 'fifo';
+        case 0o140000:
+            return 'socket';
+        default:
+            return 'other';
+    }
+}
+const pad4 = (n) => (4 - (n % 4)) % 4;
+/**
+ * Lists a newc/crc cpio archive (or several concatenated ones, as an initrd with early microcode is)
+ * in a byte range of a file. Stops at a compressed continuation and says where it starts, so the
+ * caller can decompress it and list it too.
+ */
+async function listCpio(file, start = 0, length) {
+    const reader = await SequentialReader.open(file, start, length);
+    const entries = [];
+    const pendingLinks = new Map();
+    try {
+        for (;;) {
+            // Archives are padded with zeros to a block; concatenated archives follow on 4-byte boundaries.
+            while (reader.remaining > 0) {
+                const head = await reader.peek(512);
+                let zeros = 0;
+                while (zeros < head.length && head[zeros] === 0)
+                    zeros++;
+                if (zeros === 0)
+                    break;
+                reader.skip(zeros - (zeros % 4));
+                if (zeros % 4 !== 0) {
+                    if (zeros === head.length)
+                        continue;
+                    return { entries, error: `unaligned data at offset ${reader.position}` };
+                }
+            }
+            if (reader.remaining <= 0)
+                return { entries };
+            const head = await reader.peek(110);
+            const compression = detectCompression(head);
+            if (compression)
+                return { entries, compressedTail: { offset: reader.position, compression } };
+            if (!isCpio(head))
+                return { entries, error: `no cpio header at offset ${reader.position}` };
+            const header = (await reader.read(110)).toString('latin1');
+            const field = (i) => parseInt(header.slice(6 + i * 8, 14 + i * 8), 16);
+            const [ino, mode, uid, gid, nlink, mtime, size, devMajor, devMinor, rdevMajor, rdevMinor, nameSize] = [
+                field(0),
+                field(1),
+                field(2),
+                field(3),
+                field(4),
+                field(5),
+                field(6),
+                field(7),
+                field(8),
+                field(9),
+                field(10),
+                field(11),
+            ];
+            const nameBytes = await reader.read(nameSize);
+            reader.skip(pad4(110 + nameSize));
+            const name = nameBytes.toString('utf8').replace(/\0.*$/s, '');
+            if (name === 'TRAILER!!!') {
+                reader.skip(size + pad4(size));
+                pendingLinks.clear();
+                continue;
+            }
+            const type = typeFromMode(mode);
+            const entry = {
+                path: normalizeManifestPath(name),
+                type,
+                mode: mode & 0o7777,
+                uid,
+                gid,
+                mtime,
+            };
+            if (type === 'file') {
+                entry.size = size;
+                // Hardlinked files in newc carry their data once, with the last link; an empty earlier
+                // member with the same inode is marked as a hardlink to the one that has data.
+                const key = `${devMajor}:${devMinor}:${ino}`;
+                if (nlink > 1 && size === 0) {
+                    entry.type = 'hardlink';
+                    delete entry.size;
+                    pendingLinks.set(key, [...(pendingLinks.get(key) ?? []), entry]);
+                }
+                else {
+                    entry.sha256 = await reader.hash(size);
+                    for (const link of pendingLinks.get(key) ?? [])
+                        link.target = entry.path;
+                    pendingLinks.delete(key);
+                }
+            }
+            else if (type === 'symlink') {
+                entry.target = (await reader.read(size)).toString('utf8');
+            }
+            else {
+                reader.skip(size);
+                if (type === 'char' || type === 'block')
+                    entry.rdev = `${rdevMajor}:${rdevMinor}`;
+            }
+            reader.skip(pad4(size));
+            entries.push(entry);
+        }
+    }
+    finally {
+        await reader.close();
+    }
+}
+function tarNumber(field) {
+    if (field.length > 0 && (field[0] & 0x80) !== 0) {
+        // GNU base-256 for large values.
+        let value = 0;
+        for (let i = 1; i < field.length; i++)
+            value = value * 256 + field[i];
+        return value;
+    }
+    const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
+    return text ? parseInt(text, 8) : 0;
+}
+function tarString(field) {
+    return field.toString('utf8').replace(/\0.*$/s, '');
+}
+function parsePax(data) {
+    const out = {};
+    let i = 0;
+    while (i < data.length) {
+        const space = data.indexOf(0x20, i);
+        if (space < 0)
+            break;
+        const length = parseInt(data.toString('latin1', i, space), 10);
+        if (!length)
+            break;
+        const record = data.toString('utf8', space + 1, i + length - 1);
+        const eq = record.indexOf('=');
+        if (eq > 0)
+            out[record.slice(0, eq)] = record.slice(eq + 1);
+        i += length;
+    }
+    return out;
+}
+/**
+ * Lists an uncompressed tar archive (ustar, pax with xattrs, GNU long names) in a byte range.
+ * Hardlinks are entries of type "hardlink" with their target.
+ */
+async function listTar(file, start = 0, length) {
+    const reader = await SequentialReader.open(file, start, length);
+    const entries = [];
+    let pax = {};
+    let globalPax = {};
+    let longName;
+    let longLink;
+    try {
+        while (reader.remaining >= 512) {
+            const block = await reader.read(512);
+            if (block.every((b) => b === 0))
+                continue;
+            const size = tarNumber(block.subarray(124, 136));
+            const typeflag = String.fromCharCode(block[156] ?? 0x30);
+            const padded = size + ((512 - (size % 512)) % 512);
+            if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+                const data = await reader.read(size);
+                reader.skip(padded - size);
+                if (typeflag === 'x')
+                    pax = { ...pax, ...parsePax(data) };
+                else if (typeflag === 'g')
+                    globalPax = { ...globalPax, ...parsePax(data) };
+                else if (typeflag === 'L')
+                    longName = tarString(data);
+                else
+                    longLink = tarString(data);
+                continue;
+            }
+            const attrs = { ...globalPax, ...pax };
+            const prefix = block.toString('latin1', 257, 262) === 'ustar' ? tarString(block.subarray(345, 500)) : '';
+            const base = tarString(block.subarray(0, 100));
+            const name = attrs.path ?? longName ?? (prefix ? `${prefix}/${base}` : base);
+            const linkName = attrs.linkpath ?? longLink ?? tarString(block.subarray(157, 257));
+            const mode = tarNumber(block.subarray(100, 108));
+            const type = typeflag === '0' || typeflag === '\0' || typeflag === '7'
+                ? 'file'
+                : typeflag === '1'
+                    ? 'hardlink'
+                    : typeflag === '2'
+                        ? 'symlink'
+                        : typeflag === '3'
+                            ? 'char'
+                            : typeflag === '4'
+                                ? 'block'
+                                : typeflag === '5'
+                                    ? 'directory'
+                                    : typeflag === '6'
+                                        ? 'fifo'
+                                        : 'other';
+            const entry = {
+                path: normalizeManifestPath(name),
+                type,
+                mode: mode & 0o7777,
+                uid: attrs.uid !== undefined ? Number(attrs.uid) : tarNumber(block.subarray(108, 116)),
+                gid: attrs.gid !== undefined ? Number(attrs.gid) : tarNumber(block.subarray(116, 124)),
+                mtime: attrs.mtime !== undefined ? Math.floor(Number(attrs.mtime)) : tarNumber(block.subarray(136, 148)),
+            };
+            const xattrs = Object.entries(attrs).filter(([k]) => k.startsWith('SCHILY.xattr.'));
+            if (xattrs.length > 0)
+                entry.xattrs = Object.fromEntries(xattrs.map(([k, v]) => [k.slice(13), v]));
+            const realSize = attrs.size !== undefined ? Number(attrs.size) : size;
+            if (type === 'file') {
+                entry.size = realSize;
+                entry.sha256 = await reader.hash(realSize);
+                reader.skip(padded - realSize);
+            }
+            else {
+                if (type === 'symlink' || type === 'hardlink')
+                    entry.target = linkName;
+                if (type === 'char' || type === 'block') {
+                    entry.rdev = `${tarNumber(block.subarray(329, 337))}:${tarNumber(block.subarray(337, 345))}`;
+                }
+                reader.skip(padded);
+            }
+            entries.push(entry);
+            pax = {};
+            longName = undefined;
+            longLink = undefined;
+        }
+        return entries;
+    }
+    finally {
+        await reader.close();
+    }
+}
+
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "node:zlib"
+const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
+;// CONCATENATED MODULE: ./src/repro/uki.ts
+
+
+
+
+
+
+
+/** UKI sections whose content is text worth quoting in a report. */
+const TEXT_SECTIONS = ['.cmdline', '.osrel', '.uname', '.sbat', '.profile'];
+function isPe(head) {
+    if (head.length < 64 || head.toString('latin1', 0, 2) !== 'MZ')
+        return false;
+    const pe = head.readUInt32LE(0x3c);
+    return head.length >= pe + 4 && head.toString('latin1', pe, pe + 4) === 'PE\0\0';
+}
+/** Parses the PE headers and section table of a file; undefined when it is not a PE file. */
+async function readPe(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const fileSize = (await handle.stat()).size;
+        const read = async (position, length) => {
+            const buf = Buffer.alloc(length);
+            const { bytesRead } = await handle.read(buf, 0, length, position);
+            return buf.subarray(0, bytesRead);
+        };
+        const dos = await read(0, 64);
+        if (dos.length < 64 || dos.toString('latin1', 0, 2) !== 'MZ')
+            return undefined;
+        const peOffset = dos.readUInt32LE(0x3c);
+        const coff = await read(peOffset, 24);
+        if (coff.length < 24 || coff.toString('latin1', 0, 4) !== 'PE\0\0')
+            return undefined;
+        const machine = coff.readUInt16LE(4);
+        const sectionCount = coff.readUInt16LE(6);
+        const timestamp = coff.readUInt32LE(8);
+        const symbolTable = coff.readUInt32LE(12);
+        const symbolCount = coff.readUInt32LE(16);
+        const optionalSize = coff.readUInt16LE(20);
+        const optional = await read(peOffset + 24, optionalSize);
+        const magic = optional.length >= 2 ? optional.readUInt16LE(0) : 0;
+        const format = magic === 0x20b ? 'PE32+' : 'PE32';
+        const header = {
+            machine,
+            timestamp,
+            format,
+            checksum: optional.length >= 68 ? optional.readUInt32LE(64) : 0,
+            sizeOfImage: optional.length >= 60 ? optional.readUInt32LE(56) : 0,
+        };
+        // Data directories start at 96 (PE32) or 112 (PE32+); entry 4 is the certificate table, whose
+        // "address" is a file offset.
+        const directories = format === 'PE32+' ? 112 : 96;
+        const cert = directories + 4 * 8;
+        if (optional.length >= cert + 8) {
+            const offset = optional.readUInt32LE(cert);
+            const size = optional.readUInt32LE(cert + 4);
+            if (size > 0)
+                header.certificateTable = { offset, size };
+        }
+        const table = await read(peOffset + 24 + optionalSize, sectionCount * 40);
+        let strings;
+        const sections = [];
+        for (let i = 0; i < sectionCount && (i + 1) * 40 <= table.length; i++) {
+            const s = table.subarray(i * 40, (i + 1) * 40);
+            let name = s.toString('latin1', 0, 8).replace(/\0.*$/s, '');
+            if (/^\/\d+$/.test(name) && symbolTable > 0) {
+                // Long names live in the COFF string table after the symbol table.
+                strings ??= await read(symbolTable + symbolCount * 18, 64 * 1024);
+                const at = Number(name.slice(1));
+                const end = strings.indexOf(0, at);
+                name = strings.toString('utf8', at, end < 0 ? undefined : end);
+            }
+            const virtualSize = s.readUInt32LE(8);
+            const rawSize = s.readUInt32LE(16);
+            const rawOffset = s.readUInt32LE(20);
+            const size = Math.max(0, Math.min(virtualSize || rawSize, rawSize, fileSize - rawOffset));
+            sections.push({
+                name,
+                virtualSize,
+                virtualAddress: s.readUInt32LE(12),
+                rawSize,
+                rawOffset,
+                offset: rawOffset,
+                size,
+            });
+        }
+        const withData = sections.filter((s) => s.rawSize > 0).map((s) => s.rawOffset);
+        const headersSize = withData.length > 0 ? Math.min(...withData) : fileSize;
+        return { header, sections, headersSize, fileSize };
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * One manifest entry per PE section ("/.linux", "/.initrd", …), hashed as a stream, plus
+ * "/(headers)" and, when the file has trailing data such as a signature, "/(trailer)".
+ */
+async function sectionManifest(file, pe) {
+    const entries = [];
+    entries.push({
+        path: '/(headers)',
+        type: 'file',
+        size: pe.headersSize,
+        sha256: await manifest_sha256Of(file, 0, pe.headersSize),
+        offset: 0,
+    });
+    const seen = new Map();
+    for (const section of pe.sections) {
+        const count = (seen.get(section.name) ?? 0) + 1;
+        seen.set(section.name, count);
+        const entry = {
+            path: `/${count > 1 ? `${section.name}#${count}` : section.name}`,
+            type: 'file',
+            size: section.size,
+            sha256: await manifest_sha256Of(file, section.offset, section.size),
+            offset: section.offset,
+        };
+        if (TEXT_SECTIONS.includes(section.name) && section.size <= 64 * 1024) {
+            const handle = await (0,promises_namespaceObject.open)(file, 'r');
+            try {
+                const buf = Buffer.alloc(section.size);
+                await handle.read(buf, 0, section.size, section.offset);
+                entry.text = buf.toString('utf8').replace(/\0+$/, '');
+            }
+            finally {
+                await handle.close();
+            }
+        }
+        entries.push(entry);
+    }
+    const end = Math.max(pe.headersSize, ...pe.sections.map((s) => s.rawOffset + s.rawSize));
+    if (end < pe.fileSize) {
+        entries.push({
+            path: '/(trailer)',
+            type: 'file',
+            size: pe.fileSize - end,
+            sha256: await manifest_sha256Of(file, end, pe.fileSize - end),
+            offset: end,
+        });
+    }
+    return entries;
+}
+/** Copies a byte range of a file to a new file, streamed. */
+async function copyRange(file, offset, size, target) {
+    if (size === 0) {
+        await (await (0,promises_namespaceObject.open)(target, 'w')).close();
+        return;
+    }
+    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { start: offset, end: offset + size - 1, highWaterMark: 4 * 1024 * 1024 }), (0,external_node_fs_namespaceObject.createWriteStream)(target));
+}
+const DECOMPRESSORS = {
+    zstd: { tool: 'zstd', args: (input, output) => ['-d', '-q', '-f', '-o', output, input] },
+    // xz names its output after the input minus ".xz": the input is always a copy named <output>.xz.
+    xz: { tool: 'xz', args: (input) => ['-d', '-q', '-f', '-k', input] },
+    lz4: { tool: 'lz4', args: (input, output) => ['-d', '-q', '-f', input, output] },
+};
+/**
+ * Decompresses a byte range of a file into `output` (gzip with node's zlib, the others with their
+ * command-line tools through the runner). Returns an error message instead of throwing.
+ */
+async function decompressRange(ctx, file, offset, size, compression, output) {
+    if (compression === 'gzip') {
+        try {
+            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { start: offset, end: offset + size - 1, highWaterMark: 4 * 1024 * 1024 }), (0,external_node_zlib_namespaceObject.createGunzip)(), (0,external_node_fs_namespaceObject.createWriteStream)(output));
+            return undefined;
+        }
+        catch (error) {
+            return `gzip: ${error instanceof Error ? error.message : String(error)}`;
+        }
+    }
+    const decompressor = DECOMPRESSORS[compression];
+    if (!decompressor)
+        return `no decompressor for ${compression}`;
+    const tool = await ctx.tools.find(decompressor.tool);
+    if (!tool)
+        return `${decompressor.tool} is not installed (needed for ${compression})`;
+    let input = file;
+    const whole = offset === 0 && size === (await (0,promises_namespaceObject.stat)(file)).size;
+    if (!whole || compression === 'xz') {
+        input = `${output}.${compression}`;
+        await copyRange(file, offset, size, input);
+    }
+    try {
+        const result = await ctx.runner.run(tool.command, [...tool.args, ...decompressor.args(input, output)], {
+            stream: false,
+            timeoutMs: ctx.timeoutMs ?? 10 * 60_000,
+        });
+        if (result.exitCode !== 0 || result.timedOut) {
+            return `${decompressor.tool} failed: ${(result.stderr || result.stdout).trim().split('\n').slice(-2).join(' / ')}`;
+        }
+        return undefined;
+    }
+    finally {
+        if (input !== file)
+            await (0,promises_namespaceObject.rm)(input, { force: true });
+    }
+}
+/**
+ * The length of the zstd frames (and skippable frames) that start at `offset`, found by walking the
+ * frame and block headers, so that a zstd stream followed by padding or another archive can be cut
+ * out exactly. Returns 0 when no zstd frame starts there.
+ */
+async function zstdFramesLength(file, offset, limit) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const read = async (position, length) => {
+            const buf = Buffer.alloc(length);
+            const { bytesRead } = await handle.read(buf, 0, length, position);
+            return buf.subarray(0, bytesRead);
+        };
+        const end = offset + limit;
+        let pos = offset;
+        for (;;) {
+            const head = await read(pos, 18);
+            if (head.length < 8 || pos >= end)
+                break;
+            const magic = head.readUInt32LE(0);
+            if (magic >>> 4 === 0x184d2a5) {
+                pos += 8 + head.readUInt32LE(4);
+                continue;
+            }
+            if (magic !== 0xfd2fb528)
+                break;
+            const descriptor = head[4];
+            const fcsFlag = descriptor >> 6;
+            const singleSegment = (descriptor >> 5) & 1;
+            const checksum = (descriptor >> 2) & 1;
+            const dictFlag = descriptor & 3;
+            let p = pos + 5 + (singleSegment ? 0 : 1) + [0, 1, 2, 4][dictFlag];
+            p += fcsFlag === 0 ? singleSegment : [0, 2, 4, 8][fcsFlag];
+            for (;;) {
+                const block = await read(p, 3);
+                if (block.length < 3)
+                    return pos - offset;
+                const value = block[0] | (block[1] << 8) | (block[2] << 16);
+                const last = value & 1;
+                const type = (value >> 1) & 3;
+                const size = value >>> 3;
+                p += 3 + (type === 1 ? 1 : size);
+                if (last)
+                    break;
+            }
+            pos = p + (checksum ? 4 : 0);
+        }
+        return Math.min(pos, end) - offset;
+    }
+    finally {
+        await handle.close();
+    }
+}
+async function firstNonZero(file, from, end) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const buf = Buffer.alloc(64 * 1024);
+        for (let pos = from; pos < end; pos += buf.length) {
+            const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, end - pos), pos);
+            if (bytesRead === 0)
+                return end;
+            const i = buf.subarray(0, bytesRead).findIndex((b) => b !== 0);
+            if (i >= 0)
+                return pos + i;
+        }
+        return end;
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * Lists an initrd (a byte range of a file: an .initrd section or a whole initrd file): cpio
+ * archives, each possibly compressed, concatenated with zero padding between them, as the kernel
+ * unpacks them. Later parts overlay earlier ones, so a path keeps its last entry. Decompressed data
+ * goes to temporary files under ctx.tmpDir, removed before returning.
+ */
+async function listInitrd(ctx, file, offset = 0, size, depth = 0) {
+    const end = offset + (size ?? (await (0,promises_namespaceObject.stat)(file)).size - offset);
+    const byPath = new Map();
+    const parts = [];
+    let error;
+    let dir;
+    const add = (entries) => {
+        for (const entry of entries)
+            byPath.set(entry.path, entry);
+    };
+    try {
+        let pos = offset;
+        while (pos < end && !error) {
+            pos = await firstNonZero(file, pos, end);
+            if (pos >= end)
+                break;
+            const handle = await (0,promises_namespaceObject.open)(file, 'r');
+            const head = Buffer.alloc(512);
+            const { bytesRead } = await handle.read(head, 0, Math.min(512, end - pos), pos);
+            await handle.close();
+            const compression = detectCompression(head.subarray(0, bytesRead));
+            if (compression) {
+                if (depth >= 4) {
+                    error = 'compressed data nested too deep';
+                    break;
+                }
+                const length = compression === 'zstd' ? await zstdFramesLength(file, pos, end - pos) : end - pos;
+                dir ??= await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(ctx.tmpDir, 'initrd-'));
+                const output = external_node_path_default().join(dir, `part-${parts.length}`);
+                error = await decompressRange(ctx, file, pos, length, compression, output);
+                if (error)
+                    break;
+                const inner = await listInitrd(ctx, output, 0, undefined, depth + 1);
+                await (0,promises_namespaceObject.rm)(output, { force: true });
+                add(inner.entries);
+                parts.push(...inner.parts.map((p) => (p === 'none' ? compression : `${compression}+${p}`)));
+                error = inner.error;
+                pos += length;
+            }
+            else if (isCpio(head.subarray(0, bytesRead))) {
+                const listing = await listCpio(file, pos, end - pos);
+                add(listing.entries);
+                parts.push('none');
+                error = listing.error;
+                pos = listing.compressedTail?.offset ?? end;
+            }
+            else {
+                error = `neither cpio nor compressed data at offset ${pos - offset}`;
+            }
+        }
+    }
+    finally {
+        if (dir)
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    }
+    const entries = [...byPath.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const result = { entries, parts };
+    if (error)
+        result.error = error;
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/repro/narrow.ts
+
+
+
+
+
+
+
+
+/** Known sources of difference between two builds (see FIELD-NOTES "Comparing builds"). */
+const KNOWN_PATHS = [
+    {
+        test: (p) => p === '/var/cache/ldconfig/aux-cache',
+        hint: 'ldconfig cache: RemoveFiles=/var/cache/ldconfig/aux-cache',
+    },
+    { test: (p) => p.startsWith('/var/log/'), hint: 'log written during the build: RemoveFiles= it' },
+    {
+        test: (p) => /^\/var\/(lib|cache)\/(dpkg|apt|rpm|dnf|pacman|zypp)\//.test(p) || p.startsWith('/var/lib/pacman/'),
+        hint: 'package manager state',
+    },
+    { test: (p) => /(^|\/)loader\/random-seed$/.test(p), hint: 'systemd-boot random seed (random by design)' },
+    { test: (p) => p === '/var/lib/systemd/random-seed', hint: 'systemd random seed (random by design)' },
+    { test: (p) => p === '/etc/machine-id', hint: 'machine id' },
+    { test: (p) => p.endsWith('.pyc'), hint: 'Python bytecode (embeds source mtimes)' },
+    {
+        test: (p) => p === '/etc/ssh/ssh_host_' || /^\/etc\/ssh\/ssh_host_/.test(p),
+        hint: 'SSH host key generated at build time',
+    },
+];
+const KNOWN_FIELDS = {
+    'header.diskGuid': 'disk GUID derives from Seed=: pin Seed=',
+    uuid: 'derives from Seed= (partition UUIDs) or is random: pin Seed=',
+    hash_seed: 'ext4 directory hash seed: SYSTEMD_REPART_MKFS_OPTIONS_EXT4=-E hash_seed=<uuid>',
+    mkfs_time: 'filesystem creation time: pin SourceDateEpoch=',
+    write_time: 'filesystem write time: pin SourceDateEpoch=',
+    build_time: 'filesystem build time: pin SourceDateEpoch=',
+    volume_id: 'vfat volume id: derives from Seed=',
+    timestamp: 'PE link time stamp',
+};
+function hintForPath(p, fields = []) {
+    const known = KNOWN_PATHS.find((k) => k.test(p));
+    if (known)
+        return known.hint;
+    if (fields.length === 1 && fields[0] === 'mtime')
+        return 'timestamp only: pin SourceDateEpoch=';
+    return undefined;
+}
+function hintForField(field) {
+    return KNOWN_FIELDS[field] ?? KNOWN_FIELDS[field.replace(/^.*\./, '')];
+}
+/** What a file is from its first bytes (at least 68 KiB for filesystems). */
+function sniff(head) {
+    if (head.length >= 520 && head.toString('latin1', 512, 520) === 'EFI PART')
+        return 'gpt';
+    if (head.length >= 4104 && head.toString('latin1', 4096, 4104) === 'EFI PART')
+        return 'gpt';
+    if (isPe(head))
+        return 'pe';
+    if (isCpio(head) || detectCompression(head) !== undefined)
+        return 'initrd';
+    if (isTar(head))
+        return 'tar';
+    if (detectFilesystem(head) !== 'unknown')
+        return 'filesystem';
+    return 'blob';
+}
+/** Differences that are only a timestamp rank below content, ownership and presence. */
+function isMinor(difference) {
+    return difference.change === 'changed' && difference.fields.every((f) => f === 'mtime');
+}
+class Narrower {
+    options;
+    major = [];
+    minor = [];
+    total = 0;
+    minorTotal = 0;
+    maxFiles;
+    maxDepth;
+    constructor(options) {
+        this.options = options;
+        this.maxFiles = options.maxFiles ?? 100;
+        this.maxDepth = options.maxDepth ?? 4;
+    }
+    /**
+     * Keeps at most maxFiles differences, content before timestamps: the first maxFiles of each
+     * rank are kept (bounded memory) and `differences` takes the major ones first.
+     */
+    record(difference) {
+        this.total++;
+        const minor = isMinor(difference);
+        if (minor)
+            this.minorTotal++;
+        const list = minor ? this.minor : this.major;
+        if (list.length >= this.maxFiles)
+            return false;
+        list.push(difference);
+        return true;
+    }
+    get differences() {
+        return [...this.major, ...this.minor].slice(0, this.maxFiles);
+    }
+    /** Records the differences of a manifest diff; returns the changed regular files to look into. */
+    async recordDiff(diff, location, roots, depth = 0) {
+        const children = [];
+        for (const entry of diff.removed) {
+            this.record({
+                location,
+                path: entry.path,
+                change: 'removed',
+                fields: [],
+                reason: 'only in a',
+                hint: hintForPath(entry.path),
+                a: entry,
+            });
+        }
+        for (const entry of diff.added) {
+            this.record({
+                location,
+                path: entry.path,
+                change: 'added',
+                fields: [],
+                reason: 'only in b',
+                hint: hintForPath(entry.path),
+                b: entry,
+            });
+        }
+        for (const change of diff.changed) {
+            const difference = {
+                location,
+                path: change.path,
+                change: 'changed',
+                fields: change.fields,
+                reason: describeChange(change),
+                a: change.a,
+                b: change.b,
+            };
+            const hint = hintForPath(change.path, change.fields);
+            if (hint)
+                difference.hint = hint;
+            const kept = this.record(difference);
+            if (!roots || change.a.type !== 'file' || change.b.type !== 'file' || !change.fields.includes('sha256'))
+                continue;
+            const files = { a: external_node_path_default().join(roots.a, change.path), b: external_node_path_default().join(roots.b, change.path) };
+            if (kept && this.options.onDifference)
+                await this.options.onDifference(difference, files);
+            if (depth < this.maxDepth) {
+                const kind = sniff(await readHead(files.a));
+                if (kind !== 'blob' && kind === sniff(await readHead(files.b))) {
+                    const node = await this.compareFiles(files.a, files.b, location, depth + 1, change.path);
+                    difference.narrowed = true;
+                    children.push(node);
+                }
+            }
+        }
+        return children;
+    }
+    ignore(extra = []) {
+        return [...new Set([...(this.options.ignore ?? []), ...extra])];
+    }
+    async compare(a, b) {
+        const [sa, sb] = await Promise.all([(0,promises_namespaceObject.stat)(a).catch(() => undefined), (0,promises_namespaceObject.stat)(b).catch(() => undefined)]);
+        const name = external_node_path_default().basename(a) === external_node_path_default().basename(b) ? external_node_path_default().basename(a) : `${external_node_path_default().basename(a)} ↔ ${external_node_path_default().basename(b)}`;
+        if (!sa || !sb) {
+            return {
+                kind: 'file',
+                name,
+                verdict: sa ? 'only-in-a' : 'only-in-b',
+                reason: `${sa ? b : a} does not exist`,
+                children: [],
+            };
+        }
+        if (sa.isDirectory() && sb.isDirectory())
+            return await this.compareDirectories(a, b, name, 0);
+        if (sa.isDirectory() !== sb.isDirectory()) {
+            this.record({
+                location: [],
+                path: name,
+                change: 'changed',
+                fields: ['type'],
+                reason: 'a directory and a file',
+            });
+            return {
+                kind: 'file',
+                name,
+                verdict: 'different',
+                reason: 'one is a directory, the other a file',
+                children: [],
+            };
+        }
+        return await this.compareFiles(a, b, [], 0, name);
+    }
+    async compareDirectories(a, b, name, depth) {
+        // An OS tree (a directory image) keeps its mtimes in the comparison; an output directory's
+        // files always have new mtimes, which say nothing about reproducibility.
+        const osTree = ['usr', 'etc'].some((d) => (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(a, d)) || (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(b, d)));
+        const [ma, mb] = await Promise.all([manifestFromDirectory(a), manifestFromDirectory(b)]);
+        const diff = diffManifests(ma, mb, { ignore: this.ignore(osTree ? [] : ['mtime']) });
+        // The compared directories are the root: paths inside them are locations enough.
+        const children = await this.recordDiff(diff, [], { a, b }, depth);
+        return {
+            kind: 'directory',
+            name,
+            verdict: diff.counts.added + diff.counts.removed + diff.counts.changed === 0 ? 'identical' : 'different',
+            detail: osTree ? 'directory tree' : 'output directory',
+            counts: diff.counts,
+            children,
+        };
+    }
+    async compareFiles(a, b, location, depth, name) {
+        const [la, lb] = await Promise.all([(0,promises_namespaceObject.lstat)(a), (0,promises_namespaceObject.lstat)(b)]);
+        if (la.isSymbolicLink() || lb.isSymbolicLink()) {
+            const [ta, tb] = await Promise.all([
+                (0,promises_namespaceObject.readlink)(a).catch(() => undefined),
+                (0,promises_namespaceObject.readlink)(b).catch(() => undefined),
+            ]);
+            const same = ta === tb;
+            return {
+                kind: 'file',
+                name,
+                verdict: same ? 'identical' : 'different',
+                reason: same ? undefined : `link ${ta} → ${tb}`,
+                children: [],
+            };
+        }
+        // Equal or not is decided by reading both side by side, stopping at the first difference;
+        // whole-file hashes are the pipeline's business (discoverArtifacts), not needed here.
+        const same = la.size === lb.size && (await firstDifference(a, 0, b, 0, la.size)) === undefined;
+        const sides = { a: { size: la.size }, b: { size: lb.size } };
+        const [heada, headb] = await Promise.all([readHead(a), readHead(b)]);
+        const kind = sniff(heada);
+        if (same)
+            return { kind: nodeKind(kind), name, verdict: 'identical', ...sides, children: [] };
+        const other = sniff(headb);
+        const here = [...location, name];
+        if (kind !== other) {
+            if (depth === 0)
+                this.record({
+                    location,
+                    path: name,
+                    change: 'changed',
+                    fields: ['sha256'],
+                    reason: `${kind} → ${other}`,
+                });
+            return {
+                kind: 'file',
+                name,
+                verdict: 'different',
+                ...sides,
+                reason: `a is ${kind}, b is ${other}`,
+                children: [],
+            };
+        }
+        let node;
+        const before = this.total;
+        switch (kind) {
+            case 'gpt':
+                node = await this.compareDisks(a, b, here, depth, name);
+                break;
+            case 'pe':
+                node = await this.compareUkis(a, b, here, depth, name);
+                break;
+            case 'initrd':
+                node = await this.compareInitrds(a, { offset: 0, size: la.size }, b, { offset: 0, size: lb.size }, here, name, 'initrd');
+                break;
+            case 'tar': {
+                const [ma, mb] = await Promise.all([listTar(a), listTar(b)]);
+                const diff = diffManifests(ma, mb, { ignore: this.ignore() });
+                await this.recordDiff(diff, here);
+                node = { kind: 'tar', name, verdict: verdictOf(diff), counts: diff.counts, children: [] };
+                break;
+            }
+            case 'filesystem':
+                node = await this.compareFilesystems(a, { offset: 0, size: la.size }, b, { offset: 0, size: lb.size }, here, depth, name, 'filesystem');
+                break;
+            default:
+                if (depth === 0)
+                    this.record({
+                        location,
+                        path: name,
+                        change: 'changed',
+                        fields: ['sha256'],
+                        reason: `content differs (${la.size} and ${lb.size} bytes)`,
+                    });
+                node = { kind: 'file', name, verdict: 'different', reason: 'content differs', children: [] };
+        }
+        if (node.verdict === 'identical') {
+            node.verdict = 'different';
+            node.reason ??= 'the bytes differ though every part compared is the same';
+        }
+        if (depth === 0 && this.total === before) {
+            this.record({
+                location,
+                path: name,
+                change: 'changed',
+                fields: ['sha256'],
+                reason: node.reason ?? 'content differs',
+            });
+        }
+        return { ...node, ...sides };
+    }
+    async compareDisks(a, b, location, depth, name) {
+        const [ta, tb] = await Promise.all([readGptTable(a), readGptTable(b)]);
+        if (!ta || !tb)
+            return { kind: 'disk', name, verdict: 'unsupported', reason: 'no readable GPT', children: [] };
+        const tableFields = compareGptTables(ta, tb).map((f) => ({
+            ...f,
+            hint: hintForField(f.field.includes('uuid') ? 'uuid' : f.field),
+        }));
+        const children = [
+            {
+                kind: 'partition-table',
+                name: 'partition table',
+                verdict: tableFields.length === 0 ? 'identical' : 'different',
+                fields: tableFields,
+                children: [],
+            },
+        ];
+        for (const pair of pairPartitions(ta, tb)) {
+            if (!pair.a || !pair.b) {
+                const only = (pair.a ?? pair.b);
+                children.push({
+                    kind: 'partition',
+                    name: partitionLabel(only),
+                    verdict: pair.a ? 'only-in-a' : 'only-in-b',
+                    children: [],
+                });
+                continue;
+            }
+            const label = partitionLabel(pair.a);
+            const sides = { a: { size: pair.a.size }, b: { size: pair.b.size } };
+            const same = pair.a.size === pair.b.size &&
+                (await firstDifference(a, pair.a.offset, b, pair.b.offset, pair.a.size)) === undefined;
+            if (same) {
+                children.push({ kind: 'partition', name: label, verdict: 'identical', ...sides, children: [] });
+                continue;
+            }
+            const before = this.total;
+            const fs = await this.compareFilesystems(a, pair.a, b, pair.b, [...location, `partition ${label}`], depth, label, 'partition');
+            if (this.total === before) {
+                // All files the same (or unreadable): the partition itself is what differs.
+                const hints = [...new Set((fs.fields ?? []).map((f) => f.hint).filter((h) => !!h))];
+                const difference = {
+                    location,
+                    path: `partition ${label}`,
+                    change: 'changed',
+                    fields: ['sha256'],
+                    reason: fs.reason ?? 'content differs',
+                };
+                if (hints.length > 0)
+                    difference.hint = hints.join('; ');
+                this.record(difference);
+            }
+            children.push({ ...fs, ...sides });
+        }
+        const verdict = children.every((c) => c.verdict === 'identical') ? 'identical' : 'different';
+        const node = {
+            kind: 'disk',
+            name,
+            verdict,
+            detail: `GPT, ${ta.partitions.length} partitions`,
+            children,
+        };
+        if (verdict === 'identical')
+            node.reason = 'partition table and partitions identical: bytes outside the partitions differ';
+        return node;
+    }
+    async compareFilesystems(a, ra, b, rb, location, depth, name, kind) {
+        const [heada, headb] = await Promise.all([readHead(a, ra.offset), readHead(b, rb.offset)]);
+        const type = detectFilesystem(heada);
+        const typeB = detectFilesystem(headb);
+        if (type !== typeB) {
+            return {
+                kind,
+                name,
+                verdict: 'different',
+                detail: `${type} → ${typeB}`,
+                reason: 'different filesystem types',
+                children: [],
+            };
+        }
+        const sa = superblockFields(heada, type);
+        const sb = superblockFields(headb, type);
+        const fields = Object.keys({ ...sa, ...sb })
+            .filter((k) => sa[k] !== sb[k])
+            .map((k) => ({ field: k, a: sa[k], b: sb[k], hint: hintForField(k) }));
+        let ea;
+        let eb;
+        try {
+            ea = await extractFilesystem(this.options, a, ra, type);
+            eb = await extractFilesystem(this.options, b, rb, type);
+            const node = { kind, name, verdict: 'different', detail: type, fields, children: [] };
+            if (!ea.fs.supported || !eb.fs.supported) {
+                node.verdict = 'unsupported';
+                node.reason = ea.fs.reason ?? eb.fs.reason ?? `cannot read ${type}`;
+                return node;
+            }
+            const diff = diffManifests(ea.fs.entries, eb.fs.entries, { ignore: this.ignore(ea.fs.ignore) });
+            node.counts = diff.counts;
+            node.detail = `${type} (read with ${ea.fs.tool})`;
+            const here = location[location.length - 1]?.startsWith('partition ')
+                ? [...location.slice(0, -1), `${location[location.length - 1]} ${type}`]
+                : [...location, type];
+            node.children = await this.recordDiff(diff, here, ea.root && eb.root ? { a: ea.root, b: eb.root } : undefined, depth);
+            if (verdictOf(diff) === 'identical') {
+                node.reason =
+                    fields.length > 0
+                        ? `all ${diff.counts.a} files identical; filesystem metadata differs: ${fields.map((f) => f.field).join(', ')}`
+                        : `all ${diff.counts.a} files identical; the filesystem's layout or metadata differs`;
+            }
+            return node;
+        }
+        finally {
+            await ea?.cleanup();
+            await eb?.cleanup();
+        }
+    }
+    async compareUkis(a, b, location, depth, name) {
+        const [pa, pb] = await Promise.all([readPe(a), readPe(b)]);
+        if (!pa || !pb)
+            return { kind: 'uki', name, verdict: 'unsupported', reason: 'unreadable PE headers', children: [] };
+        const fields = [];
+        for (const key of ['machine', 'timestamp', 'format', 'checksum', 'sizeOfImage']) {
+            if (pa.header[key] !== pb.header[key])
+                fields.push({ field: key, a: pa.header[key], b: pb.header[key], hint: hintForField(key) });
+        }
+        const [sa, sb] = await Promise.all([sectionManifest(a, pa), sectionManifest(b, pb)]);
+        // A section that changed size moves the ones after it: say so, it explains "(headers)".
+        for (const section of pa.sections) {
+            const other = pb.sections.find((o) => o.name === section.name);
+            if (other && other.size !== section.size) {
+                fields.push({ field: `${section.name} size`, a: section.size, b: other.size });
+            }
+        }
+        const diff = diffManifests(sa, sb, { ignore: this.ignore() });
+        const children = [];
+        const byPath = (list, p) => list.find((s) => s.path === p);
+        for (const change of diff.changed) {
+            const ea = byPath(sa, change.path);
+            const eb = byPath(sb, change.path);
+            const section = change.path.slice(1);
+            if (section === '.initrd' && depth < this.maxDepth) {
+                const before = this.total;
+                const node = await this.compareInitrds(a, { offset: ea.offset, size: ea.size ?? 0 }, b, { offset: eb.offset, size: eb.size ?? 0 }, [...location, '.initrd'], '.initrd', 'section');
+                if (this.total === before) {
+                    this.record({
+                        location,
+                        path: section,
+                        change: 'changed',
+                        fields: change.fields,
+                        reason: node.reason ?? describeChange(change),
+                        a: change.a,
+                        b: change.b,
+                    });
+                }
+                children.push({
+                    ...node,
+                    a: { size: ea.size, sha256: ea.sha256 },
+                    b: { size: eb.size, sha256: eb.sha256 },
+                });
+                continue;
+            }
+            const reason = ea.text !== undefined && eb.text !== undefined
+                ? textDifference(ea.text, eb.text)
+                : describeChange(change);
+            this.record({
+                location,
+                path: section,
+                change: 'changed',
+                fields: change.fields,
+                reason,
+                a: change.a,
+                b: change.b,
+            });
+            children.push({
+                kind: 'section',
+                name: section,
+                verdict: 'different',
+                reason,
+                a: { size: ea.size, sha256: ea.sha256 },
+                b: { size: eb.size, sha256: eb.sha256 },
+                children: [],
+            });
+        }
+        for (const entry of diff.removed)
+            this.record({
+                location,
+                path: entry.path.slice(1),
+                change: 'removed',
+                fields: [],
+                reason: 'section only in a',
+                a: entry,
+            });
+        for (const entry of diff.added)
+            this.record({
+                location,
+                path: entry.path.slice(1),
+                change: 'added',
+                fields: [],
+                reason: 'section only in b',
+                b: entry,
+            });
+        return {
+            kind: 'uki',
+            name,
+            verdict: verdictOf(diff) === 'identical' && fields.length === 0 ? 'identical' : 'different',
+            detail: `PE ${pa.header.format}, ${pa.sections.length} sections`,
+            counts: diff.counts,
+            fields,
+            children,
+        };
+    }
+    async compareInitrds(a, ra, b, rb, location, name, kind) {
+        const ia = await listInitrd(this.options, a, ra.offset, ra.size);
+        const ib = await listInitrd(this.options, b, rb.offset, rb.size);
+        const node = {
+            kind,
+            name,
+            verdict: 'different',
+            detail: `cpio (${ia.parts.join(' + ') || 'empty'})`,
+            children: [],
+        };
+        if (ia.error || ib.error) {
+            node.reason = ia.error ?? ib.error;
+            if (ia.entries.length === 0 || ib.entries.length === 0) {
+                node.verdict = 'unsupported';
+                return node;
+            }
+        }
+        const diff = diffManifests(ia.entries, ib.entries, { ignore: this.ignore() });
+        node.counts = diff.counts;
+        await this.recordDiff(diff, location);
+        if (verdictOf(diff) === 'identical') {
+            node.reason ??= `all ${diff.counts.a} files identical; the archive's framing or compression differs`;
+        }
+        return node;
+    }
+}
+function nodeKind(kind) {
+    switch (kind) {
+        case 'gpt':
+            return 'disk';
+        case 'pe':
+            return 'uki';
+        case 'initrd':
+            return 'initrd';
+        case 'tar':
+            return 'tar';
+        case 'filesystem':
+            return 'filesystem';
+        default:
+            return 'file';
+    }
+}
+function verdictOf(diff) {
+    return diff.counts.added + diff.counts.removed + diff.counts.changed === 0 ? 'identical' : 'different';
+}
+/** The first differing line of two short texts, quoted: `line 2: "A=1" → "A=2"`. */
+function textDifference(a, b) {
+    const la = a.split('\n');
+    const lb = b.split('\n');
+    for (let i = 0; i < Math.max(la.length, lb.length); i++) {
+        if (la[i] !== lb[i]) {
+            const q = (s) => s === undefined ? '(none)' : JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}…` : s);
+            return `line ${i + 1}: ${q(la[i])} → ${q(lb[i])}`;
+        }
+    }
+    return 'content';
+}
+/**
+ * Compares two outputs (files, or directories of outputs, or directory trees) and narrows every
+ * difference down to the files that differ.
+ */
+async function compareOutputs(a, b, options) {
+    const started = Date.now();
+    const narrower = new Narrower(options);
+    const root = await narrower.compare(a, b);
+    return {
+        a,
+        b,
+        identical: root.verdict === 'identical',
+        root,
+        differences: narrower.differences,
+        totalDifferences: narrower.total,
+        timestampOnly: narrower.minorTotal,
+        truncated: narrower.total > narrower.differences.length,
+        durationMs: Date.now() - started,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/repro/report.ts
+
+const VERDICT_TEXT = {
+    identical: 'identical',
+    different: 'different',
+    'only-in-a': 'only in A',
+    'only-in-b': 'only in B',
+    unsupported: 'not readable',
+};
+/** Makes text safe inside a markdown table cell. */
+function report_cell(text) {
+    return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ').replace(/`/g, "'");
+}
+function code(text) {
+    return `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+}
+function formatDuration(ms) {
+    return ms < 1000
+        ? `${ms} ms`
+        : ms < 120_000
+            ? `${(ms / 1000).toFixed(1)} s`
+            : `${Math.round(ms / 60_000)} min`;
+}
+/** The tree in display order, depth first. */
+function flattenTree(root) {
+    const rows = [];
+    const walk = (node, depth) => {
+        rows.push({ depth, node });
+        for (const child of node.children)
+            walk(child, depth + 1);
+    };
+    walk(root, 0);
+    return rows;
+}
+function levelCounts(node) {
+    const c = node.counts;
+    if (!c)
+        return ['', '', '', ''];
+    return [String(c.identical), String(c.changed), String(c.removed), String(c.added)];
+}
+/** The location of a difference in one short string: "image.raw › partition 2 root-x86-64 ext4". */
+function formatLocation(difference) {
+    return difference.location.join(' › ');
+}
+/** One line for a difference, as in the markdown table but plain. */
+function formatDifference(difference) {
+    const where = formatLocation(difference);
+    const hint = difference.hint ? ` (${difference.hint})` : '';
+    return `${where ? `${where}: ` : ''}${difference.path}: ${difference.reason}${hint}`;
+}
+/** The markdown summary: verdict, the levels with their counts, metadata differences, top differences. */
+function renderMarkdown(result, options = {}) {
+    const h = '#'.repeat(options.headingLevel ?? 2);
+    const top = options.topDifferences ?? 20;
+    const labels = options.labels ?? { a: result.a, b: result.b };
+    const lines = [];
+    lines.push(`${h} Reproducibility: ${result.identical ? '✅ identical' : '❌ not reproducible'}`, '', `Compared ${code(labels.a)} (A) and ${code(labels.b)} (B) in ${formatDuration(result.durationMs)}.`);
+    if (!result.identical) {
+        const timestamps = result.timestampOnly
+            ? ` (${result.timestampOnly} of them only in their modification time)`
+            : '';
+        lines.push('', result.totalDifferences === 1
+            ? `1 difference${timestamps}.`
+            : `${result.totalDifferences} differences${timestamps}.`);
+    }
+    lines.push('', `${h}# Levels`, '', '| level | verdict | identical | different | only in A | only in B | detail |', '|---|---|--:|--:|--:|--:|---|');
+    for (const { depth, node } of flattenTree(result.root)) {
+        const indent = depth > 0 ? `${'\u00a0\u00a0'.repeat(depth - 1)}└\u00a0` : '';
+        const detail = [node.detail, node.reason].filter(Boolean).join('; ');
+        lines.push(`| ${indent}${report_cell(node.name)} | ${VERDICT_TEXT[node.verdict]} | ${levelCounts(node).join(' | ')} | ${report_cell(detail)} |`);
+    }
+    const metadata = flattenTree(result.root).flatMap(({ node }) => (node.fields ?? []).map((f) => ({ node, field: f })));
+    if (metadata.length > 0) {
+        lines.push('', `${h}# Metadata differences`, '', '| where | field | A | B | known cause |', '|---|---|---|---|---|');
+        for (const { node, field } of metadata) {
+            lines.push(`| ${report_cell(node.name)} | ${report_cell(field.field)} | ${report_cell(String(field.a ?? '–'))} | ${report_cell(String(field.b ?? '–'))} | ${report_cell(field.hint ?? '')} |`);
+        }
+    }
+    if (result.differences.length > 0) {
+        const shown = result.differences.slice(0, top);
+        lines.push('', `${h}# Top differences`, '', '| where | file | what differs | known cause |', '|---|---|---|---|');
+        for (const d of shown) {
+            lines.push(`| ${report_cell(formatLocation(d))} | ${code(d.path)} | ${report_cell(d.reason)} | ${report_cell(d.hint ?? '')} |`);
+        }
+        const more = result.totalDifferences - shown.length;
+        if (more > 0) {
+            lines.push('', `… and ${more} more${result.truncated ? ` (the JSON report keeps ${result.differences.length})` : ''}.`);
+        }
+    }
+    return `${lines.join('\n')}\n`;
+}
+function entryForJson(entry) {
+    if (!entry)
+        return undefined;
+    const out = { ...entry };
+    if (entry.mode !== undefined)
+        out.mode = formatMode(entry.mode);
+    if (entry.mtime !== undefined)
+        out.mtime = formatTime(entry.mtime);
+    return out;
+}
+/** The JSON report object (modes in octal, times in ISO 8601). */
+function toJsonReport(result) {
+    return {
+        version: 1,
+        a: result.a,
+        b: result.b,
+        identical: result.identical,
+        durationMs: result.durationMs,
+        totalDifferences: result.totalDifferences,
+        timestampOnly: result.timestampOnly,
+        truncated: result.truncated,
+        tree: result.root,
+        differences: result.differences.map((d) => {
+            const out = {
+                location: d.location,
+                path: d.path,
+                change: d.change,
+                fields: d.fields,
+                reason: d.reason,
+            };
+            if (d.hint)
+                out.hint = d.hint;
+            if (d.narrowed)
+                out.narrowed = true;
+            const a = entryForJson(d.a);
+            const b = entryForJson(d.b);
+            if (a)
+                out.a = a;
+            if (b)
+                out.b = b;
+            return out;
+        }),
+    };
+}
+function renderJson(result) {
+    return `${JSON.stringify(toJsonReport(result), null, 2)}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/diff.ts
+
+
+
+
+
+
+/** Most differing files named in a report: enough to see the pattern, bounded for huge diffs. */
+const DEFAULT_DIFF_MAX_FILES = 100;
+/**
+ * Compares two outputs (files or output directories) of any two builds and says which files differ and
+ * how, narrowing disk images by partition and file system, UKIs by section and initrds by member.
+ * Filesystem tools come from the host and, where it lacks them (mtools, squashfs-tools, …), from a tools
+ * tree given as a path.
+ */
+async function diffOutputs(ctx, a, b, toolsTree, maxFiles = DEFAULT_DIFF_MAX_FILES) {
+    for (const side of [a, b]) {
+        if (!(await (0,promises_namespaceObject.stat)(side).catch(() => undefined))) {
+            throw new ConfigurationError(`diff: ${side} does not exist; give two output files or output directories.`, {
+                file: side,
+            });
+        }
+    }
+    const host = hostToolBox(ctx.runner);
+    const tools = toolsTree.kind === 'path' ? toolsTreeToolBox(toolsTree.path, host) : host;
+    const dir = external_node_path_default().join(ctx.workDir, 'diff');
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const tmpDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, 'extract-'));
+    let comparison;
+    try {
+        comparison = await compareOutputs(external_node_path_default().resolve(a), external_node_path_default().resolve(b), {
+            runner: ctx.runner,
+            tools: chainToolBoxes(tools),
+            tmpDir,
+            maxFiles,
+        });
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(tmpDir, { recursive: true, force: true });
+    }
+    const markdown = renderMarkdown(comparison);
+    const markdownFile = external_node_path_default().join(dir, 'diff-report.md');
+    const jsonFile = external_node_path_default().join(dir, 'diff-report.json');
+    await (0,promises_namespaceObject.writeFile)(markdownFile, markdown);
+    await (0,promises_namespaceObject.writeFile)(jsonFile, renderJson(comparison));
+    return { comparison, markdown, markdownFile, jsonFile };
+}
+
 ;// CONCATENATED MODULE: ./src/boot/check-unit.ts
 /**
  * The guest side of the boot check, injected at boot time into an unmodified image.
@@ -656,8 +2983,6 @@ function toolsTreeQemu(tree) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: ./src/boot/serial-report.ts
 
 
@@ -1614,8 +3939,6 @@ function aptSources(mirror, distribution, release, repositories) {
     return stanzas.join('\n');
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/mkosi/outputs.ts
 
 
@@ -1846,14 +4169,28 @@ async function mirrorSandboxTrees(ctx, options, config) {
     }
     return trees;
 }
+/** The summary as mkosi prints it with these sandbox trees added (SandboxTrees= applies to every image). */
+function withSandboxTrees(raw, trees) {
+    const copy = structuredClone(raw);
+    const entries = (dirs) => dirs.map((Source) => ({ Source, Target: null }));
+    for (const image of copy.Images)
+        image.SandboxTrees = [...(image.SandboxTrees ?? []), ...entries(trees.sandboxTrees)];
+    if (copy.Tools) {
+        copy.Tools.SandboxTrees = [...(copy.Tools.SandboxTrees ?? []), ...entries(trees.toolsTreeSandboxTrees)];
+    }
+    return copy;
+}
 /** Resolves the configuration once, with the mirror's apt sources in place. */
 async function resolve(ctx, options, mkosi) {
     let invocation = baseInvocation(options);
-    let resolved = await resolveConfig(ctx, mkosi, invocation);
+    const resolved = await resolveConfig(ctx, mkosi, invocation);
     const trees = await mirrorSandboxTrees(ctx, options, resolved.config);
     if (trees.sandboxTrees.length + trees.toolsTreeSandboxTrees.length > 0) {
         invocation = { ...invocation, ...trees };
-        resolved = await resolveConfig(ctx, mkosi, invocation);
+        // SandboxTrees= changes nothing else in the configuration: record ours in the saved summary instead
+        // of asking mkosi a second time.
+        resolved.text = JSON.stringify(withSandboxTrees(resolved.config.raw, trees), null, 4);
+        resolved.config = { ...resolved.config, raw: JSON.parse(resolved.text) };
     }
     const configFile = external_node_path_default().join(ctx.workDir, 'mkosi-summary.json');
     await (0,promises_namespaceObject.mkdir)(ctx.workDir, { recursive: true });
@@ -2184,7 +4521,6 @@ async function installApt(ctx) {
         throw new ConfigurationError(`Input ${Input.MkosiSource}: apt installed mkosi but it is not on PATH.`);
     return { command, origin: 'apt' };
 }
-/** The mkosi on PATH, when it is exactly the pinned version (so auto never loosens the pin). */
 async function pinnedOnPath(ctx, options) {
     const command = await ctx.runner.which('mkosi');
     if (!command || isCommit(options.mkosiVersion))
@@ -2192,7 +4528,7 @@ async function pinnedOnPath(ctx, options) {
     const result = await ctx.runner.run(command, ['--version'], { stream: false }).catch(() => undefined);
     const version = result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined;
     if (version && compareVersions(version, options.mkosiVersion) === 0) {
-        return { command, origin: `system ${command}` };
+        return { command, origin: `system ${command}`, version };
     }
     ctx.log.info(`mkosi on PATH is ${version ?? 'unknown'}, not ${options.mkosiVersion}: installing the release.`);
     return undefined;
@@ -2223,11 +4559,11 @@ async function locate(ctx, options) {
     }
 }
 /** Finds out which mkosi a command is and refuses one that is too old. */
-async function probeMkosi(ctx, command, origin) {
-    const result = await ctx.runner.run(command, ['--version'], { stream: false });
-    const version = parseVersionOutput(result.stdout);
-    if (result.exitCode !== 0 || !version) {
-        throw new ConfigurationError(`Input ${Input.MkosiSource}: '${command} --version' failed (exit status ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').pop() ?? ''}`);
+async function probeMkosi(ctx, { command, origin, version: known }) {
+    const result = known ? undefined : await ctx.runner.run(command, ['--version'], { stream: false });
+    const version = known ?? (result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined);
+    if (!version) {
+        throw new ConfigurationError(`Input ${Input.MkosiSource}: '${command} --version' failed (exit status ${result?.exitCode}): ${(result?.stderr || result?.stdout || '').trim().split('\n').pop() ?? ''}`);
     }
     if (!isSupportedVersion(version)) {
         throw new ConfigurationError(`Input ${Input.MkosiSource}: mkosi ${version} (${origin}) is older than ${MINIMUM_MKOSI_VERSION}, the oldest mkosi-ci supports; use mkosi-source: release with mkosi-version v${MINIMUM_MKOSI_VERSION} or newer.`);
@@ -2236,8 +4572,7 @@ async function probeMkosi(ctx, command, origin) {
 }
 async function setup(ctx, options) {
     const hostPrepared = await prepareHost(ctx, options.prepareHost);
-    const { command, origin } = await locate(ctx, options);
-    const mkosi = await probeMkosi(ctx, command, origin);
+    const mkosi = await probeMkosi(ctx, await locate(ctx, options));
     ctx.log.info(`mkosi ${mkosi.version} (${mkosi.origin})`);
     return { mkosi, hostPrepared };
 }
@@ -2248,7 +4583,7 @@ async function setup(ctx, options) {
 
 
 
-function failure(stage, error) {
+function run_failure(stage, error) {
     return {
         stage,
         message: errorMessage(error),
@@ -2289,7 +4624,7 @@ async function runPipeline(ctx, options, command = 'build') {
         }
     }
     catch (error) {
-        result.failure = failure(stage, error);
+        result.failure = run_failure(stage, error);
     }
     return result;
 }
@@ -2449,7 +4784,7 @@ function format_formatBytes(bytes) {
     return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 /** 83_400 → "1m 23s"; 4_200 → "4.2s". */
-function formatDuration(ms) {
+function format_formatDuration(ms) {
     if (ms < 60_000)
         return `${(ms / 1000).toFixed(1)}s`;
     const minutes = Math.floor(ms / 60_000);
@@ -2479,13 +4814,13 @@ function timingLine(timings) {
         ['userspace', timings.userspaceMs],
     ]
         .filter(([, ms]) => ms !== undefined && ms > 0)
-        .map(([name, ms]) => `${name} ${formatDuration(ms)}`);
+        .map(([name, ms]) => `${name} ${format_formatDuration(ms)}`);
     if (parts.length === 0)
         return undefined;
-    return timings.totalMs ? `${parts.join(' + ')} = ${formatDuration(timings.totalMs)}` : parts.join(' + ');
+    return timings.totalMs ? `${parts.join(' + ')} = ${format_formatDuration(timings.totalMs)}` : parts.join(' + ');
 }
 function how(boot) {
-    return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
+    return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}, ${format_formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
 }
 /** The boot check's part of the job summary. */
 function boot_summary_bootMarkdown(boot) {
@@ -2565,10 +4900,10 @@ function headline(result) {
 }
 /** "built in 1m 23s" for a build of this run, "built earlier" for outputs that were taken as they are. */
 function builtPhrase(durationMs) {
-    return durationMs === undefined ? 'built earlier' : `built in ${formatDuration(durationMs)}`;
+    return durationMs === undefined ? 'built earlier' : `built in ${format_formatDuration(durationMs)}`;
 }
 /** The job summary of a run, as markdown. */
-function renderMarkdown(result) {
+function build_summary_renderMarkdown(result) {
     const lines = [`## ${headline(result)}`, ''];
     const mkosi = result.setup?.mkosi;
     const build = result.build;
@@ -2609,7 +4944,7 @@ function renderText(result) {
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 
 
-const COMMANDS = ['build', 'boot'];
+const COMMANDS = ['build', 'boot', 'diff'];
 const INPUT_NAMES = new Set(Object.values(Input));
 /**
  * Parses `mkosi-ci <command> [--<input> VALUE | --<input>=VALUE]…`. Every action input is a flag of
@@ -2627,6 +4962,7 @@ function parseCommandLine(argv) {
     const inputs = defaultInputs();
     const given = new Map();
     const flags = { workDir: undefined, debug: false };
+    const operands = [];
     for (let i = 0; i < rest.length; i++) {
         const arg = rest[i];
         if (arg === '--help' || arg === '-h')
@@ -2636,6 +4972,10 @@ function parseCommandLine(argv) {
             continue;
         }
         const match = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
+        if (!match && command === 'diff' && !arg.startsWith('-')) {
+            operands.push(arg);
+            continue;
+        }
         if (!match)
             throw new ConfigurationError(`Unexpected argument '${arg}'; flags look like --name=value.`);
         const name = match[1];
@@ -2661,12 +5001,18 @@ function parseCommandLine(argv) {
     }
     for (const [name, values] of given)
         inputs[name] = values.join('\n');
-    return { kind: 'run', command: command, inputs, flags };
+    if (command === 'diff' && operands.length !== 2) {
+        throw new ConfigurationError(`diff compares two outputs: mkosi-ci diff A B (got ${operands.length} operands).`);
+    }
+    return { kind: 'run', command: command, inputs, flags, operands };
 }
 function helpText() {
     const lines = [
         'Usage: mkosi-ci build [flags]   build the project (and boot-check it, see --boot)',
         '       mkosi-ci boot [flags]    boot-check the image an earlier build left in the output directory',
+        '       mkosi-ci diff A B [--tools-tree=PATH]',
+        '                                name the files that differ between two outputs or output directories',
+        '                                (exit status 0 when identical, 1 when not)',
         '',
         'Does what the mkosi-ci GitHub Action does. Every flag is the action input of the same name;',
         'flags marked [repeatable] may be given more than once, one line each.',
@@ -2708,8 +5054,6 @@ function consoleLog(debugEnabled, write = (text) => process.stderr.write(text)) 
 
 ;// CONCATENATED MODULE: external "node:stream"
 const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: ./src/cli/tool-cache.ts
 
 
@@ -2773,6 +5117,7 @@ const MKOSI_CI_VERSION = '0.1.0';
 
 
 
+
 function cacheRoot(env) {
     return external_node_path_default().join(env.XDG_CACHE_HOME || external_node_path_default().join(external_node_os_default().homedir(), '.cache'), 'mkosi-ci');
 }
@@ -2802,6 +5147,12 @@ async function runCli(argv, env = process.env) {
                 : await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-')),
             host: { githubHostedLinux: false, root: process.getuid?.() === 0 },
         };
+        if (parsed.command === 'diff') {
+            const [a, b] = parsed.operands;
+            const diff = await diffOutputs(ctx, a, b, options.toolsTree);
+            process.stdout.write(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
+            return diff.comparison.identical ? 0 : 1;
+        }
         const result = await runPipeline(ctx, options, parsed.command);
         process.stdout.write('\n' + renderText(result));
         if (result.failure) {

@@ -36226,14 +36226,28 @@ async function mirrorSandboxTrees(ctx, options, config) {
     }
     return trees;
 }
+/** The summary as mkosi prints it with these sandbox trees added (SandboxTrees= applies to every image). */
+function withSandboxTrees(raw, trees) {
+    const copy = structuredClone(raw);
+    const entries = (dirs) => dirs.map((Source) => ({ Source, Target: null }));
+    for (const image of copy.Images)
+        image.SandboxTrees = [...(image.SandboxTrees ?? []), ...entries(trees.sandboxTrees)];
+    if (copy.Tools) {
+        copy.Tools.SandboxTrees = [...(copy.Tools.SandboxTrees ?? []), ...entries(trees.toolsTreeSandboxTrees)];
+    }
+    return copy;
+}
 /** Resolves the configuration once, with the mirror's apt sources in place. */
 async function resolve(ctx, options, mkosi) {
     let invocation = baseInvocation(options);
-    let resolved = await resolveConfig(ctx, mkosi, invocation);
+    const resolved = await resolveConfig(ctx, mkosi, invocation);
     const trees = await mirrorSandboxTrees(ctx, options, resolved.config);
     if (trees.sandboxTrees.length + trees.toolsTreeSandboxTrees.length > 0) {
         invocation = { ...invocation, ...trees };
-        resolved = await resolveConfig(ctx, mkosi, invocation);
+        // SandboxTrees= changes nothing else in the configuration: record ours in the saved summary instead
+        // of asking mkosi a second time.
+        resolved.text = JSON.stringify(withSandboxTrees(resolved.config.raw, trees), null, 4);
+        resolved.config = { ...resolved.config, raw: JSON.parse(resolved.text) };
     }
     const configFile = external_node_path_default().join(ctx.workDir, 'mkosi-summary.json');
     await (0,promises_namespaceObject.mkdir)(ctx.workDir, { recursive: true });
@@ -36564,7 +36578,6 @@ async function installApt(ctx) {
         throw new ConfigurationError(`Input ${Input.MkosiSource}: apt installed mkosi but it is not on PATH.`);
     return { command, origin: 'apt' };
 }
-/** The mkosi on PATH, when it is exactly the pinned version (so auto never loosens the pin). */
 async function pinnedOnPath(ctx, options) {
     const command = await ctx.runner.which('mkosi');
     if (!command || isCommit(options.mkosiVersion))
@@ -36572,7 +36585,7 @@ async function pinnedOnPath(ctx, options) {
     const result = await ctx.runner.run(command, ['--version'], { stream: false }).catch(() => undefined);
     const version = result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined;
     if (version && compareVersions(version, options.mkosiVersion) === 0) {
-        return { command, origin: `system ${command}` };
+        return { command, origin: `system ${command}`, version };
     }
     ctx.log.info(`mkosi on PATH is ${version ?? 'unknown'}, not ${options.mkosiVersion}: installing the release.`);
     return undefined;
@@ -36603,11 +36616,11 @@ async function locate(ctx, options) {
     }
 }
 /** Finds out which mkosi a command is and refuses one that is too old. */
-async function probeMkosi(ctx, command, origin) {
-    const result = await ctx.runner.run(command, ['--version'], { stream: false });
-    const version = parseVersionOutput(result.stdout);
-    if (result.exitCode !== 0 || !version) {
-        throw new ConfigurationError(`Input ${Input.MkosiSource}: '${command} --version' failed (exit status ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').pop() ?? ''}`);
+async function probeMkosi(ctx, { command, origin, version: known }) {
+    const result = known ? undefined : await ctx.runner.run(command, ['--version'], { stream: false });
+    const version = known ?? (result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined);
+    if (!version) {
+        throw new ConfigurationError(`Input ${Input.MkosiSource}: '${command} --version' failed (exit status ${result?.exitCode}): ${(result?.stderr || result?.stdout || '').trim().split('\n').pop() ?? ''}`);
     }
     if (!isSupportedVersion(version)) {
         throw new ConfigurationError(`Input ${Input.MkosiSource}: mkosi ${version} (${origin}) is older than ${MINIMUM_MKOSI_VERSION}, the oldest mkosi-ci supports; use mkosi-source: release with mkosi-version v${MINIMUM_MKOSI_VERSION} or newer.`);
@@ -36616,8 +36629,7 @@ async function probeMkosi(ctx, command, origin) {
 }
 async function setup(ctx, options) {
     const hostPrepared = await prepareHost(ctx, options.prepareHost);
-    const { command, origin } = await locate(ctx, options);
-    const mkosi = await probeMkosi(ctx, command, origin);
+    const mkosi = await probeMkosi(ctx, await locate(ctx, options));
     ctx.log.info(`mkosi ${mkosi.version} (${mkosi.origin})`);
     return { mkosi, hostPrepared };
 }

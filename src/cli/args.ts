@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../errors.js';
 import { defaultInputs, Input, INPUT_SPECS, type RawInputs } from '../pipeline/inputs.js';
 
-export const COMMANDS = ['build', 'boot'] as const;
+export const COMMANDS = ['build', 'boot', 'diff'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Flags of the CLI that are not action inputs: they replace what the runner provides. */
@@ -13,7 +13,7 @@ export interface CliFlags {
 export type ParsedCommandLine =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'run'; command: Command; inputs: RawInputs; flags: CliFlags };
+  | { kind: 'run'; command: Command; inputs: RawInputs; flags: CliFlags; operands: string[] };
 
 const INPUT_NAMES = new Set<string>(Object.values(Input));
 
@@ -34,6 +34,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   const inputs = defaultInputs();
   const given = new Map<string, string[]>();
   const flags: CliFlags = { workDir: undefined, debug: false };
+  const operands: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
@@ -42,6 +43,10 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       continue;
     }
     const match = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
+    if (!match && command === 'diff' && !arg.startsWith('-')) {
+      operands.push(arg);
+      continue;
+    }
     if (!match) throw new ConfigurationError(`Unexpected argument '${arg}'; flags look like --name=value.`);
     const name = match[1]!;
     let value = match[2];
@@ -62,13 +67,21 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     }
   }
   for (const [name, values] of given) inputs[name as Input] = values.join('\n');
-  return { kind: 'run', command: command as Command, inputs, flags };
+  if (command === 'diff' && operands.length !== 2) {
+    throw new ConfigurationError(
+      `diff compares two outputs: mkosi-ci diff A B (got ${operands.length} operands).`,
+    );
+  }
+  return { kind: 'run', command: command as Command, inputs, flags, operands };
 }
 
 export function helpText(): string {
   const lines = [
     'Usage: mkosi-ci build [flags]   build the project (and boot-check it, see --boot)',
     '       mkosi-ci boot [flags]    boot-check the image an earlier build left in the output directory',
+    '       mkosi-ci diff A B [--tools-tree=PATH]',
+    '                                name the files that differ between two outputs or output directories',
+    '                                (exit status 0 when identical, 1 when not)',
     '',
     'Does what the mkosi-ci GitHub Action does. Every flag is the action input of the same name;',
     'flags marked [repeatable] may be given more than once, one line each.',

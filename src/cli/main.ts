@@ -4,6 +4,7 @@ import path from 'node:path';
 import { errorMessage, isConfigurationError } from '../errors.js';
 import type { Context } from '../pipeline/context.js';
 import { parseOptions } from '../pipeline/options.js';
+import { diffOutputs } from '../pipeline/diff.js';
 import { runPipeline } from '../pipeline/run.js';
 import { ProcessRunner } from '../process/runner.js';
 import { renderText } from '../report/build-summary.js';
@@ -42,6 +43,12 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
         : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
       host: { githubHostedLinux: false, root: process.getuid?.() === 0 },
     };
+    if (parsed.command === 'diff') {
+      const [a, b] = parsed.operands as [string, string];
+      const diff = await diffOutputs(ctx, a, b, options.toolsTree);
+      process.stdout.write(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
+      return diff.comparison.identical ? 0 : 1;
+    }
     const result = await runPipeline(ctx, options, parsed.command);
     process.stdout.write('\n' + renderText(result));
     if (result.failure) {

@@ -135,6 +135,23 @@ export async function mirrorSandboxTrees(
   return trees;
 }
 
+type RawSummary = { Images: { SandboxTrees?: unknown[] }[]; Tools: { SandboxTrees?: unknown[] } | null };
+
+/** The summary as mkosi prints it with these sandbox trees added (SandboxTrees= applies to every image). */
+export function withSandboxTrees(
+  raw: unknown,
+  trees: Pick<Invocation, 'sandboxTrees' | 'toolsTreeSandboxTrees'>,
+): unknown {
+  const copy = structuredClone(raw) as RawSummary;
+  const entries = (dirs: readonly string[]) => dirs.map((Source) => ({ Source, Target: null }));
+  for (const image of copy.Images)
+    image.SandboxTrees = [...(image.SandboxTrees ?? []), ...entries(trees.sandboxTrees)];
+  if (copy.Tools) {
+    copy.Tools.SandboxTrees = [...(copy.Tools.SandboxTrees ?? []), ...entries(trees.toolsTreeSandboxTrees)];
+  }
+  return copy;
+}
+
 /** Resolves the configuration once, with the mirror's apt sources in place. */
 export async function resolve(
   ctx: Context,
@@ -142,11 +159,14 @@ export async function resolve(
   mkosi: Mkosi,
 ): Promise<{ invocation: Invocation; config: MkosiConfig; configFile: string }> {
   let invocation = baseInvocation(options);
-  let resolved = await resolveConfig(ctx, mkosi, invocation);
+  const resolved = await resolveConfig(ctx, mkosi, invocation);
   const trees = await mirrorSandboxTrees(ctx, options, resolved.config);
   if (trees.sandboxTrees.length + trees.toolsTreeSandboxTrees.length > 0) {
     invocation = { ...invocation, ...trees };
-    resolved = await resolveConfig(ctx, mkosi, invocation);
+    // SandboxTrees= changes nothing else in the configuration: record ours in the saved summary instead
+    // of asking mkosi a second time.
+    resolved.text = JSON.stringify(withSandboxTrees(resolved.config.raw, trees), null, 4);
+    resolved.config = { ...resolved.config, raw: JSON.parse(resolved.text) as unknown };
   }
   const configFile = path.join(ctx.workDir, 'mkosi-summary.json');
   await mkdir(ctx.workDir, { recursive: true });

@@ -106,16 +106,20 @@ async function installApt(ctx: Context): Promise<{ command: string; origin: stri
 }
 
 /** The mkosi on PATH, when it is exactly the pinned version (so auto never loosens the pin). */
-async function pinnedOnPath(
-  ctx: Context,
-  options: Options,
-): Promise<{ command: string; origin: string } | undefined> {
+/** Where mkosi was found, and its version when finding it already asked. */
+interface Located {
+  command: string;
+  origin: string;
+  version?: string;
+}
+
+async function pinnedOnPath(ctx: Context, options: Options): Promise<Located | undefined> {
   const command = await ctx.runner.which('mkosi');
   if (!command || isCommit(options.mkosiVersion)) return undefined;
   const result = await ctx.runner.run(command, ['--version'], { stream: false }).catch(() => undefined);
   const version = result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined;
   if (version && compareVersions(version, options.mkosiVersion) === 0) {
-    return { command, origin: `system ${command}` };
+    return { command, origin: `system ${command}`, version };
   }
   ctx.log.info(
     `mkosi on PATH is ${version ?? 'unknown'}, not ${options.mkosiVersion}: installing the release.`,
@@ -123,7 +127,7 @@ async function pinnedOnPath(
   return undefined;
 }
 
-async function locate(ctx: Context, options: Options): Promise<{ command: string; origin: string }> {
+async function locate(ctx: Context, options: Options): Promise<Located> {
   const source = options.mkosiSource;
   switch (source.kind) {
     case 'auto':
@@ -155,12 +159,12 @@ async function locate(ctx: Context, options: Options): Promise<{ command: string
 }
 
 /** Finds out which mkosi a command is and refuses one that is too old. */
-export async function probeMkosi(ctx: Context, command: string, origin: string): Promise<Mkosi> {
-  const result = await ctx.runner.run(command, ['--version'], { stream: false });
-  const version = parseVersionOutput(result.stdout);
-  if (result.exitCode !== 0 || !version) {
+export async function probeMkosi(ctx: Context, { command, origin, version: known }: Located): Promise<Mkosi> {
+  const result = known ? undefined : await ctx.runner.run(command, ['--version'], { stream: false });
+  const version = known ?? (result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined);
+  if (!version) {
     throw new ConfigurationError(
-      `Input ${Input.MkosiSource}: '${command} --version' failed (exit status ${result.exitCode}): ${(result.stderr || result.stdout).trim().split('\n').pop() ?? ''}`,
+      `Input ${Input.MkosiSource}: '${command} --version' failed (exit status ${result?.exitCode}): ${(result?.stderr || result?.stdout || '').trim().split('\n').pop() ?? ''}`,
     );
   }
   if (!isSupportedVersion(version)) {
@@ -173,8 +177,7 @@ export async function probeMkosi(ctx: Context, command: string, origin: string):
 
 export async function setup(ctx: Context, options: Options): Promise<SetupResult> {
   const hostPrepared = await prepareHost(ctx, options.prepareHost);
-  const { command, origin } = await locate(ctx, options);
-  const mkosi = await probeMkosi(ctx, command, origin);
+  const mkosi = await probeMkosi(ctx, await locate(ctx, options));
   ctx.log.info(`mkosi ${mkosi.version} (${mkosi.origin})`);
   return { mkosi, hostPrepared };
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,5 +64,25 @@ describe('the CLI builds debian-minimal', () => {
 
   it('keeps the build log in the work directory', () => {
     expect(readFileSync(path.join(outputDir, '../work/logs/build.log'), 'utf8')).toContain('debian-minimal');
+  });
+
+  it('diffs the tree: identical to a copy, and a planted file named (mkosi-ci diff)', async () => {
+    const built = path.join(outputDir, 'debian-minimal');
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'diff-'));
+    const copy = path.join(scratch, 'copy');
+    cpSync(built, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    const same = await runCli(['diff', built, copy, `--work-dir=${path.join(scratch, 'w1')}`]);
+    expect(same.status, same.stderr).toBe(0);
+    expect(same.stdout).toContain('✅ identical');
+
+    writeFileSync(path.join(copy, 'etc/planted-difference'), 'not in the build\n');
+    const different = await runCli(['diff', built, copy, `--work-dir=${path.join(scratch, 'w2')}`]);
+    expect(different.status).toBe(1);
+    expect(different.stdout).toContain('❌ not reproducible');
+    expect(different.stdout).toMatch(/`\/etc\/planted-difference` \| only in b/);
+    const json = JSON.parse(readFileSync(path.join(scratch, 'w2/diff/diff-report.json'), 'utf8')) as {
+      identical: boolean;
+    };
+    expect(json.identical).toBe(false);
   });
 });

@@ -26,6 +26,7 @@ describe('CLI flags', () => {
         [Input.Environment]: 'A=1\nB=2',
       },
       flags: { workDir: '/tmp/w', debug: false },
+      operands: [],
     });
   });
 
@@ -40,8 +41,17 @@ describe('CLI flags', () => {
     [['build', '--mirror'], /Flag --mirror needs a value/],
     [['build', '--force=1', '--force=2'], /Flag --force was given twice/],
     [['build', 'extra'], /Unexpected argument 'extra'/],
+    [['diff', 'a'], /diff compares two outputs: mkosi-ci diff A B \(got 1 operands\)/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(message);
+  });
+
+  it('takes the two outputs of diff as operands', () => {
+    expect(parseCommandLine(['diff', 'a.raw', '--tools-tree=/t', 'b.raw'])).toMatchObject({
+      command: 'diff',
+      operands: ['a.raw', 'b.raw'],
+      inputs: { [Input.ToolsTree]: '/t' },
+    });
   });
 
   it('answers help and version', () => {

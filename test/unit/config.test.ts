@@ -63,3 +63,23 @@ describe('parseSummary', () => {
     expect(() => parseSummary(text)).toThrow(message);
   });
 });
+
+describe('withSandboxTrees', () => {
+  it('records the sandbox trees mkosi-ci adds for every image and the tools tree', async () => {
+    const { withSandboxTrees } = await import('../../src/pipeline/build.js');
+    const raw = JSON.parse(fixture('tools-tree-default')) as {
+      Images: { SandboxTrees: unknown[] }[];
+      Tools: { SandboxTrees: unknown[] };
+    };
+    const amended = withSandboxTrees(raw, {
+      sandboxTrees: ['/w/image'],
+      toolsTreeSandboxTrees: ['/w/tools'],
+    }) as typeof raw;
+    expect(amended.Images.at(-1)!.SandboxTrees).toEqual([{ Source: '/w/image', Target: null }]);
+    expect(amended.Tools.SandboxTrees).toEqual([
+      ...raw.Tools.SandboxTrees,
+      { Source: '/w/tools', Target: null },
+    ]);
+    expect(raw.Images.at(-1)!.SandboxTrees).toEqual([]);
+  });
+});
