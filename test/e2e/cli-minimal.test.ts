@@ -1,4 +1,5 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,7 +71,8 @@ describe('the CLI builds debian-minimal', () => {
     const built = path.join(outputDir, 'debian-minimal');
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'diff-'));
     const copy = path.join(scratch, 'copy');
-    cpSync(built, copy, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    // cp -a keeps directory mtimes, which Node's cpSync does not.
+    execFileSync('cp', ['-a', built, copy]);
     const same = await runCli(['diff', built, copy, `--work-dir=${path.join(scratch, 'w1')}`]);
     expect(same.status, same.stderr).toBe(0);
     expect(same.stdout).toContain('✅ identical');
