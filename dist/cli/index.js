@@ -378,251 +378,7 @@ function parseOptions(raw, cwd) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
-;// CONCATENATED MODULE: ./src/repro/manifest.ts
-
-
-
-
-const MANIFEST_FIELDS = [
-    'type',
-    'sha256',
-    'size',
-    'target',
-    'mode',
-    'uid',
-    'gid',
-    'rdev',
-    'xattrs',
-    'mtime',
-];
-/** "/a/b", never a trailing slash, "." and ".." resolved, leading "./" dropped. */
-function normalizeManifestPath(p) {
-    const normalized = external_node_path_default().posix.normalize(`/${p.replace(/^\.\/?/, '')}`);
-    return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
-}
-function comparePaths(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/** Sorted by path in byte order (not locale order), so the order is the same on every machine. */
-function sortManifest(entries) {
-    return [...entries].sort((x, y) => comparePaths(x.path, y.path));
-}
-function sameXattrs(a, b) {
-    if (a === undefined || b === undefined)
-        return a === b;
-    const keys = Object.keys(a).sort();
-    const other = Object.keys(b).sort();
-    return keys.length === other.length && keys.every((k, i) => k === other[i] && a[k] === b[k]);
-}
-/** The fields in which two entries for the same path differ. */
-function changedFields(a, b, ignore = []) {
-    const fields = [];
-    for (const field of MANIFEST_FIELDS) {
-        if (ignore.includes(field))
-            continue;
-        const same = field === 'xattrs' ? sameXattrs(a.xattrs, b.xattrs) : a[field] === b[field];
-        if (!same)
-            fields.push(field);
-    }
-    return fields;
-}
-/**
- * Compares two manifests by path: what was added (in b only), removed (in a only) and changed, with
- * the changed fields. Duplicate paths keep the last entry. Results are sorted by path.
- */
-function diffManifests(a, b, options = {}) {
-    const left = new Map(a.map((e) => [e.path, e]));
-    const right = new Map(b.map((e) => [e.path, e]));
-    const added = [];
-    const removed = [];
-    const changed = [];
-    let identical = 0;
-    for (const [p, entry] of left) {
-        const other = right.get(p);
-        if (!other) {
-            removed.push(entry);
-            continue;
-        }
-        const fields = changedFields(entry, other, options.ignore);
-        if (fields.length === 0)
-            identical++;
-        else
-            changed.push({ path: p, fields, a: entry, b: other });
-    }
-    for (const [p, entry] of right)
-        if (!left.has(p))
-            added.push(entry);
-    added.sort((x, y) => comparePaths(x.path, y.path));
-    removed.sort((x, y) => comparePaths(x.path, y.path));
-    changed.sort((x, y) => comparePaths(x.path, y.path));
-    return {
-        added,
-        removed,
-        changed,
-        counts: {
-            a: left.size,
-            b: right.size,
-            identical,
-            added: added.length,
-            removed: removed.length,
-            changed: changed.length,
-        },
-    };
-}
-function isIdentical(diff) {
-    return diff.counts.added === 0 && diff.counts.removed === 0 && diff.counts.changed === 0;
-}
-const SMALL_FILE = 1024 * 1024;
-const HASH_CONCURRENCY = 8;
-/** sha256 of a file or of `length` bytes of it from `start`, read in 4 MiB chunks (bounded memory). */
-async function manifest_sha256Of(file, start = 0, length) {
-    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-    if (length === 0)
-        return hash.digest('hex');
-    if (start === 0 && length === undefined) {
-        // Small files in one read: a stream per file costs more than the hashing itself.
-        const handle = await (0,promises_namespaceObject.open)(file, 'r');
-        try {
-            const size = (await handle.stat()).size;
-            if (size <= SMALL_FILE) {
-                const buf = Buffer.alloc(size);
-                let got = 0;
-                while (got < size) {
-                    const { bytesRead } = await handle.read(buf, got, size - got, got);
-                    if (bytesRead === 0)
-                        break;
-                    got += bytesRead;
-                }
-                return hash.update(buf.subarray(0, got)).digest('hex');
-            }
-        }
-        finally {
-            await handle.close();
-        }
-    }
-    const end = length === undefined ? undefined : start + length - 1;
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, { start, end, highWaterMark: 4 * 1024 * 1024 })) {
-        hash.update(chunk);
-    }
-    return hash.digest('hex');
-}
-function typeOfStats(stats) {
-    if (stats.isFile())
-        return 'file';
-    if (stats.isDirectory())
-        return 'directory';
-    if (stats.isSymbolicLink())
-        return 'symlink';
-    if (stats.isCharacterDevice())
-        return 'char';
-    if (stats.isBlockDevice())
-        return 'block';
-    if (stats.isFIFO())
-        return 'fifo';
-    if (stats.isSocket())
-        return 'socket';
-    return 'other';
-}
-/**
- * The manifest of a directory tree read with lstat, every regular file hashed as a stream. Entries
- * are produced in sorted order; the root itself is "/". Memory grows with the number of entries only.
- */
-async function manifestFromDirectory(root, options = {}) {
-    const entries = [];
-    const toHash = [];
-    const wholeSeconds = options.wholeSeconds ?? true;
-    const visit = async (abs, rel) => {
-        const stats = await (0,promises_namespaceObject.lstat)(abs);
-        const type = typeOfStats(stats);
-        const entry = { path: rel, type };
-        if (options.modes !== false)
-            entry.mode = stats.mode & 0o7777;
-        if (options.owners !== false) {
-            entry.uid = stats.uid;
-            entry.gid = stats.gid;
-        }
-        const keepMtime = (type !== 'symlink' || options.symlinkMtime !== false) &&
-            (type !== 'directory' || options.directoryMtime !== false);
-        if (keepMtime)
-            entry.mtime = wholeSeconds ? Math.floor(stats.mtimeMs / 1000) : stats.mtimeMs / 1000;
-        if (type === 'file') {
-            entry.size = stats.size;
-            toHash.push([entry, abs]);
-        }
-        else if (type === 'symlink') {
-            entry.target = await (0,promises_namespaceObject.readlink)(abs);
-        }
-        else if (type === 'char' || type === 'block') {
-            entry.rdev = `${Math.floor(stats.rdev / 256) & 0xfff}:${(stats.rdev & 0xff) | ((stats.rdev >> 12) & 0xfff00)}`;
-        }
-        entries.push(entry);
-        if (type === 'directory') {
-            const names = [];
-            const dir = await (0,promises_namespaceObject.opendir)(abs);
-            for await (const dirent of dir)
-                names.push(dirent.name);
-            names.sort((x, y) => comparePaths(x, y));
-            for (const name of names)
-                await visit(external_node_path_default().join(abs, name), rel === '/' ? `/${name}` : `${rel}/${name}`);
-        }
-    };
-    await visit(root, '/');
-    // Hash a few files at a time: most are small and the cost is in the system calls.
-    let next = 0;
-    const worker = async () => {
-        while (next < toHash.length) {
-            const [entry, abs] = toHash[next++];
-            entry.sha256 = await manifest_sha256Of(abs);
-        }
-    };
-    await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
-    return entries;
-}
-/** One line for a mode: 0644. */
-function formatMode(mode) {
-    return mode === undefined ? '?' : mode.toString(8).padStart(4, '0');
-}
-/** A short human explanation of one changed entry, e.g. "content (sha256), size 10 → 12". */
-function describeChange(change) {
-    const { a, b } = change;
-    const parts = change.fields.map((field) => {
-        switch (field) {
-            case 'type':
-                return `type ${a.type} → ${b.type}`;
-            case 'sha256':
-                return 'content';
-            case 'size':
-                return `size ${a.size ?? '?'} → ${b.size ?? '?'}`;
-            case 'target':
-                return `target ${a.target ?? '?'} → ${b.target ?? '?'}`;
-            case 'mode':
-                return `mode ${formatMode(a.mode)} → ${formatMode(b.mode)}`;
-            case 'uid':
-                return `uid ${a.uid ?? '?'} → ${b.uid ?? '?'}`;
-            case 'gid':
-                return `gid ${a.gid ?? '?'} → ${b.gid ?? '?'}`;
-            case 'rdev':
-                return `device ${a.rdev ?? '?'} → ${b.rdev ?? '?'}`;
-            case 'xattrs':
-                return 'xattrs';
-            case 'mtime':
-                return `mtime ${formatTime(a.mtime)} → ${formatTime(b.mtime)}`;
-        }
-        return field;
-    });
-    return parts.join(', ');
-}
-function formatTime(seconds) {
-    if (seconds === undefined)
-        return '?';
-    const date = new Date(seconds * 1000);
-    return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString().replace('.000Z', 'Z');
-}
-
 ;// CONCATENATED MODULE: ./src/repro/gpt.ts
-
 
 /** Discoverable Partitions Specification types mkosi/systemd-repart write most. */
 const PARTITION_TYPE_NAMES = {
@@ -814,10 +570,6 @@ function compareGptTables(a, b) {
     }
     return differences;
 }
-/** sha256 of a byte range, streamed (bounded memory). */
-async function hashRange(file, offset, size) {
-    return await sha256Of(file, offset, size);
-}
 /**
  * Whether two byte ranges are equal, read side by side in chunks; stops at the first difference.
  * Returns the offset (relative to the range) of the first differing chunk, or undefined when equal.
@@ -911,6 +663,246 @@ function buildGpt(diskGuid, totalSectors, partitions) {
     header.writeUInt32LE(crc32(entries), 88);
     header.writeUInt32LE(crc32(header.subarray(0, 92)), 16);
     return out;
+}
+
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
+;// CONCATENATED MODULE: ./src/repro/manifest.ts
+
+
+
+
+const MANIFEST_FIELDS = [
+    'type',
+    'sha256',
+    'size',
+    'target',
+    'mode',
+    'uid',
+    'gid',
+    'rdev',
+    'xattrs',
+    'mtime',
+];
+/** "/a/b", never a trailing slash, "." and ".." resolved, leading "./" dropped. */
+function normalizeManifestPath(p) {
+    const normalized = external_node_path_default().posix.normalize(`/${p.replace(/^\.\/?/, '')}`);
+    return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
+}
+function comparePaths(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/** Sorted by path in byte order (not locale order), so the order is the same on every machine. */
+function sortManifest(entries) {
+    return [...entries].sort((x, y) => comparePaths(x.path, y.path));
+}
+function sameXattrs(a, b) {
+    if (a === undefined || b === undefined)
+        return a === b;
+    const keys = Object.keys(a).sort();
+    const other = Object.keys(b).sort();
+    return keys.length === other.length && keys.every((k, i) => k === other[i] && a[k] === b[k]);
+}
+/** The fields in which two entries for the same path differ. */
+function changedFields(a, b, ignore = []) {
+    const fields = [];
+    for (const field of MANIFEST_FIELDS) {
+        if (ignore.includes(field))
+            continue;
+        const same = field === 'xattrs' ? sameXattrs(a.xattrs, b.xattrs) : a[field] === b[field];
+        if (!same)
+            fields.push(field);
+    }
+    return fields;
+}
+/**
+ * Compares two manifests by path: what was added (in b only), removed (in a only) and changed, with
+ * the changed fields. Duplicate paths keep the last entry. Results are sorted by path.
+ */
+function diffManifests(a, b, options = {}) {
+    const left = new Map(a.map((e) => [e.path, e]));
+    const right = new Map(b.map((e) => [e.path, e]));
+    const added = [];
+    const removed = [];
+    const changed = [];
+    let identical = 0;
+    for (const [p, entry] of left) {
+        const other = right.get(p);
+        if (!other) {
+            removed.push(entry);
+            continue;
+        }
+        const fields = changedFields(entry, other, options.ignore);
+        if (fields.length === 0)
+            identical++;
+        else
+            changed.push({ path: p, fields, a: entry, b: other });
+    }
+    for (const [p, entry] of right)
+        if (!left.has(p))
+            added.push(entry);
+    added.sort((x, y) => comparePaths(x.path, y.path));
+    removed.sort((x, y) => comparePaths(x.path, y.path));
+    changed.sort((x, y) => comparePaths(x.path, y.path));
+    return {
+        added,
+        removed,
+        changed,
+        counts: {
+            a: left.size,
+            b: right.size,
+            identical,
+            added: added.length,
+            removed: removed.length,
+            changed: changed.length,
+        },
+    };
+}
+const SMALL_FILE = 1024 * 1024;
+const HASH_CONCURRENCY = 8;
+/** sha256 of a file or of `length` bytes of it from `start`, read in 4 MiB chunks (bounded memory). */
+async function sha256Of(file, start = 0, length) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    if (length === 0)
+        return hash.digest('hex');
+    if (start === 0 && length === undefined) {
+        // Small files in one read: a stream per file costs more than the hashing itself.
+        const handle = await (0,promises_namespaceObject.open)(file, 'r');
+        try {
+            const size = (await handle.stat()).size;
+            if (size <= SMALL_FILE) {
+                const buf = Buffer.alloc(size);
+                let got = 0;
+                while (got < size) {
+                    const { bytesRead } = await handle.read(buf, got, size - got, got);
+                    if (bytesRead === 0)
+                        break;
+                    got += bytesRead;
+                }
+                return hash.update(buf.subarray(0, got)).digest('hex');
+            }
+        }
+        finally {
+            await handle.close();
+        }
+    }
+    const end = length === undefined ? undefined : start + length - 1;
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, { start, end, highWaterMark: 4 * 1024 * 1024 })) {
+        hash.update(chunk);
+    }
+    return hash.digest('hex');
+}
+function typeOfStats(stats) {
+    if (stats.isFile())
+        return 'file';
+    if (stats.isDirectory())
+        return 'directory';
+    if (stats.isSymbolicLink())
+        return 'symlink';
+    if (stats.isCharacterDevice())
+        return 'char';
+    if (stats.isBlockDevice())
+        return 'block';
+    if (stats.isFIFO())
+        return 'fifo';
+    if (stats.isSocket())
+        return 'socket';
+    return 'other';
+}
+/**
+ * The manifest of a directory tree read with lstat, every regular file hashed as a stream. Entries
+ * are produced in sorted order; the root itself is "/". Memory grows with the number of entries only.
+ */
+async function manifestFromDirectory(root, options = {}) {
+    const entries = [];
+    const toHash = [];
+    const wholeSeconds = options.wholeSeconds ?? true;
+    const visit = async (abs, rel) => {
+        const stats = await (0,promises_namespaceObject.lstat)(abs);
+        const type = typeOfStats(stats);
+        const entry = { path: rel, type };
+        if (options.modes !== false)
+            entry.mode = stats.mode & 0o7777;
+        if (options.owners !== false) {
+            entry.uid = stats.uid;
+            entry.gid = stats.gid;
+        }
+        const keepMtime = (type !== 'symlink' || options.symlinkMtime !== false) &&
+            (type !== 'directory' || options.directoryMtime !== false);
+        if (keepMtime)
+            entry.mtime = wholeSeconds ? Math.floor(stats.mtimeMs / 1000) : stats.mtimeMs / 1000;
+        if (type === 'file') {
+            entry.size = stats.size;
+            toHash.push([entry, abs]);
+        }
+        else if (type === 'symlink') {
+            entry.target = await (0,promises_namespaceObject.readlink)(abs);
+        }
+        else if (type === 'char' || type === 'block') {
+            entry.rdev = `${Math.floor(stats.rdev / 256) & 0xfff}:${(stats.rdev & 0xff) | ((stats.rdev >> 12) & 0xfff00)}`;
+        }
+        entries.push(entry);
+        if (type === 'directory') {
+            const names = [];
+            const dir = await (0,promises_namespaceObject.opendir)(abs);
+            for await (const dirent of dir)
+                names.push(dirent.name);
+            names.sort((x, y) => comparePaths(x, y));
+            for (const name of names)
+                await visit(external_node_path_default().join(abs, name), rel === '/' ? `/${name}` : `${rel}/${name}`);
+        }
+    };
+    await visit(root, '/');
+    // Hash a few files at a time: most are small and the cost is in the system calls.
+    let next = 0;
+    const worker = async () => {
+        while (next < toHash.length) {
+            const [entry, abs] = toHash[next++];
+            entry.sha256 = await sha256Of(abs);
+        }
+    };
+    await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
+    return entries;
+}
+/** One line for a mode: 0644. */
+function formatMode(mode) {
+    return mode === undefined ? '?' : mode.toString(8).padStart(4, '0');
+}
+/** A short human explanation of one changed entry, e.g. "content (sha256), size 10 → 12". */
+function describeChange(change) {
+    const { a, b } = change;
+    const parts = change.fields.map((field) => {
+        switch (field) {
+            case 'type':
+                return `type ${a.type} → ${b.type}`;
+            case 'sha256':
+                return 'content';
+            case 'size':
+                return `size ${a.size ?? '?'} → ${b.size ?? '?'}`;
+            case 'target':
+                return `target ${a.target ?? '?'} → ${b.target ?? '?'}`;
+            case 'mode':
+                return `mode ${formatMode(a.mode)} → ${formatMode(b.mode)}`;
+            case 'uid':
+                return `uid ${a.uid ?? '?'} → ${b.uid ?? '?'}`;
+            case 'gid':
+                return `gid ${a.gid ?? '?'} → ${b.gid ?? '?'}`;
+            case 'rdev':
+                return `device ${a.rdev ?? '?'} → ${b.rdev ?? '?'}`;
+            case 'xattrs':
+                return 'xattrs';
+            case 'mtime':
+                return `mtime ${formatTime(a.mtime)} → ${formatTime(b.mtime)}`;
+        }
+        return field;
+    });
+    return parts.join(', ');
+}
+function formatTime(seconds) {
+    if (seconds === undefined)
+        return '?';
+    const date = new Date(seconds * 1000);
+    return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString().replace('.000Z', 'Z');
 }
 
 ;// CONCATENATED MODULE: ./src/repro/filesystems.ts
@@ -1694,7 +1686,7 @@ async function sectionManifest(file, pe) {
         path: '/(headers)',
         type: 'file',
         size: pe.headersSize,
-        sha256: await manifest_sha256Of(file, 0, pe.headersSize),
+        sha256: await sha256Of(file, 0, pe.headersSize),
         offset: 0,
     });
     const seen = new Map();
@@ -1705,7 +1697,7 @@ async function sectionManifest(file, pe) {
             path: `/${count > 1 ? `${section.name}#${count}` : section.name}`,
             type: 'file',
             size: section.size,
-            sha256: await manifest_sha256Of(file, section.offset, section.size),
+            sha256: await sha256Of(file, section.offset, section.size),
             offset: section.offset,
         };
         if (TEXT_SECTIONS.includes(section.name) && section.size <= 64 * 1024) {
@@ -1727,7 +1719,7 @@ async function sectionManifest(file, pe) {
             path: '/(trailer)',
             type: 'file',
             size: pe.fileSize - end,
-            sha256: await manifest_sha256Of(file, end, pe.fileSize - end),
+            sha256: await sha256Of(file, end, pe.fileSize - end),
             offset: end,
         });
     }
@@ -3251,15 +3243,11 @@ const NOTIFY_PORT = 8125;
 function notifyCredential(port = NOTIFY_PORT) {
     return { name: 'vmm.notify_socket', value: `vsock-stream:2:${port}` };
 }
-function vhostDeviceVsockArgs(paths, guestCid = 3) {
-    // Never --forward-cid: that opens AF_VSOCK on the host.
-    return ['--guest-cid', String(guestCid), '--socket', paths.socket, '--uds-path', paths.udsPath];
-}
 /**
  * vhost-device-vsock keeps serving after qemu disconnects, so both run under one small supervisor: a
  * constant `sh` script (inputs only as positional arguments, never spliced into the script) that starts
  * the daemon, waits for its socket, runs qemu, then stops the daemon. The Runner's timeout kills the
- * whole process group, daemon included.
+ * whole process group, daemon included. Never --forward-cid: that opens AF_VSOCK on the host.
  */
 const SUPERVISOR_SCRIPT = [
     'daemon=$1 socket=$2 uds=$3; shift 3',

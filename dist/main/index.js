@@ -35160,15 +35160,11 @@ const NOTIFY_PORT = 8125;
 function notifyCredential(port = NOTIFY_PORT) {
     return { name: 'vmm.notify_socket', value: `vsock-stream:2:${port}` };
 }
-function vhostDeviceVsockArgs(paths, guestCid = 3) {
-    // Never --forward-cid: that opens AF_VSOCK on the host.
-    return ['--guest-cid', String(guestCid), '--socket', paths.socket, '--uds-path', paths.udsPath];
-}
 /**
  * vhost-device-vsock keeps serving after qemu disconnects, so both run under one small supervisor: a
  * constant `sh` script (inputs only as positional arguments, never spliced into the script) that starts
  * the daemon, waits for its socket, runs qemu, then stops the daemon. The Runner's timeout kills the
- * whole process group, daemon included.
+ * whole process group, daemon included. Never --forward-cid: that opens AF_VSOCK on the host.
  */
 const SUPERVISOR_SCRIPT = [
     'daemon=$1 socket=$2 uds=$3; shift 3',

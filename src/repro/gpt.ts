@@ -1,5 +1,4 @@
 import { open } from 'node:fs/promises';
-import { sha256Of } from './manifest.js';
 
 /**
  * GPT disk images read without tools: the primary header at LBA 1 and its partition entries.
@@ -247,11 +246,6 @@ export function compareGptTables(a: GptTable, b: GptTable): GptFieldDifference[]
     }
   }
   return differences;
-}
-
-/** sha256 of a byte range, streamed (bounded memory). */
-export async function hashRange(file: string, offset: number, size: number): Promise<string> {
-  return await sha256Of(file, offset, size);
 }
 
 /**

@@ -160,10 +160,6 @@ export function diffManifests(
   };
 }
 
-export function isIdentical(diff: ManifestDiff): boolean {
-  return diff.counts.added === 0 && diff.counts.removed === 0 && diff.counts.changed === 0;
-}
-
 const SMALL_FILE = 1024 * 1024;
 const HASH_CONCURRENCY = 8;
 
