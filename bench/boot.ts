@@ -40,6 +40,7 @@ const ctx: Context = {
   toolCache: undefined as never,
   workDir: scratch,
   host: { githubHostedLinux: false, root: true },
+  trigger: { event: undefined, tag: undefined },
 };
 // A private copy, so the tests rebuilding the image cannot change it under the bench.
 const image = path.join(scratch, 'image.raw');

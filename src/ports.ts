@@ -58,3 +58,47 @@ export interface ToolCache {
   extractTar(file: string): Promise<string>;
   cacheDir(source: string, tool: string, version: string): Promise<string>;
 }
+
+export interface ArtifactUpload {
+  name: string;
+  /** Absolute paths, all below rootDirectory. */
+  files: string[];
+  rootDirectory: string;
+  retentionDays: number | undefined;
+  /** zip deflate level, 0 (store) to 9. */
+  compressionLevel: number;
+}
+
+export interface UploadedArtifact {
+  id: number;
+  /** Bytes of the uploaded zip. */
+  size: number;
+  /** Where a person can download it; undefined when the run's URL is not known. */
+  url: string | undefined;
+}
+
+/** Where workflow artifacts go: the results service through `@actions/artifact` on a runner. */
+export interface ArtifactStore {
+  upload(upload: ArtifactUpload): Promise<UploadedArtifact>;
+}
+
+export interface ReleaseAsset {
+  name: string;
+  path: string;
+  size: number;
+}
+
+export interface PublishedRelease {
+  tag: string;
+  url: string;
+  /** The release did not exist and was created. */
+  created: boolean;
+  uploaded: string[];
+  /** Assets of the same name that were there before and were replaced. */
+  replaced: string[];
+}
+
+/** GitHub releases: create or find the release of a tag and put assets on it. */
+export interface ReleaseStore {
+  publish(tag: string, assets: readonly ReleaseAsset[]): Promise<PublishedRelease>;
+}

@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(624);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(674);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 624:
+/***/ 674:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -82,6 +82,13 @@ var Input;
     Input["BootFirmware"] = "boot-firmware";
     Input["BootAllowFailed"] = "boot-allow-failed";
     Input["BootWatch"] = "boot-watch";
+    Input["SignKey"] = "sign-key";
+    Input["SignPassphrase"] = "sign-passphrase";
+    Input["Upload"] = "upload";
+    Input["ArtifactName"] = "artifact-name";
+    Input["RetentionDays"] = "retention-days";
+    Input["Release"] = "release";
+    Input["GithubToken"] = "github-token";
 })(Input || (Input = {}));
 const DEFAULT_MKOSI_VERSION = 'v27.1';
 const DEFAULT_MKOSI_RELEASE_URL = 'https://github.com/systemd/mkosi/archive/{ref}.tar.gz';
@@ -194,6 +201,41 @@ const INPUT_SPECS = {
         default: '30',
         placeholder: 'SECONDS',
         description: 'How long to keep watching for units that fail after the boot settled; the check stops early at the first failure.',
+    },
+    [Input.SignKey]: {
+        default: '',
+        placeholder: 'ARMORED-KEY',
+        description: 'An ASCII-armored OpenPGP private key (from a secret) to sign SHA256SUMS with: SHA256SUMS.gpg is a detached signature, verified before anything is uploaded, and the public key is written next to it as signing-key.asc. The key lives in a throwaway keyring for the run only. The CLI reads it from --sign-key-file.',
+    },
+    [Input.SignPassphrase]: {
+        default: '',
+        placeholder: 'PASSPHRASE',
+        description: 'The passphrase of sign-key, if it has one (from a secret). The CLI reads it from --sign-passphrase-file.',
+    },
+    [Input.Upload]: {
+        default: 'auto',
+        placeholder: 'auto|true|false',
+        description: 'Upload the outputs, SHA256SUMS and its signature as one workflow artifact, and the logs and reports as another. auto uploads on push (branches and tags) and release events.',
+    },
+    [Input.ArtifactName]: {
+        default: '{image}',
+        placeholder: 'TEMPLATE',
+        description: 'Name of the image artifact; {image}, {version}, {distribution}, {release}, {architecture} and {profiles} are replaced from the configuration. The logs go to <name>-logs.',
+    },
+    [Input.RetentionDays]: {
+        default: '',
+        placeholder: 'DAYS',
+        description: "How many days the artifacts are kept (1 to 90); empty: the repository's setting.",
+    },
+    [Input.Release]: {
+        default: 'false',
+        placeholder: 'false|true|TAG',
+        description: 'Attach the outputs, SHA256SUMS and its signature to a GitHub release, creating it if needed and replacing assets of the same name. true: the release of the tag the workflow runs for (skipped when it does not run for a tag); a tag name: that release. Needs permissions: contents: write.',
+    },
+    [Input.GithubToken]: {
+        default: '${{ github.token }}',
+        placeholder: 'TOKEN',
+        description: 'The token for creating releases and uploading their assets.',
     },
 };
 function defaultInputs() {
@@ -356,6 +398,53 @@ function parseBootOptions(value, raw) {
         watchSeconds: parseInteger(Input.BootWatch, value(Input.BootWatch), 0, 3_600, 'seconds'),
     };
 }
+function parseRelease(value) {
+    const release = value.trim();
+    if (release === '' || release === 'false' || release === 'no')
+        return { kind: 'none' };
+    if (release === 'true' || release === 'yes')
+        return { kind: 'current-tag' };
+    // git check-ref-format's rules, as far as a tag name given in a workflow can break them.
+    if (/^[^\s~^:?*[\\]+$/.test(release) &&
+        !release.startsWith('-') &&
+        !release.startsWith('/') &&
+        !release.endsWith('/') &&
+        !release.endsWith('.') &&
+        !release.endsWith('.lock') &&
+        !release.includes('..') &&
+        !release.includes('@{') &&
+        !release.includes('//')) {
+        return { kind: 'tag', tag: release.replace(/^refs\/tags\//, '') };
+    }
+    throw invalid(Input.Release, release, 'false, true (the tag the workflow runs for) or a tag name such as v1.2');
+}
+function parseArtifactName(value) {
+    const name = value.trim();
+    // What the artifact service refuses in a name; the template's {fields} are checked again once filled.
+    if (/[":<>|*?\r\n\\/]/.test(name)) {
+        throw invalid(Input.ArtifactName, name, 'a name without " : < > | * ? \\ / or line breaks');
+    }
+    return name;
+}
+/** An empty secret means no secret; an unexpanded `${{ … }}` (the action.yml default seen by the CLI) too. */
+function secret(value) {
+    if (value === undefined || value === '' || /^\$\{\{.*\}\}$/.test(value.trim()))
+        return undefined;
+    return value;
+}
+function parsePublishOptions(value, raw) {
+    const retention = (raw[Input.RetentionDays] ?? '').trim();
+    return {
+        signKey: secret(raw[Input.SignKey]?.trim()),
+        // A passphrase may legitimately start or end with spaces: taken as given.
+        signPassphrase: secret(raw[Input.SignPassphrase]),
+        upload: parseTristate(Input.Upload, value(Input.Upload)),
+        artifactName: parseArtifactName(value(Input.ArtifactName)),
+        retentionDays: retention === '' ? undefined : parseInteger(Input.RetentionDays, retention, 1, 90, 'days'),
+        release: parseRelease(raw[Input.Release] ?? ''),
+        githubToken: secret(raw[Input.GithubToken]?.trim()),
+    };
+}
 /** Validates every input and returns the typed options; `cwd` resolves relative paths. */
 function parseOptions(raw, cwd) {
     const value = (input) => (raw[input] ?? '').trim() || INPUT_SPECS[input].default;
@@ -373,6 +462,7 @@ function parseOptions(raw, cwd) {
         toolsTree: parseToolsTree(value(Input.ToolsTree), cwd),
         force: parseForce(value(Input.Force)),
         boot: parseBootOptions(value, raw),
+        publish: parsePublishOptions(value, raw),
     };
 }
 
@@ -2695,6 +2785,791 @@ async function diffOutputs(ctx, a, b, toolsTree, maxFiles = DEFAULT_DIFF_MAX_FIL
     return { comparison, markdown, markdownFile, jsonFile };
 }
 
+;// CONCATENATED MODULE: ./src/publish/artifact-name.ts
+
+
+const FIELD_NAMES = [
+    'image',
+    'version',
+    'distribution',
+    'release',
+    'architecture',
+    'profiles',
+];
+/** Characters the artifact service refuses in names. */
+const FORBIDDEN = /[":<>|*?\r\n\\/]/g;
+/**
+ * Fills `{field}`s in. A field that is empty also takes the separator before it with it, so
+ * `{image}-{version}` gives `image` rather than `image-` for an image without a version.
+ */
+function renderArtifactName(template, fields) {
+    const name = template.replace(/([-_.]?)\{([^{}]*)\}/g, (_, separator, field) => {
+        if (!FIELD_NAMES.includes(field)) {
+            throw new ConfigurationError(`Input ${Input.ArtifactName}: unknown field {${field}}; valid: ${FIELD_NAMES.map((f) => `{${f}}`).join(', ')}.`);
+        }
+        const value = fields[field].replace(FORBIDDEN, '-');
+        return value === '' ? '' : separator + value;
+    });
+    if (name.trim() === '') {
+        throw new ConfigurationError(`Input ${Input.ArtifactName}: '${template}' gives an empty name for this image; add text or a field that is set, such as {image}.`);
+    }
+    return name.trim();
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/config.ts
+
+/** Formats whose output is compressed as a whole file when CompressOutput= is set. */
+const OUTER_COMPRESSION_FORMATS = new Set(['tar', 'cpio', 'disk', 'sysext', 'confext', 'portable']);
+const FORMAT_EXTENSIONS = {
+    confext: 'raw',
+    cpio: 'cpio',
+    disk: 'raw',
+    esp: 'raw',
+    portable: 'raw',
+    sysext: 'raw',
+    tar: 'tar',
+    uki: 'efi',
+    addon: 'efi',
+};
+/** mkosi names zstd's extension zst; the others are named as the setting. */
+function compressionExtension(compression) {
+    return compression === 'zstd' ? 'zst' : compression;
+}
+function defaultOutputExtension(format) {
+    return FORMAT_EXTENSIONS[format] ?? '';
+}
+/** The file name of the main output, as mkosi's `output_with_compression`. */
+function outputFileName(image) {
+    let name = image.outputExtension ? `${image.output}.${image.outputExtension}` : image.output;
+    if (image.compressOutput &&
+        image.compressOutput !== 'none' &&
+        OUTER_COMPRESSION_FORMATS.has(image.format)) {
+        name += `.${compressionExtension(image.compressOutput)}`;
+    }
+    return name;
+}
+function field(object, key, check, fallback) {
+    const value = object[key];
+    if (check(value))
+        return value;
+    if (fallback !== undefined && (value === undefined || value === null))
+        return fallback;
+    throw new ConfigurationError(`mkosi --json summary: field ${key} is ${JSON.stringify(value)}; this mkosi is not one mkosi-ci understands.`);
+}
+const isString = (v) => typeof v === 'string';
+const isStringOrNull = (v) => typeof v === 'string' || v === null;
+const isArray = (v) => Array.isArray(v);
+function optionalString(object, key) {
+    const value = object[key];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+}
+/** Settings that were booleans in some versions and enums in others; kept as mkosi prints them. */
+function loose(object, key) {
+    const value = object[key];
+    if (value === undefined || value === null)
+        return '';
+    return String(value);
+}
+function parseImage(object) {
+    const format = field(object, 'Format', isString);
+    const sourceDateEpoch = object['SourceDateEpoch'];
+    return {
+        image: optionalString(object, 'Image') ?? 'main',
+        distribution: field(object, 'Distribution', isString),
+        release: field(object, 'Release', isString),
+        architecture: field(object, 'Architecture', isString),
+        format,
+        outputDirectory: optionalString(object, 'OutputDirectory'),
+        output: field(object, 'Output', isString),
+        outputExtension: field(object, 'OutputExtension', isStringOrNull, null) ?? defaultOutputExtension(format),
+        compressOutput: loose(object, 'CompressOutput'),
+        imageId: optionalString(object, 'ImageId'),
+        imageVersion: optionalString(object, 'ImageVersion'),
+        splitArtifacts: field(object, 'SplitArtifacts', isArray, []).map(String),
+        bootable: loose(object, 'Bootable'),
+        toolsTree: optionalString(object, 'ToolsTree'),
+        cacheDirectory: optionalString(object, 'CacheDirectory'),
+        packageCacheDirectory: optionalString(object, 'PackageCacheDirectory'),
+        incremental: loose(object, 'Incremental'),
+        mirror: optionalString(object, 'Mirror'),
+        repositories: field(object, 'Repositories', isArray, []).map(String),
+        kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
+        seed: optionalString(object, 'Seed'),
+        sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
+    };
+}
+/** Parses the output of `mkosi --json summary`: `{"Images": [...]}` with the main image last. */
+function parseSummary(text, source = 'mkosi --json summary') {
+    let raw;
+    try {
+        raw = JSON.parse(text);
+    }
+    catch (error) {
+        throw new ConfigurationError(`${source}: the output is not JSON (${error.message}).`);
+    }
+    const images = raw?.['Images'];
+    if (!Array.isArray(images) || images.length === 0) {
+        throw new ConfigurationError(`${source}: no "Images" list in the output; this mkosi is too old or too new.`);
+    }
+    const parsed = images.map((image) => parseImage(image));
+    const tools = raw['Tools'];
+    return {
+        images: parsed,
+        main: parsed[parsed.length - 1],
+        tools: tools && typeof tools === 'object' ? parseImage(tools) : undefined,
+        raw,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/outputs.ts
+
+
+
+
+
+/** Suffixes after "<Output>." that mkosi gives its extra outputs (see mkosi's Config.output_* names). */
+const SUFFIX_KINDS = [
+    ['SHA256SUMS.gpg', 'signature'],
+    ['SHA256SUMS', 'checksum'],
+    ['efi', 'uki'],
+    ['vmlinuz', 'kernel'],
+    ['initrd', 'initrd'],
+    ['manifest', 'manifest'],
+    ['changelog', 'changelog'],
+    ['roothash', 'roothash'],
+    ['usrhash', 'roothash'],
+    ['pcrs', 'pcrs'],
+    ['osrelease', 'os-release'],
+    ['nspawn', 'nspawn-settings'],
+    ['repart.d', 'repart-definitions'],
+    ['kernel-modules-initrd', 'kernel-modules-initrd'],
+];
+const COMPRESSION_SUFFIXES = ['zst', 'xz', 'gz', 'bz2', 'lz4', 'lzma'];
+function stripCompression(suffix) {
+    for (const ext of COMPRESSION_SUFFIXES) {
+        if (suffix.endsWith(`.${ext}`))
+            return suffix.slice(0, -ext.length - 1);
+    }
+    return suffix;
+}
+/**
+ * Picks one image's outputs out of a directory listing and says what each is. Only names mkosi
+ * derives from the image's Output= are taken, so other files in a shared directory are left out.
+ */
+function classifyOutputs(image, entries) {
+    const main = outputFileName(image);
+    const prefix = `${image.output}.`;
+    const result = [];
+    for (const entry of entries) {
+        let kind;
+        if (entry.name === main) {
+            kind = 'image';
+        }
+        else if (entry.name === image.output) {
+            // mkosi links <Output> to the main output (image -> image.raw); a directory output is <Output> itself.
+            kind = entry.type === 'symlink' ? 'link' : 'image';
+        }
+        else if (entry.name.startsWith(prefix)) {
+            const suffix = entry.name.slice(prefix.length);
+            const bare = stripCompression(suffix);
+            kind = SUFFIX_KINDS.find(([s]) => s === suffix || s === bare)?.[1];
+            if (!kind && bare === 'tar')
+                kind = 'tar';
+            // Split partitions from systemd-repart: <Output>.<partition-type>.raw, e.g. image.root-x86-64.raw.
+            if (!kind && /^[a-z0-9-]+(\.[a-z0-9-]+)?\.raw$/.test(bare))
+                kind = 'partition';
+            kind ??= 'other';
+        }
+        if (kind)
+            result.push({ ...entry, image: image.image, kind });
+    }
+    const order = (e) => (e.kind === 'image' ? 0 : 1);
+    return result.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
+}
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 4 * 1024 * 1024 })) {
+        hash.update(chunk);
+    }
+    return hash.digest('hex');
+}
+async function directorySize(dir) {
+    let total = 0;
+    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true, recursive: true })) {
+        if (entry.isFile()) {
+            total += (await (0,promises_namespaceObject.lstat)(external_node_path_default().join(entry.parentPath, entry.name))).size;
+        }
+    }
+    return total;
+}
+async function listDirectory(dir) {
+    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    return entries.map((e) => ({
+        name: e.name,
+        type: e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'directory' : 'file',
+    }));
+}
+/** The directory mkosi writes outputs to: OutputDirectory=, else the project directory. */
+function outputDirectory(config, projectDirectory) {
+    const dir = config.main.outputDirectory;
+    return dir ? external_node_path_default().resolve(projectDirectory, dir) : projectDirectory;
+}
+/** Every output of every image, with size and sha256, main image first. */
+async function discoverArtifacts(config, projectDirectory) {
+    const listings = new Map();
+    const artifacts = [];
+    for (const image of [...config.images].reverse()) {
+        const dir = image.outputDirectory
+            ? external_node_path_default().resolve(projectDirectory, image.outputDirectory)
+            : projectDirectory;
+        if (!listings.has(dir))
+            listings.set(dir, await listDirectory(dir).catch(() => []));
+        for (const entry of classifyOutputs(image, listings.get(dir))) {
+            const file = external_node_path_default().join(dir, entry.name);
+            const artifact = {
+                name: entry.name,
+                path: file,
+                image: entry.image,
+                kind: entry.kind,
+                type: entry.type,
+                size: 0,
+                sha256: null,
+            };
+            if (entry.type === 'symlink') {
+                artifact.target = await (0,promises_namespaceObject.readlink)(file);
+            }
+            else if (entry.type === 'directory') {
+                artifact.size = await directorySize(file);
+            }
+            else {
+                artifact.size = (await (0,promises_namespaceObject.lstat)(file)).size;
+                artifact.sha256 = await sha256File(file);
+            }
+            artifacts.push(artifact);
+        }
+    }
+    return artifacts;
+}
+
+;// CONCATENATED MODULE: ./src/publish/checksums.ts
+
+
+
+/** The files mkosi-ci itself writes next to the outputs; never listed in their own checksums. */
+const CHECKSUMS_FILE = 'SHA256SUMS';
+const SIGNATURE_FILE = 'SHA256SUMS.gpg';
+const PUBLIC_KEY_FILE = 'signing-key.asc';
+const PUBLICATION_FILES = [CHECKSUMS_FILE, SIGNATURE_FILE, PUBLIC_KEY_FILE];
+/**
+ * `<sha256> *<name>` lines, sorted by name: the format `sha256sum -c` reads and systemd-sysupdate
+ * expects, with the binary-mode marker mkosi's own Checksum= writes.
+ */
+function renderChecksums(files) {
+    const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return sorted.map((f) => `${f.sha256} *${f.name}\n`).join('');
+}
+/** A line `sha256sum -c` could not read back unambiguously (a newline or backslash in the name). */
+function unrepresentableName(name) {
+    return /[\n\r\\]/.test(name);
+}
+function parseChecksums(text) {
+    const entries = new Map();
+    for (const line of text.split('\n')) {
+        const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+        if (match)
+            entries.set(match[2], match[1]);
+    }
+    return entries;
+}
+async function filesBelow(directory, prefix) {
+    const files = [];
+    for (const entry of await (0,promises_namespaceObject.readdir)(directory, { withFileTypes: true, recursive: true })) {
+        if (!entry.isFile())
+            continue;
+        const file = external_node_path_default().join(entry.parentPath, entry.name);
+        const name = external_node_path_default().join(prefix, external_node_path_default().relative(directory, file));
+        files.push({ name, path: file, size: (await (0,promises_namespaceObject.lstat)(file)).size, sha256: await sha256File(file) });
+    }
+    return files;
+}
+/**
+ * Every regular file among the build's outputs, with the hashes output discovery already took.
+ * A directory output contributes each regular file below it (mkosi's Checksum= skips directories);
+ * symlinks are aliases of files that are listed anyway, and a zip or a release cannot hold them.
+ */
+async function publishedFiles(artifacts) {
+    const files = [];
+    for (const artifact of artifacts) {
+        if (PUBLICATION_FILES.includes(artifact.name))
+            continue;
+        if (artifact.type === 'file' && artifact.sha256) {
+            files.push({ name: artifact.name, path: artifact.path, size: artifact.size, sha256: artifact.sha256 });
+        }
+        else if (artifact.type === 'directory') {
+            files.push(...(await filesBelow(artifact.path, artifact.name)));
+        }
+    }
+    return files;
+}
+/** Every regular file in a directory (for `mkosi-ci publish`), except mkosi-ci's own publication files. */
+async function directoryFiles(directory) {
+    const files = await filesBelow(directory, '');
+    return files.filter((f) => !PUBLICATION_FILES.includes(f.name));
+}
+
+;// CONCATENATED MODULE: ./src/publish/compression.ts
+
+/**
+ * Magic numbers of data that deflate cannot shrink: compressed streams, and PE files (a UKI or an EFI
+ * stub kernel carries a compressed kernel and initrd) and squashfs/zip containers.
+ */
+const COMPRESSED_MAGIC = [
+    [0x28, 0xb5, 0x2f, 0xfd], // zstd
+    [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], // xz
+    [0x1f, 0x8b], // gzip
+    [0x42, 0x5a, 0x68], // bzip2
+    [0x04, 0x22, 0x4d, 0x18], // lz4 frame
+    [0x02, 0x21, 0x4c, 0x18], // lz4 legacy (kernel initrds)
+    [0x4d, 0x5a], // PE/COFF: UKI, vmlinuz
+    [0x68, 0x73, 0x71, 0x73], // squashfs
+    [0x50, 0x4b, 0x03, 0x04], // zip
+];
+function looksCompressed(head) {
+    return COMPRESSED_MAGIC.some((magic) => magic.every((byte, i) => head[i] === byte));
+}
+async function isCompressedFile(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const head = new Uint8Array(8);
+        const { bytesRead } = await handle.read(head, 0, head.length, 0);
+        return looksCompressed(head.subarray(0, bytesRead));
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** Stored as they are: recompressing what is already compressed costs time and gains nothing. */
+const STORE = 0;
+/** Fast deflate: raw disk images are mostly zeros and free blocks, which the fastest level already folds. */
+const FAST_DEFLATE = 1;
+/**
+ * The artifact zip has one compression level for all its files; pick it by where most bytes are.
+ */
+function compressionLevel(files) {
+    const total = files.reduce((sum, f) => sum + f.size, 0);
+    const compressed = files.filter((f) => f.compressed).reduce((sum, f) => sum + f.size, 0);
+    return total > 0 && compressed * 2 >= total ? STORE : FAST_DEFLATE;
+}
+
+;// CONCATENATED MODULE: ./src/publish/gpg.ts
+
+
+
+
+
+const PRIVATE_KEY_ARMOR = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
+const PUBLIC_KEY_ARMOR = '-----BEGIN PGP PUBLIC KEY BLOCK-----';
+/**
+ * The lines of an armored key worth hiding in logs: its base64 body. The armor lines are the same for
+ * every key, and masking them would only blank out harmless text.
+ */
+function secretLines(armoredKey) {
+    return armoredKey
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length >= 8 && !line.startsWith('-----') && !/^[A-Za-z-]+: /.test(line));
+}
+/** Refuses what is plainly not an armored private key, without ever quoting the value. */
+function assertArmoredPrivateKey(value) {
+    if (value.includes(PRIVATE_KEY_ARMOR))
+        return;
+    if (value.includes(PUBLIC_KEY_ARMOR)) {
+        throw new ConfigurationError(`Input ${Input.SignKey}: this is a public key; signing needs the ASCII-armored private key (${PRIVATE_KEY_ARMOR}), e.g. from \`gpg --armor --export-secret-keys KEYID\`, kept in a secret.`);
+    }
+    throw new ConfigurationError(`Input ${Input.SignKey}: not an ASCII-armored OpenPGP private key; expected the text of \`gpg --armor --export-secret-keys KEYID\` starting with ${PRIVATE_KEY_ARMOR}.`);
+}
+/** `sec`/`fpr`/`uid` records of `gpg --with-colons --list-secret-keys`: the first key that can sign. */
+function parseSecretKeys(colons) {
+    const keys = [];
+    let current;
+    let expectPrimaryFingerprint = false;
+    for (const line of colons.split('\n')) {
+        const fields = line.split(':');
+        switch (fields[0]) {
+            case 'sec':
+                // Field 12 holds the key's overall capabilities, upper case for the key with its subkeys.
+                current = { fingerprint: '', userId: undefined, canSign: (fields[11] ?? '').includes('S') };
+                keys.push(current);
+                expectPrimaryFingerprint = true;
+                break;
+            case 'fpr':
+                if (current && expectPrimaryFingerprint)
+                    current.fingerprint = fields[9] ?? '';
+                expectPrimaryFingerprint = false;
+                break;
+            case 'uid':
+                if (current && current.userId === undefined)
+                    current.userId = unescapeColons(fields[9] ?? '');
+                break;
+            case 'ssb':
+                expectPrimaryFingerprint = false;
+                break;
+        }
+    }
+    return keys
+        .filter((k) => k.canSign && k.fingerprint)
+        .map(({ fingerprint, userId }) => ({ fingerprint, userId }));
+}
+function unescapeColons(value) {
+    return value.replace(/\\x([0-9a-f]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+function gpgFailure(result) {
+    const lines = result.stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith('gpg:') || l.startsWith('gpgv:'));
+    return lines.at(-1) ?? `exit status ${result.exitCode}`;
+}
+/**
+ * A keyring that exists for one run: created empty in a private temp directory (short, so gpg-agent's
+ * socket path fits), holding only the imported signing key, removed with its agent afterwards.
+ */
+class ThrowawayKeyring {
+    runner;
+    home;
+    constructor(runner, home) {
+        this.runner = runner;
+        this.home = home;
+    }
+    static async create(runner) {
+        if (!(await runner.which('gpg'))) {
+            throw new ConfigurationError(`Input ${Input.SignKey}: signing needs gpg (GnuPG 2) on PATH; install the gnupg package or leave ${Input.SignKey} empty.`);
+        }
+        // mkdtemp creates the directory 0700, which gpg insists on for its home.
+        const home = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-gnupg-'));
+        return new ThrowawayKeyring(runner, home);
+    }
+    gpg(args, input) {
+        return this.runner.run('gpg', ['--homedir', this.home, '--batch', '--no-tty', ...args], {
+            stream: false,
+            input,
+        });
+    }
+    /** Imports the armored private key and says which key will sign. */
+    async importSigningKey(armoredKey) {
+        assertArmoredPrivateKey(armoredKey);
+        const imported = await this.gpg(['--import'], armoredKey);
+        if (imported.exitCode !== 0) {
+            throw new ConfigurationError(`Input ${Input.SignKey}: gpg could not import the key (${gpgFailure(imported)}); expected the full output of \`gpg --armor --export-secret-keys KEYID\`.`);
+        }
+        const listed = await this.gpg(['--with-colons', '--list-secret-keys']);
+        const keys = parseSecretKeys(listed.stdout);
+        if (keys.length === 0) {
+            throw new ConfigurationError(`Input ${Input.SignKey}: the key holds no secret key that can sign; export the secret key of a signing key (gpg --armor --export-secret-keys KEYID).`);
+        }
+        return keys[0];
+    }
+    /** Writes a detached binary signature of `file` to `signature`. */
+    async sign(file, signature, key, passphrase) {
+        const args = ['--yes', '--pinentry-mode', 'loopback', '--local-user', key.fingerprint];
+        if (passphrase !== undefined)
+            args.push('--passphrase-fd', '0');
+        const result = await this.gpg([...args, '--detach-sign', '--output', signature, file], passphrase);
+        if (result.exitCode === 0)
+            return;
+        const reason = gpgFailure(result);
+        if (/bad passphrase/i.test(reason)) {
+            throw new ConfigurationError(passphrase === undefined
+                ? `Input ${Input.SignPassphrase}: the signing key is protected by a passphrase; give it in ${Input.SignPassphrase} (from a secret).`
+                : `Input ${Input.SignPassphrase}: wrong passphrase for the signing key ${key.fingerprint} (gpg: Bad passphrase).`);
+        }
+        if (/no passphrase given|no pinentry/i.test(reason)) {
+            throw new ConfigurationError(`Input ${Input.SignPassphrase}: the signing key is protected by a passphrase; give it in ${Input.SignPassphrase} (from a secret).`);
+        }
+        throw new ConfigurationError(`Signing SHA256SUMS with ${key.fingerprint} failed: ${reason}`);
+    }
+    /** The public half, armored (to publish) and binary (a keyring gpgv can read). */
+    async exportPublicKey(key, armoredFile, binaryFile) {
+        for (const [file, armor] of [
+            [armoredFile, ['--armor']],
+            [binaryFile, []],
+        ]) {
+            const result = await this.gpg([...armor, '--yes', '--output', file, '--export', key.fingerprint]);
+            if (result.exitCode !== 0)
+                throw new Error(`gpg --export failed: ${gpgFailure(result)}`);
+        }
+    }
+    /** Removes the keyring, its agent and everything in it; safe to call twice. */
+    async remove() {
+        await removeKeyring(this.runner, this.home);
+    }
+}
+async function removeKeyring(runner, home) {
+    await runner.run('gpgconf', ['--homedir', home, '--kill', 'all'], { stream: false }).catch(() => undefined);
+    await (0,promises_namespaceObject.rm)(home, { recursive: true, force: true });
+}
+/** Checks a detached signature with gpgv against exactly one public keyring file. */
+async function verifySignature(runner, publicKeyring, signature, data) {
+    // An empty home keeps gpgv off the user's own trustedkeys.
+    const home = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-gpgv-'));
+    try {
+        const result = await runner.run('gpgv', ['--homedir', home, '--keyring', external_node_path_default().resolve(publicKeyring), signature, data], { stream: false });
+        return { valid: result.exitCode === 0, message: gpgFailure(result) };
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(home, { recursive: true, force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/publish.ts
+
+
+
+
+
+
+
+
+/** Workflow events whose outputs are worth keeping by default: pushed branches and tags, releases. */
+const UPLOAD_EVENTS = new Set(['push', 'release']);
+function shouldUpload(upload, trigger) {
+    if (upload === 'auto')
+        return trigger.event !== undefined && UPLOAD_EVENTS.has(trigger.event);
+    return upload === 'yes';
+}
+/** The tag whose release gets the assets, or why there is none. */
+function releaseTag(options, trigger) {
+    switch (options.release.kind) {
+        case 'none':
+            return {};
+        case 'tag':
+            return { tag: options.release.tag };
+        case 'current-tag':
+            return trigger.tag
+                ? { tag: trigger.tag }
+                : { note: `${Input.Release}: true, but this run is not for a tag: no release.` };
+    }
+}
+function artifactNameFields(config, profiles) {
+    const main = config.main;
+    return {
+        image: main.imageId ?? main.output,
+        version: main.imageVersion ?? '',
+        distribution: main.distribution,
+        release: main.release,
+        architecture: main.architecture,
+        profiles: profiles.join('+'),
+    };
+}
+/** Writes SHA256SUMS over `files` into `directory` and, given a key, signs it and checks the signature. */
+async function writeChecksums(ctx, options, directory, files) {
+    const odd = files.find((f) => unrepresentableName(f.name));
+    if (odd) {
+        throw new ConfigurationError(`Cannot list '${odd.name.replace(/\n/g, '\\n')}' in SHA256SUMS: names with line breaks or backslashes cannot be checked by sha256sum -c; rename the file.`);
+    }
+    const checksumsFile = external_node_path_default().join(directory, CHECKSUMS_FILE);
+    await (0,promises_namespaceObject.writeFile)(checksumsFile, renderChecksums(files));
+    ctx.log.info(`SHA256SUMS: ${files.length} files, in ${checksumsFile}`);
+    if (!options.signKey)
+        return { checksumsFile };
+    return { checksumsFile, signature: await sign(ctx, options, checksumsFile) };
+}
+async function sign(ctx, options, checksumsFile) {
+    const armoredKey = options.signKey;
+    for (const line of secretLines(armoredKey))
+        ctx.log.mask(line);
+    ctx.log.mask(armoredKey);
+    if (options.signPassphrase)
+        ctx.log.mask(options.signPassphrase);
+    const directory = external_node_path_default().dirname(checksumsFile);
+    const keyring = await ThrowawayKeyring.create(ctx.runner);
+    try {
+        const key = await keyring.importSigningKey(armoredKey);
+        const file = external_node_path_default().join(directory, SIGNATURE_FILE);
+        await keyring.sign(checksumsFile, file, key, options.signPassphrase);
+        const publicKeyFile = external_node_path_default().join(directory, PUBLIC_KEY_FILE);
+        const publicKeyring = external_node_path_default().join(keyring.home, 'public.gpg');
+        await keyring.exportPublicKey(key, publicKeyFile, publicKeyring);
+        // Checked with the public key alone, as whoever downloads the files will check it.
+        const check = await verifySignature(ctx.runner, publicKeyring, file, checksumsFile);
+        if (!check.valid)
+            throw new Error(`The new signature of SHA256SUMS does not verify: ${check.message}`);
+        ctx.log.info(`SHA256SUMS.gpg: signed by ${key.fingerprint}${key.userId ? ` (${key.userId})` : ''}; ${check.message}`);
+        return { file, publicKeyFile, key, verification: check.message };
+    }
+    finally {
+        await keyring.remove();
+    }
+}
+/** `sha256sum -c` over what is about to leave the machine: nothing changed since it was hashed. */
+async function verifyChecksums(ctx, checksumsFile) {
+    const result = await ctx.runner.run('sha256sum', ['--check', '--strict', '--quiet', CHECKSUMS_FILE], {
+        cwd: external_node_path_default().dirname(checksumsFile),
+        stream: false,
+    });
+    if (result.exitCode !== 0) {
+        const failed = (result.stdout + result.stderr).trim().split('\n').slice(0, 5).join('; ');
+        throw new Error(`Outputs changed after SHA256SUMS was written, nothing was uploaded: ${failed}`);
+    }
+}
+function commonDirectory(files) {
+    let common = external_node_path_default().dirname(files[0]);
+    for (const file of files) {
+        while (!file.startsWith(common + (external_node_path_default()).sep) && common !== external_node_path_default().dirname(common))
+            common = external_node_path_default().dirname(common);
+    }
+    return common;
+}
+/**
+ * The publish stage: SHA256SUMS (signed when a key is given) over every output file, then the upload
+ * of the image set as a workflow artifact and the assets of a release, each when asked for.
+ */
+async function publish(ctx, options, build, profiles) {
+    const directory = build.outputDirectory;
+    const files = await publishedFiles(build.artifacts);
+    const written = await writeChecksums(ctx, options, directory, files);
+    const result = { directory, files, notes: [], ...written };
+    const ownFiles = [written.checksumsFile, written.signature?.file, written.signature?.publicKeyFile].filter((f) => f !== undefined);
+    const upload = shouldUpload(options.upload, ctx.trigger);
+    const { tag, note } = releaseTag(options, ctx.trigger);
+    if (note)
+        result.notes.push(note);
+    if (!upload && !tag)
+        return result;
+    await verifyChecksums(ctx, written.checksumsFile);
+    if (upload) {
+        if (!ctx.artifacts) {
+            if (options.upload === 'yes') {
+                throw new ConfigurationError(`Input ${Input.Upload}: true, but there is no artifact service here (it needs GitHub Actions' ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL); the files are in ${directory}.`);
+            }
+            result.notes.push(`${Input.Upload}: no artifact service here; nothing uploaded.`);
+        }
+        else {
+            const name = renderArtifactName(options.artifactName, artifactNameFields(build.config, profiles));
+            const paths = [...files.map((f) => f.path), ...ownFiles];
+            const sized = await Promise.all(files.map(async (f) => ({ size: f.size, compressed: await isCompressedFile(f.path) })));
+            const level = compressionLevel(sized);
+            const uploaded = await ctx.artifacts.upload({
+                name,
+                files: paths,
+                rootDirectory: commonDirectory(paths),
+                retentionDays: options.retentionDays,
+                compressionLevel: level,
+            });
+            result.artifact = {
+                ...uploaded,
+                name,
+                files: paths.length,
+                bytes: files.reduce((sum, f) => sum + f.size, 0),
+                compressionLevel: level,
+            };
+        }
+    }
+    if (tag) {
+        if (!ctx.releases) {
+            throw new ConfigurationError(`Input ${Input.Release}: releases need GitHub Actions (GITHUB_REPOSITORY, GITHUB_API_URL) and ${Input.GithubToken}.`);
+        }
+        const assets = [
+            ...files.map((f) => ({ name: external_node_path_default().basename(f.name), path: f.path, size: f.size })),
+            ...(await Promise.all(ownFiles.map(async (f) => ({ name: external_node_path_default().basename(f), path: f, size: (await (0,promises_namespaceObject.lstat)(f)).size })))),
+        ];
+        const clash = assets.find((a, i) => assets.findIndex((b) => b.name === a.name) !== i);
+        if (clash) {
+            throw new ConfigurationError(`Input ${Input.Release}: two files would both be the release asset '${clash.name}' (a release has no folders); a directory image cannot be a release asset: use Format=tar or disk.`);
+        }
+        result.release = await ctx.releases.publish(tag, assets);
+    }
+    return result;
+}
+/** `mkosi-ci publish`: SHA256SUMS (and its signature) over every file already in a directory. */
+async function publishDirectory(ctx, options, directory) {
+    const files = await directoryFiles(directory).catch((error) => {
+        throw new ConfigurationError(`Cannot read the output directory ${directory}: ${error.code ?? error.message}`);
+    });
+    if (files.length === 0) {
+        throw new ConfigurationError(`The output directory ${directory} holds no files to publish.`);
+    }
+    const written = await writeChecksums(ctx, options, directory, files);
+    return { directory, files, notes: [], ...written };
+}
+
+;// CONCATENATED MODULE: ./src/report/format.ts
+/** 1536 → "1.5 KiB"; exact bytes below 1 KiB. */
+function format_formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+/** 83_400 → "1m 23s"; 4_200 → "4.2s". */
+function format_formatDuration(ms) {
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)}s`;
+    const minutes = Math.floor(ms / 60_000);
+    const seconds = Math.round((ms % 60_000) / 1000);
+    return `${minutes}m ${seconds}s`;
+}
+/** Escapes what would break a markdown table cell. */
+function format_cell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+;// CONCATENATED MODULE: ./src/report/publish-summary.ts
+
+function compression(level) {
+    return level === 0 ? 'stored, the files are already compressed' : `deflate level ${level}`;
+}
+function totalBytes(result) {
+    return result.files.reduce((sum, f) => sum + f.size, 0);
+}
+/** The publish part of the job summary: what SHA256SUMS covers, who signed it, where the files went. */
+function publish_summary_publishMarkdown(result) {
+    const lines = [
+        '### Publish',
+        '',
+        `- \`SHA256SUMS\`: ${result.files.length} files, ${formatBytes(totalBytes(result))}`,
+    ];
+    const signature = result.signature;
+    if (signature) {
+        lines.push(`- \`SHA256SUMS.gpg\`: signed by \`${signature.key.fingerprint}\`${signature.key.userId ? ` (${cell(signature.key.userId)})` : ''}; verified with the public key alone (\`signing-key.asc\`)`);
+    }
+    else {
+        lines.push('- not signed (no `sign-key`)');
+    }
+    const artifact = result.artifact;
+    if (artifact) {
+        const name = artifact.url ? `[\`${artifact.name}\`](${artifact.url})` : `\`${artifact.name}\``;
+        lines.push(`- artifact ${name}: ${artifact.files} files, ${formatBytes(artifact.bytes)} zipped to ${formatBytes(artifact.size)} (${compression(artifact.compressionLevel)})`);
+    }
+    const release = result.release;
+    if (release) {
+        const replaced = release.replaced.length ? `, ${release.replaced.length} replaced` : '';
+        lines.push(`- release [${cell(release.tag)}](${release.url})${release.created ? ' (created)' : ''}: ${release.uploaded.length} assets uploaded${replaced}`);
+    }
+    for (const note of result.notes)
+        lines.push(`- ${cell(note)}`);
+    return lines;
+}
+function publishText(result) {
+    const lines = [
+        `SHA256SUMS: ${result.files.length} files, ${format_formatBytes(totalBytes(result))}: ${result.checksumsFile}`,
+    ];
+    const signature = result.signature;
+    if (signature) {
+        lines.push(`SHA256SUMS.gpg: signed by ${signature.key.fingerprint}${signature.key.userId ? ` (${signature.key.userId})` : ''}, verified: ${signature.file}`, `public key: ${signature.publicKeyFile}`);
+    }
+    if (result.artifact)
+        lines.push(`artifact: ${result.artifact.name} (id ${result.artifact.id})`);
+    if (result.release)
+        lines.push(`release: ${result.release.url}`);
+    lines.push(...result.notes);
+    return lines;
+}
+
 ;// CONCATENATED MODULE: ./src/boot/check-unit.ts
 /**
  * The guest side of the boot check, injected at boot time into an unmodified image.
@@ -3763,111 +4638,6 @@ function buildArgs(invocation, force) {
     return [...commonArgs(invocation), ...Array(force).fill('-f'), 'build'];
 }
 
-;// CONCATENATED MODULE: ./src/mkosi/config.ts
-
-/** Formats whose output is compressed as a whole file when CompressOutput= is set. */
-const OUTER_COMPRESSION_FORMATS = new Set(['tar', 'cpio', 'disk', 'sysext', 'confext', 'portable']);
-const FORMAT_EXTENSIONS = {
-    confext: 'raw',
-    cpio: 'cpio',
-    disk: 'raw',
-    esp: 'raw',
-    portable: 'raw',
-    sysext: 'raw',
-    tar: 'tar',
-    uki: 'efi',
-    addon: 'efi',
-};
-/** mkosi names zstd's extension zst; the others are named as the setting. */
-function compressionExtension(compression) {
-    return compression === 'zstd' ? 'zst' : compression;
-}
-function defaultOutputExtension(format) {
-    return FORMAT_EXTENSIONS[format] ?? '';
-}
-/** The file name of the main output, as mkosi's `output_with_compression`. */
-function outputFileName(image) {
-    let name = image.outputExtension ? `${image.output}.${image.outputExtension}` : image.output;
-    if (image.compressOutput &&
-        image.compressOutput !== 'none' &&
-        OUTER_COMPRESSION_FORMATS.has(image.format)) {
-        name += `.${compressionExtension(image.compressOutput)}`;
-    }
-    return name;
-}
-function field(object, key, check, fallback) {
-    const value = object[key];
-    if (check(value))
-        return value;
-    if (fallback !== undefined && (value === undefined || value === null))
-        return fallback;
-    throw new ConfigurationError(`mkosi --json summary: field ${key} is ${JSON.stringify(value)}; this mkosi is not one mkosi-ci understands.`);
-}
-const isString = (v) => typeof v === 'string';
-const isStringOrNull = (v) => typeof v === 'string' || v === null;
-const isArray = (v) => Array.isArray(v);
-function optionalString(object, key) {
-    const value = object[key];
-    return typeof value === 'string' && value !== '' ? value : undefined;
-}
-/** Settings that were booleans in some versions and enums in others; kept as mkosi prints them. */
-function loose(object, key) {
-    const value = object[key];
-    if (value === undefined || value === null)
-        return '';
-    return String(value);
-}
-function parseImage(object) {
-    const format = field(object, 'Format', isString);
-    const sourceDateEpoch = object['SourceDateEpoch'];
-    return {
-        image: optionalString(object, 'Image') ?? 'main',
-        distribution: field(object, 'Distribution', isString),
-        release: field(object, 'Release', isString),
-        architecture: field(object, 'Architecture', isString),
-        format,
-        outputDirectory: optionalString(object, 'OutputDirectory'),
-        output: field(object, 'Output', isString),
-        outputExtension: field(object, 'OutputExtension', isStringOrNull, null) ?? defaultOutputExtension(format),
-        compressOutput: loose(object, 'CompressOutput'),
-        imageId: optionalString(object, 'ImageId'),
-        imageVersion: optionalString(object, 'ImageVersion'),
-        splitArtifacts: field(object, 'SplitArtifacts', isArray, []).map(String),
-        bootable: loose(object, 'Bootable'),
-        toolsTree: optionalString(object, 'ToolsTree'),
-        cacheDirectory: optionalString(object, 'CacheDirectory'),
-        packageCacheDirectory: optionalString(object, 'PackageCacheDirectory'),
-        incremental: loose(object, 'Incremental'),
-        mirror: optionalString(object, 'Mirror'),
-        repositories: field(object, 'Repositories', isArray, []).map(String),
-        kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
-        seed: optionalString(object, 'Seed'),
-        sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
-    };
-}
-/** Parses the output of `mkosi --json summary`: `{"Images": [...]}` with the main image last. */
-function parseSummary(text, source = 'mkosi --json summary') {
-    let raw;
-    try {
-        raw = JSON.parse(text);
-    }
-    catch (error) {
-        throw new ConfigurationError(`${source}: the output is not JSON (${error.message}).`);
-    }
-    const images = raw?.['Images'];
-    if (!Array.isArray(images) || images.length === 0) {
-        throw new ConfigurationError(`${source}: no "Images" list in the output; this mkosi is too old or too new.`);
-    }
-    const parsed = images.map((image) => parseImage(image));
-    const tools = raw['Tools'];
-    return {
-        images: parsed,
-        main: parsed[parsed.length - 1],
-        tools: tools && typeof tools === 'object' ? parseImage(tools) : undefined,
-        raw,
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/mkosi/mirror.ts
 /**
  * The `mirror` input, turned into what mkosi needs. mkosi's Mirror= for Debian and Ubuntu is the host
@@ -3925,136 +4695,6 @@ function aptSources(mirror, distribution, release, repositories) {
         stanzas[0] = stanza(archive, [...suites.main, ...suites.security]);
     }
     return stanzas.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/mkosi/outputs.ts
-
-
-
-
-
-/** Suffixes after "<Output>." that mkosi gives its extra outputs (see mkosi's Config.output_* names). */
-const SUFFIX_KINDS = [
-    ['SHA256SUMS.gpg', 'signature'],
-    ['SHA256SUMS', 'checksum'],
-    ['efi', 'uki'],
-    ['vmlinuz', 'kernel'],
-    ['initrd', 'initrd'],
-    ['manifest', 'manifest'],
-    ['changelog', 'changelog'],
-    ['roothash', 'roothash'],
-    ['usrhash', 'roothash'],
-    ['pcrs', 'pcrs'],
-    ['osrelease', 'os-release'],
-    ['nspawn', 'nspawn-settings'],
-    ['repart.d', 'repart-definitions'],
-    ['kernel-modules-initrd', 'kernel-modules-initrd'],
-];
-const COMPRESSION_SUFFIXES = ['zst', 'xz', 'gz', 'bz2', 'lz4', 'lzma'];
-function stripCompression(suffix) {
-    for (const ext of COMPRESSION_SUFFIXES) {
-        if (suffix.endsWith(`.${ext}`))
-            return suffix.slice(0, -ext.length - 1);
-    }
-    return suffix;
-}
-/**
- * Picks one image's outputs out of a directory listing and says what each is. Only names mkosi
- * derives from the image's Output= are taken, so other files in a shared directory are left out.
- */
-function classifyOutputs(image, entries) {
-    const main = outputFileName(image);
-    const prefix = `${image.output}.`;
-    const result = [];
-    for (const entry of entries) {
-        let kind;
-        if (entry.name === main) {
-            kind = 'image';
-        }
-        else if (entry.name === image.output) {
-            // mkosi links <Output> to the main output (image -> image.raw); a directory output is <Output> itself.
-            kind = entry.type === 'symlink' ? 'link' : 'image';
-        }
-        else if (entry.name.startsWith(prefix)) {
-            const suffix = entry.name.slice(prefix.length);
-            const bare = stripCompression(suffix);
-            kind = SUFFIX_KINDS.find(([s]) => s === suffix || s === bare)?.[1];
-            if (!kind && bare === 'tar')
-                kind = 'tar';
-            // Split partitions from systemd-repart: <Output>.<partition-type>.raw, e.g. image.root-x86-64.raw.
-            if (!kind && /^[a-z0-9-]+(\.[a-z0-9-]+)?\.raw$/.test(bare))
-                kind = 'partition';
-            kind ??= 'other';
-        }
-        if (kind)
-            result.push({ ...entry, image: image.image, kind });
-    }
-    const order = (e) => (e.kind === 'image' ? 0 : 1);
-    return result.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
-}
-async function sha256File(file) {
-    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 4 * 1024 * 1024 })) {
-        hash.update(chunk);
-    }
-    return hash.digest('hex');
-}
-async function directorySize(dir) {
-    let total = 0;
-    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true, recursive: true })) {
-        if (entry.isFile()) {
-            total += (await (0,promises_namespaceObject.lstat)(external_node_path_default().join(entry.parentPath, entry.name))).size;
-        }
-    }
-    return total;
-}
-async function listDirectory(dir) {
-    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-    return entries.map((e) => ({
-        name: e.name,
-        type: e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'directory' : 'file',
-    }));
-}
-/** The directory mkosi writes outputs to: OutputDirectory=, else the project directory. */
-function outputDirectory(config, projectDirectory) {
-    const dir = config.main.outputDirectory;
-    return dir ? external_node_path_default().resolve(projectDirectory, dir) : projectDirectory;
-}
-/** Every output of every image, with size and sha256, main image first. */
-async function discoverArtifacts(config, projectDirectory) {
-    const listings = new Map();
-    const artifacts = [];
-    for (const image of [...config.images].reverse()) {
-        const dir = image.outputDirectory
-            ? external_node_path_default().resolve(projectDirectory, image.outputDirectory)
-            : projectDirectory;
-        if (!listings.has(dir))
-            listings.set(dir, await listDirectory(dir).catch(() => []));
-        for (const entry of classifyOutputs(image, listings.get(dir))) {
-            const file = external_node_path_default().join(dir, entry.name);
-            const artifact = {
-                name: entry.name,
-                path: file,
-                image: entry.image,
-                kind: entry.kind,
-                type: entry.type,
-                size: 0,
-                sha256: null,
-            };
-            if (entry.type === 'symlink') {
-                artifact.target = await (0,promises_namespaceObject.readlink)(file);
-            }
-            else if (entry.type === 'directory') {
-                artifact.size = await directorySize(file);
-            }
-            else {
-                artifact.size = (await (0,promises_namespaceObject.lstat)(file)).size;
-                artifact.sha256 = await sha256File(file);
-            }
-            artifacts.push(artifact);
-        }
-    }
-    return artifacts;
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/build.ts
@@ -4571,6 +5211,7 @@ async function setup(ctx, options) {
 
 
 
+
 function run_failure(stage, error) {
     return {
         stage,
@@ -4608,7 +5249,13 @@ async function runPipeline(ctx, options, command = 'build') {
                     userError: true,
                     error: undefined,
                 };
+                return result;
             }
+        }
+        // Only what was built here is published: `boot` checks outputs that were published when built.
+        if (command === 'build') {
+            stage = 'publish';
+            result.publish = await ctx.log.group('Publish', () => publish(ctx, options.publish, result.build, options.profiles));
         }
     }
     catch (error) {
@@ -4759,31 +5406,6 @@ class ProcessRunner {
     }
 }
 
-;// CONCATENATED MODULE: ./src/report/format.ts
-/** 1536 → "1.5 KiB"; exact bytes below 1 KiB. */
-function format_formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-/** 83_400 → "1m 23s"; 4_200 → "4.2s". */
-function format_formatDuration(ms) {
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)}s`;
-    const minutes = Math.floor(ms / 60_000);
-    const seconds = Math.round((ms % 60_000) / 1000);
-    return `${minutes}m ${seconds}s`;
-}
-/** Escapes what would break a markdown table cell. */
-function format_cell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
 ;// CONCATENATED MODULE: ./src/report/boot-summary.ts
 
 const VERDICT_ICONS = {
@@ -4859,6 +5481,7 @@ function failedUnitRecords(verdict) {
 ;// CONCATENATED MODULE: ./src/report/build-summary.ts
 
 
+
 /** The `artifacts` output: every output file with its size and sha256, as JSON-ready records. */
 function artifactRecords(artifacts) {
     return artifacts.map(({ name, path, image, kind, type, size, sha256, target }) => ({
@@ -4903,6 +5526,8 @@ function build_summary_renderMarkdown(result) {
     }
     if (result.boot)
         lines.push(...bootMarkdown(result.boot), '');
+    if (result.publish)
+        lines.push(...publishMarkdown(result.publish), '');
     if (result.failure) {
         lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
     }
@@ -4926,13 +5551,22 @@ function renderText(result) {
     }
     if (result.boot)
         lines.push('', ...bootText(result.boot));
+    if (result.publish)
+        lines.push('', ...publishText(result.publish));
     return lines.join('\n') + '\n';
 }
 
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 
 
-const COMMANDS = ['build', 'boot', 'diff'];
+const COMMANDS = ['build', 'boot', 'diff', 'publish'];
+/** Flags that are not inputs, by name. */
+const FILE_FLAGS = {
+    'work-dir': 'workDir',
+    'output-dir': 'outputDir',
+    'sign-key-file': 'signKeyFile',
+    'sign-passphrase-file': 'signPassphraseFile',
+};
 const INPUT_NAMES = new Set(Object.values(Input));
 /**
  * Parses `mkosi-ci <command> [--<input> VALUE | --<input>=VALUE]…`. Every action input is a flag of
@@ -4949,7 +5583,13 @@ function parseCommandLine(argv) {
     }
     const inputs = defaultInputs();
     const given = new Map();
-    const flags = { workDir: undefined, debug: false };
+    const flags = {
+        workDir: undefined,
+        debug: false,
+        outputDir: undefined,
+        signKeyFile: undefined,
+        signPassphraseFile: undefined,
+    };
     const operands = [];
     for (let i = 0; i < rest.length; i++) {
         const arg = rest[i];
@@ -4973,8 +5613,8 @@ function parseCommandLine(argv) {
             if (value === undefined)
                 throw new ConfigurationError(`Flag --${name} needs a value.`);
         }
-        if (name === 'work-dir') {
-            flags.workDir = value;
+        if (name in FILE_FLAGS) {
+            flags[FILE_FLAGS[name]] = value;
         }
         else if (INPUT_NAMES.has(name)) {
             const values = given.get(name) ?? [];
@@ -4992,6 +5632,9 @@ function parseCommandLine(argv) {
     if (command === 'diff' && operands.length !== 2) {
         throw new ConfigurationError(`diff compares two outputs: mkosi-ci diff A B (got ${operands.length} operands).`);
     }
+    if (command === 'publish' && flags.outputDir === undefined) {
+        throw new ConfigurationError('publish writes SHA256SUMS for a directory: mkosi-ci publish --output-dir=DIR [--sign-key-file=FILE].');
+    }
     return { kind: 'run', command: command, inputs, flags, operands };
 }
 function helpText() {
@@ -5001,6 +5644,8 @@ function helpText() {
         '       mkosi-ci diff A B [--tools-tree=PATH]',
         '                                name the files that differ between two outputs or output directories',
         '                                (exit status 0 when identical, 1 when not)',
+        '       mkosi-ci publish --output-dir=DIR [--sign-key-file=FILE [--sign-passphrase-file=FILE]]',
+        '                                write SHA256SUMS over every file in DIR, and sign it (SHA256SUMS.gpg)',
         '',
         'Does what the mkosi-ci GitHub Action does. Every flag is the action input of the same name;',
         'flags marked [repeatable] may be given more than once, one line each.',
@@ -5011,7 +5656,7 @@ function helpText() {
         lines.push(`  --${input}=${spec.placeholder}${spec.multiline ? ' [repeatable]' : ''}`);
         lines.push(`      ${spec.description}${spec.default ? ` (default: ${spec.default})` : ''}`);
     }
-    lines.push('  --work-dir=DIR', '      Where logs and the resolved configuration go (default: a new directory under the temp directory).', '  --debug', '      Show stack traces of internal errors.', '');
+    lines.push('  --work-dir=DIR', '      Where logs and the resolved configuration go (default: a new directory under the temp directory).', '  --sign-key-file=FILE, --sign-passphrase-file=FILE', '      Read sign-key and sign-passphrase from files (for build and publish); secrets never go on a command line.', '  --output-dir=DIR', '      publish: the directory whose files SHA256SUMS lists.', '  --debug', '      Show stack traces of internal errors.', '');
     return lines.join('\n');
 }
 
@@ -5106,8 +5751,31 @@ const MKOSI_CI_VERSION = '0.1.0';
 
 
 
+
+
+
+
 function cacheRoot(env) {
     return external_node_path_default().join(env.XDG_CACHE_HOME || external_node_path_default().join(external_node_os_default().homedir(), '.cache'), 'mkosi-ci');
+}
+async function readSecretFile(file, flag) {
+    try {
+        return await (0,promises_namespaceObject.readFile)(file, 'utf8');
+    }
+    catch (error) {
+        throw new ConfigurationError(`--${flag}: cannot read ${file} (${error.code ?? errorMessage(error)}).`);
+    }
+}
+/** --sign-key-file and --sign-passphrase-file fill the inputs they stand for. */
+async function withSecretFiles(inputs, flags) {
+    const filled = { ...inputs };
+    if (flags.signKeyFile)
+        filled[Input.SignKey] = await readSecretFile(flags.signKeyFile, 'sign-key-file');
+    if (flags.signPassphraseFile) {
+        // A passphrase file's final newline is not part of the passphrase.
+        filled[Input.SignPassphrase] = (await readSecretFile(flags.signPassphraseFile, 'sign-passphrase-file')).replace(/\r?\n$/, '');
+    }
+    return filled;
 }
 /** The CLI: same pipeline as the action, summary printed as text; resolves to the exit status. */
 async function runCli(argv, env = process.env) {
@@ -5124,7 +5792,7 @@ async function runCli(argv, env = process.env) {
             return 0;
         }
         debug = parsed.flags.debug;
-        const options = parseOptions(parsed.inputs, process.cwd());
+        const options = parseOptions(await withSecretFiles(parsed.inputs, parsed.flags), process.cwd());
         const runner = new ProcessRunner((chunk) => process.stdout.write(chunk), env);
         const ctx = {
             runner,
@@ -5134,12 +5802,18 @@ async function runCli(argv, env = process.env) {
                 ? external_node_path_default().resolve(parsed.flags.workDir)
                 : await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-')),
             host: { githubHostedLinux: false, root: process.getuid?.() === 0 },
+            trigger: { event: undefined, tag: undefined },
         };
         if (parsed.command === 'diff') {
             const [a, b] = parsed.operands;
             const diff = await diffOutputs(ctx, a, b, options.toolsTree);
             process.stdout.write(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
             return diff.comparison.identical ? 0 : 1;
+        }
+        if (parsed.command === 'publish') {
+            const published = await publishDirectory(ctx, options.publish, external_node_path_default().resolve(parsed.flags.outputDir));
+            process.stdout.write(publishText(published).join('\n') + '\n');
+            return 0;
         }
         const result = await runPipeline(ctx, options, parsed.command);
         process.stdout.write('\n' + renderText(result));

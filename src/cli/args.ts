@@ -1,14 +1,27 @@
 import { ConfigurationError } from '../errors.js';
 import { defaultInputs, Input, INPUT_SPECS, type RawInputs } from '../pipeline/inputs.js';
 
-export const COMMANDS = ['build', 'boot', 'diff'] as const;
+export const COMMANDS = ['build', 'boot', 'diff', 'publish'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Flags of the CLI that are not action inputs: they replace what the runner provides. */
 export interface CliFlags {
   workDir: string | undefined;
   debug: boolean;
+  /** `publish`: the directory whose files get SHA256SUMS. */
+  outputDir: string | undefined;
+  /** Secrets come from files, never from the command line, where every user of the machine can read them. */
+  signKeyFile: string | undefined;
+  signPassphraseFile: string | undefined;
 }
+
+/** Flags that are not inputs, by name. */
+const FILE_FLAGS: Readonly<Record<string, 'workDir' | 'outputDir' | 'signKeyFile' | 'signPassphraseFile'>> = {
+  'work-dir': 'workDir',
+  'output-dir': 'outputDir',
+  'sign-key-file': 'signKeyFile',
+  'sign-passphrase-file': 'signPassphraseFile',
+};
 
 export type ParsedCommandLine =
   | { kind: 'help' }
@@ -33,7 +46,13 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   }
   const inputs = defaultInputs();
   const given = new Map<string, string[]>();
-  const flags: CliFlags = { workDir: undefined, debug: false };
+  const flags: CliFlags = {
+    workDir: undefined,
+    debug: false,
+    outputDir: undefined,
+    signKeyFile: undefined,
+    signPassphraseFile: undefined,
+  };
   const operands: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
@@ -54,8 +73,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       value = rest[++i];
       if (value === undefined) throw new ConfigurationError(`Flag --${name} needs a value.`);
     }
-    if (name === 'work-dir') {
-      flags.workDir = value;
+    if (name in FILE_FLAGS) {
+      flags[FILE_FLAGS[name]!] = value;
     } else if (INPUT_NAMES.has(name)) {
       const values = given.get(name) ?? [];
       if (values.length > 0 && !INPUT_SPECS[name as Input].multiline) {
@@ -72,6 +91,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       `diff compares two outputs: mkosi-ci diff A B (got ${operands.length} operands).`,
     );
   }
+  if (command === 'publish' && flags.outputDir === undefined) {
+    throw new ConfigurationError(
+      'publish writes SHA256SUMS for a directory: mkosi-ci publish --output-dir=DIR [--sign-key-file=FILE].',
+    );
+  }
   return { kind: 'run', command: command as Command, inputs, flags, operands };
 }
 
@@ -82,6 +106,8 @@ export function helpText(): string {
     '       mkosi-ci diff A B [--tools-tree=PATH]',
     '                                name the files that differ between two outputs or output directories',
     '                                (exit status 0 when identical, 1 when not)',
+    '       mkosi-ci publish --output-dir=DIR [--sign-key-file=FILE [--sign-passphrase-file=FILE]]',
+    '                                write SHA256SUMS over every file in DIR, and sign it (SHA256SUMS.gpg)',
     '',
     'Does what the mkosi-ci GitHub Action does. Every flag is the action input of the same name;',
     'flags marked [repeatable] may be given more than once, one line each.',
@@ -95,6 +121,10 @@ export function helpText(): string {
   lines.push(
     '  --work-dir=DIR',
     '      Where logs and the resolved configuration go (default: a new directory under the temp directory).',
+    '  --sign-key-file=FILE, --sign-passphrase-file=FILE',
+    '      Read sign-key and sign-passphrase from files (for build and publish); secrets never go on a command line.',
+    '  --output-dir=DIR',
+    '      publish: the directory whose files SHA256SUMS lists.',
     '  --debug',
     '      Show stack traces of internal errors.',
     '',

@@ -1,20 +1,47 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { errorMessage, isConfigurationError } from '../errors.js';
 import type { Context } from '../pipeline/context.js';
 import { parseOptions } from '../pipeline/options.js';
 import { diffOutputs } from '../pipeline/diff.js';
+import { publishDirectory } from '../pipeline/publish.js';
+import { publishText } from '../report/publish-summary.js';
 import { runPipeline } from '../pipeline/run.js';
 import { ProcessRunner } from '../process/runner.js';
 import { renderText } from '../report/build-summary.js';
-import { helpText, parseCommandLine } from './args.js';
+import { helpText, parseCommandLine, type CliFlags } from './args.js';
+import { ConfigurationError } from '../errors.js';
+import { Input, type RawInputs } from '../pipeline/inputs.js';
 import { consoleLog } from './log.js';
 import { directoryToolCache } from './tool-cache.js';
 import { MKOSI_CI_VERSION } from '../version.js';
 
 function cacheRoot(env: NodeJS.ProcessEnv): string {
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'mkosi-ci');
+}
+
+async function readSecretFile(file: string, flag: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigurationError(
+      `--${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`,
+    );
+  }
+}
+
+/** --sign-key-file and --sign-passphrase-file fill the inputs they stand for. */
+async function withSecretFiles(inputs: RawInputs, flags: CliFlags): Promise<RawInputs> {
+  const filled = { ...inputs };
+  if (flags.signKeyFile) filled[Input.SignKey] = await readSecretFile(flags.signKeyFile, 'sign-key-file');
+  if (flags.signPassphraseFile) {
+    // A passphrase file's final newline is not part of the passphrase.
+    filled[Input.SignPassphrase] = (
+      await readSecretFile(flags.signPassphraseFile, 'sign-passphrase-file')
+    ).replace(/\r?\n$/, '');
+  }
+  return filled;
 }
 
 /** The CLI: same pipeline as the action, summary printed as text; resolves to the exit status. */
@@ -32,7 +59,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       return 0;
     }
     debug = parsed.flags.debug;
-    const options = parseOptions(parsed.inputs, process.cwd());
+    const options = parseOptions(await withSecretFiles(parsed.inputs, parsed.flags), process.cwd());
     const runner = new ProcessRunner((chunk) => process.stdout.write(chunk), env);
     const ctx: Context = {
       runner,
@@ -42,12 +69,18 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
         ? path.resolve(parsed.flags.workDir)
         : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
       host: { githubHostedLinux: false, root: process.getuid?.() === 0 },
+      trigger: { event: undefined, tag: undefined },
     };
     if (parsed.command === 'diff') {
       const [a, b] = parsed.operands as [string, string];
       const diff = await diffOutputs(ctx, a, b, options.toolsTree);
       process.stdout.write(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
       return diff.comparison.identical ? 0 : 1;
+    }
+    if (parsed.command === 'publish') {
+      const published = await publishDirectory(ctx, options.publish, path.resolve(parsed.flags.outputDir!));
+      process.stdout.write(publishText(published).join('\n') + '\n');
+      return 0;
     }
     const result = await runPipeline(ctx, options, parsed.command);
     process.stdout.write('\n' + renderText(result));

@@ -9,6 +9,11 @@ export enum Output {
   Logs = 'logs',
   BootResult = 'boot-result',
   FailedUnits = 'failed-units',
+  Checksums = 'checksums',
+  SigningFingerprint = 'signing-fingerprint',
+  ArtifactId = 'artifact-id',
+  ArtifactUrl = 'artifact-url',
+  ReleaseUrl = 'release-url',
 }
 
 export enum State {
@@ -20,4 +25,6 @@ export interface MainState {
   workDir: string;
   logsDir: string;
   succeeded: boolean;
+  /** Set when post should upload the logs and reports as an artifact. */
+  logsArtifact?: { name: string; retentionDays: number | undefined };
 }

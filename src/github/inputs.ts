@@ -3,7 +3,13 @@ import { Input, type RawInputs } from '../pipeline/inputs.js';
 import { parseOptions, type Options } from '../pipeline/options.js';
 
 export function getRawInputs(): RawInputs {
-  return Object.fromEntries(Object.values(Input).map((name) => [name, core.getInput(name)])) as RawInputs;
+  return Object.fromEntries(
+    Object.values(Input).map((name) => [
+      name,
+      // A passphrase may begin or end with spaces: take it as given.
+      core.getInput(name, { trimWhitespace: name !== Input.SignPassphrase }),
+    ]),
+  ) as RawInputs;
 }
 
 /** The action's inputs, read and validated once. */

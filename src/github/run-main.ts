@@ -2,15 +2,28 @@ import * as core from '@actions/core';
 import os from 'node:os';
 import path from 'node:path';
 import { errorMessage, isConfigurationError } from '../errors.js';
-import type { Context } from '../pipeline/context.js';
+import type { Context, Trigger } from '../pipeline/context.js';
+import type { Options } from '../pipeline/options.js';
+import { artifactNameFields, shouldUpload } from '../pipeline/publish.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run.js';
+import { renderArtifactName } from '../publish/artifact-name.js';
 import { ProcessRunner } from '../process/runner.js';
 import { failedUnitRecords } from '../report/boot-summary.js';
 import { artifactRecords, renderMarkdown } from '../report/build-summary.js';
 import { Output, State, type MainState } from './constants.js';
 import { getInputs } from './inputs.js';
+import { actionsArtifactStore } from './artifact-store.js';
 import { actionsLog } from './log.js';
+import { GitHubReleaseStore } from './release-store.js';
 import { actionsToolCache } from './tool-cache.js';
+
+export function trigger(env: NodeJS.ProcessEnv): Trigger {
+  const ref = env.GITHUB_REF ?? '';
+  return {
+    event: env.GITHUB_EVENT_NAME || undefined,
+    tag: ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : undefined,
+  };
+}
 
 export function actionContext(env: NodeJS.ProcessEnv = process.env): Context {
   return {
@@ -22,7 +35,37 @@ export function actionContext(env: NodeJS.ProcessEnv = process.env): Context {
       githubHostedLinux: env.RUNNER_ENVIRONMENT === 'github-hosted' && env.RUNNER_OS === 'Linux',
       root: process.getuid?.() === 0,
     },
+    trigger: trigger(env),
+    artifacts: actionsArtifactStore(env),
   };
+}
+
+/** Releases need the repository and a token, which comes in as an input. */
+function releaseStore(options: Options, env: NodeJS.ProcessEnv): GitHubReleaseStore | undefined {
+  const token = options.publish.githubToken;
+  if (!token || !env.GITHUB_REPOSITORY) return undefined;
+  return new GitHubReleaseStore({
+    apiUrl: env.GITHUB_API_URL || 'https://api.github.com',
+    repository: env.GITHUB_REPOSITORY,
+    token,
+    commit: env.GITHUB_SHA,
+  });
+}
+
+/** Post uploads the logs and reports when the outputs are uploaded, and of a failed run unless told not to. */
+function logsArtifact(ctx: Context, options: Options, result: PipelineResult): MainState['logsArtifact'] {
+  const publish = options.publish;
+  if (!ctx.artifacts || publish.upload === 'no') return undefined;
+  if (!result.failure && !shouldUpload(publish.upload, ctx.trigger)) return undefined;
+  let name = 'mkosi-ci-logs';
+  if (result.build) {
+    try {
+      name = `${renderArtifactName(publish.artifactName, artifactNameFields(result.build.config, options.profiles))}-logs`;
+    } catch {
+      // The template's error is reported by the publish stage; the logs still go up.
+    }
+  }
+  return { name, retentionDays: publish.retentionDays };
 }
 
 function setOutputs(result: PipelineResult, ctx: Context): void {
@@ -39,6 +82,13 @@ function setOutputs(result: PipelineResult, ctx: Context): void {
   core.setOutput(Output.OutputDirectory, build.outputDirectory);
   core.setOutput(Output.Artifacts, JSON.stringify(artifactRecords(build.artifacts)));
   core.setOutput(Output.Config, build.configFile);
+  const published = result.publish;
+  if (!published) return;
+  core.setOutput(Output.Checksums, published.checksumsFile);
+  core.setOutput(Output.SigningFingerprint, published.signature?.key.fingerprint ?? '');
+  core.setOutput(Output.ArtifactId, published.artifact ? String(published.artifact.id) : '');
+  core.setOutput(Output.ArtifactUrl, published.artifact?.url ?? '');
+  core.setOutput(Output.ReleaseUrl, published.release?.url ?? '');
 }
 
 function fail(error: unknown, message = errorMessage(error), file?: string): void {
@@ -59,11 +109,13 @@ export async function runMain(): Promise<void> {
     fail(error);
     return;
   }
+  ctx.releases = releaseStore(options, process.env);
   const result = await runPipeline(ctx, options);
   const state: MainState = {
     workDir: ctx.workDir,
     logsDir: path.join(ctx.workDir, 'logs'),
     succeeded: !result.failure,
+    logsArtifact: logsArtifact(ctx, options, result),
   };
   core.saveState(State.Main, JSON.stringify(state));
   setOutputs(result, ctx);

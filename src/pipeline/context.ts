@@ -1,4 +1,4 @@
-import type { Log, Runner, ToolCache } from '../ports.js';
+import type { ArtifactStore, Log, ReleaseStore, Runner, ToolCache } from '../ports.js';
 
 /** What a stage may use of the world: the ports, a work directory and facts about the host. */
 export interface Context {
@@ -8,6 +8,19 @@ export interface Context {
   /** Scratch space for this run: logs, the resolved config, generated sandbox trees. Kept on failure. */
   workDir: string;
   host: HostFacts;
+  /** What started the run, for choices such as upload: auto and release: true. */
+  trigger: Trigger;
+  /** Absent where there is no artifact service (the CLI, or a runner without the results service). */
+  artifacts?: ArtifactStore;
+  /** Absent outside GitHub Actions. */
+  releases?: ReleaseStore;
+}
+
+export interface Trigger {
+  /** The workflow event (push, pull_request, release, schedule, …); undefined outside GitHub Actions. */
+  event: string | undefined;
+  /** The tag the run is for (from refs/tags/…), if any. */
+  tag: string | undefined;
 }
 
 export interface HostFacts {

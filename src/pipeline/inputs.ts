@@ -24,6 +24,13 @@ export enum Input {
   BootFirmware = 'boot-firmware',
   BootAllowFailed = 'boot-allow-failed',
   BootWatch = 'boot-watch',
+  SignKey = 'sign-key',
+  SignPassphrase = 'sign-passphrase',
+  Upload = 'upload',
+  ArtifactName = 'artifact-name',
+  RetentionDays = 'retention-days',
+  Release = 'release',
+  GithubToken = 'github-token',
 }
 
 export type RawInputs = Record<Input, string>;
@@ -164,6 +171,46 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
     placeholder: 'SECONDS',
     description:
       'How long to keep watching for units that fail after the boot settled; the check stops early at the first failure.',
+  },
+  [Input.SignKey]: {
+    default: '',
+    placeholder: 'ARMORED-KEY',
+    description:
+      'An ASCII-armored OpenPGP private key (from a secret) to sign SHA256SUMS with: SHA256SUMS.gpg is a detached signature, verified before anything is uploaded, and the public key is written next to it as signing-key.asc. The key lives in a throwaway keyring for the run only. The CLI reads it from --sign-key-file.',
+  },
+  [Input.SignPassphrase]: {
+    default: '',
+    placeholder: 'PASSPHRASE',
+    description:
+      'The passphrase of sign-key, if it has one (from a secret). The CLI reads it from --sign-passphrase-file.',
+  },
+  [Input.Upload]: {
+    default: 'auto',
+    placeholder: 'auto|true|false',
+    description:
+      'Upload the outputs, SHA256SUMS and its signature as one workflow artifact, and the logs and reports as another. auto uploads on push (branches and tags) and release events.',
+  },
+  [Input.ArtifactName]: {
+    default: '{image}',
+    placeholder: 'TEMPLATE',
+    description:
+      'Name of the image artifact; {image}, {version}, {distribution}, {release}, {architecture} and {profiles} are replaced from the configuration. The logs go to <name>-logs.',
+  },
+  [Input.RetentionDays]: {
+    default: '',
+    placeholder: 'DAYS',
+    description: "How many days the artifacts are kept (1 to 90); empty: the repository's setting.",
+  },
+  [Input.Release]: {
+    default: 'false',
+    placeholder: 'false|true|TAG',
+    description:
+      'Attach the outputs, SHA256SUMS and its signature to a GitHub release, creating it if needed and replacing assets of the same name. true: the release of the tag the workflow runs for (skipped when it does not run for a tag); a tag name: that release. Needs permissions: contents: write.',
+  },
+  [Input.GithubToken]: {
+    default: '${{ github.token }}',
+    placeholder: 'TOKEN',
+    description: 'The token for creating releases and uploading their assets.',
   },
 };
 

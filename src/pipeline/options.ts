@@ -28,6 +28,7 @@ export interface Options {
   toolsTree: ToolsTree;
   force: number;
   boot: BootOptions;
+  publish: PublishOptions;
 }
 
 export type BootFirmwareChoice = 'auto' | 'uefi' | 'bios' | 'linux';
@@ -43,6 +44,20 @@ export interface BootOptions {
   firmware: BootFirmwareChoice;
   allowFailed: string[];
   watchSeconds: number;
+}
+
+/** Which GitHub release, if any, gets the outputs as assets. */
+export type ReleaseChoice = { kind: 'none' } | { kind: 'current-tag' } | { kind: 'tag'; tag: string };
+
+export interface PublishOptions {
+  /** The armored private key; undefined: SHA256SUMS is written but not signed. */
+  signKey: string | undefined;
+  signPassphrase: string | undefined;
+  upload: Tristate;
+  artifactName: string;
+  retentionDays: number | undefined;
+  release: ReleaseChoice;
+  githubToken: string | undefined;
 }
 
 /** Non-empty, trimmed lines; lines starting with # are comments. */
@@ -219,6 +234,60 @@ export function parseBootOptions(value: (input: Input) => string, raw: RawInputs
   };
 }
 
+export function parseRelease(value: string): ReleaseChoice {
+  const release = value.trim();
+  if (release === '' || release === 'false' || release === 'no') return { kind: 'none' };
+  if (release === 'true' || release === 'yes') return { kind: 'current-tag' };
+  // git check-ref-format's rules, as far as a tag name given in a workflow can break them.
+  if (
+    /^[^\s~^:?*[\\]+$/.test(release) &&
+    !release.startsWith('-') &&
+    !release.startsWith('/') &&
+    !release.endsWith('/') &&
+    !release.endsWith('.') &&
+    !release.endsWith('.lock') &&
+    !release.includes('..') &&
+    !release.includes('@{') &&
+    !release.includes('//')
+  ) {
+    return { kind: 'tag', tag: release.replace(/^refs\/tags\//, '') };
+  }
+  throw invalid(
+    Input.Release,
+    release,
+    'false, true (the tag the workflow runs for) or a tag name such as v1.2',
+  );
+}
+
+export function parseArtifactName(value: string): string {
+  const name = value.trim();
+  // What the artifact service refuses in a name; the template's {fields} are checked again once filled.
+  if (/[":<>|*?\r\n\\/]/.test(name)) {
+    throw invalid(Input.ArtifactName, name, 'a name without " : < > | * ? \\ / or line breaks');
+  }
+  return name;
+}
+
+/** An empty secret means no secret; an unexpanded `${{ … }}` (the action.yml default seen by the CLI) too. */
+function secret(value: string | undefined): string | undefined {
+  if (value === undefined || value === '' || /^\$\{\{.*\}\}$/.test(value.trim())) return undefined;
+  return value;
+}
+
+export function parsePublishOptions(value: (input: Input) => string, raw: RawInputs): PublishOptions {
+  const retention = (raw[Input.RetentionDays] ?? '').trim();
+  return {
+    signKey: secret(raw[Input.SignKey]?.trim()),
+    // A passphrase may legitimately start or end with spaces: taken as given.
+    signPassphrase: secret(raw[Input.SignPassphrase]),
+    upload: parseTristate(Input.Upload, value(Input.Upload)),
+    artifactName: parseArtifactName(value(Input.ArtifactName)),
+    retentionDays: retention === '' ? undefined : parseInteger(Input.RetentionDays, retention, 1, 90, 'days'),
+    release: parseRelease(raw[Input.Release] ?? ''),
+    githubToken: secret(raw[Input.GithubToken]?.trim()),
+  };
+}
+
 /** Validates every input and returns the typed options; `cwd` resolves relative paths. */
 export function parseOptions(raw: RawInputs, cwd: string): Options {
   const value = (input: Input): string => (raw[input] ?? '').trim() || INPUT_SPECS[input].default;
@@ -236,5 +305,6 @@ export function parseOptions(raw: RawInputs, cwd: string): Options {
     toolsTree: parseToolsTree(value(Input.ToolsTree), cwd),
     force: parseForce(value(Input.Force)),
     boot: parseBootOptions(value, raw),
+    publish: parsePublishOptions(value, raw),
   };
 }

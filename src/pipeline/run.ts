@@ -4,9 +4,10 @@ import { build, existingOutputs, type BuildResult } from './build.js';
 import type { Context } from './context.js';
 import type { Options } from './options.js';
 import { assertProject } from './project.js';
+import { publish, type PublishResult } from './publish.js';
 import { setup, type SetupResult } from './setup.js';
 
-export type StageName = 'setup' | 'build' | 'boot';
+export type StageName = 'setup' | 'build' | 'boot' | 'publish';
 
 /** What a run does: build (and boot-check what was built), or boot-check outputs built earlier. */
 export type PipelineCommand = 'build' | 'boot';
@@ -25,6 +26,7 @@ export interface PipelineResult {
   setup?: SetupResult;
   build?: BuildResult;
   boot?: BootStageResult;
+  publish?: PublishResult;
   failure?: StageFailure;
 }
 
@@ -73,7 +75,15 @@ export async function runPipeline(
           userError: true,
           error: undefined,
         };
+        return result;
       }
+    }
+    // Only what was built here is published: `boot` checks outputs that were published when built.
+    if (command === 'build') {
+      stage = 'publish';
+      result.publish = await ctx.log.group('Publish', () =>
+        publish(ctx, options.publish, result.build!, options.profiles),
+      );
     }
   } catch (error) {
     result.failure = failure(stage, error);

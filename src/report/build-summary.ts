@@ -2,6 +2,7 @@ import type { Artifact } from '../mkosi/outputs.js';
 import type { PipelineResult } from '../pipeline/run.js';
 import { bootMarkdown, bootText } from './boot-summary.js';
 import { cell, formatBytes, formatDuration } from './format.js';
+import { publishMarkdown, publishText } from './publish-summary.js';
 
 export interface ArtifactRecord {
   name: string;
@@ -66,6 +67,7 @@ export function renderMarkdown(result: PipelineResult): string {
     );
   }
   if (result.boot) lines.push(...bootMarkdown(result.boot), '');
+  if (result.publish) lines.push(...publishMarkdown(result.publish), '');
   if (result.failure) {
     lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
   }
@@ -94,5 +96,6 @@ export function renderText(result: PipelineResult): string {
     }
   }
   if (result.boot) lines.push('', ...bootText(result.boot));
+  if (result.publish) lines.push('', ...publishText(result.publish));
   return lines.join('\n') + '\n';
 }

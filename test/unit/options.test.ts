@@ -32,6 +32,16 @@ describe('parseOptions', () => {
         allowFailed: [],
         watchSeconds: 30,
       },
+      publish: {
+        signKey: undefined,
+        signPassphrase: undefined,
+        upload: 'auto',
+        artifactName: '{image}',
+        retentionDays: undefined,
+        release: { kind: 'none' },
+        // The action.yml default `${{ github.token }}` is only expanded by the runner.
+        githubToken: undefined,
+      },
     });
   });
 

@@ -1,0 +1,46 @@
+import { ConfigurationError } from '../errors.js';
+import { Input } from '../pipeline/inputs.js';
+
+/** What an artifact-name template may name, taken from the main image's configuration. */
+export interface ArtifactNameFields {
+  image: string;
+  version: string;
+  distribution: string;
+  release: string;
+  architecture: string;
+  profiles: string;
+}
+
+const FIELD_NAMES: readonly (keyof ArtifactNameFields)[] = [
+  'image',
+  'version',
+  'distribution',
+  'release',
+  'architecture',
+  'profiles',
+];
+
+/** Characters the artifact service refuses in names. */
+const FORBIDDEN = /[":<>|*?\r\n\\/]/g;
+
+/**
+ * Fills `{field}`s in. A field that is empty also takes the separator before it with it, so
+ * `{image}-{version}` gives `image` rather than `image-` for an image without a version.
+ */
+export function renderArtifactName(template: string, fields: ArtifactNameFields): string {
+  const name = template.replace(/([-_.]?)\{([^{}]*)\}/g, (_, separator: string, field: string) => {
+    if (!(FIELD_NAMES as readonly string[]).includes(field)) {
+      throw new ConfigurationError(
+        `Input ${Input.ArtifactName}: unknown field {${field}}; valid: ${FIELD_NAMES.map((f) => `{${f}}`).join(', ')}.`,
+      );
+    }
+    const value = fields[field as keyof ArtifactNameFields].replace(FORBIDDEN, '-');
+    return value === '' ? '' : separator + value;
+  });
+  if (name.trim() === '') {
+    throw new ConfigurationError(
+      `Input ${Input.ArtifactName}: '${template}' gives an empty name for this image; add text or a field that is set, such as {image}.`,
+    );
+  }
+  return name.trim();
+}
