@@ -3283,7 +3283,8 @@ class ThrowawayKeyring {
                 ? `Input ${Input.SignPassphrase}: the signing key is protected by a passphrase; give it in ${Input.SignPassphrase} (from a secret).`
                 : `Input ${Input.SignPassphrase}: wrong passphrase for the signing key ${key.fingerprint} (gpg: Bad passphrase).`);
         }
-        if (/no passphrase given|no pinentry/i.test(reason)) {
+        // Without a passphrase gpg in batch mode cannot ask for one.
+        if (/no passphrase given|no pinentry|can't get input/i.test(reason)) {
             throw new ConfigurationError(`Input ${Input.SignPassphrase}: the signing key is protected by a passphrase; give it in ${Input.SignPassphrase} (from a secret).`);
         }
         throw new ConfigurationError(`Signing SHA256SUMS with ${key.fingerprint} failed: ${reason}`);
