@@ -54,6 +54,24 @@ describe('CLI flags', () => {
     });
   });
 
+  it('takes publish with its output directory and the secrets as files, never as values', () => {
+    const parsed = parseCommandLine([
+      'publish',
+      '--output-dir=out',
+      '--sign-key-file',
+      '/run/secrets/key.asc',
+      '--sign-passphrase-file=/run/secrets/pass',
+    ]);
+    expect(parsed).toMatchObject({
+      kind: 'run',
+      command: 'publish',
+      flags: { outputDir: 'out', signKeyFile: '/run/secrets/key.asc', signPassphraseFile: '/run/secrets/pass' },
+    });
+    expect(() => parseCommandLine(['publish'])).toThrow(
+      'publish writes SHA256SUMS for a directory: mkosi-ci publish --output-dir=DIR [--sign-key-file=FILE].',
+    );
+  });
+
   it('answers help and version', () => {
     expect(parseCommandLine([])).toEqual({ kind: 'help' });
     expect(parseCommandLine(['build', '--help'])).toEqual({ kind: 'help' });
