@@ -185,7 +185,7 @@ describe('the action builds debian-bootable', () => {
       const uploaded = results.artifacts().find((a) => a.id === id)!;
       expect(uploaded).toMatchObject({ name: 'debian-bootable', finalized: true });
       expect(run.outputs['artifact-url']).toBe(
-        `https://github.com/mkosi-ci/results-server-test/actions/runs/4242/artifacts/${id}`,
+        `https://github.com/${api.repository}/actions/runs/4242/artifacts/${id}`,
       );
       // The zip is far above the 128 MiB single-shot limit, so it went up as staged blocks.
       const blob = results.blobs().find((b) => b.name === uploaded.blob)!;
