@@ -1,7 +1,8 @@
-import { lstat, writeFile } from 'node:fs/promises';
+import { lstat, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { MkosiConfig } from '../mkosi/config.js';
+import { sha256File } from '../mkosi/outputs.js';
 import type { UploadedArtifact, PublishedRelease } from '../ports.js';
 import { renderArtifactName, type ArtifactNameFields } from '../publish/artifact-name.js';
 import {
@@ -9,6 +10,7 @@ import {
   PUBLIC_KEY_FILE,
   SIGNATURE_FILE,
   directoryFiles,
+  parseChecksums,
   publishedFiles,
   renderChecksums,
   unrepresentableName,
@@ -35,6 +37,7 @@ export interface ArtifactUploadResult extends UploadedArtifact {
   /** Bytes of the files before zipping. */
   bytes: number;
   compressionLevel: number;
+  durationMs: number;
 }
 
 export interface PublishResult {
@@ -129,15 +132,22 @@ async function sign(ctx: Context, options: PublishOptions, checksumsFile: string
   }
 }
 
-/** `sha256sum -c` over what is about to leave the machine: nothing changed since it was hashed. */
-async function verifyChecksums(ctx: Context, checksumsFile: string): Promise<void> {
-  const result = await ctx.runner.run('sha256sum', ['--check', '--strict', '--quiet', CHECKSUMS_FILE], {
-    cwd: path.dirname(checksumsFile),
-    stream: false,
-  });
-  if (result.exitCode !== 0) {
-    const failed = (result.stdout + result.stderr).trim().split('\n').slice(0, 5).join('; ');
-    throw new Error(`Outputs changed after SHA256SUMS was written, nothing was uploaded: ${failed}`);
+/**
+ * What `sha256sum -c` does, over what is about to leave the machine: SHA256SUMS read back from disk and
+ * every file hashed again, so nothing changed since it was listed. (OpenSSL's sha256 in node runs about
+ * three times as fast here as coreutils' own.)
+ */
+async function verifyChecksums(checksumsFile: string): Promise<void> {
+  const listed = parseChecksums(await readFile(checksumsFile, 'utf8'));
+  const changed: string[] = [];
+  for (const [name, sha256] of listed) {
+    const actual = await sha256File(path.join(path.dirname(checksumsFile), name)).catch(() => 'missing');
+    if (actual !== sha256) changed.push(actual === 'missing' ? `${name} (missing)` : name);
+  }
+  if (changed.length > 0) {
+    throw new Error(
+      `Outputs changed after SHA256SUMS was written, so nothing was uploaded: ${changed.slice(0, 5).join(', ')}`,
+    );
   }
 }
 
@@ -173,7 +183,7 @@ export async function publish(
   if (note) result.notes.push(note);
   if (!upload && !tag) return result;
 
-  await verifyChecksums(ctx, written.checksumsFile);
+  await verifyChecksums(written.checksumsFile);
   if (upload) {
     if (!ctx.artifacts) {
       if (options.upload === 'yes') {
@@ -189,6 +199,7 @@ export async function publish(
         files.map(async (f) => ({ size: f.size, compressed: await isCompressedFile(f.path) })),
       );
       const level = compressionLevel(sized);
+      const started = Date.now();
       const uploaded = await ctx.artifacts.upload({
         name,
         files: paths,
@@ -202,6 +213,7 @@ export async function publish(
         files: paths.length,
         bytes: files.reduce((sum, f) => sum + f.size, 0),
         compressionLevel: level,
+        durationMs: Date.now() - started,
       };
     }
   }

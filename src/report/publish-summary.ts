@@ -1,5 +1,5 @@
 import type { PublishResult } from '../pipeline/publish.js';
-import { cell, formatBytes } from './format.js';
+import { cell, formatBytes, formatDuration } from './format.js';
 
 function compression(level: number): string {
   return level === 0 ? 'stored, the files are already compressed' : `deflate level ${level}`;
@@ -28,7 +28,7 @@ export function publishMarkdown(result: PublishResult): string[] {
   if (artifact) {
     const name = artifact.url ? `[\`${artifact.name}\`](${artifact.url})` : `\`${artifact.name}\``;
     lines.push(
-      `- artifact ${name}: ${artifact.files} files, ${formatBytes(artifact.bytes)} zipped to ${formatBytes(artifact.size)} (${compression(artifact.compressionLevel)})`,
+      `- artifact ${name}: ${artifact.files} files, ${formatBytes(artifact.bytes)} zipped to ${formatBytes(artifact.size)} (${compression(artifact.compressionLevel)}) in ${formatDuration(artifact.durationMs)}`,
     );
   }
   const release = result.release;

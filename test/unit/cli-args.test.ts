@@ -65,7 +65,11 @@ describe('CLI flags', () => {
     expect(parsed).toMatchObject({
       kind: 'run',
       command: 'publish',
-      flags: { outputDir: 'out', signKeyFile: '/run/secrets/key.asc', signPassphraseFile: '/run/secrets/pass' },
+      flags: {
+        outputDir: 'out',
+        signKeyFile: '/run/secrets/key.asc',
+        signPassphraseFile: '/run/secrets/pass',
+      },
     });
     expect(() => parseCommandLine(['publish'])).toThrow(
       'publish writes SHA256SUMS for a directory: mkosi-ci publish --output-dir=DIR [--sign-key-file=FILE].',

@@ -39,6 +39,7 @@ describe('the publish summary', () => {
         files: 5,
         bytes: 4 * 1024 * 1024,
         compressionLevel: 1,
+        durationMs: 12_300,
       },
       release: {
         tag: 'v1',
@@ -51,7 +52,7 @@ describe('the publish summary', () => {
     };
     expect(publishMarkdown(result).slice(3)).toEqual([
       `- \`SHA256SUMS.gpg\`: signed by \`${'F'.repeat(40)}\` (Images \\| CI <ci@example.org>); verified with the public key alone (\`signing-key.asc\`)`,
-      '- artifact [`image`](https://example.org/a/7): 5 files, 4.0 MiB zipped to 2.0 MiB (deflate level 1)',
+      '- artifact [`image`](https://example.org/a/7): 5 files, 4.0 MiB zipped to 2.0 MiB (deflate level 1) in 12.3s',
       '- release [v1](https://example.org/r/v1): 2 assets uploaded, 1 replaced',
       '- upload: no artifact service here; nothing uploaded.',
     ]);
