@@ -3428,13 +3428,28 @@ function commonDirectory(files) {
     }
     return common;
 }
+/** Copies the reports next to the outputs, so SHA256SUMS, the artifact and the release carry them too. */
+async function reportFiles(directory, reports) {
+    const files = [];
+    for (const report of reports) {
+        const file = external_node_path_default().join(directory, report.name);
+        await (0,promises_namespaceObject.copyFile)(report.path, file);
+        files.push({
+            name: report.name,
+            path: file,
+            size: (await (0,promises_namespaceObject.lstat)(file)).size,
+            sha256: await sha256File(file),
+        });
+    }
+    return files;
+}
 /**
  * The publish stage: SHA256SUMS (signed when a key is given) over every output file, then the upload
  * of the image set as a workflow artifact and the assets of a release, each when asked for.
  */
-async function publish(ctx, options, build, profiles) {
+async function publish(ctx, options, build, profiles, reports = []) {
     const directory = build.outputDirectory;
-    const files = await publishedFiles(build.artifacts);
+    const files = [...(await publishedFiles(build.artifacts)), ...(await reportFiles(directory, reports))];
     const written = await writeChecksums(ctx, options, directory, files);
     const result = { directory, files, notes: [], ...written };
     const ownFiles = [written.checksumsFile, written.signature?.file, written.signature?.publicKeyFile].filter((f) => f !== undefined);

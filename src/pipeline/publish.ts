@@ -1,4 +1,4 @@
-import { lstat, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { MkosiConfig } from '../mkosi/config.js';
@@ -160,6 +160,29 @@ function commonDirectory(files: readonly string[]): string {
   return common;
 }
 
+/** A report of this run (the reproducibility report) that is published with the outputs. */
+export interface ReportFile {
+  /** Its name in the output directory. */
+  name: string;
+  path: string;
+}
+
+/** Copies the reports next to the outputs, so SHA256SUMS, the artifact and the release carry them too. */
+async function reportFiles(directory: string, reports: readonly ReportFile[]): Promise<PublishedFile[]> {
+  const files: PublishedFile[] = [];
+  for (const report of reports) {
+    const file = path.join(directory, report.name);
+    await copyFile(report.path, file);
+    files.push({
+      name: report.name,
+      path: file,
+      size: (await lstat(file)).size,
+      sha256: await sha256File(file),
+    });
+  }
+  return files;
+}
+
 /**
  * The publish stage: SHA256SUMS (signed when a key is given) over every output file, then the upload
  * of the image set as a workflow artifact and the assets of a release, each when asked for.
@@ -169,9 +192,10 @@ export async function publish(
   options: PublishOptions,
   build: BuildResult,
   profiles: readonly string[],
+  reports: readonly ReportFile[] = [],
 ): Promise<PublishResult> {
   const directory = build.outputDirectory;
-  const files = await publishedFiles(build.artifacts);
+  const files = [...(await publishedFiles(build.artifacts)), ...(await reportFiles(directory, reports))];
   const written = await writeChecksums(ctx, options, directory, files);
   const result: PublishResult = { directory, files, notes: [], ...written };
   const ownFiles = [written.checksumsFile, written.signature?.file, written.signature?.publicKeyFile].filter(

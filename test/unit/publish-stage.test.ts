@@ -209,6 +209,25 @@ describe('the publish stage', () => {
     expect((error as Error).message).toMatch(/two files would both be the release asset 'hostname'/);
   });
 
+  it('copies the reports of the run next to the outputs and lists them', async () => {
+    const { dir, artifacts } = outputs();
+    const report = path.join(mkdtempSync(path.join(os.tmpdir(), 'report-')), 'report.md');
+    writeFileSync(report, '# identical\n');
+    const { ctx } = context({ event: 'pull_request', tag: undefined });
+    const result = await publish(
+      ctx,
+      options(),
+      build(dir, artifacts),
+      [],
+      [{ name: 'reproducibility-report.md', path: report }],
+    );
+    expect(readFileSync(path.join(dir, 'reproducibility-report.md'), 'utf8')).toBe('# identical\n');
+    expect(result.files.map((f) => f.name)).toContain('reproducibility-report.md');
+    expect(readFileSync(path.join(dir, 'SHA256SUMS'), 'utf8')).toContain(
+      `${sha('# identical\n')} *reproducibility-report.md\n`,
+    );
+  });
+
   it('releases the files flat under their own names, with SHA256SUMS', async () => {
     const { dir, artifacts } = outputs();
     const tag = context({ event: 'push', tag: 'v1' });
