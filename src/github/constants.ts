@@ -9,6 +9,8 @@ export enum Output {
   Logs = 'logs',
   BootResult = 'boot-result',
   FailedUnits = 'failed-units',
+  Reproducible = 'reproducible',
+  DiffReport = 'diff-report',
 }
 
 export enum State {

@@ -32,6 +32,13 @@ describe('parseOptions', () => {
         allowFailed: [],
         watchSeconds: 30,
       },
+      repro: {
+        mode: 'no',
+        variations: ['build-path', 'time', 'timezone', 'locale', 'umask', 'hostname'],
+        maxFiles: 100,
+        maxReportSize: 20 * 1024 * 1024,
+        diffoscope: 'auto',
+      },
     });
   });
 
