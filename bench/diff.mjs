@@ -168,7 +168,9 @@ function disk(name, rootImage) {
     path.join(defs, '20-srv.conf'),
     `[Partition]\nType=srv\nCopyBlocks=${path.join(scratch, 'srv.ext4')}\n`,
   );
-  const image = path.join(scratch, `${name}.raw`);
+  // The same name on both sides, as two builds of one image have.
+  mkdirSync(path.join(scratch, name));
+  const image = path.join(scratch, name, 'image.raw');
   const [cmd, ...args] = fromTree('usr/bin/systemd-repart');
   execFileSync(
     cmd,

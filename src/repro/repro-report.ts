@@ -84,7 +84,7 @@ export function reproText(result: ComparisonResult, reportDir: string, top = 10)
   const lines = [
     result.identical
       ? 'reproducible: yes (the two builds are bit-identical)'
-      : `reproducible: no (${result.totalDifferences} differences)`,
+      : `reproducible: no (${result.totalDifferences} ${result.totalDifferences === 1 ? 'difference' : 'differences'})`,
   ];
   for (const d of result.differences.slice(0, top)) lines.push(`  ${formatDifference(d)}`);
   if (result.totalDifferences > top && !result.identical)

@@ -273,7 +273,7 @@ describe('the reproducibility report', () => {
 
   it('gives the CLI a short text and the job a one-line failure naming the files', () => {
     expect(reproText(result, '/w/logs/repro')).toEqual([
-      'reproducible: no (1 differences)',
+      'reproducible: no (1 difference)',
       '  image.raw › partition 1 root-x86-64 ext4: /etc/planted/build-time: content',
       'report: /w/logs/repro',
     ]);
