@@ -577,8 +577,16 @@ class Narrower {
     let ea: Extraction | undefined;
     let eb: Extraction | undefined;
     try {
-      ea = await extractFilesystem(this.options, a, ra, type);
-      eb = await extractFilesystem(this.options, b, rb, type);
+      // Both sides at once: extraction and hashing are bound by one core and the disk each.
+      const [sa, sb] = await Promise.allSettled([
+        extractFilesystem(this.options, a, ra, type),
+        extractFilesystem(this.options, b, rb, type),
+      ]);
+      if (sa.status === 'fulfilled') ea = sa.value;
+      if (sb.status === 'fulfilled') eb = sb.value;
+      if (sa.status === 'rejected') throw sa.reason;
+      if (sb.status === 'rejected') throw sb.reason;
+      if (!ea || !eb) throw new Error('unreachable: both extractions settled');
       const node: ComparisonNode = { kind, name, verdict: 'different', detail: type, fields, children: [] };
       if (!ea.fs.supported || !eb.fs.supported) {
         node.verdict = 'unsupported';
