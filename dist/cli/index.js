@@ -4775,23 +4775,20 @@ async function runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, co
     }
     return { status: 'ran', durationMs, files: copied, html: 'diffoscope.html', text: 'diffoscope.txt' };
 }
-async function repro(ctx, options, mkosi, first, pins) {
-    const dir = external_node_path_default().join(ctx.workDir, 'repro');
-    const reportDir = external_node_path_default().join(ctx.workDir, 'logs', 'repro');
-    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-    await (0,promises_namespaceObject.rm)(reportDir, { recursive: true, force: true });
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    await (0,promises_namespaceObject.mkdir)(reportDir, { recursive: true });
-    const varied = variedBuild(options.repro.variations, { root: ctx.host.root });
-    // The second build: a fresh copy of the source at another path (or the same tree when build-path
-    // is not varied), its own output, workspace and work directories.
-    const secondDir = external_node_path_default().join(dir, 'second');
+/**
+ * The second build: a fresh copy of the source at another path (or the same tree when build-path is
+ * not varied) with its own output, workspace, build and work directories, started with the variations.
+ */
+async function secondBuild(ctx, options, mkosi, first, dir, varied) {
     const directory = options.repro.variations.includes('build-path')
         ? external_node_path_default().join(await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, 'src-')), external_node_path_default().basename(options.directory))
         : options.directory;
     if (directory !== options.directory) {
         await copyProject(options.directory, directory, [first.outputDirectory, ctx.workDir]);
     }
+    const own = (name) => external_node_path_default().join(dir, 'second', name);
+    for (const d of ['output', 'workspace', 'build'])
+        await (0,promises_namespaceObject.mkdir)(own(d), { recursive: true });
     const toolsTree = secondToolsTree(options);
     const secondOptions = {
         ...options,
@@ -4800,23 +4797,37 @@ async function repro(ctx, options, mkosi, first, pins) {
         args: [
             ...options.args,
             ...varied.mkosiArgs,
-            `--output-directory=${external_node_path_default().join(secondDir, 'output')}`,
-            `--workspace-directory=${external_node_path_default().join(secondDir, 'workspace')}`,
-            `--build-directory=${external_node_path_default().join(secondDir, 'build')}`,
+            `--output-directory=${own('output')}`,
+            `--workspace-directory=${own('workspace')}`,
+            `--build-directory=${own('build')}`,
         ],
     };
-    for (const d of ['output', 'workspace', 'build'])
-        await (0,promises_namespaceObject.mkdir)(external_node_path_default().join(secondDir, d), { recursive: true });
     const secondCtx = {
         ...ctx,
-        workDir: external_node_path_default().join(secondDir, 'work'),
+        workDir: own('work'),
         runner: variedRunner(ctx.runner, mkosi.command, varied),
     };
     ctx.log.info(`Second build in ${directory}: ${varied.applied.join('; ') || 'no variations'}`);
     const second = await build(secondCtx, secondOptions, mkosi);
-    // Compare every output pair of the main image, narrowing each difference.
-    const narrowedDir = external_node_path_default().join(dir, 'narrowed');
-    const extractDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, 'extract-'));
+    await (0,promises_namespaceObject.rm)(own('workspace'), { recursive: true, force: true });
+    return { second, directory, toolsTree };
+}
+/** Output pairs by name: every output of either build, the other side's path even if it is missing. */
+function outputPairs(first, second) {
+    const names = [
+        ...new Set([...comparable(first.artifacts), ...comparable(second.artifacts)].map((a) => a.name)),
+    ];
+    return names.map((name) => ({
+        name,
+        a: first.artifacts.find((x) => x.name === name)?.path ?? external_node_path_default().join(first.outputDirectory, name),
+        b: second.artifacts.find((x) => x.name === name)?.path ?? external_node_path_default().join(second.outputDirectory, name),
+    }));
+}
+/**
+ * Compares every output pair, narrowing each difference, and copies the differing regular files
+ * (both versions, while they are extracted) into `narrowedDir` for diffoscope.
+ */
+async function compareBuilds(ctx, options, first, second, toolsTree, dir, narrowedDir) {
     let copied = 0;
     const keep = async (difference, files) => {
         if (options.repro.diffoscope === 'no')
@@ -4829,28 +4840,21 @@ async function repro(ctx, options, mkosi, first, pins) {
         await (0,promises_namespaceObject.cp)(files.b, external_node_path_default().join(narrowedDir, 'b', relative), { preserveTimestamps: true });
         copied++;
     };
-    const pairs = comparable(first.artifacts).map((a) => ({
-        name: a.name,
-        a: a.path,
-        b: second.artifacts.find((b) => b.name === a.name)?.path ?? external_node_path_default().join(second.outputDirectory, a.name),
-    }));
-    for (const b of comparable(second.artifacts)) {
-        if (!pairs.some((p) => p.name === b.name))
-            pairs.push({ name: b.name, a: external_node_path_default().join(first.outputDirectory, b.name), b: b.path });
-    }
+    const extractDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, 'extract-'));
     const results = [];
     try {
         await ctx.log.group('Compare the two builds', async () => {
-            for (const pair of pairs) {
-                const maxFiles = options.repro.maxFiles - results.reduce((n, r) => n + r.differences.length, 0);
-                results.push(await compareOutputs(pair.a, pair.b, {
+            for (const pair of outputPairs(first, second)) {
+                const kept = results.reduce((n, r) => n + r.differences.length, 0);
+                const result = await compareOutputs(pair.a, pair.b, {
                     runner: ctx.runner,
                     tools: toolBox(ctx, toolsTree),
                     tmpDir: extractDir,
-                    maxFiles: Math.max(1, maxFiles),
+                    maxFiles: Math.max(1, options.repro.maxFiles - kept),
                     onDifference: keep,
-                }));
-                ctx.log.info(`${pair.name}: ${results.at(-1).identical ? 'identical' : `${results.at(-1).totalDifferences} differences`}`);
+                });
+                results.push(result);
+                ctx.log.info(`${pair.name}: ${result.identical ? 'identical' : `${result.totalDifferences} differences`}`);
             }
         });
     }
@@ -4858,6 +4862,19 @@ async function repro(ctx, options, mkosi, first, pins) {
         await (0,promises_namespaceObject.rm)(extractDir, { recursive: true, force: true });
     }
     const comparison = mergeComparisons(first.outputDirectory, second.outputDirectory, results, options.repro.maxFiles);
+    return { comparison, copied };
+}
+async function repro(ctx, options, mkosi, first, pins) {
+    const dir = external_node_path_default().join(ctx.workDir, 'repro');
+    const reportDir = external_node_path_default().join(ctx.workDir, 'logs', 'repro');
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    await (0,promises_namespaceObject.rm)(reportDir, { recursive: true, force: true });
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    await (0,promises_namespaceObject.mkdir)(reportDir, { recursive: true });
+    const varied = variedBuild(options.repro.variations, { root: ctx.host.root });
+    const { second, directory, toolsTree } = await secondBuild(ctx, options, mkosi, first, dir, varied);
+    const narrowedDir = external_node_path_default().join(dir, 'narrowed');
+    const { comparison, copied } = await compareBuilds(ctx, options, first, second, toolsTree, dir, narrowedDir);
     const diffoscope = comparison.identical
         ? { status: 'nothing-to-explain' }
         : await runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, copied);
@@ -4875,8 +4892,6 @@ async function repro(ctx, options, mkosi, first, pins) {
     const jsonFile = external_node_path_default().join(reportDir, 'report.json');
     await (0,promises_namespaceObject.writeFile)(markdownFile, markdown);
     await (0,promises_namespaceObject.writeFile)(jsonFile, renderReproJson(comparison, conditions));
-    // The second build's outputs are only needed for the comparison; the report says what differed.
-    await (0,promises_namespaceObject.rm)(external_node_path_default().join(secondDir, 'workspace'), { recursive: true, force: true });
     return {
         reproducible: comparison.identical,
         comparison,

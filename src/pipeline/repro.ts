@@ -246,6 +246,116 @@ async function runDiffoscope(
   return { status: 'ran', durationMs, files: copied, html: 'diffoscope.html', text: 'diffoscope.txt' };
 }
 
+/**
+ * The second build: a fresh copy of the source at another path (or the same tree when build-path is
+ * not varied) with its own output, workspace, build and work directories, started with the variations.
+ */
+async function secondBuild(
+  ctx: Context,
+  options: Options,
+  mkosi: Mkosi,
+  first: BuildResult,
+  dir: string,
+  varied: VariedBuild,
+): Promise<{ second: BuildResult; directory: string; toolsTree: ToolsTree }> {
+  const directory = options.repro.variations.includes('build-path')
+    ? path.join(await mkdtemp(path.join(dir, 'src-')), path.basename(options.directory))
+    : options.directory;
+  if (directory !== options.directory) {
+    await copyProject(options.directory, directory, [first.outputDirectory, ctx.workDir]);
+  }
+  const own = (name: string): string => path.join(dir, 'second', name);
+  for (const d of ['output', 'workspace', 'build']) await mkdir(own(d), { recursive: true });
+  const toolsTree = secondToolsTree(options);
+  const secondOptions: Options = {
+    ...options,
+    directory,
+    toolsTree,
+    args: [
+      ...options.args,
+      ...varied.mkosiArgs,
+      `--output-directory=${own('output')}`,
+      `--workspace-directory=${own('workspace')}`,
+      `--build-directory=${own('build')}`,
+    ],
+  };
+  const secondCtx: Context = {
+    ...ctx,
+    workDir: own('work'),
+    runner: variedRunner(ctx.runner, mkosi.command, varied),
+  };
+  ctx.log.info(`Second build in ${directory}: ${varied.applied.join('; ') || 'no variations'}`);
+  const second = await build(secondCtx, secondOptions, mkosi);
+  await rm(own('workspace'), { recursive: true, force: true });
+  return { second, directory, toolsTree };
+}
+
+/** Output pairs by name: every output of either build, the other side's path even if it is missing. */
+function outputPairs(first: BuildResult, second: BuildResult): Array<{ name: string; a: string; b: string }> {
+  const names = [
+    ...new Set([...comparable(first.artifacts), ...comparable(second.artifacts)].map((a) => a.name)),
+  ];
+  return names.map((name) => ({
+    name,
+    a: first.artifacts.find((x) => x.name === name)?.path ?? path.join(first.outputDirectory, name),
+    b: second.artifacts.find((x) => x.name === name)?.path ?? path.join(second.outputDirectory, name),
+  }));
+}
+
+/**
+ * Compares every output pair, narrowing each difference, and copies the differing regular files
+ * (both versions, while they are extracted) into `narrowedDir` for diffoscope.
+ */
+async function compareBuilds(
+  ctx: Context,
+  options: Options,
+  first: BuildResult,
+  second: BuildResult,
+  toolsTree: ToolsTree,
+  dir: string,
+  narrowedDir: string,
+): Promise<{ comparison: ComparisonResult; copied: number }> {
+  let copied = 0;
+  const keep = async (difference: FileDifference, files: { a: string; b: string }): Promise<void> => {
+    if (options.repro.diffoscope === 'no') return;
+    const size = Math.max(...(await Promise.all([stat(files.a), stat(files.b)])).map((s) => s.size));
+    if (size > DIFFOSCOPE_MAX_FILE_BYTES) return;
+    const relative = narrowedPath(difference);
+    await cp(files.a, path.join(narrowedDir, 'a', relative), { preserveTimestamps: true });
+    await cp(files.b, path.join(narrowedDir, 'b', relative), { preserveTimestamps: true });
+    copied++;
+  };
+  const extractDir = await mkdtemp(path.join(dir, 'extract-'));
+  const results: ComparisonResult[] = [];
+  try {
+    await ctx.log.group('Compare the two builds', async () => {
+      for (const pair of outputPairs(first, second)) {
+        const kept = results.reduce((n, r) => n + r.differences.length, 0);
+        const result = await compareOutputs(pair.a, pair.b, {
+          runner: ctx.runner,
+          tools: toolBox(ctx, toolsTree),
+          tmpDir: extractDir,
+          maxFiles: Math.max(1, options.repro.maxFiles - kept),
+          onDifference: keep,
+        });
+        results.push(result);
+        ctx.log.info(
+          `${pair.name}: ${result.identical ? 'identical' : `${result.totalDifferences} differences`}`,
+        );
+      }
+    });
+  } finally {
+    await rm(extractDir, { recursive: true, force: true });
+  }
+  const comparison = mergeComparisons(
+    first.outputDirectory,
+    second.outputDirectory,
+    results,
+    options.repro.maxFiles,
+  );
+  return { comparison, copied };
+}
+
 export async function repro(
   ctx: Context,
   options: Options,
@@ -260,91 +370,20 @@ export async function repro(
   await mkdir(dir, { recursive: true });
   await mkdir(reportDir, { recursive: true });
   const varied = variedBuild(options.repro.variations, { root: ctx.host.root });
+  const { second, directory, toolsTree } = await secondBuild(ctx, options, mkosi, first, dir, varied);
 
-  // The second build: a fresh copy of the source at another path (or the same tree when build-path
-  // is not varied), its own output, workspace and work directories.
-  const secondDir = path.join(dir, 'second');
-  const directory = options.repro.variations.includes('build-path')
-    ? path.join(await mkdtemp(path.join(dir, 'src-')), path.basename(options.directory))
-    : options.directory;
-  if (directory !== options.directory) {
-    await copyProject(options.directory, directory, [first.outputDirectory, ctx.workDir]);
-  }
-  const toolsTree = secondToolsTree(options);
-  const secondOptions: Options = {
-    ...options,
-    directory,
-    toolsTree,
-    args: [
-      ...options.args,
-      ...varied.mkosiArgs,
-      `--output-directory=${path.join(secondDir, 'output')}`,
-      `--workspace-directory=${path.join(secondDir, 'workspace')}`,
-      `--build-directory=${path.join(secondDir, 'build')}`,
-    ],
-  };
-  for (const d of ['output', 'workspace', 'build']) await mkdir(path.join(secondDir, d), { recursive: true });
-  const secondCtx: Context = {
-    ...ctx,
-    workDir: path.join(secondDir, 'work'),
-    runner: variedRunner(ctx.runner, mkosi.command, varied),
-  };
-  ctx.log.info(`Second build in ${directory}: ${varied.applied.join('; ') || 'no variations'}`);
-  const second = await build(secondCtx, secondOptions, mkosi);
-
-  // Compare every output pair of the main image, narrowing each difference.
   const narrowedDir = path.join(dir, 'narrowed');
-  const extractDir = await mkdtemp(path.join(dir, 'extract-'));
-  let copied = 0;
-  const keep = async (difference: FileDifference, files: { a: string; b: string }): Promise<void> => {
-    if (options.repro.diffoscope === 'no') return;
-    const size = Math.max(...(await Promise.all([stat(files.a), stat(files.b)])).map((s) => s.size));
-    if (size > DIFFOSCOPE_MAX_FILE_BYTES) return;
-    const relative = narrowedPath(difference);
-    await cp(files.a, path.join(narrowedDir, 'a', relative), { preserveTimestamps: true });
-    await cp(files.b, path.join(narrowedDir, 'b', relative), { preserveTimestamps: true });
-    copied++;
-  };
-  const pairs = comparable(first.artifacts).map((a) => ({
-    name: a.name,
-    a: a.path,
-    b: second.artifacts.find((b) => b.name === a.name)?.path ?? path.join(second.outputDirectory, a.name),
-  }));
-  for (const b of comparable(second.artifacts)) {
-    if (!pairs.some((p) => p.name === b.name))
-      pairs.push({ name: b.name, a: path.join(first.outputDirectory, b.name), b: b.path });
-  }
-  const results: ComparisonResult[] = [];
-  try {
-    await ctx.log.group('Compare the two builds', async () => {
-      for (const pair of pairs) {
-        const maxFiles = options.repro.maxFiles - results.reduce((n, r) => n + r.differences.length, 0);
-        results.push(
-          await compareOutputs(pair.a, pair.b, {
-            runner: ctx.runner,
-            tools: toolBox(ctx, toolsTree),
-            tmpDir: extractDir,
-            maxFiles: Math.max(1, maxFiles),
-            onDifference: keep,
-          }),
-        );
-        ctx.log.info(
-          `${pair.name}: ${results.at(-1)!.identical ? 'identical' : `${results.at(-1)!.totalDifferences} differences`}`,
-        );
-      }
-    });
-  } finally {
-    await rm(extractDir, { recursive: true, force: true });
-  }
-  const comparison = mergeComparisons(
-    first.outputDirectory,
-    second.outputDirectory,
-    results,
-    options.repro.maxFiles,
+  const { comparison, copied } = await compareBuilds(
+    ctx,
+    options,
+    first,
+    second,
+    toolsTree,
+    dir,
+    narrowedDir,
   );
-
-  const diffoscope = comparison.identical
-    ? ({ status: 'nothing-to-explain' } as DiffoscopeRun)
+  const diffoscope: DiffoscopeRun = comparison.identical
+    ? { status: 'nothing-to-explain' }
     : await runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, copied);
   await rm(narrowedDir, { recursive: true, force: true });
 
@@ -361,8 +400,6 @@ export async function repro(
   const jsonFile = path.join(reportDir, 'report.json');
   await writeFile(markdownFile, markdown);
   await writeFile(jsonFile, renderReproJson(comparison, conditions));
-  // The second build's outputs are only needed for the comparison; the report says what differed.
-  await rm(path.join(secondDir, 'workspace'), { recursive: true, force: true });
   return {
     reproducible: comparison.identical,
     comparison,
