@@ -39,7 +39,7 @@ export function mergeComparisons(
     kind: 'directory',
     name: 'outputs',
     verdict: identical ? 'identical' : 'different',
-    detail: `${results.length} outputs`,
+    detail: results.length === 1 ? '1 output' : `${results.length} outputs`,
     counts: {
       a: children.filter((c) => c.verdict !== 'only-in-b').length,
       b: children.filter((c) => c.verdict !== 'only-in-a').length,
