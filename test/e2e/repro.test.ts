@@ -10,7 +10,9 @@ import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../suppo
  * The reproducibility check with real builds of test-projects/debian-repro (a disk image with one ext4
  * root partition; two builds each): the planted-nondeterminism profile through the action must be
  * reported not reproducible, naming each planted file and its partition; the clean project through
- * `mkosi-ci repro` must come out bit-identical once mkosi-ci pinned Seed= and SourceDateEpoch=.
+ * `mkosi-ci repro` must come out bit-identical once mkosi-ci pinned Seed= and SourceDateEpoch=; and
+ * with reproducible: warn and no variations, the planted faults only warn, and the build path (the
+ * same for both builds then) is not among them.
  */
 const PROJECT = path.join(TEST_PROJECTS, 'debian-repro');
 const PARTITION = 'debian-repro.raw › partition 1 root-x86-64 ext4';
@@ -133,5 +135,51 @@ describe('mkosi-ci repro on the clean project', () => {
     const md = readFileSync(path.join(work, 'logs/repro/report.md'), 'utf8');
     expect(md).toContain('## Reproducibility: ✅ identical');
     expect(md).toContain('└\u00a0debian-repro.raw | identical |');
+  });
+});
+
+describe('reproducible: warn, no variations, no diffoscope (CLI build, planted nondeterminism)', () => {
+  let result: CliRun;
+  let work: string;
+
+  beforeAll(async () => {
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'repro-warn-'));
+    work = path.join(scratch, 'work');
+    result = await runCli([
+      'build',
+      '--directory',
+      PROJECT,
+      '--profiles=planted-nondeterminism',
+      `--mirror=${debianMirror()}`,
+      `--tools-tree=${TOOLS_TREE}`,
+      '--mkosi-source=system',
+      '--boot=false',
+      '--reproducible=warn',
+      '--reproducible-variations=none',
+      '--diffoscope=no',
+      `--args=--output-directory=${path.join(scratch, 'out')}`,
+      `--args=--package-cache-directory=${PACKAGE_CACHE}`,
+      `--work-dir=${work}`,
+    ]);
+  });
+
+  it('exits 0 and warns, naming what differs', () => {
+    expect(result.status, result.stderr.slice(-3000) + result.stdout.slice(-3000)).toBe(0);
+    expect(result.stderr).toMatch(/^warning: Reproducibility check: the two builds differ in 2 places: /m);
+    expect(result.stdout).toContain('image built and checked: not reproducible (warn)');
+    expect(result.stdout).toContain('reproducible: no (2 differences)');
+  });
+
+  it('finds the clock and the random bytes, but not the build path it did not vary, nor modes', () => {
+    const report = readReport(path.join(work, 'logs/repro'));
+    expect(report.differences.map((d) => d.path).sort()).toEqual([
+      '/etc/planted/build-time',
+      '/usr/share/planted/random',
+    ]);
+    expect(report.differences.every((d) => d.fields.join() === 'sha256')).toBe(true);
+    expect(report.conditions.variations).toEqual([]);
+    expect(report.conditions.secondDirectory).toBe(PROJECT);
+    expect(report.conditions.diffoscope).toEqual({ status: 'disabled' });
+    expect(existsSync(path.join(work, 'logs/repro/diffoscope.html'))).toBe(false);
   });
 });
