@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(674);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(340);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 674:
+/***/ 340:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -54,6 +54,67 @@ function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
+;// CONCATENATED MODULE: ./src/repro/variations.ts
+/**
+ * What differs between the two builds of a reproducibility check, after reprotest's variations: each
+ * one turns into the second build's process environment, extra mkosi options or a wrapper around
+ * mkosi. Pure: the pipeline runs what this describes.
+ */
+const VARIATIONS = ['build-path', 'time', 'timezone', 'locale', 'umask', 'hostname'];
+/** Far from UTC on both sides, so a date written in local time changes its day. */
+const VARIED_TIMEZONE = 'Pacific/Kiritimati';
+const VARIED_LOCALE = 'fr_CH.UTF-8';
+/** Group-writable files instead of the usual 022: catches modes taken from the umask. */
+const VARIED_UMASK = '0002';
+const VARIED_HOSTNAME = 'mkosi-ci-repro-b';
+/**
+ * The second build's variations. The build path is varied by the caller (a copy of the project at
+ * another path); mkosi itself resets LANG and LC_* for every tool it runs, so the locale reaches mkosi
+ * but not the package manager or scripts.
+ */
+function variedBuild(variations, host) {
+    const build = { env: {}, mkosiArgs: [], wrapper: [], applied: [], skipped: [] };
+    const shell = [];
+    const has = (v) => variations.includes(v);
+    if (has('build-path'))
+        build.applied.push('build path: a fresh copy of the project at another path');
+    if (has('time')) {
+        // Faking the clock (libfaketime) does not reach into mkosi's sandboxes; the second build simply
+        // runs later, so anything that records the time differs.
+        build.applied.push('time: the second build runs later (the clock is not faked)');
+    }
+    if (has('timezone')) {
+        build.env.TZ = VARIED_TIMEZONE;
+        build.mkosiArgs.push(`--environment=TZ=${VARIED_TIMEZONE}`);
+        build.applied.push(`timezone: TZ=${VARIED_TIMEZONE} (mkosi and build scripts)`);
+    }
+    if (has('locale')) {
+        build.env.LANG = VARIED_LOCALE;
+        build.env.LC_ALL = VARIED_LOCALE;
+        build.applied.push(`locale: LANG=LC_ALL=${VARIED_LOCALE} (mkosi only: it runs every tool with LANG=C.UTF-8)`);
+    }
+    if (has('umask')) {
+        shell.push(`umask ${VARIED_UMASK}`);
+        build.applied.push(`umask: ${VARIED_UMASK}`);
+    }
+    let unshare = [];
+    if (has('hostname')) {
+        if (host.root) {
+            unshare = ['unshare', '--uts'];
+            shell.push(`hostname ${VARIED_HOSTNAME}`);
+            build.env.HOSTNAME = VARIED_HOSTNAME;
+            build.applied.push(`hostname: ${VARIED_HOSTNAME} (a UTS namespace of its own)`);
+        }
+        else {
+            build.skipped.push('hostname: needs root for a UTS namespace of its own');
+        }
+    }
+    if (shell.length > 0) {
+        build.wrapper = [...unshare, 'sh', '-c', `${shell.join('; ')}; exec "$@"`, 'sh'];
+    }
+    return build;
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/inputs.ts
 /**
  * The inputs of the action, which are also the flags of the CLI (`--<name>`), one to one.
@@ -89,6 +150,11 @@ var Input;
     Input["RetentionDays"] = "retention-days";
     Input["Release"] = "release";
     Input["GithubToken"] = "github-token";
+    Input["Reproducible"] = "reproducible";
+    Input["ReproducibleVariations"] = "reproducible-variations";
+    Input["DiffMaxFiles"] = "diff-max-files";
+    Input["DiffMaxReportSize"] = "diff-max-report-size";
+    Input["Diffoscope"] = "diffoscope";
 })(Input || (Input = {}));
 const DEFAULT_MKOSI_VERSION = 'v27.1';
 const DEFAULT_MKOSI_RELEASE_URL = 'https://github.com/systemd/mkosi/archive/{ref}.tar.gz';
@@ -237,12 +303,39 @@ const INPUT_SPECS = {
         placeholder: 'TOKEN',
         description: 'The token for creating releases and uploading their assets.',
     },
+    [Input.Reproducible]: {
+        default: 'false',
+        placeholder: 'false|check|warn',
+        description: 'Build the image a second time in a fresh copy of the project at another path, with the reproducible-variations, and compare the two builds file by file. check fails the job when they differ, warn only reports. Seed= and SourceDateEpoch= are pinned for both builds when the project leaves them unset; both builds run with Incremental=no.',
+    },
+    [Input.ReproducibleVariations]: {
+        default: 'build-path, time, timezone, locale, umask, hostname',
+        placeholder: 'VARIATION',
+        multiline: true,
+        description: 'What differs in the second build, separated by commas or new lines: build-path, time, timezone, locale, umask, hostname (hostname needs root), or none.',
+    },
+    [Input.DiffMaxFiles]: {
+        default: '100',
+        placeholder: 'N',
+        description: 'Most differing files named in the report and given to diffoscope; counting goes on past it.',
+    },
+    [Input.DiffMaxReportSize]: {
+        default: '20M',
+        placeholder: 'BYTES[K|M|G]',
+        description: 'Largest diffoscope report (its --max-report-size), e.g. 20M.',
+    },
+    [Input.Diffoscope]: {
+        default: 'auto',
+        placeholder: 'auto|yes|no',
+        description: 'Explain the differing files with diffoscope (only those files, with a timeout). auto uses it when the tools tree or the host has it; yes fails when neither has it.',
+    },
 };
 function defaultInputs() {
     return Object.fromEntries(Object.entries(INPUT_SPECS).map(([name, spec]) => [name, spec.default]));
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/options.ts
+
 
 
 
@@ -463,6 +556,52 @@ function parseOptions(raw, cwd) {
         force: parseForce(value(Input.Force)),
         boot: parseBootOptions(value, raw),
         publish: parsePublishOptions(value, raw),
+        repro: parseReproOptions(value),
+    };
+}
+function parseReproMode(value) {
+    switch (value) {
+        case 'false':
+        case 'no':
+            return 'no';
+        case 'check':
+        case 'true':
+        case 'yes':
+            return 'check';
+        case 'warn':
+            return 'warn';
+    }
+    throw invalid(Input.Reproducible, value, 'false, check or warn');
+}
+function parseVariations(value) {
+    const names = value
+        .split(/[,\n]/)
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
+    if (names.length === 1 && names[0] === 'none')
+        return [];
+    for (const name of names) {
+        if (!VARIATIONS.includes(name)) {
+            throw invalid(Input.ReproducibleVariations, name, `none or some of ${VARIATIONS.join(', ')}`);
+        }
+    }
+    return [...new Set(names)];
+}
+const SIZE_UNITS = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+function parseReportSize(value) {
+    const match = /^(\d+)\s*([KMG]?)i?B?$/i.exec(value.trim());
+    const bytes = match ? Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()] : NaN;
+    if (Number.isSafeInteger(bytes) && bytes >= 1024)
+        return bytes;
+    throw invalid(Input.DiffMaxReportSize, value, 'a size of at least 1K, in bytes or with K, M or G (20M)');
+}
+function parseReproOptions(value) {
+    return {
+        mode: parseReproMode(value(Input.Reproducible)),
+        variations: parseVariations(value(Input.ReproducibleVariations)),
+        maxFiles: parseInteger(Input.DiffMaxFiles, value(Input.DiffMaxFiles), 1, 100_000, 'files'),
+        maxReportSize: parseReportSize(value(Input.DiffMaxReportSize)),
+        diffoscope: parseTristate(Input.Diffoscope, value(Input.Diffoscope)),
     };
 }
 
@@ -2059,6 +2198,17 @@ function hintForPath(p, fields = []) {
 function hintForField(field) {
     return KNOWN_FIELDS[field] ?? KNOWN_FIELDS[field.replace(/^.*\./, '')];
 }
+/**
+ * A mode that differs only in the group/other write bits (0644 → 0664) follows the umask of the
+ * build: whatever created the file did not set its mode.
+ */
+function hintForModes(a, b) {
+    if (a === undefined || b === undefined || a === b)
+        return undefined;
+    if (((a ^ b) & ~0o022) !== 0)
+        return undefined;
+    return "mode follows the build's umask: the file was created without an explicit mode";
+}
 /** What a file is from its first bytes (at least 68 KiB for filesystems). */
 function sniff(head) {
     if (head.length >= 520 && head.toString('latin1', 512, 520) === 'EFI PART')
@@ -2145,7 +2295,7 @@ class Narrower {
                 a: change.a,
                 b: change.b,
             };
-            const hint = hintForPath(change.path, change.fields);
+            const hint = hintForPath(change.path, change.fields) ?? hintForModes(change.a.mode, change.b.mode);
             if (hint)
                 difference.hint = hint;
             const kept = this.record(difference);
@@ -2397,8 +2547,21 @@ class Narrower {
         let ea;
         let eb;
         try {
-            ea = await extractFilesystem(this.options, a, ra, type);
-            eb = await extractFilesystem(this.options, b, rb, type);
+            // Both sides at once: extraction and hashing are bound by one core and the disk each.
+            const [sa, sb] = await Promise.allSettled([
+                extractFilesystem(this.options, a, ra, type),
+                extractFilesystem(this.options, b, rb, type),
+            ]);
+            if (sa.status === 'fulfilled')
+                ea = sa.value;
+            if (sb.status === 'fulfilled')
+                eb = sb.value;
+            if (sa.status === 'rejected')
+                throw sa.reason;
+            if (sb.status === 'rejected')
+                throw sb.reason;
+            if (!ea || !eb)
+                throw new Error('unreachable: both extractions settled');
             const node = { kind, name, verdict: 'different', detail: type, fields, children: [] };
             if (!ea.fs.supported || !eb.fs.supported) {
                 node.verdict = 'unsupported';
@@ -4917,6 +5080,495 @@ async function assertProject(directory) {
     throw new ConfigurationError(`Input ${Input.Directory}: ${directory} has no mkosi configuration (expected ${PROJECT_MARKERS.join(', ')}).`, { file: directory });
 }
 
+;// CONCATENATED MODULE: ./src/repro/diffoscope.ts
+
+
+const LOADER = 'lib64/ld-linux-x86-64.so.2';
+/**
+ * diffoscope from the tools tree (run by the tree's own loader and python3, so no chroot is needed;
+ * the programs it starts come from the host's PATH), else the host's.
+ */
+async function findDiffoscope(toolsTree, which) {
+    if (toolsTree) {
+        const loader = external_node_path_default().join(toolsTree, LOADER);
+        const python = external_node_path_default().join(toolsTree, 'usr/bin/python3');
+        const script = external_node_path_default().join(toolsTree, 'usr/bin/diffoscope');
+        if ([loader, python, script].every((f) => (0,external_node_fs_namespaceObject.existsSync)(f))) {
+            return {
+                command: loader,
+                args: ['--library-path', external_node_path_default().dirname((0,external_node_fs_namespaceObject.realpathSync)(loader)), python, script],
+            };
+        }
+    }
+    const host = await which('diffoscope');
+    return host ? { command: host, args: [] } : undefined;
+}
+/** diffoscope's arguments: both reports, bounded in size, and no noise from the copies' own metadata. */
+function diffoscopeArgs(o) {
+    return [
+        '--html',
+        o.html,
+        '--text',
+        o.text,
+        '--max-report-size',
+        String(o.maxReportSize),
+        '--max-text-report-size',
+        String(o.maxReportSize),
+        // The copies were made for diffoscope: their directories' metadata says nothing.
+        '--exclude-directory-metadata=yes',
+        '--timeout',
+        String(o.timeoutSeconds),
+        '--no-progress',
+        o.a,
+        o.b,
+    ];
+}
+/**
+ * Where a differing file is put for diffoscope, the same on both sides: its location then its path,
+ * so the HTML report's headings say where each file came from. Never leaves the narrowed directory.
+ */
+function narrowedPath(difference) {
+    const parts = [...difference.location, difference.path]
+        .flatMap((p) => p.split('/'))
+        .map((p) => p.replace(/[\0]/g, ''))
+        .filter((p) => p !== '' && p !== '.' && p !== '..');
+    return parts.join('/');
+}
+
+;// CONCATENATED MODULE: ./src/repro/merge.ts
+/**
+ * One comparison of two builds out of the comparisons of their output pairs (image, manifest,
+ * initrd, …): a directory node with each pair as a child, differences in the order found, at most
+ * maxFiles of them.
+ */
+function mergeComparisons(a, b, results, maxFiles) {
+    const differences = [];
+    let total = 0;
+    let timestampOnly = 0;
+    for (const result of results) {
+        const own = [...result.differences];
+        // An output only one build made has no file-level difference of its own: it is one.
+        if (own.length === 0 && (result.root.verdict === 'only-in-a' || result.root.verdict === 'only-in-b')) {
+            own.push({
+                location: [],
+                path: result.root.name,
+                change: result.root.verdict === 'only-in-a' ? 'removed' : 'added',
+                fields: [],
+                reason: result.root.verdict === 'only-in-a'
+                    ? 'only the first build made it'
+                    : 'only the second build made it',
+            });
+        }
+        differences.push(...own);
+        total += Math.max(result.totalDifferences, own.length);
+        timestampOnly += result.timestampOnly;
+    }
+    const children = results.map((r) => r.root);
+    const identical = results.every((r) => r.identical);
+    const root = {
+        kind: 'directory',
+        name: 'outputs',
+        verdict: identical ? 'identical' : 'different',
+        detail: results.length === 1 ? '1 output' : `${results.length} outputs`,
+        counts: {
+            a: children.filter((c) => c.verdict !== 'only-in-b').length,
+            b: children.filter((c) => c.verdict !== 'only-in-a').length,
+            identical: children.filter((c) => c.verdict === 'identical').length,
+            changed: children.filter((c) => c.verdict === 'different' || c.verdict === 'unsupported').length,
+            removed: children.filter((c) => c.verdict === 'only-in-a').length,
+            added: children.filter((c) => c.verdict === 'only-in-b').length,
+        },
+        children,
+    };
+    const kept = differences.slice(0, maxFiles);
+    return {
+        a,
+        b,
+        identical,
+        root,
+        differences: kept,
+        totalDifferences: total,
+        timestampOnly,
+        truncated: total > kept.length,
+        durationMs: results.reduce((n, r) => n + r.durationMs, 0),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/repro/repro-report.ts
+
+function diffoscopeLine(run) {
+    switch (run.status) {
+        case 'disabled':
+            return 'diffoscope: not run (diffoscope: no).';
+        case 'unavailable':
+            return 'diffoscope: not found in the tools tree or on PATH; the differences above are from the manifests only.';
+        case 'nothing-to-explain':
+            return 'diffoscope: nothing to explain (no differing regular file with content on both sides).';
+        case 'ran':
+            return `diffoscope: ran on the ${run.files} differing files in ${report_formatDuration(run.durationMs)}; its report is \`${run.html}\` (and \`${run.text}\`) beside this one.`;
+        case 'timed-out':
+            return `diffoscope: stopped after ${report_formatDuration(run.durationMs)} on ${run.files} files (timeout); the file list above is complete.`;
+        case 'failed':
+            return `diffoscope: failed on ${run.files} files (${report_cell(run.reason)}); the file list above is complete.`;
+    }
+}
+/** The reproducibility report: the comparison, then how the builds were made. */
+function renderReproMarkdown(result, conditions) {
+    const lines = [
+        renderMarkdown(result, { labels: { a: 'first build', b: 'second build' } }).trimEnd(),
+        '',
+        '### How the two builds were made',
+        '',
+    ];
+    const built = (ms) => (ms === undefined ? '?' : report_formatDuration(ms));
+    lines.push(`Two builds with \`Incremental=no\` sharing only the package cache (${built(conditions.durations.first)} and ${built(conditions.durations.second)}); the second in \`${conditions.secondDirectory}\`.`, '');
+    if (conditions.pinned.length > 0) {
+        lines.push('The project does not pin these, so mkosi-ci pinned them for both builds (without them every image differs); pin them in `mkosi.conf` to make your own builds comparable:', '');
+        for (const pin of conditions.pinned)
+            lines.push(`- \`${pin.setting}=${pin.value}\` (${pin.source})`);
+    }
+    else {
+        lines.push('The project pins `Seed=` and `SourceDateEpoch=` itself.');
+    }
+    lines.push('', 'Varied in the second build:', '');
+    if (conditions.variations.length === 0)
+        lines.push('- nothing');
+    for (const v of conditions.variations)
+        lines.push(`- ${report_cell(v)}`);
+    for (const v of conditions.notVaried)
+        lines.push(`- not varied: ${report_cell(v)}`);
+    lines.push('', diffoscopeLine(conditions.diffoscope), '');
+    return lines.join('\n');
+}
+function renderReproJson(result, conditions) {
+    const report = { ...toJsonReport(result), reproducible: result.identical, conditions };
+    return `${JSON.stringify(report, null, 2)}\n`;
+}
+/** A few lines for a terminal: the verdict, the top differences, where the report is. */
+function reproText(result, reportDir, top = 10) {
+    const lines = [
+        result.identical
+            ? 'reproducible: yes (the two builds are bit-identical)'
+            : `reproducible: no (${result.totalDifferences} ${result.totalDifferences === 1 ? 'difference' : 'differences'})`,
+    ];
+    for (const d of result.differences.slice(0, top))
+        lines.push(`  ${formatDifference(d)}`);
+    if (result.totalDifferences > top && !result.identical)
+        lines.push(`  … ${result.totalDifferences - Math.min(top, result.differences.length)} more`);
+    lines.push(`report: ${reportDir}`);
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/repro.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Largest differing file copied for diffoscope: enough for any config or binary, not for a whole image. */
+const DIFFOSCOPE_MAX_FILE_BYTES = 256 * 1024 * 1024;
+const DIFFOSCOPE_TIMEOUT_MS = 10 * 60_000;
+/** A stable UUID for an image, so two runs of the check on the same project pin the same Seed=. */
+function derivedSeed(imageId) {
+    const h = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(`mkosi-ci repro seed\0${imageId}`).digest('hex');
+    // A version 4 / variant 1 layout, so tools that check the UUID's shape accept it.
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+async function summaryFacts(runner, mkosi, options) {
+    const result = await runner.run(mkosi.command, summaryArgs(baseInvocation(options)), { stream: false });
+    if (result.exitCode !== 0) {
+        const why = lastErrorLine(result.stderr || result.stdout) ?? `exit status ${result.exitCode}`;
+        throw new ConfigurationError(`mkosi could not read the configuration in ${options.directory}: ${why}`, {
+            file: options.directory,
+        });
+    }
+    const raw = JSON.parse(result.stdout);
+    const main = raw.Images.at(-1) ?? {};
+    return {
+        seed: main.Seed,
+        sourceDateEpoch: main.SourceDateEpoch,
+        imageId: typeof main.ImageId === 'string' ? main.ImageId : external_node_path_default().basename(options.directory),
+    };
+}
+/** The time of the project's last commit, when it is in git: the usual SOURCE_DATE_EPOCH. */
+async function lastCommitTime(runner, directory) {
+    const result = await runner
+        .run('git', ['-C', directory, 'log', '-1', '--format=%ct'], { stream: false })
+        .catch(() => undefined);
+    const value = Number(result?.stdout.trim());
+    return result?.exitCode === 0 && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+/**
+ * Seed= and SourceDateEpoch= for both builds. mkosi draws a new random seed for every run when
+ * Seed= is unset (two summaries differ), and takes SourceDateEpoch= from the environment when unset
+ * (null in the summary): those are pinned, everything the project pins is left alone.
+ */
+async function reproPins(ctx, options, mkosi) {
+    const first = await summaryFacts(ctx.runner, mkosi, options);
+    const second = await summaryFacts(ctx.runner, mkosi, options);
+    const pins = { pinned: [], args: [] };
+    if (first.seed !== second.seed || first.seed === null || first.seed === undefined) {
+        const seed = derivedSeed(first.imageId);
+        pins.pinned.push({ setting: 'Seed', value: seed, source: `derived from ImageId=${first.imageId}` });
+        pins.args.push(`--seed=${seed}`);
+    }
+    if (first.sourceDateEpoch === null || first.sourceDateEpoch === undefined) {
+        const commit = await lastCommitTime(ctx.runner, options.directory);
+        const epoch = commit ?? Math.floor(Date.now() / 1000);
+        pins.pinned.push({
+            setting: 'SourceDateEpoch',
+            value: String(epoch),
+            source: commit ? 'time of the last commit' : 'start of this run (the project is not in git)',
+        });
+        pins.args.push(`--source-date-epoch=${epoch}`);
+    }
+    return pins;
+}
+/**
+ * The options of both builds: the pins before the user's options (a user's own --seed wins and was
+ * already seen as pinned), and Incremental=no after them, so neither build can reuse a cached image
+ * that would hide nondeterminism.
+ */
+function reproBuildOptions(options, pins) {
+    return { ...options, args: [...pins.args, ...options.args, '--incremental=no'] };
+}
+/** A Runner that starts mkosi with the second build's variations (wrapper, environment). */
+function variedRunner(runner, mkosiCommand, varied) {
+    return {
+        which: (command) => runner.which(command),
+        run(command, args, options = {}) {
+            if (command !== mkosiCommand)
+                return runner.run(command, args, options);
+            const env = { ...options.env, ...varied.env };
+            if (varied.wrapper.length === 0)
+                return runner.run(command, args, { ...options, env });
+            return runner.run(varied.wrapper[0], [...varied.wrapper.slice(1), command, ...args], {
+                ...options,
+                env,
+            });
+        },
+    };
+}
+/** Project files that belong to a build, not to the source: never copied into the second build's tree. */
+const BUILD_STATE = new Set([
+    'mkosi.output',
+    'mkosi.cache',
+    'mkosi.builddir',
+    'mkosi.workspace',
+    'mkosi.tools',
+]);
+async function copyProject(source, target, exclude) {
+    await (0,promises_namespaceObject.mkdir)(target, { recursive: true });
+    for (const entry of await (0,promises_namespaceObject.readdir)(source)) {
+        const from = external_node_path_default().join(source, entry);
+        if (BUILD_STATE.has(entry) || exclude.some((e) => e === from || e.startsWith(`${from}${(external_node_path_default()).sep}`)))
+            continue;
+        await (0,promises_namespaceObject.cp)(from, external_node_path_default().join(target, entry), {
+            recursive: true,
+            preserveTimestamps: true,
+            verbatimSymlinks: true,
+        });
+    }
+}
+/** The tools tree of the second build: the first build's, so it is neither rebuilt nor compared. */
+function secondToolsTree(options) {
+    const inProject = external_node_path_default().join(options.directory, 'mkosi.tools');
+    if (options.toolsTree.kind === 'default' && (0,external_node_fs_namespaceObject.existsSync)(inProject))
+        return { kind: 'path', path: inProject };
+    return options.toolsTree;
+}
+function toolBox(ctx, toolsTree) {
+    const host = hostToolBox(ctx.runner);
+    return chainToolBoxes(toolsTree.kind === 'path' ? toolsTreeToolBox(toolsTree.path, host) : host);
+}
+/** The outputs compared: the main image's files and directories (symlinks point at them). */
+function comparable(artifacts) {
+    return artifacts.filter((a) => a.type !== 'symlink');
+}
+async function runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, copied) {
+    if (options.repro.diffoscope === 'no')
+        return { status: 'disabled' };
+    const command = await findDiffoscope(toolsTree.kind === 'path' ? toolsTree.path : undefined, (c) => ctx.runner.which(c));
+    if (!command) {
+        if (options.repro.diffoscope === 'yes') {
+            throw new ConfigurationError('Input diffoscope: yes, but diffoscope is neither in the tools tree nor on PATH (add diffoscope-minimal to ToolsTreePackages= or install it).');
+        }
+        return { status: 'unavailable' };
+    }
+    if (copied === 0)
+        return { status: 'nothing-to-explain' };
+    const html = external_node_path_default().join(reportDir, 'diffoscope.html');
+    const text = external_node_path_default().join(reportDir, 'diffoscope.txt');
+    const started = Date.now();
+    const result = await ctx.log.group(`diffoscope on ${copied} differing files`, () => ctx.runner.run(command.command, [
+        ...command.args,
+        ...diffoscopeArgs({
+            html,
+            text,
+            maxReportSize: options.repro.maxReportSize,
+            timeoutSeconds: DIFFOSCOPE_TIMEOUT_MS / 1000,
+            a: 'a',
+            b: 'b',
+        }),
+    ], 
+    // Relative paths, so the report's headings read a/<image>/<partition>/<file>.
+    {
+        cwd: narrowedDir,
+        timeoutMs: DIFFOSCOPE_TIMEOUT_MS,
+        stream: false,
+        logFile: external_node_path_default().join(reportDir, 'diffoscope.log'),
+    }));
+    const durationMs = Date.now() - started;
+    // diffoscope exits 1 when it found differences, which is what it was given.
+    if (result.timedOut)
+        return { status: 'timed-out', durationMs, files: copied };
+    if (result.exitCode > 1) {
+        return {
+            status: 'failed',
+            durationMs,
+            files: copied,
+            reason: lastErrorLine(result.stderr) ?? `exit status ${result.exitCode}`,
+        };
+    }
+    return { status: 'ran', durationMs, files: copied, html: 'diffoscope.html', text: 'diffoscope.txt' };
+}
+/**
+ * The second build: a fresh copy of the source at another path (or the same tree when build-path is
+ * not varied) with its own output, workspace, build and work directories, started with the variations.
+ */
+async function secondBuild(ctx, options, mkosi, first, dir, varied) {
+    const directory = options.repro.variations.includes('build-path')
+        ? external_node_path_default().join(await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, 'src-')), external_node_path_default().basename(options.directory))
+        : options.directory;
+    if (directory !== options.directory) {
+        await copyProject(options.directory, directory, [first.outputDirectory, ctx.workDir]);
+    }
+    const own = (name) => external_node_path_default().join(dir, 'second', name);
+    for (const d of ['output', 'workspace', 'build'])
+        await (0,promises_namespaceObject.mkdir)(own(d), { recursive: true });
+    const toolsTree = secondToolsTree(options);
+    const secondOptions = {
+        ...options,
+        directory,
+        toolsTree,
+        args: [
+            ...options.args,
+            ...varied.mkosiArgs,
+            `--output-directory=${own('output')}`,
+            `--workspace-directory=${own('workspace')}`,
+            `--build-directory=${own('build')}`,
+        ],
+    };
+    const secondCtx = {
+        ...ctx,
+        workDir: own('work'),
+        runner: variedRunner(ctx.runner, mkosi.command, varied),
+    };
+    ctx.log.info(`Second build in ${directory}: ${varied.applied.join('; ') || 'no variations'}`);
+    const second = await build(secondCtx, secondOptions, mkosi);
+    await (0,promises_namespaceObject.rm)(own('workspace'), { recursive: true, force: true });
+    return { second, directory, toolsTree };
+}
+/** Output pairs by name: every output of either build, the other side's path even if it is missing. */
+function outputPairs(first, second) {
+    const names = [
+        ...new Set([...comparable(first.artifacts), ...comparable(second.artifacts)].map((a) => a.name)),
+    ];
+    return names.map((name) => ({
+        name,
+        a: first.artifacts.find((x) => x.name === name)?.path ?? external_node_path_default().join(first.outputDirectory, name),
+        b: second.artifacts.find((x) => x.name === name)?.path ?? external_node_path_default().join(second.outputDirectory, name),
+    }));
+}
+/**
+ * Compares every output pair, narrowing each difference, and copies the differing regular files
+ * (both versions, while they are extracted) into `narrowedDir` for diffoscope.
+ */
+async function compareBuilds(ctx, options, first, second, toolsTree, dir, narrowedDir) {
+    let copied = 0;
+    const keep = async (difference, files) => {
+        if (options.repro.diffoscope === 'no')
+            return;
+        const size = Math.max(...(await Promise.all([(0,promises_namespaceObject.stat)(files.a), (0,promises_namespaceObject.stat)(files.b)])).map((s) => s.size));
+        if (size > DIFFOSCOPE_MAX_FILE_BYTES)
+            return;
+        const relative = narrowedPath(difference);
+        await (0,promises_namespaceObject.cp)(files.a, external_node_path_default().join(narrowedDir, 'a', relative), { preserveTimestamps: true });
+        await (0,promises_namespaceObject.cp)(files.b, external_node_path_default().join(narrowedDir, 'b', relative), { preserveTimestamps: true });
+        copied++;
+    };
+    const extractDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, 'extract-'));
+    const results = [];
+    try {
+        await ctx.log.group('Compare the two builds', async () => {
+            for (const pair of outputPairs(first, second)) {
+                const kept = results.reduce((n, r) => n + r.differences.length, 0);
+                const result = await compareOutputs(pair.a, pair.b, {
+                    runner: ctx.runner,
+                    tools: toolBox(ctx, toolsTree),
+                    tmpDir: extractDir,
+                    maxFiles: Math.max(1, options.repro.maxFiles - kept),
+                    onDifference: keep,
+                });
+                results.push(result);
+                ctx.log.info(`${pair.name}: ${result.identical ? 'identical' : `${result.totalDifferences} differences`}`);
+            }
+        });
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(extractDir, { recursive: true, force: true });
+    }
+    const comparison = mergeComparisons(first.outputDirectory, second.outputDirectory, results, options.repro.maxFiles);
+    return { comparison, copied };
+}
+async function repro(ctx, options, mkosi, first, pins) {
+    const dir = external_node_path_default().join(ctx.workDir, 'repro');
+    const reportDir = external_node_path_default().join(ctx.workDir, 'logs', 'repro');
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    await (0,promises_namespaceObject.rm)(reportDir, { recursive: true, force: true });
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    await (0,promises_namespaceObject.mkdir)(reportDir, { recursive: true });
+    const varied = variedBuild(options.repro.variations, { root: ctx.host.root });
+    const { second, directory, toolsTree } = await secondBuild(ctx, options, mkosi, first, dir, varied);
+    const narrowedDir = external_node_path_default().join(dir, 'narrowed');
+    const { comparison, copied } = await compareBuilds(ctx, options, first, second, toolsTree, dir, narrowedDir);
+    const diffoscope = comparison.identical
+        ? { status: 'nothing-to-explain' }
+        : await runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, copied);
+    await (0,promises_namespaceObject.rm)(narrowedDir, { recursive: true, force: true });
+    const conditions = {
+        pinned: pins.pinned,
+        variations: varied.applied,
+        notVaried: varied.skipped,
+        secondDirectory: directory,
+        durations: { first: first.durationMs, second: second.durationMs },
+        diffoscope,
+    };
+    const markdown = renderReproMarkdown(comparison, conditions);
+    const markdownFile = external_node_path_default().join(reportDir, 'report.md');
+    const jsonFile = external_node_path_default().join(reportDir, 'report.json');
+    await (0,promises_namespaceObject.writeFile)(markdownFile, markdown);
+    await (0,promises_namespaceObject.writeFile)(jsonFile, renderReproJson(comparison, conditions));
+    return {
+        reproducible: comparison.identical,
+        comparison,
+        conditions,
+        second,
+        reportDir,
+        markdownFile,
+        jsonFile,
+        markdown,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/mkosi/version.ts
 /** The oldest mkosi mkosi-ci drives: v26 settled the CLI dialect it speaks (options before the verb,
  * wrapped-command options after `--`, booleans with explicit values, ToolsTree=default). */
@@ -5237,6 +5889,10 @@ async function setup(ctx, options) {
 
 
 
+
+
+
+
 function run_failure(stage, error) {
     return {
         stage,
@@ -5255,10 +5911,17 @@ async function runPipeline(ctx, options, command = 'build') {
         await assertProject(options.directory);
         result.setup = await setup(ctx, options);
         stage = 'build';
+        const mkosi = result.setup.mkosi;
+        const reproOptions = command === 'repro' && options.repro.mode === 'no'
+            ? { ...options.repro, mode: 'check' }
+            : options.repro;
+        // Both builds of a reproducibility check are made alike: pinned and without incremental images.
+        const pins = command !== 'boot' && reproOptions.mode !== 'no'
+            ? await ctx.log.group('Pin Seed= and SourceDateEpoch=', () => reproPins(ctx, options, mkosi))
+            : undefined;
+        const buildOptions = pins ? { ...reproBuildOptions(options, pins), repro: reproOptions } : options;
         result.build =
-            command === 'build'
-                ? await build(ctx, options, result.setup.mkosi)
-                : await existingOutputs(ctx, options, result.setup.mkosi);
+            command === 'boot' ? await existingOutputs(ctx, options, mkosi) : await build(ctx, buildOptions, mkosi);
         stage = 'boot';
         // `mkosi-ci boot` boots unless told not to; `build` boots what boot: auto or true selects.
         const bootOptions = command === 'boot' && options.boot.enabled === 'auto'
@@ -5277,16 +5940,54 @@ async function runPipeline(ctx, options, command = 'build') {
                 return result;
             }
         }
+        if (pins) {
+            stage = 'repro';
+            result.repro = await repro(ctx, buildOptions, mkosi, result.build, pins);
+            if (!result.repro.reproducible) {
+                const message = reproFailureMessage(result.repro);
+                if (buildOptions.repro.mode === 'check') {
+                    // An image that failed its check is not published.
+                    result.failure = { stage, message, userError: true, error: undefined };
+                    return result;
+                }
+                ctx.log.warning(message);
+            }
+        }
         // Only what was built here is published: `boot` checks outputs that were published when built.
-        if (command === 'build') {
+        if (command !== 'boot') {
             stage = 'publish';
-            result.publish = await ctx.log.group('Publish', () => publish(ctx, options.publish, result.build, options.profiles));
+            const reports = result.repro ? await reproReportFiles(result.repro) : [];
+            result.publish = await ctx.log.group('Publish', () => publish(ctx, options.publish, result.build, options.profiles, reports));
         }
     }
     catch (error) {
         result.failure = run_failure(stage, error);
     }
     return result;
+}
+/** The reproducibility report, published with the outputs under names that say what it is. */
+async function reproReportFiles(repro) {
+    const files = [
+        { name: 'reproducibility-report.md', path: repro.markdownFile },
+        { name: 'reproducibility-report.json', path: repro.jsonFile },
+    ];
+    const html = external_node_path_default().join(repro.reportDir, 'diffoscope.html');
+    if (await (0,promises_namespaceObject.access)(html).then(() => true, () => false)) {
+        files.push({ name: 'reproducibility-diffoscope.html', path: html });
+    }
+    return files;
+}
+/** One message naming what differs, the first few files with their partition, and where the report is. */
+function reproFailureMessage(repro) {
+    const c = repro.comparison;
+    // Content first: a file whose bytes differ says more than a directory whose mode does.
+    const content = (d) => d.change !== 'changed' || d.fields.includes('sha256') ? 0 : 1;
+    const top = [...c.differences]
+        .sort((x, y) => content(x) - content(y))
+        .slice(0, 3)
+        .map(formatDifference);
+    const more = c.totalDifferences - top.length;
+    return `Reproducibility check: the two builds differ in ${c.totalDifferences} ${c.totalDifferences === 1 ? 'place' : 'places'}: ${top.join('; ')}${more > 0 ? `; and ${more} more` : ''} (report: ${repro.reportDir})`;
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -5507,6 +6208,7 @@ function failedUnitRecords(verdict) {
 
 
 
+
 /** The `artifacts` output: every output file with its size and sha256, as JSON-ready records. */
 function artifactRecords(artifacts) {
     return artifacts.map(({ name, path, image, kind, type, size, sha256, target }) => ({
@@ -5530,6 +6232,8 @@ function build_summary_describe(artifact) {
 function headline(result) {
     if (result.failure)
         return `❌ mkosi-ci: ${result.failure.stage} failed`;
+    if (result.repro)
+        return `✅ mkosi-ci: image built${result.boot ? ', booted' : ''} and checked: ${result.repro.reproducible ? 'reproducible' : 'not reproducible (warn)'}`;
     if (result.boot)
         return '✅ mkosi-ci: image built and booted';
     return '✅ mkosi-ci: image built';
@@ -5553,6 +6257,8 @@ function build_summary_renderMarkdown(result) {
         lines.push(...bootMarkdown(result.boot), '');
     if (result.publish)
         lines.push(...publishMarkdown(result.publish), '');
+    if (result.repro)
+        lines.push(result.repro.markdown, '');
     if (result.failure) {
         lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
     }
@@ -5578,13 +6284,15 @@ function renderText(result) {
         lines.push('', ...bootText(result.boot));
     if (result.publish)
         lines.push('', ...publishText(result.publish));
+    if (result.repro)
+        lines.push('', ...reproText(result.repro.comparison, result.repro.reportDir));
     return lines.join('\n') + '\n';
 }
 
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 
 
-const COMMANDS = ['build', 'boot', 'diff', 'publish'];
+const COMMANDS = ['build', 'boot', 'diff', 'repro', 'publish'];
 /** Flags that are not inputs, by name. */
 const FILE_FLAGS = {
     'work-dir': 'workDir',
@@ -5666,6 +6374,8 @@ function helpText() {
     const lines = [
         'Usage: mkosi-ci build [flags]   build the project (and boot-check it, see --boot)',
         '       mkosi-ci boot [flags]    boot-check the image an earlier build left in the output directory',
+        '       mkosi-ci repro [flags]   build twice (the second time in a fresh copy with --reproducible-variations)',
+        '                                and name the files that differ (--reproducible defaults to check here)',
         '       mkosi-ci diff A B [--tools-tree=PATH]',
         '                                name the files that differ between two outputs or output directories',
         '                                (exit status 0 when identical, 1 when not)',
@@ -5831,7 +6541,7 @@ async function runCli(argv, env = process.env) {
         };
         if (parsed.command === 'diff') {
             const [a, b] = parsed.operands;
-            const diff = await diffOutputs(ctx, a, b, options.toolsTree);
+            const diff = await diffOutputs(ctx, a, b, options.toolsTree, options.repro.maxFiles);
             process.stdout.write(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
             return diff.comparison.identical ? 0 : 1;
         }

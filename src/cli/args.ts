@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../errors.js';
 import { defaultInputs, Input, INPUT_SPECS, type RawInputs } from '../pipeline/inputs.js';
 
-export const COMMANDS = ['build', 'boot', 'diff', 'publish'] as const;
+export const COMMANDS = ['build', 'boot', 'diff', 'repro', 'publish'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 /** Flags of the CLI that are not action inputs: they replace what the runner provides. */
@@ -103,6 +103,8 @@ export function helpText(): string {
   const lines = [
     'Usage: mkosi-ci build [flags]   build the project (and boot-check it, see --boot)',
     '       mkosi-ci boot [flags]    boot-check the image an earlier build left in the output directory',
+    '       mkosi-ci repro [flags]   build twice (the second time in a fresh copy with --reproducible-variations)',
+    '                                and name the files that differ (--reproducible defaults to check here)',
     '       mkosi-ci diff A B [--tools-tree=PATH]',
     '                                name the files that differ between two outputs or output directories',
     '                                (exit status 0 when identical, 1 when not)',

@@ -73,7 +73,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     };
     if (parsed.command === 'diff') {
       const [a, b] = parsed.operands as [string, string];
-      const diff = await diffOutputs(ctx, a, b, options.toolsTree);
+      const diff = await diffOutputs(ctx, a, b, options.toolsTree, options.repro.maxFiles);
       process.stdout.write(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
       return diff.comparison.identical ? 0 : 1;
     }

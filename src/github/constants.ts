@@ -14,6 +14,8 @@ export enum Output {
   ArtifactId = 'artifact-id',
   ArtifactUrl = 'artifact-url',
   ReleaseUrl = 'release-url',
+  Reproducible = 'reproducible',
+  DiffReport = 'diff-report',
 }
 
 export enum State {

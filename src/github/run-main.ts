@@ -76,6 +76,10 @@ function setOutputs(result: PipelineResult, ctx: Context): void {
     core.setOutput(Output.BootResult, verdict?.result ?? 'skipped');
     core.setOutput(Output.FailedUnits, JSON.stringify(failedUnitRecords(verdict)));
   }
+  if (result.repro) {
+    core.setOutput(Output.Reproducible, result.repro.reproducible ? 'yes' : 'no');
+    core.setOutput(Output.DiffReport, result.repro.reportDir);
+  }
   const build = result.build;
   if (!build) return;
   core.setOutput(Output.Image, build.image?.path ?? '');

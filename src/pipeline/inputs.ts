@@ -31,6 +31,11 @@ export enum Input {
   RetentionDays = 'retention-days',
   Release = 'release',
   GithubToken = 'github-token',
+  Reproducible = 'reproducible',
+  ReproducibleVariations = 'reproducible-variations',
+  DiffMaxFiles = 'diff-max-files',
+  DiffMaxReportSize = 'diff-max-report-size',
+  Diffoscope = 'diffoscope',
 }
 
 export type RawInputs = Record<Input, string>;
@@ -211,6 +216,36 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
     default: '${{ github.token }}',
     placeholder: 'TOKEN',
     description: 'The token for creating releases and uploading their assets.',
+  },
+  [Input.Reproducible]: {
+    default: 'false',
+    placeholder: 'false|check|warn',
+    description:
+      'Build the image a second time in a fresh copy of the project at another path, with the reproducible-variations, and compare the two builds file by file. check fails the job when they differ, warn only reports. Seed= and SourceDateEpoch= are pinned for both builds when the project leaves them unset; both builds run with Incremental=no.',
+  },
+  [Input.ReproducibleVariations]: {
+    default: 'build-path, time, timezone, locale, umask, hostname',
+    placeholder: 'VARIATION',
+    multiline: true,
+    description:
+      'What differs in the second build, separated by commas or new lines: build-path, time, timezone, locale, umask, hostname (hostname needs root), or none.',
+  },
+  [Input.DiffMaxFiles]: {
+    default: '100',
+    placeholder: 'N',
+    description:
+      'Most differing files named in the report and given to diffoscope; counting goes on past it.',
+  },
+  [Input.DiffMaxReportSize]: {
+    default: '20M',
+    placeholder: 'BYTES[K|M|G]',
+    description: 'Largest diffoscope report (its --max-report-size), e.g. 20M.',
+  },
+  [Input.Diffoscope]: {
+    default: 'auto',
+    placeholder: 'auto|yes|no',
+    description:
+      'Explain the differing files with diffoscope (only those files, with a timeout). auto uses it when the tools tree or the host has it; yes fails when neither has it.',
   },
 };
 

@@ -1,16 +1,23 @@
+import { access } from 'node:fs/promises';
+import path from 'node:path';
 import { errorMessage, isConfigurationError } from '../errors.js';
 import { boot, shouldBoot, type BootStageResult } from './boot.js';
 import { build, existingOutputs, type BuildResult } from './build.js';
 import type { Context } from './context.js';
 import type { Options } from './options.js';
 import { assertProject } from './project.js';
-import { publish, type PublishResult } from './publish.js';
+import { publish, type PublishResult, type ReportFile } from './publish.js';
+import { repro, reproBuildOptions, reproPins, type ReproResult } from './repro.js';
+import { formatDifference } from '../repro/report.js';
 import { setup, type SetupResult } from './setup.js';
 
-export type StageName = 'setup' | 'build' | 'boot' | 'publish';
+export type StageName = 'setup' | 'build' | 'boot' | 'repro' | 'publish';
 
-/** What a run does: build (and boot-check what was built), or boot-check outputs built earlier. */
-export type PipelineCommand = 'build' | 'boot';
+/**
+ * What a run does: build (and boot-check what was built), boot-check outputs built earlier, or build
+ * twice and compare (repro: the reproducibility check even when the reproducible input is false).
+ */
+export type PipelineCommand = 'build' | 'boot' | 'repro';
 
 export interface StageFailure {
   stage: StageName;
@@ -26,6 +33,7 @@ export interface PipelineResult {
   setup?: SetupResult;
   build?: BuildResult;
   boot?: BootStageResult;
+  repro?: ReproResult;
   publish?: PublishResult;
   failure?: StageFailure;
 }
@@ -53,10 +61,19 @@ export async function runPipeline(
     await assertProject(options.directory);
     result.setup = await setup(ctx, options);
     stage = 'build';
+    const mkosi = result.setup.mkosi;
+    const reproOptions =
+      command === 'repro' && options.repro.mode === 'no'
+        ? { ...options.repro, mode: 'check' as const }
+        : options.repro;
+    // Both builds of a reproducibility check are made alike: pinned and without incremental images.
+    const pins =
+      command !== 'boot' && reproOptions.mode !== 'no'
+        ? await ctx.log.group('Pin Seed= and SourceDateEpoch=', () => reproPins(ctx, options, mkosi))
+        : undefined;
+    const buildOptions = pins ? { ...reproBuildOptions(options, pins), repro: reproOptions } : options;
     result.build =
-      command === 'build'
-        ? await build(ctx, options, result.setup.mkosi)
-        : await existingOutputs(ctx, options, result.setup.mkosi);
+      command === 'boot' ? await existingOutputs(ctx, options, mkosi) : await build(ctx, buildOptions, mkosi);
     stage = 'boot';
     // `mkosi-ci boot` boots unless told not to; `build` boots what boot: auto or true selects.
     const bootOptions =
@@ -78,15 +95,61 @@ export async function runPipeline(
         return result;
       }
     }
+    if (pins) {
+      stage = 'repro';
+      result.repro = await repro(ctx, buildOptions, mkosi, result.build!, pins);
+      if (!result.repro.reproducible) {
+        const message = reproFailureMessage(result.repro);
+        if (buildOptions.repro.mode === 'check') {
+          // An image that failed its check is not published.
+          result.failure = { stage, message, userError: true, error: undefined };
+          return result;
+        }
+        ctx.log.warning(message);
+      }
+    }
     // Only what was built here is published: `boot` checks outputs that were published when built.
-    if (command === 'build') {
+    if (command !== 'boot') {
       stage = 'publish';
+      const reports = result.repro ? await reproReportFiles(result.repro) : [];
       result.publish = await ctx.log.group('Publish', () =>
-        publish(ctx, options.publish, result.build!, options.profiles),
+        publish(ctx, options.publish, result.build!, options.profiles, reports),
       );
     }
   } catch (error) {
     result.failure = failure(stage, error);
   }
   return result;
+}
+
+/** The reproducibility report, published with the outputs under names that say what it is. */
+async function reproReportFiles(repro: ReproResult): Promise<ReportFile[]> {
+  const files: ReportFile[] = [
+    { name: 'reproducibility-report.md', path: repro.markdownFile },
+    { name: 'reproducibility-report.json', path: repro.jsonFile },
+  ];
+  const html = path.join(repro.reportDir, 'diffoscope.html');
+  if (
+    await access(html).then(
+      () => true,
+      () => false,
+    )
+  ) {
+    files.push({ name: 'reproducibility-diffoscope.html', path: html });
+  }
+  return files;
+}
+
+/** One message naming what differs, the first few files with their partition, and where the report is. */
+export function reproFailureMessage(repro: ReproResult): string {
+  const c = repro.comparison;
+  // Content first: a file whose bytes differ says more than a directory whose mode does.
+  const content = (d: (typeof c.differences)[number]): number =>
+    d.change !== 'changed' || d.fields.includes('sha256') ? 0 : 1;
+  const top = [...c.differences]
+    .sort((x, y) => content(x) - content(y))
+    .slice(0, 3)
+    .map(formatDifference);
+  const more = c.totalDifferences - top.length;
+  return `Reproducibility check: the two builds differ in ${c.totalDifferences} ${c.totalDifferences === 1 ? 'place' : 'places'}: ${top.join('; ')}${more > 0 ? `; and ${more} more` : ''} (report: ${repro.reportDir})`;
 }

@@ -1,5 +1,6 @@
 import type { Artifact } from '../mkosi/outputs.js';
 import type { PipelineResult } from '../pipeline/run.js';
+import { reproText } from '../repro/repro-report.js';
 import { bootMarkdown, bootText } from './boot-summary.js';
 import { cell, formatBytes, formatDuration } from './format.js';
 import { publishMarkdown, publishText } from './publish-summary.js';
@@ -37,6 +38,8 @@ function describe(artifact: Artifact): string {
 
 function headline(result: PipelineResult): string {
   if (result.failure) return `❌ mkosi-ci: ${result.failure.stage} failed`;
+  if (result.repro)
+    return `✅ mkosi-ci: image built${result.boot ? ', booted' : ''} and checked: ${result.repro.reproducible ? 'reproducible' : 'not reproducible (warn)'}`;
   if (result.boot) return '✅ mkosi-ci: image built and booted';
   return '✅ mkosi-ci: image built';
 }
@@ -68,6 +71,7 @@ export function renderMarkdown(result: PipelineResult): string {
   }
   if (result.boot) lines.push(...bootMarkdown(result.boot), '');
   if (result.publish) lines.push(...publishMarkdown(result.publish), '');
+  if (result.repro) lines.push(result.repro.markdown, '');
   if (result.failure) {
     lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
   }
@@ -97,5 +101,6 @@ export function renderText(result: PipelineResult): string {
   }
   if (result.boot) lines.push('', ...bootText(result.boot));
   if (result.publish) lines.push('', ...publishText(result.publish));
+  if (result.repro) lines.push('', ...reproText(result.repro.comparison, result.repro.reportDir));
   return lines.join('\n') + '\n';
 }

@@ -172,6 +172,16 @@ export function hintForField(field: string): string | undefined {
   return KNOWN_FIELDS[field] ?? KNOWN_FIELDS[field.replace(/^.*\./, '')];
 }
 
+/**
+ * A mode that differs only in the group/other write bits (0644 → 0664) follows the umask of the
+ * build: whatever created the file did not set its mode.
+ */
+export function hintForModes(a: number | undefined, b: number | undefined): string | undefined {
+  if (a === undefined || b === undefined || a === b) return undefined;
+  if (((a ^ b) & ~0o022) !== 0) return undefined;
+  return "mode follows the build's umask: the file was created without an explicit mode";
+}
+
 /** What a file is from its first bytes (at least 68 KiB for filesystems). */
 export function sniff(head: Buffer): ContentKind {
   if (head.length >= 520 && head.toString('latin1', 512, 520) === 'EFI PART') return 'gpt';
@@ -259,7 +269,7 @@ class Narrower {
         a: change.a,
         b: change.b,
       };
-      const hint = hintForPath(change.path, change.fields);
+      const hint = hintForPath(change.path, change.fields) ?? hintForModes(change.a.mode, change.b.mode);
       if (hint) difference.hint = hint;
       const kept = this.record(difference);
       if (!roots || change.a.type !== 'file' || change.b.type !== 'file' || !change.fields.includes('sha256'))
@@ -567,8 +577,16 @@ class Narrower {
     let ea: Extraction | undefined;
     let eb: Extraction | undefined;
     try {
-      ea = await extractFilesystem(this.options, a, ra, type);
-      eb = await extractFilesystem(this.options, b, rb, type);
+      // Both sides at once: extraction and hashing are bound by one core and the disk each.
+      const [sa, sb] = await Promise.allSettled([
+        extractFilesystem(this.options, a, ra, type),
+        extractFilesystem(this.options, b, rb, type),
+      ]);
+      if (sa.status === 'fulfilled') ea = sa.value;
+      if (sb.status === 'fulfilled') eb = sb.value;
+      if (sa.status === 'rejected') throw sa.reason;
+      if (sb.status === 'rejected') throw sb.reason;
+      if (!ea || !eb) throw new Error('unreachable: both extractions settled');
       const node: ComparisonNode = { kind, name, verdict: 'different', detail: type, fields, children: [] };
       if (!ea.fs.supported || !eb.fs.supported) {
         node.verdict = 'unsupported';

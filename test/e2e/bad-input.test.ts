@@ -51,6 +51,16 @@ describe('bad input through the bundled action', () => {
     expectOneError(run, /Input environment: line 2 'BAD LINE' is not KEY=VALUE/);
   });
 
+  it('names an unknown reproducible variation and the valid ones', async () => {
+    const run = await runAction({
+      inputs: { reproducible: 'check', 'reproducible-variations': 'umask, moon-phase' },
+    });
+    expectOneError(
+      run,
+      /Input reproducible-variations: 'moon-phase' is not valid; expected none or some of build-path, time, timezone, locale, umask, hostname/,
+    );
+  });
+
   it('refuses an mkosi older than the minimum, naming its version', async () => {
     const checkout = makeMkosiCheckout('25.3', mkdtempSync(path.join(os.tmpdir(), 'mkosi-25.3-')));
     const run = await runAction({ inputs: { directory: FAILING_BUILD, 'mkosi-source': checkout } });

@@ -124,3 +124,44 @@ describe('the build summary', () => {
     expect(formatDuration(600_000)).toBe('10m 0s');
   });
 });
+
+describe('the summary of a run with the reproducibility check', () => {
+  const comparison = {
+    a: '/o',
+    b: '/w/repro/second/output',
+    identical: false,
+    root: { kind: 'directory', name: 'outputs', verdict: 'different', children: [] },
+    differences: [
+      {
+        location: ['img.raw', 'partition 1 root-x86-64 ext4'],
+        path: '/etc/stamp',
+        change: 'changed',
+        fields: ['sha256'],
+        reason: 'content',
+      },
+    ],
+    totalDifferences: 1,
+    timestampOnly: 0,
+    truncated: false,
+    durationMs: 5,
+  } as const;
+  const repro = {
+    reproducible: false,
+    comparison,
+    reportDir: '/w/logs/repro',
+    markdown: '## Reproducibility: ❌ not reproducible\n',
+  } as unknown as NonNullable<PipelineResult['repro']>;
+
+  it('adds the report to the job summary and the verdict to the headline', () => {
+    const md = renderMarkdown({ ...succeeded, repro });
+    expect(md).toContain('## ✅ mkosi-ci: image built and checked: not reproducible (warn)');
+    expect(md).toContain('## Reproducibility: ❌ not reproducible');
+  });
+
+  it('prints the verdict and the differing files in the CLI text', () => {
+    const text = renderText({ ...succeeded, repro });
+    expect(text).toContain('reproducible: no (1 difference)');
+    expect(text).toContain('  img.raw › partition 1 root-x86-64 ext4: /etc/stamp: content');
+    expect(text).toContain('report: /w/logs/repro');
+  });
+});

@@ -42,6 +42,13 @@ describe('parseOptions', () => {
         // The action.yml default `${{ github.token }}` is only expanded by the runner.
         githubToken: undefined,
       },
+      repro: {
+        mode: 'no',
+        variations: ['build-path', 'time', 'timezone', 'locale', 'umask', 'hostname'],
+        maxFiles: 100,
+        maxReportSize: 20 * 1024 * 1024,
+        diffoscope: 'auto',
+      },
     });
   });
 
