@@ -3440,6 +3440,8 @@ class ThrowawayKeyring {
         const result = await this.gpg([...args, '--detach-sign', '--output', signature, file], passphrase);
         if (result.exitCode === 0)
             return;
+        // gpg may leave an empty or partial signature behind; one that is there must be good.
+        await (0,promises_namespaceObject.rm)(signature, { force: true });
         const reason = gpgFailure(result);
         if (/bad passphrase/i.test(reason)) {
             throw new ConfigurationError(passphrase === undefined

@@ -139,6 +139,8 @@ export class ThrowawayKeyring {
     if (passphrase !== undefined) args.push('--passphrase-fd', '0');
     const result = await this.gpg([...args, '--detach-sign', '--output', signature, file], passphrase);
     if (result.exitCode === 0) return;
+    // gpg may leave an empty or partial signature behind; one that is there must be good.
+    await rm(signature, { force: true });
     const reason = gpgFailure(result);
     if (/bad passphrase/i.test(reason)) {
       throw new ConfigurationError(
