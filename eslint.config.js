@@ -14,7 +14,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/pipeline/**', 'src/mkosi/**', 'src/report/**', 'src/boot/**', 'src/repro/**'],
+    files: [
+      'src/pipeline/**',
+      'src/mkosi/**',
+      'src/report/**',
+      'src/boot/**',
+      'src/repro/**',
+      'src/cache/**',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

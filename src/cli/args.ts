@@ -7,6 +7,8 @@ export type Command = (typeof COMMANDS)[number];
 /** Flags of the CLI that are not action inputs: they replace what the runner provides. */
 export interface CliFlags {
   workDir: string | undefined;
+  /** The local cache store; without it, no cache is restored or saved. */
+  cacheDir: string | undefined;
   debug: boolean;
 }
 
@@ -33,7 +35,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   }
   const inputs = defaultInputs();
   const given = new Map<string, string[]>();
-  const flags: CliFlags = { workDir: undefined, debug: false };
+  const flags: CliFlags = { workDir: undefined, cacheDir: undefined, debug: false };
   const operands: string[] = [];
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
@@ -56,6 +58,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     }
     if (name === 'work-dir') {
       flags.workDir = value;
+    } else if (name === 'cache-dir') {
+      flags.cacheDir = value;
     } else if (INPUT_NAMES.has(name)) {
       const values = given.get(name) ?? [];
       if (values.length > 0 && !INPUT_SPECS[name as Input].multiline) {
@@ -95,6 +99,9 @@ export function helpText(): string {
   lines.push(
     '  --work-dir=DIR',
     '      Where logs and the resolved configuration go (default: a new directory under the temp directory).',
+    '  --cache-dir=DIR',
+    '      Keep the caches (see --cache) in DIR between runs, with the same keys as the action; without it,',
+    '      no cache is restored or saved.',
     '  --debug',
     '      Show stack traces of internal errors.',
     '',

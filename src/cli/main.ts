@@ -1,3 +1,4 @@
+import { secretFilesOf } from '../mkosi/config.js';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,9 @@ import { renderText } from '../report/build-summary.js';
 import { helpText, parseCommandLine } from './args.js';
 import { consoleLog } from './log.js';
 import { directoryToolCache } from './tool-cache.js';
+import { directoryCacheStore } from './cache-store.js';
+import { saveCaches } from '../pipeline/caches.js';
+import { cacheText } from '../report/cache-summary.js';
 import { MKOSI_CI_VERSION } from '../version.js';
 
 function cacheRoot(env: NodeJS.ProcessEnv): string {
@@ -41,7 +45,17 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       workDir: parsed.flags.workDir
         ? path.resolve(parsed.flags.workDir)
         : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
-      host: { githubHostedLinux: false, root: process.getuid?.() === 0 },
+      cacheStore: directoryCacheStore(
+        parsed.flags.cacheDir ? path.resolve(parsed.flags.cacheDir) : undefined,
+        runner,
+      ),
+      host: {
+        githubHostedLinux: false,
+        root: process.getuid?.() === 0,
+        cacheHome: cacheRoot(env),
+        uid: process.getuid?.() ?? 0,
+        gid: process.getgid?.() ?? 0,
+      },
     };
     if (parsed.command === 'diff') {
       const [a, b] = parsed.operands as [string, string];
@@ -50,7 +64,16 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       return diff.comparison.identical ? 0 : 1;
     }
     const result = await runPipeline(ctx, options, parsed.command);
+    const caches = result.caches?.records.length
+      ? await saveCaches(ctx, result.caches.records, {
+          succeeded: result.build !== undefined,
+          secretFiles: result.build ? secretFilesOf(result.build.config) : [],
+          directory: options.directory,
+        })
+      : [];
     process.stdout.write('\n' + renderText(result));
+    const cacheLines = cacheText(caches, result.caches?.skipped);
+    if (cacheLines.length > 0) process.stdout.write(cacheLines.join('\n') + '\n');
     if (result.failure) {
       if (!result.failure.userError && result.failure.error instanceof Error)
         log.debug(result.failure.error.stack ?? '');

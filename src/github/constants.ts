@@ -1,3 +1,4 @@
+import type { CacheRecord } from '../pipeline/caches.js';
 export { Input } from '../pipeline/inputs.js';
 
 export enum Output {
@@ -9,6 +10,9 @@ export enum Output {
   Logs = 'logs',
   BootResult = 'boot-result',
   FailedUnits = 'failed-units',
+  CacheHitPackages = 'cache-hit-packages',
+  CacheHitIncremental = 'cache-hit-incremental',
+  CacheHitToolsTree = 'cache-hit-tools-tree',
 }
 
 export enum State {
@@ -20,4 +24,13 @@ export interface MainState {
   workDir: string;
   logsDir: string;
   succeeded: boolean;
+  /** mkosi build finished (a later boot check may still have failed). */
+  buildSucceeded: boolean;
+  /** The caches restored in main, for post to save. */
+  caches: CacheRecord[];
+  /** Why caches were not used, if so. */
+  cachesSkipped?: string;
+  /** Key and passphrase files the configuration names, which no cache may contain. */
+  secretFiles: string[];
+  directory: string;
 }

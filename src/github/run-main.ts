@@ -1,3 +1,4 @@
+import { secretFilesOf } from '../mkosi/config.js';
 import * as core from '@actions/core';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,23 +11,39 @@ import { artifactRecords, renderMarkdown } from '../report/build-summary.js';
 import { Output, State, type MainState } from './constants.js';
 import { getInputs } from './inputs.js';
 import { actionsLog } from './log.js';
+import { actionsCacheStore } from './cache-store.js';
 import { actionsToolCache } from './tool-cache.js';
+import type { CacheName } from '../cache/keys.js';
 
 export function actionContext(env: NodeJS.ProcessEnv = process.env): Context {
   return {
     runner: new ProcessRunner((chunk) => process.stdout.write(chunk), env),
     log: actionsLog,
     toolCache: actionsToolCache,
+    cacheStore: actionsCacheStore(env),
     workDir: path.join(env.RUNNER_TEMP || os.tmpdir(), 'mkosi-ci'),
     host: {
       githubHostedLinux: env.RUNNER_ENVIRONMENT === 'github-hosted' && env.RUNNER_OS === 'Linux',
       root: process.getuid?.() === 0,
+      // Outside RUNNER_TEMP, whose path may change between runs: a cache restores to where it was saved.
+      cacheHome: path.join(env.HOME || os.homedir(), '.cache', 'mkosi-ci'),
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
     },
   };
 }
 
+const CACHE_HIT_OUTPUTS: Readonly<Record<CacheName, Output>> = {
+  packages: Output.CacheHitPackages,
+  incremental: Output.CacheHitIncremental,
+  'tools-tree': Output.CacheHitToolsTree,
+};
+
 function setOutputs(result: PipelineResult, ctx: Context): void {
   core.setOutput(Output.Logs, path.join(ctx.workDir, 'logs'));
+  for (const [name, output] of Object.entries(CACHE_HIT_OUTPUTS)) {
+    core.setOutput(output, result.caches?.records.find((r) => r.name === name)?.hit ?? 'miss');
+  }
   if (result.setup) core.setOutput(Output.MkosiVersion, result.setup.mkosi.version);
   const verdict = result.boot?.check.verdict;
   if (result.build) {
@@ -64,6 +81,11 @@ export async function runMain(): Promise<void> {
     workDir: ctx.workDir,
     logsDir: path.join(ctx.workDir, 'logs'),
     succeeded: !result.failure,
+    buildSucceeded: result.build !== undefined,
+    caches: result.caches?.records ?? [],
+    ...(result.caches?.skipped ? { cachesSkipped: result.caches.skipped } : {}),
+    secretFiles: result.build ? secretFilesOf(result.build.config) : [],
+    directory: options.directory,
   };
   core.saveState(State.Main, JSON.stringify(state));
   setOutputs(result, ctx);

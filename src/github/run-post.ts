@@ -1,6 +1,9 @@
 import * as core from '@actions/core';
 import { errorMessage } from '../errors.js';
+import { saveCaches } from '../pipeline/caches.js';
+import { cacheMarkdown } from '../report/cache-summary.js';
 import { State, type MainState } from './constants.js';
+import { actionContext } from './run-main.js';
 
 export function readMainState(): MainState | undefined {
   const text = core.getState(State.Main);
@@ -12,7 +15,7 @@ export function readMainState(): MainState | undefined {
   }
 }
 
-/** The post step: best effort, never fails the job. */
+/** The post step: saves the caches of a successful build; best effort, never fails the job. */
 export async function runPost(): Promise<void> {
   try {
     const state = readMainState();
@@ -22,6 +25,21 @@ export async function runPost(): Promise<void> {
     }
     if (!state.succeeded) {
       core.info(`mkosi-ci: the logs of the failed run are kept in ${state.logsDir}.`);
+    }
+    const records = state.caches ?? [];
+    if (records.length > 0) {
+      if (!state.buildSucceeded) core.info('mkosi-ci: the build failed, so no cache is saved.');
+      const ctx = actionContext();
+      const saved = await core.group('Save caches', () =>
+        saveCaches(ctx, records, {
+          succeeded: state.buildSucceeded,
+          secretFiles: state.secretFiles ?? [],
+          directory: state.directory,
+        }),
+      );
+      await core.summary.addRaw(cacheMarkdown(saved).join('\n')).write();
+    } else if (state.cachesSkipped) {
+      await core.summary.addRaw(cacheMarkdown([], state.cachesSkipped).join('\n')).write();
     }
   } catch (error) {
     core.warning(`mkosi-ci post: ${errorMessage(error)}`);

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
+import type { CacheOptions } from '../cache/plan.js';
 import { Input, INPUT_SPECS, type RawInputs } from './inputs.js';
 
 export type MkosiSource =
@@ -28,6 +29,7 @@ export interface Options {
   toolsTree: ToolsTree;
   force: number;
   boot: BootOptions;
+  cache: CacheOptions;
 }
 
 export type BootFirmwareChoice = 'auto' | 'uefi' | 'bios' | 'linux';
@@ -219,6 +221,29 @@ export function parseBootOptions(value: (input: Input) => string, raw: RawInputs
   };
 }
 
+export function parseBoolean(input: Input, value: string): boolean {
+  if (value === 'true' || value === 'yes') return true;
+  if (value === 'false' || value === 'no') return false;
+  throw invalid(input, value, 'true or false');
+}
+
+export function parseCacheOptions(value: (input: Input) => string): CacheOptions {
+  const all = parseBoolean(Input.Cache, value(Input.Cache));
+  const suffix = value(Input.CacheKeySuffix).trim();
+  if (suffix !== '' && !/^[A-Za-z0-9._-]{1,64}$/.test(suffix)) {
+    throw invalid(Input.CacheKeySuffix, suffix, 'up to 64 letters, digits, ".", "_" and "-"');
+  }
+  return {
+    enabled: {
+      packages: all && parseBoolean(Input.CachePackages, value(Input.CachePackages)),
+      incremental: all && parseBoolean(Input.CacheIncremental, value(Input.CacheIncremental)),
+      'tools-tree': all && parseBoolean(Input.CacheToolsTree, value(Input.CacheToolsTree)),
+    },
+    keySuffix: suffix,
+    maxAgeDays: parseInteger(Input.CacheMaxAge, value(Input.CacheMaxAge), 0, 3_650, 'days'),
+  };
+}
+
 /** Validates every input and returns the typed options; `cwd` resolves relative paths. */
 export function parseOptions(raw: RawInputs, cwd: string): Options {
   const value = (input: Input): string => (raw[input] ?? '').trim() || INPUT_SPECS[input].default;
@@ -236,5 +261,6 @@ export function parseOptions(raw: RawInputs, cwd: string): Options {
     toolsTree: parseToolsTree(value(Input.ToolsTree), cwd),
     force: parseForce(value(Input.Force)),
     boot: parseBootOptions(value, raw),
+    cache: parseCacheOptions(value),
   };
 }

@@ -1,6 +1,7 @@
 import { errorMessage, isConfigurationError } from '../errors.js';
 import { boot, shouldBoot, type BootStageResult } from './boot.js';
-import { build, existingOutputs, type BuildResult } from './build.js';
+import { build, existingOutputs, resolveInGroup, withArgs, type BuildResult } from './build.js';
+import { restoreCaches, type CachesResult } from './caches.js';
 import type { Context } from './context.js';
 import type { Options } from './options.js';
 import { assertProject } from './project.js';
@@ -23,6 +24,8 @@ export interface StageFailure {
 /** What the pipeline got done; stages after a failure are absent. */
 export interface PipelineResult {
   setup?: SetupResult;
+  /** The caches restored before the build, for the save after it. */
+  caches?: CachesResult;
   build?: BuildResult;
   boot?: BootStageResult;
   failure?: StageFailure;
@@ -51,10 +54,19 @@ export async function runPipeline(
     await assertProject(options.directory);
     result.setup = await setup(ctx, options);
     stage = 'build';
-    result.build =
-      command === 'build'
-        ? await build(ctx, options, result.setup.mkosi)
-        : await existingOutputs(ctx, options, result.setup.mkosi);
+    const mkosi = result.setup.mkosi;
+    if (command === 'build') {
+      const resolved = await resolveInGroup(ctx, options, mkosi);
+      result.caches = await ctx.log.group('Restore caches', () =>
+        restoreCaches(ctx, options, mkosi.version, resolved.config).catch((error: unknown) => {
+          ctx.log.warning(`Caches are not used in this run: ${errorMessage(error)}`);
+          return { skipped: errorMessage(error), records: [], args: [] };
+        }),
+      );
+      result.build = await build(ctx, options, mkosi, withArgs(resolved, result.caches.args));
+    } else {
+      result.build = await existingOutputs(ctx, options, mkosi);
+    }
     stage = 'boot';
     // `mkosi-ci boot` boots unless told not to; `build` boots what boot: auto or true selects.
     const bootOptions =
