@@ -4693,6 +4693,8 @@ async function restoreCaches(ctx, options, mkosiVersion, config, now = Date.now(
     });
     for (const note of plan.notes)
         ctx.log.info(note);
+    if (plan.args.length > 0)
+        ctx.log.info(`mkosi options for the caches: ${plan.args.join(' ')}`);
     const records = [];
     for (const target of plan.targets)
         records.push(await restoreOne(ctx, target));
@@ -4742,7 +4744,9 @@ async function saveOne(ctx, record, config) {
         outcome: saved ? 'saved' : 'exists',
         ms: Date.now() - started,
         sizeBytes: manifest.bytes,
-        ...(saved ? {} : { reason: 'another job saved this key first' }),
+        // @actions/cache does not say which: a reservation conflict (logged as info) or a failed upload
+        // (logged as a warning just above).
+        ...(saved ? {} : { reason: 'not stored: the key exists already or the upload failed' }),
     };
 }
 /**

@@ -185,6 +185,7 @@ export async function restoreCaches(
     cacheHome: ctx.host.cacheHome,
   });
   for (const note of plan.notes) ctx.log.info(note);
+  if (plan.args.length > 0) ctx.log.info(`mkosi options for the caches: ${plan.args.join(' ')}`);
   const records: CacheRecord[] = [];
   for (const target of plan.targets) records.push(await restoreOne(ctx, target));
   return { records, args: plan.args };
@@ -243,7 +244,9 @@ async function saveOne(
     outcome: saved ? 'saved' : 'exists',
     ms: Date.now() - started,
     sizeBytes: manifest.bytes,
-    ...(saved ? {} : { reason: 'another job saved this key first' }),
+    // @actions/cache does not say which: a reservation conflict (logged as info) or a failed upload
+    // (logged as a warning just above).
+    ...(saved ? {} : { reason: 'not stored: the key exists already or the upload failed' }),
   };
 }
 
