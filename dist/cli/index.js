@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(574);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(96);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 574:
+/***/ 96:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4698,6 +4698,12 @@ async function restoreCaches(ctx, options, mkosiVersion, config, now = Date.now(
     const records = [];
     for (const target of plan.targets)
         records.push(await restoreOne(ctx, target));
+    // mkosi puts its workspace into <cache>/mkosi when <cache> exists and does not create it: make the
+    // directories now, so that mkosi creating ours under <cache> cannot leave it half set up.
+    for (const target of plan.targets) {
+        if (target.name !== 'tools-tree')
+            await (0,promises_namespaceObject.mkdir)(target.paths[0], { recursive: true });
+    }
     return { records, args: plan.args };
 }
 /** Makes every file of the cache ours, so that tar can read it and the next run (another uid) can use it. */
@@ -5721,6 +5727,18 @@ function directoryCacheStore(dir, runner) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/cache/home.ts
+
+/**
+ * Where mkosi-ci keeps mkosi's package and incremental caches when the project names none: under
+ * mkosi's own `<cache>/mkosi` (XDG_CACHE_HOME, else ~/.cache), so that creating them also creates the
+ * workspace directory mkosi expects there. The same path on every run: an entry restores where it was
+ * saved.
+ */
+function mkosiCacheHome(env, home) {
+    return external_node_path_default().join(env.XDG_CACHE_HOME || external_node_path_default().join(env.HOME || home, '.cache'), 'mkosi', 'mkosi-ci');
+}
+
 ;// CONCATENATED MODULE: ./src/report/cache-summary.ts
 
 function saveCell(record) {
@@ -5778,6 +5796,7 @@ const MKOSI_CI_VERSION = '0.1.0';
 
 
 
+
 function cacheRoot(env) {
     return external_node_path_default().join(env.XDG_CACHE_HOME || external_node_path_default().join(external_node_os_default().homedir(), '.cache'), 'mkosi-ci');
 }
@@ -5809,7 +5828,7 @@ async function runCli(argv, env = process.env) {
             host: {
                 githubHostedLinux: false,
                 root: process.getuid?.() === 0,
-                cacheHome: cacheRoot(env),
+                cacheHome: mkosiCacheHome(env, external_node_os_default().homedir()),
                 uid: process.getuid?.() ?? 0,
                 gid: process.getgid?.() ?? 0,
             },

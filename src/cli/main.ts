@@ -14,6 +14,7 @@ import { consoleLog } from './log.js';
 import { directoryToolCache } from './tool-cache.js';
 import { directoryCacheStore } from './cache-store.js';
 import { saveCaches } from '../pipeline/caches.js';
+import { mkosiCacheHome } from '../cache/home.js';
 import { cacheText } from '../report/cache-summary.js';
 import { MKOSI_CI_VERSION } from '../version.js';
 
@@ -52,7 +53,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       host: {
         githubHostedLinux: false,
         root: process.getuid?.() === 0,
-        cacheHome: cacheRoot(env),
+        cacheHome: mkosiCacheHome(env, os.homedir()),
         uid: process.getuid?.() ?? 0,
         gid: process.getgid?.() ?? 0,
       },

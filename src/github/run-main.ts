@@ -1,3 +1,4 @@
+import { mkosiCacheHome } from '../cache/home.js';
 import { secretFilesOf } from '../mkosi/config.js';
 import * as core from '@actions/core';
 import os from 'node:os';
@@ -26,7 +27,7 @@ export function actionContext(env: NodeJS.ProcessEnv = process.env): Context {
       githubHostedLinux: env.RUNNER_ENVIRONMENT === 'github-hosted' && env.RUNNER_OS === 'Linux',
       root: process.getuid?.() === 0,
       // Outside RUNNER_TEMP, whose path may change between runs: a cache restores to where it was saved.
-      cacheHome: path.join(env.HOME || os.homedir(), '.cache', 'mkosi-ci'),
+      cacheHome: mkosiCacheHome(env, os.homedir()),
       uid: process.getuid?.() ?? 0,
       gid: process.getgid?.() ?? 0,
     },

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import { cacheKeys, hitKind, type CacheName, type HitKind, type InstallFields } from '../cache/keys.js';
@@ -188,6 +188,11 @@ export async function restoreCaches(
   if (plan.args.length > 0) ctx.log.info(`mkosi options for the caches: ${plan.args.join(' ')}`);
   const records: CacheRecord[] = [];
   for (const target of plan.targets) records.push(await restoreOne(ctx, target));
+  // mkosi puts its workspace into <cache>/mkosi when <cache> exists and does not create it: make the
+  // directories now, so that mkosi creating ours under <cache> cannot leave it half set up.
+  for (const target of plan.targets) {
+    if (target.name !== 'tools-tree') await mkdir(target.paths[0]!, { recursive: true });
+  }
   return { records, args: plan.args };
 }
 

@@ -90,7 +90,7 @@ describe('a cold run, then a warm run of debian-minimal', () => {
     expect(cold.outputs['cache-hit-tools-tree']).toBe('miss');
     // Incremental= was turned on, with a cache directory of mkosi-ci's.
     expect(cold.main.log).toContain(
-      `mkosi options for the caches: --package-cache-directory=${home}/.cache/mkosi-ci/packages --incremental=yes --cache-directory=${home}/.cache/mkosi-ci/incremental`,
+      `mkosi options for the caches: --package-cache-directory=${home}/.cache/mkosi/mkosi-ci/packages --incremental=yes --cache-directory=${home}/.cache/mkosi/mkosi-ci/incremental`,
     );
     expect(cold.post.log).toMatch(
       /Cache packages: saved in [\d.]+ s; key mkosi-ci-v1-packages-debian-trixie-x86_64-/,
@@ -203,7 +203,7 @@ describe('a failed build', () => {
     expect(failed.summary).toMatch(
       /\| incremental \| `[^`]+` \| miss \| .* \| skipped \(the build failed\) \|/,
     );
-    const incremental = path.join(home, '.cache/mkosi-ci/incremental');
+    const incremental = path.join(home, '.cache/mkosi/mkosi-ci/incremental');
     expect(existsSync(incremental) && readdirSync(incremental).length > 0).toBe(true);
   });
 });

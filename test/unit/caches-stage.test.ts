@@ -141,7 +141,8 @@ describe('restoreCaches and saveCaches', () => {
     const warm = await restoreCaches(ctx, options(), '27.1', config);
     expect(warm.records.find((r) => r.name === 'incremental')?.hit).toBe('miss');
     expect(lines.join('\n')).toMatch(/warning: Cache incremental: restore failed, building without it: tar/);
-    expect((await cacheManifest([incremental])).files).toBe(0);
+    // Removed, then made again empty for mkosi.
+    expect(readdirSync(incremental)).toEqual([]);
   });
 
   it('without a store, says why once and uses no cache', async () => {
