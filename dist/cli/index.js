@@ -4606,7 +4606,9 @@ async function installFields(image) {
         packages: image.packages,
         buildPackages: image.buildPackages,
         packageDirectoryFiles: await packageDirectoryFiles(image.packageDirectories),
-        prepareScripts: await Promise.all(image.prepareScripts.map((s) => caches_sha256Of(s).catch(() => s))),
+        // mkosi's own scripts (the tools tree's mkosi.prepare) are listed in a temporary directory that is
+        // gone once mkosi exits: their content comes with mkosi's version, which is in the key already.
+        prepareScripts: await Promise.all(image.prepareScripts.map((s) => caches_sha256Of(s).catch(() => `mkosi:${external_node_path_default().basename(s)}`))),
         profiles: image.profiles,
     };
 }

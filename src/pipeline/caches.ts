@@ -85,7 +85,11 @@ async function installFields(image: ImageConfig): Promise<InstallFields> {
     packages: image.packages,
     buildPackages: image.buildPackages,
     packageDirectoryFiles: await packageDirectoryFiles(image.packageDirectories),
-    prepareScripts: await Promise.all(image.prepareScripts.map((s) => sha256Of(s).catch(() => s))),
+    // mkosi's own scripts (the tools tree's mkosi.prepare) are listed in a temporary directory that is
+    // gone once mkosi exits: their content comes with mkosi's version, which is in the key already.
+    prepareScripts: await Promise.all(
+      image.prepareScripts.map((s) => sha256Of(s).catch(() => `mkosi:${path.basename(s)}`)),
+    ),
     profiles: image.profiles,
   };
 }

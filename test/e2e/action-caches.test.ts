@@ -38,7 +38,11 @@ function serverEnv(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
-async function run(directory = MINIMAL, env: Record<string, string> = {}): Promise<ActionRun> {
+async function run(
+  directory = MINIMAL,
+  env: Record<string, string> = {},
+  args: string[] = [],
+): Promise<ActionRun> {
   rmSync(home, { recursive: true, force: true });
   const out = path.join(scratch, 'out');
   rmSync(out, { recursive: true, force: true });
@@ -47,7 +51,7 @@ async function run(directory = MINIMAL, env: Record<string, string> = {}): Promi
       directory,
       mirror: debianMirror(),
       'tools-tree': TOOLS_TREE,
-      args: `--output-directory=${out}`,
+      args: [`--output-directory=${out}`, ...args].join('\n'),
     },
     env: serverEnv(env),
   });
@@ -140,13 +144,37 @@ describe('a cold run, then a warm run of debian-minimal', () => {
   });
 });
 
+describe('a changed package list', () => {
+  it('restores the older package cache by prefix (partial), misses the incremental cache, saves both', async () => {
+    const before = cacheKeysOnServer();
+    const changed = await run(MINIMAL, {}, ['--package=less']);
+    expect(changed.main.exitCode, changed.main.log.slice(-4000)).toBe(0);
+    expect(changed.outputs['cache-hit-packages']).toBe('partial');
+    expect(changed.outputs['cache-hit-incremental']).toBe('miss');
+    expect(changed.main.log).toContain(
+      'Cache hit for restore-key: mkosi-ci-v1-packages-debian-trixie-x86_64-',
+    );
+    expect(changed.post.log).toMatch(/Cache packages: saved in/);
+    expect(changed.post.log).toMatch(/Cache incremental: saved in/);
+    const added = cacheKeysOnServer().filter((k) => !before.includes(k));
+    expect(added).toHaveLength(2);
+    expect(changed.summary).toMatch(/\| packages \| `[^`]+` \| partial: `mkosi-ci-v1-packages-[^`]+` \|/);
+  });
+});
+
 describe('faults of the cache service give a warning and a cold build, never a failed job', () => {
   const faults: [string, FaultSpec, RegExp, Record<string, string>?][] = [
     [
       '500 on every lookup',
-      { endpoint: 'GetCacheEntryDownloadURL', kind: '500', times: Infinity },
+      {
+        endpoint: 'GetCacheEntryDownloadURL',
+        kind: '500',
+        times: Infinity,
+        // One cache is enough to show it, and each one costs five attempts with backoff (about 30 s).
+        match: (r) => String(r.body?.key).includes('-incremental-'),
+      },
       /Failed to restore: Failed to GetCacheEntryDownloadURL: Failed to make request after 5 attempts/,
-      // Five attempts with backoff take about 25 s: let the library give up before mkosi-ci's timeout.
+      // Let the library give up after its five attempts before mkosi-ci's lookup timeout.
       { MKOSI_CI_CACHE_LOOKUP_TIMEOUT: '120' },
     ],
     [

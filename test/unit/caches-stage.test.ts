@@ -163,6 +163,38 @@ describe('restoreCaches and saveCaches', () => {
   });
 });
 
+describe('keys of a real configuration', () => {
+  it('do not change with the temporary directory mkosi lists its own tools-tree scripts in', async () => {
+    const keysWith = async (resources: string): Promise<string[]> => {
+      const raw = JSON.parse(
+        readFileSync(new URL('../fixtures/summary/tools-tree-default.json', import.meta.url), 'utf8'),
+      ) as { Images: Record<string, unknown>[]; Tools: Record<string, unknown> };
+      raw.Tools.PrepareScripts = [`${resources}/resources/mkosi-tools/mkosi.prepare`];
+      for (const image of [...raw.Images, raw.Tools]) {
+        image.PackageCacheDirectory = packages;
+        image.Files = [];
+      }
+      // Never the machine's real tools tree, which the fixture names.
+      for (const image of raw.Images) image.ToolsTree = path.join(scratch, 'project/mkosi.tools');
+      const result = await restoreCaches(
+        ctx,
+        parseOptions(defaultInputs(), scratch),
+        '27.1',
+        parseSummary(JSON.stringify(raw)),
+        0,
+      );
+      return result.records.map((r) => r.key);
+    };
+    const first = await keysWith('/tmp/tmpjps04377');
+    expect(first.map((k) => k.split('-').slice(3, 5).join('-'))).toEqual([
+      'packages-debian',
+      'incremental-debian',
+      'tools-tree',
+    ]);
+    expect(await keysWith('/tmp/tmpywqb5oio')).toEqual(first);
+  });
+});
+
 describe('cacheManifest', () => {
   it('changes with content and mode, not with timestamps', async () => {
     const dir = path.join(scratch, 'tree');
