@@ -4422,7 +4422,11 @@ function hitKind(key, matchedKey) {
 
 
 
-const EMPTY_MANIFEST_DIGEST = (0,external_node_crypto_namespaceObject.createHash)('sha256').digest('hex');
+/**
+ * Files that change on every run without changing what the cache holds: apt rewrites its binary package
+ * caches from the lists each time it runs (and would rebuild them if they were missing).
+ */
+const REGENERATED = new Set(['pkgcache.bin', 'srcpkgcache.bin']);
 async function sha256(file) {
     const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
     for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
@@ -4451,6 +4455,8 @@ async function entryLines(root, label) {
     const lines = [];
     let bytes = 0;
     await forEachLimited(paths, 16, async (file) => {
+        if (REGENERATED.has(external_node_path_default().basename(file)))
+            return;
         const info = await (0,promises_namespaceObject.lstat)(file);
         const rel = external_node_path_default().join(label, external_node_path_default().relative(root, file));
         const mode = (info.mode & 0o7777).toString(8);

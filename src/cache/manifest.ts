@@ -15,7 +15,11 @@ export interface CacheManifest {
   bytes: number;
 }
 
-export const EMPTY_MANIFEST_DIGEST = createHash('sha256').digest('hex');
+/**
+ * Files that change on every run without changing what the cache holds: apt rewrites its binary package
+ * caches from the lists each time it runs (and would rebuild them if they were missing).
+ */
+const REGENERATED = new Set(['pkgcache.bin', 'srcpkgcache.bin']);
 
 async function sha256(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -48,6 +52,7 @@ async function entryLines(root: string, label: string): Promise<{ lines: string[
   const lines: string[] = [];
   let bytes = 0;
   await forEachLimited(paths, 16, async (file) => {
+    if (REGENERATED.has(path.basename(file))) return;
     const info = await lstat(file);
     const rel = path.join(label, path.relative(root, file));
     const mode = (info.mode & 0o7777).toString(8);

@@ -209,5 +209,12 @@ describe('cacheManifest', () => {
     chmodSync(path.join(dir, 'a'), 0o600);
     expect((await cacheManifest([dir])).digest).not.toBe(second.digest);
     expect(await cacheManifest([path.join(scratch, 'missing')])).toMatchObject({ files: 0, bytes: 0 });
+    // apt's binary caches are rewritten on every run: not a change of the cache.
+    const third = await cacheManifest([dir]);
+    fill(path.join(dir, 'cache/apt'), 'pkgcache.bin', String(Math.random()));
+    const withApt = await cacheManifest([dir]);
+    fill(path.join(dir, 'cache/apt'), 'pkgcache.bin', String(Math.random()));
+    expect((await cacheManifest([dir])).digest).toBe(withApt.digest);
+    expect(withApt.digest).not.toBe(third.digest);
   });
 });
