@@ -24,6 +24,26 @@ __nccwpck_require__.d(__webpack_exports__, {
   a: () => (/* binding */ runCli)
 });
 
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+;// CONCATENATED MODULE: ./src/cache/home.ts
+
+/**
+ * Where mkosi-ci keeps mkosi's package and incremental caches when the project names none: under
+ * mkosi's own `<cache>/mkosi` (XDG_CACHE_HOME, else ~/.cache), so that creating them also creates the
+ * workspace directory mkosi expects there. The same path on every run: an entry restores where it was
+ * saved.
+ */
+function mkosiCacheHome(env, home) {
+    return external_node_path_default().join(env.XDG_CACHE_HOME || external_node_path_default().join(env.HOME || home, '.cache'), 'mkosi', 'mkosi-ci');
+}
+
 ;// CONCATENATED MODULE: ./src/errors.ts
 /**
  * A problem the user can fix: a bad input, a broken project, a failing build. Its message is shown as
@@ -174,14 +194,6 @@ function secretFilesOf(config) {
     return [...config.images, ...(config.tools ? [config.tools] : [])].flatMap((i) => i.secretFiles);
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
 ;// CONCATENATED MODULE: ./src/pipeline/inputs.ts
 /**
  * The inputs of the action, which are also the flags of the CLI (`--<name>`), one to one.
@@ -5733,18 +5745,6 @@ function directoryCacheStore(dir, runner) {
             return true;
         },
     };
-}
-
-;// CONCATENATED MODULE: ./src/cache/home.ts
-
-/**
- * Where mkosi-ci keeps mkosi's package and incremental caches when the project names none: under
- * mkosi's own `<cache>/mkosi` (XDG_CACHE_HOME, else ~/.cache), so that creating them also creates the
- * workspace directory mkosi expects there. The same path on every run: an entry restores where it was
- * saved.
- */
-function mkosiCacheHome(env, home) {
-    return external_node_path_default().join(env.XDG_CACHE_HOME || external_node_path_default().join(env.HOME || home, '.cache'), 'mkosi', 'mkosi-ci');
 }
 
 ;// CONCATENATED MODULE: ./src/report/cache-summary.ts

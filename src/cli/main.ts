@@ -1,8 +1,9 @@
-import { secretFilesOf } from '../mkosi/config.js';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { mkosiCacheHome } from '../cache/home.js';
 import { errorMessage, isConfigurationError } from '../errors.js';
+import { secretFilesOf } from '../mkosi/config.js';
 import type { Context } from '../pipeline/context.js';
 import { parseOptions } from '../pipeline/options.js';
 import { diffOutputs } from '../pipeline/diff.js';
@@ -14,7 +15,6 @@ import { consoleLog } from './log.js';
 import { directoryToolCache } from './tool-cache.js';
 import { directoryCacheStore } from './cache-store.js';
 import { saveCaches } from '../pipeline/caches.js';
-import { mkosiCacheHome } from '../cache/home.js';
 import { cacheText } from '../report/cache-summary.js';
 import { MKOSI_CI_VERSION } from '../version.js';
 

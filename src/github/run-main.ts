@@ -1,9 +1,10 @@
-import { mkosiCacheHome } from '../cache/home.js';
-import { secretFilesOf } from '../mkosi/config.js';
 import * as core from '@actions/core';
 import os from 'node:os';
 import path from 'node:path';
+import { mkosiCacheHome } from '../cache/home.js';
+import type { CacheName } from '../cache/keys.js';
 import { errorMessage, isConfigurationError } from '../errors.js';
+import { secretFilesOf } from '../mkosi/config.js';
 import type { Context } from '../pipeline/context.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run.js';
 import { ProcessRunner } from '../process/runner.js';
@@ -14,7 +15,6 @@ import { getInputs } from './inputs.js';
 import { actionsLog } from './log.js';
 import { actionsCacheStore } from './cache-store.js';
 import { actionsToolCache } from './tool-cache.js';
-import type { CacheName } from '../cache/keys.js';
 
 export function actionContext(env: NodeJS.ProcessEnv = process.env): Context {
   return {
