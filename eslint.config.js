@@ -21,6 +21,7 @@ export default tseslint.config(
       'src/boot/**',
       'src/repro/**',
       'src/publish/**',
+      'src/cache/**',
     ],
     rules: {
       'no-restricted-imports': [

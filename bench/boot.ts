@@ -39,7 +39,8 @@ const ctx: Context = {
   ),
   toolCache: undefined as never,
   workDir: scratch,
-  host: { githubHostedLinux: false, root: true },
+  cacheStore: undefined as never,
+  host: { githubHostedLinux: false, root: true, cacheHome: scratch, uid: 0, gid: 0 },
   trigger: { event: undefined, tag: undefined },
 };
 // A private copy, so the tests rebuilding the image cannot change it under the bench.

@@ -102,3 +102,17 @@ export interface PublishedRelease {
 export interface ReleaseStore {
   publish(tag: string, assets: readonly ReleaseAsset[]): Promise<PublishedRelease>;
 }
+
+/**
+ * Where caches live between runs: GitHub's cache service through `@actions/cache` in the action, a
+ * local directory in the CLI. Both take the same keys. Implementations report a failure by throwing;
+ * the caller turns it into a warning.
+ */
+export interface CacheStore {
+  /** Why this store cannot be used in this run (no cache service, no --cache-dir), or undefined. */
+  unavailable(): string | undefined;
+  /** Restores `paths` from `key` or the newest entry a restore key prefixes; the key it found or undefined. */
+  restore(paths: readonly string[], key: string, restoreKeys: readonly string[]): Promise<string | undefined>;
+  /** Saves `paths` under `key`; false when the entry already exists (another job saved it first). */
+  save(paths: readonly string[], key: string): Promise<boolean>;
+}

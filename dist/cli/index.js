@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(340);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(493);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 340:
+/***/ 493:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32,6 +32,18 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+;// CONCATENATED MODULE: ./src/cache/home.ts
+
+/**
+ * Where mkosi-ci keeps mkosi's package and incremental caches when the project names none: under
+ * mkosi's own `<cache>/mkosi` (XDG_CACHE_HOME, else ~/.cache), so that creating them also creates the
+ * workspace directory mkosi expects there. The same path on every run: an entry restores where it was
+ * saved.
+ */
+function mkosiCacheHome(env, home) {
+    return external_node_path_default().join(env.XDG_CACHE_HOME || external_node_path_default().join(env.HOME || home, '.cache'), 'mkosi', 'mkosi-ci');
+}
+
 ;// CONCATENATED MODULE: ./src/errors.ts
 /**
  * A problem the user can fix: a bad input, a broken project, a failing build. Its message is shown as
@@ -52,6 +64,134 @@ function isConfigurationError(error) {
 }
 function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/config.ts
+
+/** Formats whose output is compressed as a whole file when CompressOutput= is set. */
+const OUTER_COMPRESSION_FORMATS = new Set(['tar', 'cpio', 'disk', 'sysext', 'confext', 'portable']);
+const FORMAT_EXTENSIONS = {
+    confext: 'raw',
+    cpio: 'cpio',
+    disk: 'raw',
+    esp: 'raw',
+    portable: 'raw',
+    sysext: 'raw',
+    tar: 'tar',
+    uki: 'efi',
+    addon: 'efi',
+};
+/** mkosi names zstd's extension zst; the others are named as the setting. */
+function compressionExtension(compression) {
+    return compression === 'zstd' ? 'zst' : compression;
+}
+function defaultOutputExtension(format) {
+    return FORMAT_EXTENSIONS[format] ?? '';
+}
+/** The file name of the main output, as mkosi's `output_with_compression`. */
+function outputFileName(image) {
+    let name = image.outputExtension ? `${image.output}.${image.outputExtension}` : image.output;
+    if (image.compressOutput &&
+        image.compressOutput !== 'none' &&
+        OUTER_COMPRESSION_FORMATS.has(image.format)) {
+        name += `.${compressionExtension(image.compressOutput)}`;
+    }
+    return name;
+}
+function field(object, key, check, fallback) {
+    const value = object[key];
+    if (check(value))
+        return value;
+    if (fallback !== undefined && (value === undefined || value === null))
+        return fallback;
+    throw new ConfigurationError(`mkosi --json summary: field ${key} is ${JSON.stringify(value)}; this mkosi is not one mkosi-ci understands.`);
+}
+const isString = (v) => typeof v === 'string';
+const isStringOrNull = (v) => typeof v === 'string' || v === null;
+const isArray = (v) => Array.isArray(v);
+function optionalString(object, key) {
+    const value = object[key];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+}
+/** Settings that were booleans in some versions and enums in others; kept as mkosi prints them. */
+function loose(object, key) {
+    const value = object[key];
+    if (value === undefined || value === null)
+        return '';
+    return String(value);
+}
+function strings(object, key) {
+    return field(object, key, isArray, []).map(String);
+}
+/** Settings that name a private key or passphrase file. */
+const SECRET_FIELDS = [
+    'SecureBootKey',
+    'VerityKey',
+    'SignExpectedPcrKey',
+    'ProxyClientKey',
+    'Passphrase',
+    'SshKey',
+];
+function parseImage(object) {
+    const format = field(object, 'Format', isString);
+    const sourceDateEpoch = object['SourceDateEpoch'];
+    return {
+        image: optionalString(object, 'Image') ?? 'main',
+        distribution: field(object, 'Distribution', isString),
+        release: field(object, 'Release', isString),
+        architecture: field(object, 'Architecture', isString),
+        format,
+        outputDirectory: optionalString(object, 'OutputDirectory'),
+        output: field(object, 'Output', isString),
+        outputExtension: field(object, 'OutputExtension', isStringOrNull, null) ?? defaultOutputExtension(format),
+        compressOutput: loose(object, 'CompressOutput'),
+        imageId: optionalString(object, 'ImageId'),
+        imageVersion: optionalString(object, 'ImageVersion'),
+        splitArtifacts: field(object, 'SplitArtifacts', isArray, []).map(String),
+        bootable: loose(object, 'Bootable'),
+        toolsTree: optionalString(object, 'ToolsTree'),
+        cacheDirectory: optionalString(object, 'CacheDirectory'),
+        packageCacheDirectory: optionalString(object, 'PackageCacheDirectory'),
+        incremental: loose(object, 'Incremental'),
+        mirror: optionalString(object, 'Mirror'),
+        repositories: field(object, 'Repositories', isArray, []).map(String),
+        kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
+        seed: optionalString(object, 'Seed'),
+        sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
+        packages: strings(object, 'Packages'),
+        buildPackages: strings(object, 'BuildPackages'),
+        packageDirectories: strings(object, 'PackageDirectories'),
+        prepareScripts: strings(object, 'PrepareScripts'),
+        profiles: strings(object, 'Profiles'),
+        files: strings(object, 'Files'),
+        secretFiles: SECRET_FIELDS.map((key) => optionalString(object, key)).filter((v) => v !== undefined),
+    };
+}
+/** Parses the output of `mkosi --json summary`: `{"Images": [...]}` with the main image last. */
+function parseSummary(text, source = 'mkosi --json summary') {
+    let raw;
+    try {
+        raw = JSON.parse(text);
+    }
+    catch (error) {
+        throw new ConfigurationError(`${source}: the output is not JSON (${error.message}).`);
+    }
+    const images = raw?.['Images'];
+    if (!Array.isArray(images) || images.length === 0) {
+        throw new ConfigurationError(`${source}: no "Images" list in the output; this mkosi is too old or too new.`);
+    }
+    const parsed = images.map((image) => parseImage(image));
+    const tools = raw['Tools'];
+    return {
+        images: parsed,
+        main: parsed[parsed.length - 1],
+        tools: tools && typeof tools === 'object' ? parseImage(tools) : undefined,
+        raw,
+    };
+}
+/** Every key and passphrase file the configuration names, of every image and the tools tree. */
+function secretFilesOf(config) {
+    return [...config.images, ...(config.tools ? [config.tools] : [])].flatMap((i) => i.secretFiles);
 }
 
 ;// CONCATENATED MODULE: ./src/repro/variations.ts
@@ -155,6 +295,12 @@ var Input;
     Input["DiffMaxFiles"] = "diff-max-files";
     Input["DiffMaxReportSize"] = "diff-max-report-size";
     Input["Diffoscope"] = "diffoscope";
+    Input["Cache"] = "cache";
+    Input["CachePackages"] = "cache-packages";
+    Input["CacheIncremental"] = "cache-incremental";
+    Input["CacheToolsTree"] = "cache-tools-tree";
+    Input["CacheKeySuffix"] = "cache-key-suffix";
+    Input["CacheMaxAge"] = "cache-max-age";
 })(Input || (Input = {}));
 const DEFAULT_MKOSI_VERSION = 'v27.1';
 const DEFAULT_MKOSI_RELEASE_URL = 'https://github.com/systemd/mkosi/archive/{ref}.tar.gz';
@@ -328,6 +474,36 @@ const INPUT_SPECS = {
         default: 'auto',
         placeholder: 'auto|yes|no',
         description: 'Explain the differing files with diffoscope (only those files, with a timeout). auto uses it when the tools tree or the host has it; yes fails when neither has it.',
+    },
+    [Input.Cache]: {
+        default: 'true',
+        placeholder: 'true|false',
+        description: 'Restore and save the caches below (GitHub cache service in the action, --cache-dir in the CLI); false switches all of them off.',
+    },
+    [Input.CachePackages]: {
+        default: 'true',
+        placeholder: 'true|false',
+        description: "Cache mkosi's package cache directory (downloaded packages).",
+    },
+    [Input.CacheIncremental]: {
+        default: 'true',
+        placeholder: 'true|false',
+        description: "Cache mkosi's incremental image cache; Incremental=yes is turned on for the build unless the project sets Incremental= itself.",
+    },
+    [Input.CacheToolsTree]: {
+        default: 'true',
+        placeholder: 'true|false',
+        description: 'Cache the default tools tree mkosi builds (tools-tree: default).',
+    },
+    [Input.CacheKeySuffix]: {
+        default: '',
+        placeholder: 'TEXT',
+        description: 'Added to every cache key, to keep caches of different jobs or branches apart; entries with another suffix are never restored.',
+    },
+    [Input.CacheMaxAge]: {
+        default: '7',
+        placeholder: 'DAYS',
+        description: 'Days after which the cache keys roll over, so security updates reach the packages, the incremental cache and the tools tree; 0 never.',
     },
 };
 function defaultInputs() {
@@ -538,6 +714,29 @@ function parsePublishOptions(value, raw) {
         githubToken: secret(raw[Input.GithubToken]?.trim()),
     };
 }
+function parseBoolean(input, value) {
+    if (value === 'true' || value === 'yes')
+        return true;
+    if (value === 'false' || value === 'no')
+        return false;
+    throw invalid(input, value, 'true or false');
+}
+function parseCacheOptions(value) {
+    const all = parseBoolean(Input.Cache, value(Input.Cache));
+    const suffix = value(Input.CacheKeySuffix).trim();
+    if (suffix !== '' && !/^[A-Za-z0-9._-]{1,64}$/.test(suffix)) {
+        throw invalid(Input.CacheKeySuffix, suffix, 'up to 64 letters, digits, ".", "_" and "-"');
+    }
+    return {
+        enabled: {
+            packages: all && parseBoolean(Input.CachePackages, value(Input.CachePackages)),
+            incremental: all && parseBoolean(Input.CacheIncremental, value(Input.CacheIncremental)),
+            'tools-tree': all && parseBoolean(Input.CacheToolsTree, value(Input.CacheToolsTree)),
+        },
+        keySuffix: suffix,
+        maxAgeDays: parseInteger(Input.CacheMaxAge, value(Input.CacheMaxAge), 0, 3_650, 'days'),
+    };
+}
 /** Validates every input and returns the typed options; `cwd` resolves relative paths. */
 function parseOptions(raw, cwd) {
     const value = (input) => (raw[input] ?? '').trim() || INPUT_SPECS[input].default;
@@ -557,6 +756,7 @@ function parseOptions(raw, cwd) {
         boot: parseBootOptions(value, raw),
         publish: parsePublishOptions(value, raw),
         repro: parseReproOptions(value),
+        cache: parseCacheOptions(value),
     };
 }
 function parseReproMode(value) {
@@ -2948,111 +3148,6 @@ async function diffOutputs(ctx, a, b, toolsTree, maxFiles = DEFAULT_DIFF_MAX_FIL
     return { comparison, markdown, markdownFile, jsonFile };
 }
 
-;// CONCATENATED MODULE: ./src/mkosi/config.ts
-
-/** Formats whose output is compressed as a whole file when CompressOutput= is set. */
-const OUTER_COMPRESSION_FORMATS = new Set(['tar', 'cpio', 'disk', 'sysext', 'confext', 'portable']);
-const FORMAT_EXTENSIONS = {
-    confext: 'raw',
-    cpio: 'cpio',
-    disk: 'raw',
-    esp: 'raw',
-    portable: 'raw',
-    sysext: 'raw',
-    tar: 'tar',
-    uki: 'efi',
-    addon: 'efi',
-};
-/** mkosi names zstd's extension zst; the others are named as the setting. */
-function compressionExtension(compression) {
-    return compression === 'zstd' ? 'zst' : compression;
-}
-function defaultOutputExtension(format) {
-    return FORMAT_EXTENSIONS[format] ?? '';
-}
-/** The file name of the main output, as mkosi's `output_with_compression`. */
-function outputFileName(image) {
-    let name = image.outputExtension ? `${image.output}.${image.outputExtension}` : image.output;
-    if (image.compressOutput &&
-        image.compressOutput !== 'none' &&
-        OUTER_COMPRESSION_FORMATS.has(image.format)) {
-        name += `.${compressionExtension(image.compressOutput)}`;
-    }
-    return name;
-}
-function field(object, key, check, fallback) {
-    const value = object[key];
-    if (check(value))
-        return value;
-    if (fallback !== undefined && (value === undefined || value === null))
-        return fallback;
-    throw new ConfigurationError(`mkosi --json summary: field ${key} is ${JSON.stringify(value)}; this mkosi is not one mkosi-ci understands.`);
-}
-const isString = (v) => typeof v === 'string';
-const isStringOrNull = (v) => typeof v === 'string' || v === null;
-const isArray = (v) => Array.isArray(v);
-function optionalString(object, key) {
-    const value = object[key];
-    return typeof value === 'string' && value !== '' ? value : undefined;
-}
-/** Settings that were booleans in some versions and enums in others; kept as mkosi prints them. */
-function loose(object, key) {
-    const value = object[key];
-    if (value === undefined || value === null)
-        return '';
-    return String(value);
-}
-function parseImage(object) {
-    const format = field(object, 'Format', isString);
-    const sourceDateEpoch = object['SourceDateEpoch'];
-    return {
-        image: optionalString(object, 'Image') ?? 'main',
-        distribution: field(object, 'Distribution', isString),
-        release: field(object, 'Release', isString),
-        architecture: field(object, 'Architecture', isString),
-        format,
-        outputDirectory: optionalString(object, 'OutputDirectory'),
-        output: field(object, 'Output', isString),
-        outputExtension: field(object, 'OutputExtension', isStringOrNull, null) ?? defaultOutputExtension(format),
-        compressOutput: loose(object, 'CompressOutput'),
-        imageId: optionalString(object, 'ImageId'),
-        imageVersion: optionalString(object, 'ImageVersion'),
-        splitArtifacts: field(object, 'SplitArtifacts', isArray, []).map(String),
-        bootable: loose(object, 'Bootable'),
-        toolsTree: optionalString(object, 'ToolsTree'),
-        cacheDirectory: optionalString(object, 'CacheDirectory'),
-        packageCacheDirectory: optionalString(object, 'PackageCacheDirectory'),
-        incremental: loose(object, 'Incremental'),
-        mirror: optionalString(object, 'Mirror'),
-        repositories: field(object, 'Repositories', isArray, []).map(String),
-        kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
-        seed: optionalString(object, 'Seed'),
-        sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
-    };
-}
-/** Parses the output of `mkosi --json summary`: `{"Images": [...]}` with the main image last. */
-function parseSummary(text, source = 'mkosi --json summary') {
-    let raw;
-    try {
-        raw = JSON.parse(text);
-    }
-    catch (error) {
-        throw new ConfigurationError(`${source}: the output is not JSON (${error.message}).`);
-    }
-    const images = raw?.['Images'];
-    if (!Array.isArray(images) || images.length === 0) {
-        throw new ConfigurationError(`${source}: no "Images" list in the output; this mkosi is too old or too new.`);
-    }
-    const parsed = images.map((image) => parseImage(image));
-    const tools = raw['Tools'];
-    return {
-        images: parsed,
-        main: parsed[parsed.length - 1],
-        tools: tools && typeof tools === 'object' ? parseImage(tools) : undefined,
-        raw,
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/mkosi/outputs.ts
 
 
@@ -5029,8 +5124,20 @@ async function collectOutputs(ctx, options, config) {
     const image = artifacts.find((a) => a.image === config.main.image && a.kind === 'image');
     return { outputDirectory: dir, image, artifacts };
 }
-async function build(ctx, options, mkosi) {
-    const { invocation, config, configFile } = await ctx.log.group('Resolve the mkosi configuration', () => resolve(ctx, options, mkosi));
+/** The resolved configuration with mkosi options added before the user's own (which still win). */
+function withArgs(resolved, args) {
+    if (args.length === 0)
+        return resolved;
+    return {
+        ...resolved,
+        invocation: { ...resolved.invocation, extraArgs: [...args, ...resolved.invocation.extraArgs] },
+    };
+}
+function resolveInGroup(ctx, options, mkosi) {
+    return ctx.log.group('Resolve the mkosi configuration', () => resolve(ctx, options, mkosi));
+}
+async function build(ctx, options, mkosi, resolved) {
+    const { invocation, config, configFile } = resolved ?? (await resolveInGroup(ctx, options, mkosi));
     const logFile = external_node_path_default().join(ctx.workDir, 'logs', 'build.log');
     const started = Date.now();
     const result = await ctx.log.group('mkosi build', () => ctx.runner.run(mkosi.command, buildArgs(invocation, options.force), { logFile }));
@@ -5043,7 +5150,7 @@ async function build(ctx, options, mkosi) {
 }
 /** The outputs of an earlier build, found from the configuration as a build would have made them. */
 async function existingOutputs(ctx, options, mkosi) {
-    const { config, configFile } = await ctx.log.group('Resolve the mkosi configuration', () => resolve(ctx, options, mkosi));
+    const { config, configFile } = await resolveInGroup(ctx, options, mkosi);
     const outputs = await collectOutputs(ctx, options, config);
     if (!outputs.image) {
         throw new ConfigurationError(`Input ${Input.Directory}: ${config.main.output} has not been built in ${outputs.outputDirectory}; run mkosi-ci build first.`, { file: options.directory });
@@ -5055,6 +5162,473 @@ async function existingOutputs(ctx, options, mkosi) {
         durationMs: undefined,
         ...outputs,
     };
+}
+
+;// CONCATENATED MODULE: ./src/cache/keys.ts
+
+/**
+ * Cache keys, derived in one pure function from the resolved configuration. A key changes exactly when
+ * what the cache holds would change: the fields that decide what gets installed, mkosi's version, the
+ * user's suffix and (for content that carries installed packages) the time bucket of `cache-max-age`.
+ *
+ *   mkosi-ci-v1-<cache>-<distribution>-<release>-<architecture>-[<suffix>-]<hash>
+ */
+const CACHE_NAMES = (/* unused pure expression or super */ null && (['packages', 'incremental', 'tools-tree']));
+const KEY_VERSION = 'mkosi-ci-v1';
+const DAY_MS = 86_400_000;
+/** The time bucket: the same number for every run within one `maxAgeDays` window. */
+function timeBucket(now, maxAgeDays) {
+    return maxAgeDays > 0 ? Math.floor(now / (maxAgeDays * DAY_MS)) : 0;
+}
+/** Keys allow no commas and are at most 512 characters; keep the readable parts plain. */
+function slug(value) {
+    return value.replace(/[^A-Za-z0-9._]+/g, '_').slice(0, 40) || '_';
+}
+/** Order-independent where mkosi is (package lists), order-preserving where order matters. */
+function canonical(fields) {
+    return {
+        distribution: fields.distribution,
+        release: fields.release,
+        architecture: fields.architecture,
+        mirror: fields.mirror ?? null,
+        repositories: [...fields.repositories].sort(),
+        packages: [...new Set(fields.packages)].sort(),
+        buildPackages: [...new Set(fields.buildPackages)].sort(),
+        packageDirectoryFiles: [...fields.packageDirectoryFiles].sort(),
+        prepareScripts: [...fields.prepareScripts].sort(),
+        profiles: [...fields.profiles].sort(),
+    };
+}
+function hash(value) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);
+}
+function prefix(name, fields, suffix) {
+    const parts = [
+        KEY_VERSION,
+        name,
+        slug(fields.distribution),
+        slug(fields.release),
+        slug(fields.architecture),
+    ];
+    if (suffix)
+        parts.push(slug(suffix));
+    return parts.join('-') + '-';
+}
+/**
+ * The key of each cache that applies (tools-tree only when mkosi builds its default tools tree).
+ * Only the package cache falls back by prefix: mkosi throws away an incremental cache whose
+ * configuration differs, and an older tools tree with the same configuration would be used as it is,
+ * past `cache-max-age`, so those two are exact-only.
+ */
+function cacheKeys(inputs) {
+    const main = inputs.images.at(-1);
+    if (!main)
+        throw new Error('cacheKeys: no images');
+    const common = {
+        mkosi: inputs.mkosiVersion,
+        suffix: inputs.suffix,
+        bucket: timeBucket(inputs.now, inputs.maxAgeDays),
+    };
+    const images = inputs.images.map(canonical);
+    const tools = inputs.tools && canonical(inputs.tools);
+    const keys = [];
+    const packages = prefix('packages', main, inputs.suffix);
+    // The package cache also holds the tools tree's packages.
+    keys.push({
+        name: 'packages',
+        key: packages + hash({ cache: 'packages', images, tools: tools ?? null, ...common }),
+        restoreKeys: [packages],
+    });
+    keys.push({
+        name: 'incremental',
+        key: prefix('incremental', main, inputs.suffix) + hash({ cache: 'incremental', images, ...common }),
+        restoreKeys: [],
+    });
+    if (inputs.tools) {
+        keys.push({
+            name: 'tools-tree',
+            key: prefix('tools-tree', inputs.tools, inputs.suffix) + hash({ cache: 'tools-tree', tools, ...common }),
+            restoreKeys: [],
+        });
+    }
+    return keys;
+}
+function hitKind(key, matchedKey) {
+    if (matchedKey === undefined)
+        return 'miss';
+    return matchedKey === key ? 'exact' : 'partial';
+}
+
+;// CONCATENATED MODULE: ./src/cache/manifest.ts
+
+
+
+
+/**
+ * Files that change on every run without changing what the cache holds: apt rewrites its binary package
+ * caches from the lists each time it runs (and would rebuild them if they were missing).
+ */
+const REGENERATED = new Set(['pkgcache.bin', 'srcpkgcache.bin']);
+async function sha256(file) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+/** Runs `fn` over `items` with at most `limit` at a time. */
+async function forEachLimited(items, limit, fn) {
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length)
+            await fn(items[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+async function entryLines(root, label) {
+    const top = await (0,promises_namespaceObject.lstat)(root).catch(() => undefined);
+    if (!top)
+        return { lines: [], bytes: 0 };
+    const paths = [root];
+    if (top.isDirectory()) {
+        for (const entry of await (0,promises_namespaceObject.readdir)(root, { recursive: true, withFileTypes: true })) {
+            paths.push(external_node_path_default().join(entry.parentPath, entry.name));
+        }
+    }
+    const lines = [];
+    let bytes = 0;
+    await forEachLimited(paths, 16, async (file) => {
+        if (REGENERATED.has(external_node_path_default().basename(file)))
+            return;
+        const info = await (0,promises_namespaceObject.lstat)(file);
+        const rel = external_node_path_default().join(label, external_node_path_default().relative(root, file));
+        const mode = (info.mode & 0o7777).toString(8);
+        const owner = `${info.uid}:${info.gid}`;
+        if (info.isFile()) {
+            bytes += info.size;
+            lines.push(`f ${rel} ${mode} ${owner} ${info.size} ${await sha256(file)}`);
+        }
+        else if (info.isDirectory()) {
+            lines.push(`d ${rel} ${mode} ${owner}`);
+        }
+        else if (info.isSymbolicLink()) {
+            lines.push(`l ${rel} ${owner} ${await (0,promises_namespaceObject.readlink)(file)}`);
+        }
+        else {
+            lines.push(`o ${rel} ${mode} ${owner} ${info.rdev}`);
+        }
+    });
+    return { lines, bytes };
+}
+/** The manifest of a cache made of several paths (each may be missing, a file or a directory). */
+async function cacheManifest(paths) {
+    const all = [];
+    let bytes = 0;
+    for (const [index, root] of paths.entries()) {
+        const part = await entryLines(root, String(index));
+        all.push(...part.lines);
+        bytes += part.bytes;
+    }
+    all.sort();
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    for (const line of all)
+        hash.update(line + '\n');
+    return { digest: hash.digest('hex'), files: all.length, bytes };
+}
+
+;// CONCATENATED MODULE: ./src/cache/plan.ts
+
+/** Whether configuration text or mkosi options set Incremental= explicitly. */
+function choosesIncremental(configTexts, args) {
+    return (configTexts.some((text) => /^\s*Incremental\s*=/m.test(text)) ||
+        args.some((arg) => /^--incremental(=|$)/.test(arg) || arg === '-i'));
+}
+/**
+ * Where each cache is and what mkosi needs to be told so the caches are where they are restored to:
+ * a package cache directory and a cache directory when the project names none, and Incremental=yes
+ * when the project left it at its default.
+ */
+function planCaches(inputs) {
+    const { config, options, cacheHome } = inputs;
+    const main = config.main;
+    const key = (name) => inputs.keys.find((k) => k.name === name);
+    const plan = { targets: [], args: [], notes: [] };
+    const packagesKey = key('packages');
+    if (options.enabled.packages && packagesKey) {
+        let dir = main.packageCacheDirectory;
+        if (!dir) {
+            dir = external_node_path_default().join(cacheHome, 'packages');
+            plan.args.push(`--package-cache-directory=${dir}`);
+        }
+        plan.targets.push({ ...packagesKey, paths: [dir] });
+    }
+    const incrementalKey = key('incremental');
+    if (options.enabled.incremental && incrementalKey) {
+        if (main.incremental === 'no' && inputs.incrementalChosen) {
+            plan.notes.push('incremental: the project sets Incremental=no, so there is no incremental cache.');
+        }
+        else {
+            if (main.incremental === 'no')
+                plan.args.push('--incremental=yes');
+            let dir = main.cacheDirectory;
+            if (!dir) {
+                dir = external_node_path_default().join(cacheHome, 'incremental');
+                plan.args.push(`--cache-directory=${dir}`);
+            }
+            plan.targets.push({ ...incrementalKey, paths: [dir] });
+        }
+    }
+    const toolsKey = key('tools-tree');
+    if (options.enabled['tools-tree'] && toolsKey) {
+        const tree = main.toolsTree;
+        if (inputs.defaultToolsTree && config.tools && tree) {
+            // mkosi writes the manifest last: it marks the tree complete and tells mkosi whether it is current.
+            plan.targets.push({ ...toolsKey, paths: [tree, `${tree}.manifest`] });
+        }
+    }
+    return plan;
+}
+function isInside(child, parent) {
+    const rel = external_node_path_default().relative(parent, child);
+    return rel === '' || (!rel.startsWith('..') && !external_node_path_default().isAbsolute(rel));
+}
+/**
+ * What a cache must not carry: the private keys and passphrases the configuration names, and the
+ * project itself (which holds mkosi.key, mkosi.passphrase and the like). Returns the offenders.
+ */
+function secretsInside(paths, secretFiles, projectDirectory) {
+    const offenders = new Set();
+    for (const cachePath of paths) {
+        for (const secret of secretFiles)
+            if (isInside(secret, cachePath))
+                offenders.add(secret);
+        if (isInside(projectDirectory, cachePath))
+            offenders.add(projectDirectory);
+    }
+    return [...offenders];
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/caches.ts
+
+
+
+
+
+
+
+async function caches_exists(file) {
+    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
+}
+async function hasContent(file) {
+    const info = await (0,promises_namespaceObject.stat)(file).catch(() => undefined);
+    if (!info)
+        return false;
+    if (!info.isDirectory())
+        return true;
+    return (await (0,promises_namespaceObject.readdir)(file)).length > 0;
+}
+async function caches_sha256Of(file) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256')
+        .update(await (0,promises_namespaceObject.readFile)(file))
+        .digest('hex');
+}
+/** Names and sizes of the files in PackageDirectories= (mkosi itself compares names and mtimes). */
+async function packageDirectoryFiles(dirs) {
+    const files = [];
+    for (const dir of dirs) {
+        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true }).catch(() => []);
+        for (const entry of entries) {
+            if (!entry.isFile())
+                continue;
+            files.push(`${entry.name} ${(await (0,promises_namespaceObject.stat)(external_node_path_default().join(dir, entry.name))).size}`);
+        }
+    }
+    return files;
+}
+async function installFields(image) {
+    return {
+        distribution: image.distribution,
+        release: image.release,
+        architecture: image.architecture,
+        mirror: image.mirror,
+        repositories: image.repositories,
+        packages: image.packages,
+        buildPackages: image.buildPackages,
+        packageDirectoryFiles: await packageDirectoryFiles(image.packageDirectories),
+        // mkosi's own scripts (the tools tree's mkosi.prepare) are listed in a temporary directory that is
+        // gone once mkosi exits: their content comes with mkosi's version, which is in the key already.
+        prepareScripts: await Promise.all(image.prepareScripts.map((s) => caches_sha256Of(s).catch(() => `mkosi:${external_node_path_default().basename(s)}`))),
+        profiles: image.profiles,
+    };
+}
+async function configTexts(config) {
+    const files = [...new Set(config.images.flatMap((i) => i.files))];
+    return Promise.all(files.map((f) => (0,promises_namespaceObject.readFile)(f, 'utf8').catch(() => '')));
+}
+function seconds(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+function mib(bytes) {
+    return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+async function restoreOne(ctx, target) {
+    const started = Date.now();
+    const existed = await Promise.all(target.paths.map(caches_exists));
+    let matchedKey;
+    // A tree that is already here (a persistent runner) is mkosi's to judge; extracting over it would mix
+    // two trees. The package cache only gains files, so it is restored over what is there.
+    const present = target.name !== 'packages' && (await Promise.all(target.paths.map(hasContent))).every(Boolean);
+    if (present) {
+        ctx.log.info(`Cache ${target.name}: already present in ${target.paths[0]}, not restored.`);
+    }
+    else {
+        try {
+            matchedKey = await ctx.cacheStore.restore(target.paths, target.key, target.restoreKeys);
+        }
+        catch (error) {
+            ctx.log.warning(`Cache ${target.name}: restore failed, building without it: ${errorMessage(error)}`);
+        }
+        if (matchedKey === undefined) {
+            // A failed extraction (a corrupt or truncated archive) can leave part of a tree behind: remove
+            // what was not there before, so mkosi starts from nothing rather than from half a cache.
+            for (const [index, file] of target.paths.entries()) {
+                if (!existed[index] && (await caches_exists(file))) {
+                    ctx.log.warning(`Cache ${target.name}: removing ${file}, left behind by a failed restore.`);
+                    await (0,promises_namespaceObject.rm)(file, { recursive: true, force: true });
+                }
+            }
+        }
+    }
+    const restoreMs = Date.now() - started;
+    const manifest = await cacheManifest(target.paths);
+    const hit = hitKind(target.key, matchedKey);
+    ctx.log.info(`Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(manifest.bytes)}, ${seconds(restoreMs)}; key ${target.key}`);
+    return {
+        ...target,
+        hit,
+        ...(matchedKey ? { matchedKey } : {}),
+        restoreMs,
+        sizeBytes: manifest.bytes,
+        restoredDigest: manifest.digest,
+    };
+}
+/**
+ * Restores the caches before the build: derives the keys from the resolved configuration, restores
+ * each cache that is switched on, and returns the mkosi options that make mkosi use them. Never
+ * throws for a cache problem: a cache that cannot be restored means a cold build and a warning.
+ */
+async function restoreCaches(ctx, options, mkosiVersion, config, now = Date.now()) {
+    const enabled = Object.values(options.cache.enabled).some(Boolean);
+    if (!enabled)
+        return { skipped: 'caches are switched off', records: [], args: [] };
+    const unavailable = ctx.cacheStore.unavailable();
+    if (unavailable) {
+        ctx.log.info(`Caches are not used in this run: ${unavailable}.`);
+        return { skipped: unavailable, records: [], args: [] };
+    }
+    const keys = cacheKeys({
+        images: await Promise.all(config.images.map(installFields)),
+        tools: config.tools && (await installFields(config.tools)),
+        mkosiVersion,
+        suffix: options.cache.keySuffix,
+        maxAgeDays: options.cache.maxAgeDays,
+        now,
+    });
+    const plan = planCaches({
+        config,
+        keys,
+        options: options.cache,
+        defaultToolsTree: options.toolsTree.kind === 'default',
+        incrementalChosen: choosesIncremental(await configTexts(config), options.args),
+        cacheHome: ctx.host.cacheHome,
+    });
+    for (const note of plan.notes)
+        ctx.log.info(note);
+    if (plan.args.length > 0)
+        ctx.log.info(`mkosi options for the caches: ${plan.args.join(' ')}`);
+    const records = [];
+    for (const target of plan.targets)
+        records.push(await restoreOne(ctx, target));
+    // mkosi puts its workspace into <cache>/mkosi when <cache> exists and does not create it: make the
+    // directories now, so that mkosi creating ours under <cache> cannot leave it half set up.
+    for (const target of plan.targets) {
+        if (target.name !== 'tools-tree')
+            await (0,promises_namespaceObject.mkdir)(target.paths[0], { recursive: true });
+    }
+    return { records, args: plan.args };
+}
+/** Makes every file of the cache ours, so that tar can read it and the next run (another uid) can use it. */
+async function fixOwnership(ctx, paths) {
+    if (ctx.host.root)
+        return;
+    const foreign = [];
+    for (const file of paths) {
+        if (!(await caches_exists(file)))
+            continue;
+        const found = await ctx.runner.run('find', [file, '(', '!', '-user', String(ctx.host.uid), '-o', '!', '-readable', ')', '-print', '-quit'], { stream: false });
+        if (found.stdout.trim() !== '' || found.exitCode !== 0)
+            foreign.push(file);
+    }
+    if (foreign.length === 0)
+        return;
+    const chown = await ctx.runner.run('sudo', ['-n', 'chown', '-R', `${ctx.host.uid}:${ctx.host.gid}`, ...foreign], { stream: false });
+    if (chown.exitCode !== 0) {
+        throw new Error(`files in ${foreign.join(', ')} belong to another user and sudo chown failed: ${chown.stderr.trim()}`);
+    }
+}
+async function saveOne(ctx, record, config) {
+    const manifest = await cacheManifest(record.paths);
+    if (manifest.digest === record.restoredDigest)
+        return { outcome: 'unchanged', sizeBytes: manifest.bytes };
+    if (manifest.files === 0)
+        return { outcome: 'skipped', reason: 'nothing to save' };
+    if (record.hit === 'exact') {
+        // Entries are immutable: the next run restores the same key and gets what this run started from.
+        return { outcome: 'exists', reason: 'the exact key was restored', sizeBytes: manifest.bytes };
+    }
+    if (record.name === 'tools-tree' && !(await caches_exists(record.paths[1]))) {
+        return { outcome: 'skipped', reason: 'the tools tree is incomplete (no manifest)' };
+    }
+    const secrets = secretsInside(record.paths, config.secretFiles, config.directory);
+    if (secrets.length > 0) {
+        ctx.log.warning(`Cache ${record.name}: not saved, it would contain ${secrets.join(', ')}.`);
+        return { outcome: 'skipped', reason: 'it would contain keys or the project' };
+    }
+    const started = Date.now();
+    await fixOwnership(ctx, record.paths);
+    const saved = await ctx.cacheStore.save(record.paths, record.key);
+    return {
+        outcome: saved ? 'saved' : 'exists',
+        ms: Date.now() - started,
+        sizeBytes: manifest.bytes,
+        // @actions/cache does not say which: a reservation conflict (logged as info) or a failed upload
+        // (logged as a warning just above).
+        ...(saved ? {} : { reason: 'not stored: the key exists already or the upload failed' }),
+    };
+}
+/**
+ * Saves the caches after the run, only when the build succeeded and only those whose content changed
+ * since the restore. Never throws: a cache that cannot be saved is a warning.
+ */
+async function saveCaches(ctx, records, build) {
+    const done = [];
+    for (const record of records) {
+        let save;
+        if (!build.succeeded) {
+            save = { outcome: 'skipped', reason: 'the build failed' };
+        }
+        else {
+            try {
+                save = await saveOne(ctx, record, build);
+            }
+            catch (error) {
+                ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
+                save = { outcome: 'failed', reason: errorMessage(error) };
+            }
+        }
+        ctx.log.info(`Cache ${record.name}: ${save.outcome}${save.reason ? ` (${save.reason})` : ''}${save.ms !== undefined ? ` in ${seconds(save.ms)}` : ''}; key ${record.key}`);
+        done.push({ ...record, save });
+    }
+    return done;
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/project.ts
@@ -5895,6 +6469,7 @@ async function setup(ctx, options) {
 
 
 
+
 function run_failure(stage, error) {
     return {
         stage,
@@ -5922,8 +6497,17 @@ async function runPipeline(ctx, options, command = 'build') {
             ? await ctx.log.group('Pin Seed= and SourceDateEpoch=', () => reproPins(ctx, options, mkosi))
             : undefined;
         const buildOptions = pins ? { ...reproBuildOptions(options, pins), repro: reproOptions } : options;
-        result.build =
-            command === 'boot' ? await existingOutputs(ctx, options, mkosi) : await build(ctx, buildOptions, mkosi);
+        if (command === 'boot') {
+            result.build = await existingOutputs(ctx, options, mkosi);
+        }
+        else {
+            const resolved = await resolveInGroup(ctx, buildOptions, mkosi);
+            result.caches = await ctx.log.group('Restore caches', () => restoreCaches(ctx, buildOptions, mkosi.version, resolved.config).catch((error) => {
+                ctx.log.warning(`Caches are not used in this run: ${errorMessage(error)}`);
+                return { skipped: errorMessage(error), records: [], args: [] };
+            }));
+            result.build = await build(ctx, buildOptions, mkosi, withArgs(resolved, result.caches.args));
+        }
         stage = 'boot';
         // `mkosi-ci boot` boots unless told not to; `build` boots what boot: auto or true selects.
         const bootOptions = command === 'boot' && options.boot.enabled === 'auto'
@@ -5944,7 +6528,9 @@ async function runPipeline(ctx, options, command = 'build') {
         }
         if (pins) {
             stage = 'repro';
-            result.repro = await repro(ctx, buildOptions, mkosi, result.build, pins);
+            // The second build shares the first one's package cache, never its incremental cache.
+            const packageCache = (result.caches?.args ?? []).filter((a) => a.startsWith('--package-cache-directory='));
+            result.repro = await repro(ctx, { ...buildOptions, args: [...packageCache, ...buildOptions.args] }, mkosi, result.build, pins);
             if (!result.repro.reproducible) {
                 const message = reproFailureMessage(result.repro);
                 if (buildOptions.repro.mode === 'check') {
@@ -6295,9 +6881,10 @@ function renderText(result) {
 
 
 const COMMANDS = ['build', 'boot', 'diff', 'repro', 'publish'];
-/** Flags that are not inputs, by name. */
+/** Flags that are not inputs (directories and files), by name. */
 const FILE_FLAGS = {
     'work-dir': 'workDir',
+    'cache-dir': 'cacheDir',
     'output-dir': 'outputDir',
     'sign-key-file': 'signKeyFile',
     'sign-passphrase-file': 'signPassphraseFile',
@@ -6324,6 +6911,7 @@ function parseCommandLine(argv) {
         outputDir: undefined,
         signKeyFile: undefined,
         signPassphraseFile: undefined,
+        cacheDir: undefined,
     };
     const operands = [];
     for (let i = 0; i < rest.length; i++) {
@@ -6393,7 +6981,7 @@ function helpText() {
         lines.push(`  --${input}=${spec.placeholder}${spec.multiline ? ' [repeatable]' : ''}`);
         lines.push(`      ${spec.description}${spec.default ? ` (default: ${spec.default})` : ''}`);
     }
-    lines.push('  --work-dir=DIR', '      Where logs and the resolved configuration go (default: a new directory under the temp directory).', '  --sign-key-file=FILE, --sign-passphrase-file=FILE', '      Read sign-key and sign-passphrase from files (for build and publish); secrets never go on a command line.', '  --output-dir=DIR', '      publish: the directory whose files SHA256SUMS lists.', '  --debug', '      Show stack traces of internal errors.', '');
+    lines.push('  --work-dir=DIR', '      Where logs and the resolved configuration go (default: a new directory under the temp directory).', '  --sign-key-file=FILE, --sign-passphrase-file=FILE', '      Read sign-key and sign-passphrase from files (for build and publish); secrets never go on a command line.', '  --output-dir=DIR', '      publish: the directory whose files SHA256SUMS lists.', '  --cache-dir=DIR', '      Keep the caches (see --cache) in DIR between runs, with the same keys as the action; without it,', '      no cache is restored or saved.', '  --debug', '      Show stack traces of internal errors.', '');
     return lines.join('\n');
 }
 
@@ -6470,11 +7058,124 @@ function directoryToolCache(root, runner) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/cli/cache-store.ts
+
+
+
+const EXTENSION = '.tar.zst';
+/** Entries for other paths never match, as with actions/cache's version. */
+function pathsTag(paths) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(paths.join('\n')).digest('hex').slice(0, 12);
+}
+function entryName(key, paths) {
+    return `${key}~${pathsTag(paths)}${EXTENSION}`;
+}
+/**
+ * The CLI's cache store: one zstd tar per entry in a local directory (`--cache-dir`), for a laptop or a
+ * runner with a persistent volume. Same keys and the same lookup as GitHub's service: the exact key,
+ * else the newest entry a restore key prefixes. An entry is written under a temporary name and renamed,
+ * so a store never holds half an archive; an existing entry is never replaced.
+ */
+function directoryCacheStore(dir, runner) {
+    const tar = async (args) => {
+        const result = await runner.run('tar', args, { stream: false });
+        if (result.exitCode !== 0) {
+            throw new Error(`tar ${args[0]} failed (exit status ${result.exitCode}): ${result.stderr.trim()}`);
+        }
+    };
+    return {
+        unavailable() {
+            return dir ? undefined : 'no --cache-dir given';
+        },
+        async restore(paths, key, restoreKeys) {
+            const names = await (0,promises_namespaceObject.readdir)(dir).catch(() => []);
+            const tag = `~${pathsTag(paths)}${EXTENSION}`;
+            const keyOf = (name) => name.slice(0, -tag.length);
+            const mine = names.filter((n) => n.endsWith(tag));
+            let found = mine.find((n) => keyOf(n) === key);
+            for (const prefix of [key, ...restoreKeys]) {
+                if (found)
+                    break;
+                const candidates = mine.filter((n) => keyOf(n).startsWith(prefix));
+                const times = await Promise.all(candidates.map(async (n) => (await (0,promises_namespaceObject.stat)(external_node_path_default().join(dir, n))).mtimeMs));
+                let newest = -1;
+                candidates.forEach((n, i) => {
+                    if (times[i] > newest)
+                        [found, newest] = [n, times[i]];
+                });
+            }
+            if (!found)
+                return undefined;
+            await tar(['--extract', '--zstd', '--absolute-names', '--file', external_node_path_default().join(dir, found)]);
+            return keyOf(found);
+        },
+        async save(paths, key) {
+            await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+            const file = external_node_path_default().join(dir, entryName(key, paths));
+            if (await (0,promises_namespaceObject.stat)(file).then(() => true, () => false))
+                return false;
+            const temporary = `${file}.${process.pid}.tmp`;
+            try {
+                const existing = [];
+                for (const p of paths)
+                    if (await (0,promises_namespaceObject.stat)(p).then(() => true, () => false))
+                        existing.push(p);
+                await tar(['--create', '--zstd', '--absolute-names', '--file', temporary, ...existing]);
+                await (0,promises_namespaceObject.rename)(temporary, file);
+            }
+            finally {
+                await (0,promises_namespaceObject.rm)(temporary, { force: true });
+            }
+            return true;
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/cache-summary.ts
+
+function saveCell(record) {
+    const save = record.save;
+    if (!save)
+        return 'not run';
+    const time = save.ms !== undefined ? ` in ${format_formatDuration(save.ms)}` : '';
+    return `${save.outcome}${time}${save.reason ? ` (${save.reason})` : ''}`;
+}
+function hitCell(record) {
+    return record.hit === 'partial' && record.matchedKey ? `partial: \`${record.matchedKey}\`` : record.hit;
+}
+/** The caches of a run as a markdown table: key, hit kind, size, restore and save. */
+function cacheMarkdown(records, skipped) {
+    if (records.length === 0)
+        return skipped ? ['### Caches', '', `Not used: ${cell(skipped)}.`, ''] : [];
+    return [
+        '### Caches',
+        '',
+        '| Cache | Key | Hit | Size | Restore | Save |',
+        '| --- | --- | --- | ---: | ---: | --- |',
+        ...records.map((r) => `| ${r.name} | \`${cell(r.key)}\` | ${cell(hitCell(r))} | ${formatBytes(r.save?.sizeBytes ?? r.sizeBytes)} | ${formatDuration(r.restoreMs)} | ${cell(saveCell(r))} |`),
+        '',
+    ];
+}
+/** The same as plain text, for the CLI. */
+function cacheText(records, skipped) {
+    if (records.length === 0)
+        return skipped ? [`caches: not used: ${skipped}`] : [];
+    return [
+        'caches:',
+        ...records.map((r) => `  ${r.name.padEnd(12)} ${r.hit.padEnd(8)} ${format_formatBytes(r.save?.sizeBytes ?? r.sizeBytes).padStart(10)}  restore ${format_formatDuration(r.restoreMs)}, save ${saveCell(r)}  ${r.key}`),
+    ];
+}
+
 ;// CONCATENATED MODULE: ./src/version.ts
 /** mkosi-ci's own version; a unit test keeps it equal to package.json's. */
 const MKOSI_CI_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
+
+
+
+
 
 
 
@@ -6538,7 +7239,14 @@ async function runCli(argv, env = process.env) {
             workDir: parsed.flags.workDir
                 ? external_node_path_default().resolve(parsed.flags.workDir)
                 : await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-')),
-            host: { githubHostedLinux: false, root: process.getuid?.() === 0 },
+            cacheStore: directoryCacheStore(parsed.flags.cacheDir ? external_node_path_default().resolve(parsed.flags.cacheDir) : undefined, runner),
+            host: {
+                githubHostedLinux: false,
+                root: process.getuid?.() === 0,
+                cacheHome: mkosiCacheHome(env, external_node_os_default().homedir()),
+                uid: process.getuid?.() ?? 0,
+                gid: process.getgid?.() ?? 0,
+            },
             trigger: { event: undefined, tag: undefined },
         };
         if (parsed.command === 'diff') {
@@ -6553,7 +7261,17 @@ async function runCli(argv, env = process.env) {
             return 0;
         }
         const result = await runPipeline(ctx, options, parsed.command);
+        const caches = result.caches?.records.length
+            ? await saveCaches(ctx, result.caches.records, {
+                succeeded: result.build !== undefined,
+                secretFiles: result.build ? secretFilesOf(result.build.config) : [],
+                directory: options.directory,
+            })
+            : [];
         process.stdout.write('\n' + renderText(result));
+        const cacheLines = cacheText(caches, result.caches?.skipped);
+        if (cacheLines.length > 0)
+            process.stdout.write(cacheLines.join('\n') + '\n');
         if (result.failure) {
             if (!result.failure.userError && result.failure.error instanceof Error)
                 log.debug(result.failure.error.stack ?? '');

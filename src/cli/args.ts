@@ -7,6 +7,8 @@ export type Command = (typeof COMMANDS)[number];
 /** Flags of the CLI that are not action inputs: they replace what the runner provides. */
 export interface CliFlags {
   workDir: string | undefined;
+  /** The local cache store; without it, no cache is restored or saved. */
+  cacheDir: string | undefined;
   debug: boolean;
   /** `publish`: the directory whose files get SHA256SUMS. */
   outputDir: string | undefined;
@@ -15,9 +17,12 @@ export interface CliFlags {
   signPassphraseFile: string | undefined;
 }
 
-/** Flags that are not inputs, by name. */
-const FILE_FLAGS: Readonly<Record<string, 'workDir' | 'outputDir' | 'signKeyFile' | 'signPassphraseFile'>> = {
+/** Flags that are not inputs (directories and files), by name. */
+const FILE_FLAGS: Readonly<
+  Record<string, 'workDir' | 'outputDir' | 'signKeyFile' | 'signPassphraseFile' | 'cacheDir'>
+> = {
   'work-dir': 'workDir',
+  'cache-dir': 'cacheDir',
   'output-dir': 'outputDir',
   'sign-key-file': 'signKeyFile',
   'sign-passphrase-file': 'signPassphraseFile',
@@ -52,6 +57,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     outputDir: undefined,
     signKeyFile: undefined,
     signPassphraseFile: undefined,
+    cacheDir: undefined,
   };
   const operands: string[] = [];
   for (let i = 0; i < rest.length; i++) {
@@ -127,6 +133,9 @@ export function helpText(): string {
     '      Read sign-key and sign-passphrase from files (for build and publish); secrets never go on a command line.',
     '  --output-dir=DIR',
     '      publish: the directory whose files SHA256SUMS lists.',
+    '  --cache-dir=DIR',
+    '      Keep the caches (see --cache) in DIR between runs, with the same keys as the action; without it,',
+    '      no cache is restored or saved.',
     '  --debug',
     '      Show stack traces of internal errors.',
     '',

@@ -1,7 +1,9 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { mkosiCacheHome } from '../cache/home.js';
 import { errorMessage, isConfigurationError } from '../errors.js';
+import { secretFilesOf } from '../mkosi/config.js';
 import type { Context } from '../pipeline/context.js';
 import { parseOptions } from '../pipeline/options.js';
 import { diffOutputs } from '../pipeline/diff.js';
@@ -15,6 +17,9 @@ import { ConfigurationError } from '../errors.js';
 import { Input, type RawInputs } from '../pipeline/inputs.js';
 import { consoleLog } from './log.js';
 import { directoryToolCache } from './tool-cache.js';
+import { directoryCacheStore } from './cache-store.js';
+import { saveCaches } from '../pipeline/caches.js';
+import { cacheText } from '../report/cache-summary.js';
 import { MKOSI_CI_VERSION } from '../version.js';
 
 function cacheRoot(env: NodeJS.ProcessEnv): string {
@@ -68,7 +73,17 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       workDir: parsed.flags.workDir
         ? path.resolve(parsed.flags.workDir)
         : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
-      host: { githubHostedLinux: false, root: process.getuid?.() === 0 },
+      cacheStore: directoryCacheStore(
+        parsed.flags.cacheDir ? path.resolve(parsed.flags.cacheDir) : undefined,
+        runner,
+      ),
+      host: {
+        githubHostedLinux: false,
+        root: process.getuid?.() === 0,
+        cacheHome: mkosiCacheHome(env, os.homedir()),
+        uid: process.getuid?.() ?? 0,
+        gid: process.getgid?.() ?? 0,
+      },
       trigger: { event: undefined, tag: undefined },
     };
     if (parsed.command === 'diff') {
@@ -83,7 +98,16 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       return 0;
     }
     const result = await runPipeline(ctx, options, parsed.command);
+    const caches = result.caches?.records.length
+      ? await saveCaches(ctx, result.caches.records, {
+          succeeded: result.build !== undefined,
+          secretFiles: result.build ? secretFilesOf(result.build.config) : [],
+          directory: options.directory,
+        })
+      : [];
     process.stdout.write('\n' + renderText(result));
+    const cacheLines = cacheText(caches, result.caches?.skipped);
+    if (cacheLines.length > 0) process.stdout.write(cacheLines.join('\n') + '\n');
     if (result.failure) {
       if (!result.failure.userError && result.failure.error instanceof Error)
         log.debug(result.failure.error.stack ?? '');

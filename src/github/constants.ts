@@ -1,3 +1,4 @@
+import type { CacheRecord } from '../pipeline/caches.js';
 export { Input } from '../pipeline/inputs.js';
 
 export enum Output {
@@ -16,6 +17,9 @@ export enum Output {
   ReleaseUrl = 'release-url',
   Reproducible = 'reproducible',
   DiffReport = 'diff-report',
+  CacheHitPackages = 'cache-hit-packages',
+  CacheHitIncremental = 'cache-hit-incremental',
+  CacheHitToolsTree = 'cache-hit-tools-tree',
 }
 
 export enum State {
@@ -29,4 +33,13 @@ export interface MainState {
   succeeded: boolean;
   /** Set when post should upload the logs and reports as an artifact. */
   logsArtifact?: { name: string; retentionDays: number | undefined };
+  /** mkosi build finished (a later boot check may still have failed). */
+  buildSucceeded: boolean;
+  /** The caches restored in main, for post to save. */
+  caches: CacheRecord[];
+  /** Why caches were not used, if so. */
+  cachesSkipped?: string;
+  /** Key and passphrase files the configuration names, which no cache may contain. */
+  secretFiles: string[];
+  directory: string;
 }

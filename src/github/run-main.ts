@@ -1,7 +1,10 @@
 import * as core from '@actions/core';
 import os from 'node:os';
 import path from 'node:path';
+import { mkosiCacheHome } from '../cache/home.js';
+import type { CacheName } from '../cache/keys.js';
 import { errorMessage, isConfigurationError } from '../errors.js';
+import { secretFilesOf } from '../mkosi/config.js';
 import type { Context, Trigger } from '../pipeline/context.js';
 import type { Options } from '../pipeline/options.js';
 import { artifactNameFields, shouldUpload } from '../pipeline/publish.js';
@@ -15,6 +18,7 @@ import { getInputs } from './inputs.js';
 import { actionsArtifactStore } from './artifact-store.js';
 import { actionsLog } from './log.js';
 import { GitHubReleaseStore } from './release-store.js';
+import { actionsCacheStore } from './cache-store.js';
 import { actionsToolCache } from './tool-cache.js';
 
 export function trigger(env: NodeJS.ProcessEnv): Trigger {
@@ -30,10 +34,15 @@ export function actionContext(env: NodeJS.ProcessEnv = process.env): Context {
     runner: new ProcessRunner((chunk) => process.stdout.write(chunk), env),
     log: actionsLog,
     toolCache: actionsToolCache,
+    cacheStore: actionsCacheStore(env),
     workDir: path.join(env.RUNNER_TEMP || os.tmpdir(), 'mkosi-ci'),
     host: {
       githubHostedLinux: env.RUNNER_ENVIRONMENT === 'github-hosted' && env.RUNNER_OS === 'Linux',
       root: process.getuid?.() === 0,
+      // Outside RUNNER_TEMP, whose path may change between runs: a cache restores to where it was saved.
+      cacheHome: mkosiCacheHome(env, os.homedir()),
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
     },
     trigger: trigger(env),
     artifacts: actionsArtifactStore(env),
@@ -68,8 +77,17 @@ function logsArtifact(ctx: Context, options: Options, result: PipelineResult): M
   return { name, retentionDays: publish.retentionDays };
 }
 
+const CACHE_HIT_OUTPUTS: Readonly<Record<CacheName, Output>> = {
+  packages: Output.CacheHitPackages,
+  incremental: Output.CacheHitIncremental,
+  'tools-tree': Output.CacheHitToolsTree,
+};
+
 function setOutputs(result: PipelineResult, ctx: Context): void {
   core.setOutput(Output.Logs, path.join(ctx.workDir, 'logs'));
+  for (const [name, output] of Object.entries(CACHE_HIT_OUTPUTS)) {
+    core.setOutput(output, result.caches?.records.find((r) => r.name === name)?.hit ?? 'miss');
+  }
   if (result.setup) core.setOutput(Output.MkosiVersion, result.setup.mkosi.version);
   const verdict = result.boot?.check.verdict;
   if (result.build) {
@@ -120,6 +138,11 @@ export async function runMain(): Promise<void> {
     logsDir: path.join(ctx.workDir, 'logs'),
     succeeded: !result.failure,
     logsArtifact: logsArtifact(ctx, options, result),
+    buildSucceeded: result.build !== undefined,
+    caches: result.caches?.records ?? [],
+    ...(result.caches?.skipped ? { cachesSkipped: result.caches.skipped } : {}),
+    secretFiles: result.build ? secretFilesOf(result.build.config) : [],
+    directory: options.directory,
   };
   core.saveState(State.Main, JSON.stringify(state));
   setOutputs(result, ctx);

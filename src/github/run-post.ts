@@ -3,7 +3,10 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import { actionsArtifactStore } from './artifact-store.js';
+import { saveCaches } from '../pipeline/caches.js';
+import { cacheMarkdown } from '../report/cache-summary.js';
 import { State, type MainState } from './constants.js';
+import { actionContext } from './run-main.js';
 
 export function readMainState(): MainState | undefined {
   const text = core.getState(State.Main);
@@ -15,7 +18,7 @@ export function readMainState(): MainState | undefined {
   }
 }
 
-/** The post step: best effort, never fails the job. */
+/** The post step: saves the caches of a successful build; best effort, never fails the job. */
 export async function runPost(): Promise<void> {
   try {
     const state = readMainState();
@@ -27,6 +30,21 @@ export async function runPost(): Promise<void> {
       core.info(`mkosi-ci: the logs of the failed run are kept in ${state.logsDir}.`);
     }
     if (state.logsArtifact) await uploadLogs(state.logsDir, state.logsArtifact);
+    const records = state.caches ?? [];
+    if (records.length > 0) {
+      if (!state.buildSucceeded) core.info('mkosi-ci: the build failed, so no cache is saved.');
+      const ctx = actionContext();
+      const saved = await core.group('Save caches', () =>
+        saveCaches(ctx, records, {
+          succeeded: state.buildSucceeded,
+          secretFiles: state.secretFiles ?? [],
+          directory: state.directory,
+        }),
+      );
+      await core.summary.addRaw(cacheMarkdown(saved).join('\n')).write();
+    } else if (state.cachesSkipped) {
+      await core.summary.addRaw(cacheMarkdown([], state.cachesSkipped).join('\n')).write();
+    }
   } catch (error) {
     core.warning(`mkosi-ci post: ${errorMessage(error)}`);
   }

@@ -27,6 +27,15 @@ export interface ImageConfig {
   kernelCommandLineExtra: string[];
   seed: string | undefined;
   sourceDateEpoch: number | undefined;
+  packages: string[];
+  buildPackages: string[];
+  packageDirectories: string[];
+  prepareScripts: string[];
+  profiles: string[];
+  /** The configuration files mkosi read for this image. */
+  files: string[];
+  /** Paths of private keys and passphrases the configuration names (never to be cached). */
+  secretFiles: string[];
 }
 
 export interface MkosiConfig {
@@ -102,6 +111,20 @@ function loose(object: Json, key: string): string {
   return String(value);
 }
 
+function strings(object: Json, key: string): string[] {
+  return field(object, key, isArray, []).map(String);
+}
+
+/** Settings that name a private key or passphrase file. */
+const SECRET_FIELDS = [
+  'SecureBootKey',
+  'VerityKey',
+  'SignExpectedPcrKey',
+  'ProxyClientKey',
+  'Passphrase',
+  'SshKey',
+];
+
 export function parseImage(object: Json): ImageConfig {
   const format = field(object, 'Format', isString);
   const sourceDateEpoch = object['SourceDateEpoch'];
@@ -128,6 +151,15 @@ export function parseImage(object: Json): ImageConfig {
     kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
     seed: optionalString(object, 'Seed'),
     sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
+    packages: strings(object, 'Packages'),
+    buildPackages: strings(object, 'BuildPackages'),
+    packageDirectories: strings(object, 'PackageDirectories'),
+    prepareScripts: strings(object, 'PrepareScripts'),
+    profiles: strings(object, 'Profiles'),
+    files: strings(object, 'Files'),
+    secretFiles: SECRET_FIELDS.map((key) => optionalString(object, key)).filter(
+      (v): v is string => v !== undefined,
+    ),
   };
 }
 
@@ -153,4 +185,9 @@ export function parseSummary(text: string, source = 'mkosi --json summary'): Mko
     tools: tools && typeof tools === 'object' ? parseImage(tools as Json) : undefined,
     raw,
   };
+}
+
+/** Every key and passphrase file the configuration names, of every image and the tools tree. */
+export function secretFilesOf(config: MkosiConfig): string[] {
+  return [...config.images, ...(config.tools ? [config.tools] : [])].flatMap((i) => i.secretFiles);
 }

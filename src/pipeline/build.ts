@@ -195,10 +195,32 @@ async function collectOutputs(
   return { outputDirectory: dir, image, artifacts };
 }
 
-export async function build(ctx: Context, options: Options, mkosi: Mkosi): Promise<BuildResult> {
-  const { invocation, config, configFile } = await ctx.log.group('Resolve the mkosi configuration', () =>
-    resolve(ctx, options, mkosi),
-  );
+export interface Resolved {
+  invocation: Invocation;
+  config: MkosiConfig;
+  configFile: string;
+}
+
+/** The resolved configuration with mkosi options added before the user's own (which still win). */
+export function withArgs(resolved: Resolved, args: readonly string[]): Resolved {
+  if (args.length === 0) return resolved;
+  return {
+    ...resolved,
+    invocation: { ...resolved.invocation, extraArgs: [...args, ...resolved.invocation.extraArgs] },
+  };
+}
+
+export function resolveInGroup(ctx: Context, options: Options, mkosi: Mkosi): Promise<Resolved> {
+  return ctx.log.group('Resolve the mkosi configuration', () => resolve(ctx, options, mkosi));
+}
+
+export async function build(
+  ctx: Context,
+  options: Options,
+  mkosi: Mkosi,
+  resolved?: Resolved,
+): Promise<BuildResult> {
+  const { invocation, config, configFile } = resolved ?? (await resolveInGroup(ctx, options, mkosi));
   const logFile = path.join(ctx.workDir, 'logs', 'build.log');
   const started = Date.now();
   const result = await ctx.log.group('mkosi build', () =>
@@ -217,9 +239,7 @@ export async function build(ctx: Context, options: Options, mkosi: Mkosi): Promi
 
 /** The outputs of an earlier build, found from the configuration as a build would have made them. */
 export async function existingOutputs(ctx: Context, options: Options, mkosi: Mkosi): Promise<BuildResult> {
-  const { config, configFile } = await ctx.log.group('Resolve the mkosi configuration', () =>
-    resolve(ctx, options, mkosi),
-  );
+  const { config, configFile } = await resolveInGroup(ctx, options, mkosi);
   const outputs = await collectOutputs(ctx, options, config);
   if (!outputs.image) {
     throw new ConfigurationError(

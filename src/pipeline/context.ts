@@ -1,10 +1,11 @@
-import type { ArtifactStore, Log, ReleaseStore, Runner, ToolCache } from '../ports.js';
+import type { ArtifactStore, CacheStore, Log, ReleaseStore, Runner, ToolCache } from '../ports.js';
 
 /** What a stage may use of the world: the ports, a work directory and facts about the host. */
 export interface Context {
   runner: Runner;
   log: Log;
   toolCache: ToolCache;
+  cacheStore: CacheStore;
   /** Scratch space for this run: logs, the resolved config, generated sandbox trees. Kept on failure. */
   workDir: string;
   host: HostFacts;
@@ -28,4 +29,8 @@ export interface HostFacts {
   githubHostedLinux: boolean;
   /** Running as root: no sudo needed. */
   root: boolean;
+  /** Where mkosi-ci puts mkosi's package and incremental caches when the project names none. */
+  cacheHome: string;
+  uid: number;
+  gid: number;
 }

@@ -36,6 +36,12 @@ export enum Input {
   DiffMaxFiles = 'diff-max-files',
   DiffMaxReportSize = 'diff-max-report-size',
   Diffoscope = 'diffoscope',
+  Cache = 'cache',
+  CachePackages = 'cache-packages',
+  CacheIncremental = 'cache-incremental',
+  CacheToolsTree = 'cache-tools-tree',
+  CacheKeySuffix = 'cache-key-suffix',
+  CacheMaxAge = 'cache-max-age',
 }
 
 export type RawInputs = Record<Input, string>;
@@ -246,6 +252,40 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
     placeholder: 'auto|yes|no',
     description:
       'Explain the differing files with diffoscope (only those files, with a timeout). auto uses it when the tools tree or the host has it; yes fails when neither has it.',
+  },
+  [Input.Cache]: {
+    default: 'true',
+    placeholder: 'true|false',
+    description:
+      'Restore and save the caches below (GitHub cache service in the action, --cache-dir in the CLI); false switches all of them off.',
+  },
+  [Input.CachePackages]: {
+    default: 'true',
+    placeholder: 'true|false',
+    description: "Cache mkosi's package cache directory (downloaded packages).",
+  },
+  [Input.CacheIncremental]: {
+    default: 'true',
+    placeholder: 'true|false',
+    description:
+      "Cache mkosi's incremental image cache; Incremental=yes is turned on for the build unless the project sets Incremental= itself.",
+  },
+  [Input.CacheToolsTree]: {
+    default: 'true',
+    placeholder: 'true|false',
+    description: 'Cache the default tools tree mkosi builds (tools-tree: default).',
+  },
+  [Input.CacheKeySuffix]: {
+    default: '',
+    placeholder: 'TEXT',
+    description:
+      'Added to every cache key, to keep caches of different jobs or branches apart; entries with another suffix are never restored.',
+  },
+  [Input.CacheMaxAge]: {
+    default: '7',
+    placeholder: 'DAYS',
+    description:
+      'Days after which the cache keys roll over, so security updates reach the packages, the incremental cache and the tools tree; 0 never.',
   },
 };
 

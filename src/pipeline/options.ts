@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { VARIATIONS, type Variation } from '../repro/variations.js';
+import type { CacheOptions } from '../cache/plan.js';
 import { Input, INPUT_SPECS, type RawInputs } from './inputs.js';
 
 export type MkosiSource =
@@ -31,6 +32,7 @@ export interface Options {
   boot: BootOptions;
   publish: PublishOptions;
   repro: ReproOptions;
+  cache: CacheOptions;
 }
 
 export type BootFirmwareChoice = 'auto' | 'uefi' | 'bios' | 'linux';
@@ -290,6 +292,29 @@ export function parsePublishOptions(value: (input: Input) => string, raw: RawInp
   };
 }
 
+export function parseBoolean(input: Input, value: string): boolean {
+  if (value === 'true' || value === 'yes') return true;
+  if (value === 'false' || value === 'no') return false;
+  throw invalid(input, value, 'true or false');
+}
+
+export function parseCacheOptions(value: (input: Input) => string): CacheOptions {
+  const all = parseBoolean(Input.Cache, value(Input.Cache));
+  const suffix = value(Input.CacheKeySuffix).trim();
+  if (suffix !== '' && !/^[A-Za-z0-9._-]{1,64}$/.test(suffix)) {
+    throw invalid(Input.CacheKeySuffix, suffix, 'up to 64 letters, digits, ".", "_" and "-"');
+  }
+  return {
+    enabled: {
+      packages: all && parseBoolean(Input.CachePackages, value(Input.CachePackages)),
+      incremental: all && parseBoolean(Input.CacheIncremental, value(Input.CacheIncremental)),
+      'tools-tree': all && parseBoolean(Input.CacheToolsTree, value(Input.CacheToolsTree)),
+    },
+    keySuffix: suffix,
+    maxAgeDays: parseInteger(Input.CacheMaxAge, value(Input.CacheMaxAge), 0, 3_650, 'days'),
+  };
+}
+
 /** Validates every input and returns the typed options; `cwd` resolves relative paths. */
 export function parseOptions(raw: RawInputs, cwd: string): Options {
   const value = (input: Input): string => (raw[input] ?? '').trim() || INPUT_SPECS[input].default;
@@ -309,6 +334,7 @@ export function parseOptions(raw: RawInputs, cwd: string): Options {
     boot: parseBootOptions(value, raw),
     publish: parsePublishOptions(value, raw),
     repro: parseReproOptions(value),
+    cache: parseCacheOptions(value),
   };
 }
 

@@ -2,7 +2,8 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage, isConfigurationError } from '../errors.js';
 import { boot, shouldBoot, type BootStageResult } from './boot.js';
-import { build, existingOutputs, type BuildResult } from './build.js';
+import { build, existingOutputs, resolveInGroup, withArgs, type BuildResult } from './build.js';
+import { restoreCaches, type CachesResult } from './caches.js';
 import type { Context } from './context.js';
 import type { Options } from './options.js';
 import { assertProject } from './project.js';
@@ -31,6 +32,8 @@ export interface StageFailure {
 /** What the pipeline got done; stages after a failure are absent. */
 export interface PipelineResult {
   setup?: SetupResult;
+  /** The caches restored before the build, for the save after it. */
+  caches?: CachesResult;
   build?: BuildResult;
   boot?: BootStageResult;
   repro?: ReproResult;
@@ -72,8 +75,18 @@ export async function runPipeline(
         ? await ctx.log.group('Pin Seed= and SourceDateEpoch=', () => reproPins(ctx, options, mkosi))
         : undefined;
     const buildOptions = pins ? { ...reproBuildOptions(options, pins), repro: reproOptions } : options;
-    result.build =
-      command === 'boot' ? await existingOutputs(ctx, options, mkosi) : await build(ctx, buildOptions, mkosi);
+    if (command === 'boot') {
+      result.build = await existingOutputs(ctx, options, mkosi);
+    } else {
+      const resolved = await resolveInGroup(ctx, buildOptions, mkosi);
+      result.caches = await ctx.log.group('Restore caches', () =>
+        restoreCaches(ctx, buildOptions, mkosi.version, resolved.config).catch((error: unknown) => {
+          ctx.log.warning(`Caches are not used in this run: ${errorMessage(error)}`);
+          return { skipped: errorMessage(error), records: [], args: [] };
+        }),
+      );
+      result.build = await build(ctx, buildOptions, mkosi, withArgs(resolved, result.caches.args));
+    }
     stage = 'boot';
     // `mkosi-ci boot` boots unless told not to; `build` boots what boot: auto or true selects.
     const bootOptions =
@@ -97,7 +110,17 @@ export async function runPipeline(
     }
     if (pins) {
       stage = 'repro';
-      result.repro = await repro(ctx, buildOptions, mkosi, result.build!, pins);
+      // The second build shares the first one's package cache, never its incremental cache.
+      const packageCache = (result.caches?.args ?? []).filter((a) =>
+        a.startsWith('--package-cache-directory='),
+      );
+      result.repro = await repro(
+        ctx,
+        { ...buildOptions, args: [...packageCache, ...buildOptions.args] },
+        mkosi,
+        result.build!,
+        pins,
+      );
       if (!result.repro.reproducible) {
         const message = reproFailureMessage(result.repro);
         if (buildOptions.repro.mode === 'check') {

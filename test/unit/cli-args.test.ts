@@ -15,6 +15,9 @@ describe('CLI flags', () => {
       '--environment',
       'B=2',
       '--work-dir=/tmp/w',
+      '--cache-dir',
+      '/srv/mkosi-ci-cache',
+      '--cache-key-suffix=nightly',
     ]);
     expect(parsed).toEqual({
       kind: 'run',
@@ -24,8 +27,9 @@ describe('CLI flags', () => {
         [Input.Directory]: 'proj',
         [Input.Mirror]: 'http://m.example/debian',
         [Input.Environment]: 'A=1\nB=2',
+        [Input.CacheKeySuffix]: 'nightly',
       },
-      flags: { workDir: '/tmp/w', debug: false },
+      flags: { workDir: '/tmp/w', cacheDir: '/srv/mkosi-ci-cache', debug: false },
       operands: [],
     });
   });
@@ -33,6 +37,7 @@ describe('CLI flags', () => {
   it('lists every input in the help', () => {
     const help = helpText();
     for (const input of Object.values(Input)) expect(help).toContain(`--${input}=`);
+    expect(help).toContain('--cache-dir=DIR');
   });
 
   it.each([

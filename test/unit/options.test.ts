@@ -49,7 +49,42 @@ describe('parseOptions', () => {
         maxReportSize: 20 * 1024 * 1024,
         diffoscope: 'auto',
       },
+      cache: {
+        enabled: { packages: true, incremental: true, 'tools-tree': true },
+        keySuffix: '',
+        maxAgeDays: 7,
+      },
     });
+  });
+
+  it('reads the cache inputs: cache: false switches all off, each one alone, suffix and max age', () => {
+    expect(parseOptions(inputs({ [Input.Cache]: 'false' }), '/w').cache.enabled).toEqual({
+      packages: false,
+      incremental: false,
+      'tools-tree': false,
+    });
+    const options = parseOptions(
+      inputs({
+        [Input.CacheIncremental]: 'false',
+        [Input.CacheKeySuffix]: 'branch-1.x',
+        [Input.CacheMaxAge]: '0',
+      }),
+      '/w',
+    );
+    expect(options.cache).toEqual({
+      enabled: { packages: true, incremental: false, 'tools-tree': true },
+      keySuffix: 'branch-1.x',
+      maxAgeDays: 0,
+    });
+  });
+
+  it.each([
+    [Input.CachePackages, 'maybe', "Input cache-packages: 'maybe' is not valid; expected true or false."],
+    [Input.CacheKeySuffix, 'a,b', "Input cache-key-suffix: 'a,b' is not valid"],
+    [Input.CacheMaxAge, '1w', "Input cache-max-age: '1w' is not valid; expected a whole number of days"],
+  ])('refuses %s=%s naming the input', (input, value, message) => {
+    expect(() => parseOptions(inputs({ [input]: value }), '/w')).toThrow(ConfigurationError);
+    expect(() => parseOptions(inputs({ [input]: value }), '/w')).toThrow(message);
   });
 
   it('reads every input', () => {

@@ -103,7 +103,8 @@ function context(trigger: Trigger) {
     },
     toolCache: undefined as never,
     workDir: '/nonexistent',
-    host: { githubHostedLinux: false, root: true },
+    host: { githubHostedLinux: false, root: true, cacheHome: '/nonexistent', uid: 0, gid: 0 },
+    cacheStore: undefined as never,
     trigger,
     artifacts: {
       upload: (u) => {

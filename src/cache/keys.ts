@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Cache keys, derived in one pure function from the resolved configuration. A key changes exactly when
+ * what the cache holds would change: the fields that decide what gets installed, mkosi's version, the
+ * user's suffix and (for content that carries installed packages) the time bucket of `cache-max-age`.
+ *
+ *   mkosi-ci-v1-<cache>-<distribution>-<release>-<architecture>-[<suffix>-]<hash>
+ */
+
+export const CACHE_NAMES = ['packages', 'incremental', 'tools-tree'] as const;
+export type CacheName = (typeof CACHE_NAMES)[number];
+
+/** How a restore went: the exact key, an older entry found by prefix, or nothing. */
+export type HitKind = 'exact' | 'partial' | 'miss';
+
+/** The fields of one image (or of the default tools tree) that change what gets installed. */
+export interface InstallFields {
+  distribution: string;
+  release: string;
+  architecture: string;
+  mirror: string | undefined;
+  repositories: readonly string[];
+  packages: readonly string[];
+  buildPackages: readonly string[];
+  /** One entry per package file in PackageDirectories=: "<name> <size>". */
+  packageDirectoryFiles: readonly string[];
+  /** sha256 of each prepare script's content. */
+  prepareScripts: readonly string[];
+  profiles: readonly string[];
+}
+
+export interface KeyInputs {
+  /** Every image, subimages first, the main image last. */
+  images: readonly InstallFields[];
+  /** The default tools tree mkosi builds, when it builds one. */
+  tools: InstallFields | undefined;
+  mkosiVersion: string;
+  suffix: string;
+  /** Days after which the package, incremental and tools-tree keys roll over; 0 never. */
+  maxAgeDays: number;
+  /** Milliseconds since the epoch. */
+  now: number;
+}
+
+export interface CacheKey {
+  name: CacheName;
+  key: string;
+  /** Prefixes a restore may fall back to, newest entry first (empty: exact keys only). */
+  restoreKeys: string[];
+}
+
+export const KEY_VERSION = 'mkosi-ci-v1';
+
+const DAY_MS = 86_400_000;
+
+/** The time bucket: the same number for every run within one `maxAgeDays` window. */
+export function timeBucket(now: number, maxAgeDays: number): number {
+  return maxAgeDays > 0 ? Math.floor(now / (maxAgeDays * DAY_MS)) : 0;
+}
+
+/** Keys allow no commas and are at most 512 characters; keep the readable parts plain. */
+function slug(value: string): string {
+  return value.replace(/[^A-Za-z0-9._]+/g, '_').slice(0, 40) || '_';
+}
+
+/** Order-independent where mkosi is (package lists), order-preserving where order matters. */
+function canonical(fields: InstallFields): unknown {
+  return {
+    distribution: fields.distribution,
+    release: fields.release,
+    architecture: fields.architecture,
+    mirror: fields.mirror ?? null,
+    repositories: [...fields.repositories].sort(),
+    packages: [...new Set(fields.packages)].sort(),
+    buildPackages: [...new Set(fields.buildPackages)].sort(),
+    packageDirectoryFiles: [...fields.packageDirectoryFiles].sort(),
+    prepareScripts: [...fields.prepareScripts].sort(),
+    profiles: [...fields.profiles].sort(),
+  };
+}
+
+function hash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);
+}
+
+function prefix(name: CacheName, fields: InstallFields, suffix: string): string {
+  const parts = [
+    KEY_VERSION,
+    name,
+    slug(fields.distribution),
+    slug(fields.release),
+    slug(fields.architecture),
+  ];
+  if (suffix) parts.push(slug(suffix));
+  return parts.join('-') + '-';
+}
+
+/**
+ * The key of each cache that applies (tools-tree only when mkosi builds its default tools tree).
+ * Only the package cache falls back by prefix: mkosi throws away an incremental cache whose
+ * configuration differs, and an older tools tree with the same configuration would be used as it is,
+ * past `cache-max-age`, so those two are exact-only.
+ */
+export function cacheKeys(inputs: KeyInputs): CacheKey[] {
+  const main = inputs.images.at(-1);
+  if (!main) throw new Error('cacheKeys: no images');
+  const common = {
+    mkosi: inputs.mkosiVersion,
+    suffix: inputs.suffix,
+    bucket: timeBucket(inputs.now, inputs.maxAgeDays),
+  };
+  const images = inputs.images.map(canonical);
+  const tools = inputs.tools && canonical(inputs.tools);
+  const keys: CacheKey[] = [];
+  const packages = prefix('packages', main, inputs.suffix);
+  // The package cache also holds the tools tree's packages.
+  keys.push({
+    name: 'packages',
+    key: packages + hash({ cache: 'packages', images, tools: tools ?? null, ...common }),
+    restoreKeys: [packages],
+  });
+  keys.push({
+    name: 'incremental',
+    key: prefix('incremental', main, inputs.suffix) + hash({ cache: 'incremental', images, ...common }),
+    restoreKeys: [],
+  });
+  if (inputs.tools) {
+    keys.push({
+      name: 'tools-tree',
+      key:
+        prefix('tools-tree', inputs.tools, inputs.suffix) + hash({ cache: 'tools-tree', tools, ...common }),
+      restoreKeys: [],
+    });
+  }
+  return keys;
+}
+
+export function hitKind(key: string, matchedKey: string | undefined): HitKind {
+  if (matchedKey === undefined) return 'miss';
+  return matchedKey === key ? 'exact' : 'partial';
+}

@@ -1,0 +1,290 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { errorMessage } from '../errors.js';
+import { cacheKeys, hitKind, type CacheName, type HitKind, type InstallFields } from '../cache/keys.js';
+import { cacheManifest } from '../cache/manifest.js';
+import { choosesIncremental, planCaches, secretsInside } from '../cache/plan.js';
+import type { ImageConfig, MkosiConfig } from '../mkosi/config.js';
+import type { Context } from './context.js';
+import type { Options } from './options.js';
+
+/** One cache of this run, from restore (main) to save (post): all post needs, JSON-serializable. */
+export interface CacheRecord {
+  name: CacheName;
+  key: string;
+  restoreKeys: string[];
+  paths: string[];
+  hit: HitKind;
+  matchedKey?: string;
+  restoreMs: number;
+  /** Bytes of file content after the restore. */
+  sizeBytes: number;
+  /** Manifest digest after the restore: post saves only when the content differs from it. */
+  restoredDigest: string;
+  save?: CacheSave;
+}
+
+export type SaveOutcome = 'saved' | 'unchanged' | 'exists' | 'skipped' | 'failed';
+
+export interface CacheSave {
+  outcome: SaveOutcome;
+  reason?: string;
+  ms?: number;
+  sizeBytes?: number;
+}
+
+export interface CachesResult {
+  /** Why no cache was used in this run (no cache service, caches switched off), if so. */
+  skipped?: string;
+  records: CacheRecord[];
+  /** mkosi options that put the caches where they were restored to. */
+  args: string[];
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function hasContent(file: string): Promise<boolean> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info) return false;
+  if (!info.isDirectory()) return true;
+  return (await readdir(file)).length > 0;
+}
+
+async function sha256Of(file: string): Promise<string> {
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
+}
+
+/** Names and sizes of the files in PackageDirectories= (mkosi itself compares names and mtimes). */
+async function packageDirectoryFiles(dirs: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const dir of dirs) {
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isFile()) continue;
+      files.push(`${entry.name} ${(await stat(path.join(dir, entry.name))).size}`);
+    }
+  }
+  return files;
+}
+
+async function installFields(image: ImageConfig): Promise<InstallFields> {
+  return {
+    distribution: image.distribution,
+    release: image.release,
+    architecture: image.architecture,
+    mirror: image.mirror,
+    repositories: image.repositories,
+    packages: image.packages,
+    buildPackages: image.buildPackages,
+    packageDirectoryFiles: await packageDirectoryFiles(image.packageDirectories),
+    // mkosi's own scripts (the tools tree's mkosi.prepare) are listed in a temporary directory that is
+    // gone once mkosi exits: their content comes with mkosi's version, which is in the key already.
+    prepareScripts: await Promise.all(
+      image.prepareScripts.map((s) => sha256Of(s).catch(() => `mkosi:${path.basename(s)}`)),
+    ),
+    profiles: image.profiles,
+  };
+}
+
+async function configTexts(config: MkosiConfig): Promise<string[]> {
+  const files = [...new Set(config.images.flatMap((i) => i.files))];
+  return Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => '')));
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+async function restoreOne(
+  ctx: Context,
+  target: { name: CacheName; key: string; restoreKeys: string[]; paths: string[] },
+): Promise<CacheRecord> {
+  const started = Date.now();
+  const existed = await Promise.all(target.paths.map(exists));
+  let matchedKey: string | undefined;
+  // A tree that is already here (a persistent runner) is mkosi's to judge; extracting over it would mix
+  // two trees. The package cache only gains files, so it is restored over what is there.
+  const present =
+    target.name !== 'packages' && (await Promise.all(target.paths.map(hasContent))).every(Boolean);
+  if (present) {
+    ctx.log.info(`Cache ${target.name}: already present in ${target.paths[0]}, not restored.`);
+  } else {
+    try {
+      matchedKey = await ctx.cacheStore.restore(target.paths, target.key, target.restoreKeys);
+    } catch (error) {
+      ctx.log.warning(`Cache ${target.name}: restore failed, building without it: ${errorMessage(error)}`);
+    }
+    if (matchedKey === undefined) {
+      // A failed extraction (a corrupt or truncated archive) can leave part of a tree behind: remove
+      // what was not there before, so mkosi starts from nothing rather than from half a cache.
+      for (const [index, file] of target.paths.entries()) {
+        if (!existed[index] && (await exists(file))) {
+          ctx.log.warning(`Cache ${target.name}: removing ${file}, left behind by a failed restore.`);
+          await rm(file, { recursive: true, force: true });
+        }
+      }
+    }
+  }
+  const restoreMs = Date.now() - started;
+  const manifest = await cacheManifest(target.paths);
+  const hit = hitKind(target.key, matchedKey);
+  ctx.log.info(
+    `Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(manifest.bytes)}, ${seconds(restoreMs)}; key ${target.key}`,
+  );
+  return {
+    ...target,
+    hit,
+    ...(matchedKey ? { matchedKey } : {}),
+    restoreMs,
+    sizeBytes: manifest.bytes,
+    restoredDigest: manifest.digest,
+  };
+}
+
+/**
+ * Restores the caches before the build: derives the keys from the resolved configuration, restores
+ * each cache that is switched on, and returns the mkosi options that make mkosi use them. Never
+ * throws for a cache problem: a cache that cannot be restored means a cold build and a warning.
+ */
+export async function restoreCaches(
+  ctx: Context,
+  options: Options,
+  mkosiVersion: string,
+  config: MkosiConfig,
+  now = Date.now(),
+): Promise<CachesResult> {
+  const enabled = Object.values(options.cache.enabled).some(Boolean);
+  if (!enabled) return { skipped: 'caches are switched off', records: [], args: [] };
+  const unavailable = ctx.cacheStore.unavailable();
+  if (unavailable) {
+    ctx.log.info(`Caches are not used in this run: ${unavailable}.`);
+    return { skipped: unavailable, records: [], args: [] };
+  }
+  const keys = cacheKeys({
+    images: await Promise.all(config.images.map(installFields)),
+    tools: config.tools && (await installFields(config.tools)),
+    mkosiVersion,
+    suffix: options.cache.keySuffix,
+    maxAgeDays: options.cache.maxAgeDays,
+    now,
+  });
+  const plan = planCaches({
+    config,
+    keys,
+    options: options.cache,
+    defaultToolsTree: options.toolsTree.kind === 'default',
+    incrementalChosen: choosesIncremental(await configTexts(config), options.args),
+    cacheHome: ctx.host.cacheHome,
+  });
+  for (const note of plan.notes) ctx.log.info(note);
+  if (plan.args.length > 0) ctx.log.info(`mkosi options for the caches: ${plan.args.join(' ')}`);
+  const records: CacheRecord[] = [];
+  for (const target of plan.targets) records.push(await restoreOne(ctx, target));
+  // mkosi puts its workspace into <cache>/mkosi when <cache> exists and does not create it: make the
+  // directories now, so that mkosi creating ours under <cache> cannot leave it half set up.
+  for (const target of plan.targets) {
+    if (target.name !== 'tools-tree') await mkdir(target.paths[0]!, { recursive: true });
+  }
+  return { records, args: plan.args };
+}
+
+/** Makes every file of the cache ours, so that tar can read it and the next run (another uid) can use it. */
+async function fixOwnership(ctx: Context, paths: readonly string[]): Promise<void> {
+  if (ctx.host.root) return;
+  const foreign: string[] = [];
+  for (const file of paths) {
+    if (!(await exists(file))) continue;
+    const found = await ctx.runner.run(
+      'find',
+      [file, '(', '!', '-user', String(ctx.host.uid), '-o', '!', '-readable', ')', '-print', '-quit'],
+      { stream: false },
+    );
+    if (found.stdout.trim() !== '' || found.exitCode !== 0) foreign.push(file);
+  }
+  if (foreign.length === 0) return;
+  const chown = await ctx.runner.run(
+    'sudo',
+    ['-n', 'chown', '-R', `${ctx.host.uid}:${ctx.host.gid}`, ...foreign],
+    { stream: false },
+  );
+  if (chown.exitCode !== 0) {
+    throw new Error(
+      `files in ${foreign.join(', ')} belong to another user and sudo chown failed: ${chown.stderr.trim()}`,
+    );
+  }
+}
+
+async function saveOne(
+  ctx: Context,
+  record: CacheRecord,
+  config: { secretFiles: readonly string[]; directory: string },
+): Promise<CacheSave> {
+  const manifest = await cacheManifest(record.paths);
+  if (manifest.digest === record.restoredDigest) return { outcome: 'unchanged', sizeBytes: manifest.bytes };
+  if (manifest.files === 0) return { outcome: 'skipped', reason: 'nothing to save' };
+  if (record.hit === 'exact') {
+    // Entries are immutable: the next run restores the same key and gets what this run started from.
+    return { outcome: 'exists', reason: 'the exact key was restored', sizeBytes: manifest.bytes };
+  }
+  if (record.name === 'tools-tree' && !(await exists(record.paths[1]!))) {
+    return { outcome: 'skipped', reason: 'the tools tree is incomplete (no manifest)' };
+  }
+  const secrets = secretsInside(record.paths, config.secretFiles, config.directory);
+  if (secrets.length > 0) {
+    ctx.log.warning(`Cache ${record.name}: not saved, it would contain ${secrets.join(', ')}.`);
+    return { outcome: 'skipped', reason: 'it would contain keys or the project' };
+  }
+  const started = Date.now();
+  await fixOwnership(ctx, record.paths);
+  const saved = await ctx.cacheStore.save(record.paths, record.key);
+  return {
+    outcome: saved ? 'saved' : 'exists',
+    ms: Date.now() - started,
+    sizeBytes: manifest.bytes,
+    // @actions/cache does not say which: a reservation conflict (logged as info) or a failed upload
+    // (logged as a warning just above).
+    ...(saved ? {} : { reason: 'not stored: the key exists already or the upload failed' }),
+  };
+}
+
+/**
+ * Saves the caches after the run, only when the build succeeded and only those whose content changed
+ * since the restore. Never throws: a cache that cannot be saved is a warning.
+ */
+export async function saveCaches(
+  ctx: Context,
+  records: readonly CacheRecord[],
+  build: { succeeded: boolean; secretFiles: readonly string[]; directory: string },
+): Promise<CacheRecord[]> {
+  const done: CacheRecord[] = [];
+  for (const record of records) {
+    let save: CacheSave;
+    if (!build.succeeded) {
+      save = { outcome: 'skipped', reason: 'the build failed' };
+    } else {
+      try {
+        save = await saveOne(ctx, record, build);
+      } catch (error) {
+        ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
+        save = { outcome: 'failed', reason: errorMessage(error) };
+      }
+    }
+    ctx.log.info(
+      `Cache ${record.name}: ${save.outcome}${save.reason ? ` (${save.reason})` : ''}${save.ms !== undefined ? ` in ${seconds(save.ms)}` : ''}; key ${record.key}`,
+    );
+    done.push({ ...record, save });
+  }
+  return done;
+}
