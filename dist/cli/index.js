@@ -3562,12 +3562,11 @@ class ThrowawayKeyring {
     }
     /** Removes the keyring, its agent and everything in it; safe to call twice. */
     async remove() {
-        await removeKeyring(this.runner, this.home);
+        await this.runner
+            .run('gpgconf', ['--homedir', this.home, '--kill', 'all'], { stream: false })
+            .catch(() => undefined);
+        await (0,promises_namespaceObject.rm)(this.home, { recursive: true, force: true });
     }
-}
-async function removeKeyring(runner, home) {
-    await runner.run('gpgconf', ['--homedir', home, '--kill', 'all'], { stream: false }).catch(() => undefined);
-    await (0,promises_namespaceObject.rm)(home, { recursive: true, force: true });
 }
 /** Checks a detached signature with gpgv against exactly one public keyring file. */
 async function verifySignature(runner, publicKeyring, signature, data) {
@@ -7171,7 +7170,6 @@ function cacheText(records, skipped) {
 const MKOSI_CI_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
-
 
 
 

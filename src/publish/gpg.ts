@@ -171,13 +171,11 @@ export class ThrowawayKeyring {
 
   /** Removes the keyring, its agent and everything in it; safe to call twice. */
   async remove(): Promise<void> {
-    await removeKeyring(this.runner, this.home);
+    await this.runner
+      .run('gpgconf', ['--homedir', this.home, '--kill', 'all'], { stream: false })
+      .catch(() => undefined);
+    await rm(this.home, { recursive: true, force: true });
   }
-}
-
-export async function removeKeyring(runner: Runner, home: string): Promise<void> {
-  await runner.run('gpgconf', ['--homedir', home, '--kill', 'all'], { stream: false }).catch(() => undefined);
-  await rm(home, { recursive: true, force: true });
 }
 
 export interface SignatureCheck {
