@@ -12,12 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { smbiosCredentialArgs, kernelCmdlineExtraArgs } from '../src/boot/check-unit.js';
-import { findEmulator } from '../src/boot/firmware.js';
+import { findEmulator } from '../src/boot/emulator.js';
 import { probeKvm } from '../src/boot/kvm-probe.js';
 import { qemuArgs } from '../src/boot/qemu-args.js';
 import { bootCheck, DEFAULT_KERNEL_CMDLINE_EXTRA } from '../src/boot/run-boot.js';
 import { consoleLog } from '../src/cli/log.js';
-import type { Context } from '../src/pipeline/context.js';
 import { ProcessRunner } from '../src/process/runner.js';
 
 const { values } = parseArgs({
@@ -31,17 +30,13 @@ const { values } = parseArgs({
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'bench-boot-'));
 const runner = new ProcessRunner(() => undefined, process.env);
-const ctx: Context = {
+// The boot check needs a runner and a log, nothing else of a run's context.
+const ctx = {
   runner,
   log: consoleLog(
     () => false,
     (t) => process.stderr.write(t),
   ),
-  toolCache: undefined as never,
-  workDir: scratch,
-  cacheStore: undefined as never,
-  host: { githubHostedLinux: false, root: true, cacheHome: scratch, uid: 0, gid: 0 },
-  trigger: { event: undefined, tag: undefined },
 };
 // A private copy, so the tests rebuilding the image cannot change it under the bench.
 const image = path.join(scratch, 'image.raw');
@@ -102,7 +97,7 @@ async function check(
   const run = await bootCheck(ctx, {
     qemu: emulator!.qemu,
     image: { path: image, format: 'raw' },
-    firmware: { kind: 'uefi', ...ovmf },
+    firmware: { kind: 'uefi', code: ovmf.code, vars: ovmf.varsTemplate },
     accel,
     memoryMiB: 2048,
     cpus: 2,

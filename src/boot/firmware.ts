@@ -1,14 +1,87 @@
 import { access, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { hostQemu, pickOvmf, toolsTreeQemu, type QemuCommand } from './qemu-args.js';
+import { ConfigurationError } from '../errors.js';
+import { Input } from '../inputs.js';
 
-/** qemu and its firmware, from the tools tree when the build used one (its qemu is new and complete). */
-export interface Emulator {
-  qemu: QemuCommand;
-  /** OVMF's code and variable store template, when installed. */
-  ovmf: { code: string; varsTemplate: string } | undefined;
-  /** Where it came from, for the log and summary. */
-  origin: string;
+/**
+ * Firmware, in three steps as mkosi models it: the choice (the `boot-firmware` input, `auto` resolved
+ * from the image's format), the OVMF that is installed, and the firmware one boot runs with.
+ */
+
+export const FIRMWARE_CHOICES = ['auto', 'uefi', 'bios', 'linux'] as const;
+export type FirmwareChoice = (typeof FIRMWARE_CHOICES)[number];
+
+/** OVMF as installed: its code and the template of its variable store. */
+export interface Ovmf {
+  code: string;
+  varsTemplate: string;
+}
+
+/**
+ * What qemu boots with. `vars` is OVMF's variable store: the installed template when resolved, a
+ * writable copy once a run made one (`withUefiVars`), so the template is never written to.
+ */
+export type Firmware =
+  | { kind: 'uefi'; code: string; vars: string }
+  /** qemu's default SeaBIOS. */
+  | { kind: 'bios' }
+  /**
+   * Direct kernel boot (`-kernel`): a split kernel with its initrd and command line, or a UKI. For a UKI
+   * pass `uefi` too: OVMF loads it as an EFI binary, and its embedded command line applies.
+   */
+  | {
+      kind: 'linux';
+      kernel: string;
+      initrd?: string;
+      cmdline: string;
+      uefi?: { code: string; vars: string };
+    };
+
+/** `auto`: a UKI is given to qemu directly, everything else boots through UEFI. */
+export function resolveFirmwareChoice(
+  choice: FirmwareChoice,
+  format: string,
+): Exclude<FirmwareChoice, 'auto'> {
+  if (choice !== 'auto') return choice;
+  return format === 'uki' ? 'linux' : 'uefi';
+}
+
+/** The firmware to boot `image` (of mkosi's `format`) with, given the OVMF there is (`origin` names it). */
+export function resolveFirmware(
+  choice: FirmwareChoice,
+  format: string,
+  image: string,
+  ovmf: { ovmf: Ovmf | undefined; origin: string },
+): Firmware {
+  const resolved = resolveFirmwareChoice(choice, format);
+  if (resolved === 'bios') return { kind: 'bios' };
+  const installed = ovmf.ovmf;
+  if (!installed) {
+    throw new ConfigurationError(
+      `Input ${Input.BootFirmware}: ${resolved} needs OVMF, and ${ovmf.origin} has none; add the ovmf package to the tools tree (ToolsTreePackages=ovmf) or the host, or use bios.`,
+    );
+  }
+  const uefi = { code: installed.code, vars: installed.varsTemplate };
+  if (resolved === 'uefi') return { kind: 'uefi', ...uefi };
+  if (format !== 'uki') {
+    throw new ConfigurationError(
+      `Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`,
+    );
+  }
+  return { kind: 'linux', kernel: image, cmdline: '', uefi };
+}
+
+/** OVMF's variable store of this firmware, if it uses OVMF. */
+export function uefiOf(firmware: Firmware): { code: string; vars: string } | undefined {
+  if (firmware.kind === 'uefi') return firmware;
+  return firmware.kind === 'linux' ? firmware.uefi : undefined;
+}
+
+/** The same firmware with its variable store at `vars` (a copy made for one run). */
+export function withUefiVars(firmware: Firmware, vars: string): Firmware {
+  if (firmware.kind === 'uefi') return { ...firmware, vars };
+  if (firmware.kind === 'linux' && firmware.uefi) return { ...firmware, uefi: { ...firmware.uefi, vars } };
+  return firmware;
 }
 
 const exists = (file: string): Promise<boolean> =>
@@ -17,8 +90,51 @@ const exists = (file: string): Promise<boolean> =>
     () => false,
   );
 
+/** A qemu firmware descriptor (`/usr/share/qemu/firmware/*.json`, docs/interop/firmware.json). */
+interface FirmwareDescriptor {
+  'interface-types'?: string[];
+  mapping?: {
+    device?: string;
+    executable?: { filename?: string; format?: string };
+    'nvram-template'?: { filename?: string; format?: string };
+  };
+  targets?: { architecture?: string; machines?: string[] }[];
+  features?: string[];
+}
+
+/**
+ * The plain OVMF build among qemu's firmware descriptors: UEFI for x86_64 q35 on raw flash, without
+ * Secure Boot (whose enrolled keys would refuse unsigned images and which needs SMM). Descriptors are
+ * tried in the order given (the file names' numeric prefixes give qemu's preference).
+ */
+export function pickOvmf(descriptors: readonly unknown[]): Ovmf | undefined {
+  for (const raw of descriptors) {
+    const d = raw as FirmwareDescriptor;
+    if (!d?.['interface-types']?.includes('uefi')) continue;
+    if (d.mapping?.device !== 'flash') continue;
+    const features = d.features ?? [];
+    if (
+      features.includes('secure-boot') ||
+      features.includes('requires-smm') ||
+      features.includes('enrolled-keys')
+    ) {
+      continue;
+    }
+    if (features.includes('amd-sev-es') || features.includes('intel-tdx')) continue;
+    const fits = (d.targets ?? []).some(
+      (t) => t.architecture === 'x86_64' && (t.machines ?? []).some((m) => m.startsWith('pc-q35')),
+    );
+    const code = d.mapping.executable;
+    const vars = d.mapping['nvram-template'];
+    if (!fits || !code?.filename || !vars?.filename) continue;
+    if ((code.format ?? 'raw') !== 'raw' || (vars.format ?? 'raw') !== 'raw') continue;
+    return { code: code.filename, varsTemplate: vars.filename };
+  }
+  return undefined;
+}
+
 /** Reads qemu's firmware descriptors (usr/share/qemu/firmware/*.json) under `root` and picks plain OVMF. */
-export async function findOvmf(root: string): Promise<{ code: string; varsTemplate: string } | undefined> {
+export async function findOvmf(root: string): Promise<Ovmf | undefined> {
   const dir = path.join(root, 'usr/share/qemu/firmware');
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
   const descriptors: unknown[] = [];
@@ -35,21 +151,4 @@ export async function findOvmf(root: string): Promise<{ code: string; varsTempla
   const code = path.join(root, ovmf.code);
   const varsTemplate = path.join(root, ovmf.varsTemplate);
   return (await exists(code)) && (await exists(varsTemplate)) ? { code, varsTemplate } : undefined;
-}
-
-/** The tools tree's qemu when it has one, else the host's, else undefined. */
-export async function findEmulator(
-  toolsTree: string | undefined,
-  which: (command: string) => Promise<string | undefined>,
-): Promise<Emulator | undefined> {
-  if (toolsTree && (await exists(path.join(toolsTree, 'usr/bin/qemu-system-x86_64')))) {
-    return {
-      qemu: toolsTreeQemu(toolsTree),
-      ovmf: await findOvmf(toolsTree),
-      origin: `tools tree ${toolsTree}`,
-    };
-  }
-  const host = await which('qemu-system-x86_64');
-  if (host) return { qemu: hostQemu(host), ovmf: await findOvmf('/'), origin: host };
-  return undefined;
 }

@@ -1,7 +1,8 @@
 import { access, constants, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Context } from '../pipeline/context.js';
-import { qemuArgs, type Firmware, type QemuCommand } from './qemu-args.js';
+import type { Log, Runner } from '../ports.js';
+import type { Firmware } from './firmware.js';
+import { qemuArgs, type QemuCommand } from './qemu-args.js';
 
 /**
  * Whether KVM really works. An openable `/dev/kvm` is not enough: some nested setups (our own machines'
@@ -84,7 +85,10 @@ export function classifyProbe(run: {
   };
 }
 
-export async function probeKvm(ctx: Context, options: KvmProbeOptions): Promise<KvmProbeResult> {
+export async function probeKvm(
+  ctx: { runner: Runner; log: Log },
+  options: KvmProbeOptions,
+): Promise<KvmProbeResult> {
   const device = options.device ?? '/dev/kvm';
   try {
     await access(device, constants.R_OK | constants.W_OK);

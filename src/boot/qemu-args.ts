@@ -1,25 +1,10 @@
+import type { Firmware } from './firmware.js';
+
 /**
  * The qemu command line for a boot check, as a pure function of what to boot and how. Everything the
  * check needs from qemu is here: firmware, accelerator, an image that is never written to, the console
  * log, the report channel, the credentials and, for the vsock transport, vhost-user-vsock.
  */
-
-export type Firmware =
-  /** OVMF: `code` read-only, `vars` a writable copy made for this run (see `prepareUefiVars`). */
-  | { kind: 'uefi'; code: string; vars: string }
-  /** qemu's default SeaBIOS. */
-  | { kind: 'bios' }
-  /**
-   * Direct kernel boot (`-kernel`): a split kernel with its initrd and command line, or a UKI. For a UKI
-   * pass `uefi` too: OVMF loads it as an EFI binary, and its embedded command line applies.
-   */
-  | {
-      kind: 'linux';
-      kernel: string;
-      initrd?: string;
-      cmdline: string;
-      uefi?: { code: string; vars: string };
-    };
 
 export interface QemuArgsOptions {
   /** Directories for qemu's own data files (`-L`), from `QemuCommand.dataDirs`. */
@@ -138,51 +123,6 @@ export function qemuArgs(options: QemuArgsOptions): string[] {
   }
   args.push(...options.smbios, ...(options.extra ?? []));
   return args;
-}
-
-/** A qemu firmware descriptor (`/usr/share/qemu/firmware/*.json`, docs/interop/firmware.json). */
-interface FirmwareDescriptor {
-  'interface-types'?: string[];
-  mapping?: {
-    device?: string;
-    executable?: { filename?: string; format?: string };
-    'nvram-template'?: { filename?: string; format?: string };
-  };
-  targets?: { architecture?: string; machines?: string[] }[];
-  features?: string[];
-}
-
-/**
- * The plain OVMF build among qemu's firmware descriptors: UEFI for x86_64 q35 on raw flash, without
- * Secure Boot (whose enrolled keys would refuse unsigned images and which needs SMM). Descriptors are
- * tried in the order given (the file names' numeric prefixes give qemu's preference).
- */
-export function pickOvmf(
-  descriptors: readonly unknown[],
-): { code: string; varsTemplate: string } | undefined {
-  for (const raw of descriptors) {
-    const d = raw as FirmwareDescriptor;
-    if (!d?.['interface-types']?.includes('uefi')) continue;
-    if (d.mapping?.device !== 'flash') continue;
-    const features = d.features ?? [];
-    if (
-      features.includes('secure-boot') ||
-      features.includes('requires-smm') ||
-      features.includes('enrolled-keys')
-    ) {
-      continue;
-    }
-    if (features.includes('amd-sev-es') || features.includes('intel-tdx')) continue;
-    const fits = (d.targets ?? []).some(
-      (t) => t.architecture === 'x86_64' && (t.machines ?? []).some((m) => m.startsWith('pc-q35')),
-    );
-    const code = d.mapping.executable;
-    const vars = d.mapping['nvram-template'];
-    if (!fits || !code?.filename || !vars?.filename) continue;
-    if ((code.format ?? 'raw') !== 'raw' || (vars.format ?? 'raw') !== 'raw') continue;
-    return { code: code.filename, varsTemplate: vars.filename };
-  }
-  return undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
-import type { Context } from '../pipeline/context.js';
+import type { Log, Runner } from '../ports.js';
 import {
   checkCredentials,
   kernelCmdlineExtraArgs,
@@ -10,7 +10,8 @@ import {
   type JournalPolicy,
   type ReportChannel,
 } from './check-unit.js';
-import { qemuArgs, type Firmware, type QemuCommand } from './qemu-args.js';
+import { uefiOf, withUefiVars, type Firmware } from './firmware.js';
+import { qemuArgs, type QemuCommand } from './qemu-args.js';
 import { findPanic, newNonce, parseReport } from './serial-report.js';
 import { verdict, type Verdict } from './verdict.js';
 import {
@@ -20,22 +21,11 @@ import {
   type Notifications,
 } from './vsock-transport.js';
 
-/** The firmware to boot with; `uefi` needs OVMF, whose variable store is copied for each run. */
-export type BootFirmware =
-  | { kind: 'uefi'; code: string; varsTemplate: string }
-  | { kind: 'bios' }
-  | {
-      kind: 'linux';
-      kernel: string;
-      initrd?: string;
-      cmdline: string;
-      uefi?: { code: string; varsTemplate: string };
-    };
-
 export interface BootCheckOptions {
   qemu: QemuCommand;
   image: { path: string; format: 'raw' | 'qcow2' } | undefined;
-  firmware: BootFirmware;
+  /** OVMF's variable store is copied for each run; the template is never written to. */
+  firmware: Firmware;
   accel: 'kvm' | 'tcg';
   memoryMiB: number;
   cpus: number;
@@ -71,24 +61,17 @@ export interface BootCheckResult {
 /** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
 export const DEFAULT_KERNEL_CMDLINE_EXTRA = ['systemd.firstboot=off', 'panic=-1'] as const;
 
-function resolveFirmware(firmware: BootFirmware, vars: string, extra: readonly string[]): Firmware {
-  switch (firmware.kind) {
-    case 'uefi':
-      return { kind: 'uefi', code: firmware.code, vars };
-    case 'bios':
-      return { kind: 'bios' };
-    case 'linux':
-      return {
-        kind: 'linux',
-        kernel: firmware.kernel,
-        initrd: firmware.initrd,
-        cmdline: [firmware.cmdline, ...extra].filter((s) => s !== '').join(' '),
-        uefi: firmware.uefi && { code: firmware.uefi.code, vars },
-      };
-  }
+/** The firmware of this run: its own copy of OVMF's variables, the command line extras of a split kernel. */
+function runFirmware(firmware: Firmware, vars: string, extra: readonly string[]): Firmware {
+  const copy = withUefiVars(firmware, vars);
+  if (copy.kind !== 'linux') return copy;
+  return { ...copy, cmdline: [copy.cmdline, ...extra].filter((s) => s !== '').join(' ') };
 }
 
-export async function bootCheck(ctx: Context, options: BootCheckOptions): Promise<BootCheckResult> {
+export async function bootCheck(
+  ctx: { runner: Runner; log: Log },
+  options: BootCheckOptions,
+): Promise<BootCheckResult> {
   if (options.settleSeconds >= options.timeoutSeconds) {
     throw new ConfigurationError(
       `boot-timeout (${options.timeoutSeconds} s) must be longer than the settle bound (${options.settleSeconds} s)`,
@@ -104,12 +87,7 @@ export async function bootCheck(ctx: Context, options: BootCheckOptions): Promis
   await Promise.all(Object.values(files).map((f) => rm(f, { force: true })));
 
   const vars = path.join(logs, 'ovmf-vars.fd');
-  const template =
-    options.firmware.kind === 'uefi'
-      ? options.firmware.varsTemplate
-      : options.firmware.kind === 'linux'
-        ? options.firmware.uefi?.varsTemplate
-        : undefined;
+  const template = uefiOf(options.firmware)?.vars;
   if (template) await copyFile(template, vars);
 
   const nonce = newNonce();
@@ -134,7 +112,7 @@ export async function bootCheck(ctx: Context, options: BootCheckOptions): Promis
     accel: options.accel,
     memoryMiB: options.memoryMiB,
     cpus: options.cpus,
-    firmware: resolveFirmware(options.firmware, vars, cmdlineViaSmbios ? [] : options.kernelCmdlineExtra),
+    firmware: runFirmware(options.firmware, vars, cmdlineViaSmbios ? [] : options.kernelCmdlineExtra),
     image: options.image,
     imageWrites: 'snapshot',
     consoleLog: files.console,

@@ -1,13 +1,7 @@
 import path from 'node:path';
 import type { MkosiConfig } from '../mkosi/config.js';
 import type { CacheKey, CacheName } from './keys.js';
-
-/** The cache inputs, parsed. */
-export interface CacheOptions {
-  enabled: Readonly<Record<CacheName, boolean>>;
-  keySuffix: string;
-  maxAgeDays: number;
-}
+import type { CacheOptions } from './options.js';
 
 /** One cache of this run: its key and the paths it is made of. */
 export interface CacheTarget extends CacheKey {

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors.js';
-import { defaultInputs, Input, INPUT_SPECS, type RawInputs } from '../pipeline/inputs.js';
+import { defaultInputs, Input, INPUT_SPECS, type RawInputs } from '../inputs.js';
 
 export const COMMANDS = ['build', 'boot', 'diff', 'repro', 'publish'] as const;
 export type Command = (typeof COMMANDS)[number];

@@ -1,25 +1,24 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { mkosiCacheHome } from '../cache/home.js';
-import { ConfigurationError, errorMessage, isConfigurationError } from '../errors.js';
-import { secretFilesOf } from '../mkosi/config.js';
-import type { Context } from '../pipeline/context.js';
-import { parseOptions } from '../pipeline/options.js';
+import { saveCaches } from '../cache/caches.js';
+import type { Context } from '../context.js';
+import { ConfigurationError, errorMessage } from '../errors.js';
+import { Input, type RawInputs } from '../inputs.js';
+import { cacheSaveInputs, hostFacts, reportFailure } from '../pipeline/adapter-support.js';
 import { diffOutputs } from '../pipeline/diff.js';
-import { publishDirectory } from '../pipeline/publish.js';
-import { publishText } from '../report/publish-summary.js';
+import { parseOptions } from '../pipeline/options.js';
 import { runPipeline } from '../pipeline/run.js';
 import { ProcessRunner } from '../process/runner.js';
+import { publishDirectory } from '../publish/write-checksums.js';
 import { renderText } from '../report/build-summary.js';
+import { cacheText } from '../report/cache-summary.js';
+import { publishText } from '../report/publish-summary.js';
+import { MKOSI_CI_VERSION } from '../version.js';
 import { helpText, parseCommandLine, type CliFlags } from './args.js';
-import { Input, type RawInputs } from '../pipeline/inputs.js';
+import { directoryCacheStore } from './cache-store.js';
 import { consoleLog } from './log.js';
 import { directoryToolCache } from './tool-cache.js';
-import { directoryCacheStore } from './cache-store.js';
-import { saveCaches } from '../pipeline/caches.js';
-import { cacheText } from '../report/cache-summary.js';
-import { MKOSI_CI_VERSION } from '../version.js';
 
 function cacheRoot(env: NodeJS.ProcessEnv): string {
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'mkosi-ci');
@@ -76,14 +75,10 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
         parsed.flags.cacheDir ? path.resolve(parsed.flags.cacheDir) : undefined,
         runner,
       ),
-      host: {
-        githubHostedLinux: false,
-        root: process.getuid?.() === 0,
-        cacheHome: mkosiCacheHome(env, os.homedir()),
-        uid: process.getuid?.() ?? 0,
-        gid: process.getgid?.() ?? 0,
-      },
-      trigger: { event: undefined, tag: undefined },
+      // A laptop or another CI's runner is nobody's to reconfigure unless prepare-host says yes.
+      host: hostFacts(env, os.homedir(), false),
+      // Nothing is uploaded here: there is no artifact service.
+      trigger: { tag: undefined, uploadByDefault: false },
     };
     if (parsed.command === 'diff') {
       const [a, b] = parsed.operands as [string, string];
@@ -93,30 +88,23 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     }
     if (parsed.command === 'publish') {
       const published = await publishDirectory(ctx, options.publish, path.resolve(parsed.flags.outputDir!));
-      process.stdout.write(publishText(published).join('\n') + '\n');
+      process.stdout.write(publishText({ ...published, notes: [] }).join('\n') + '\n');
       return 0;
     }
     const result = await runPipeline(ctx, options, parsed.command);
     const caches = result.caches?.records.length
-      ? await saveCaches(ctx, result.caches.records, {
-          succeeded: result.build !== undefined,
-          secretFiles: result.build ? secretFilesOf(result.build.config) : [],
-          directory: options.directory,
-        })
+      ? await saveCaches(ctx, result.caches.records, cacheSaveInputs(result, options))
       : [];
     process.stdout.write('\n' + renderText(result));
     const cacheLines = cacheText(caches, result.caches?.skipped);
     if (cacheLines.length > 0) process.stdout.write(cacheLines.join('\n') + '\n');
     if (result.failure) {
-      if (!result.failure.userError && result.failure.error instanceof Error)
-        log.debug(result.failure.error.stack ?? '');
-      log.error(result.failure.message, { file: result.failure.file });
+      reportFailure(log, result.failure.error, result.failure.message, result.failure.file);
       return 1;
     }
     return 0;
   } catch (error) {
-    if (!isConfigurationError(error) && error instanceof Error) log.debug(error.stack ?? '');
-    log.error(errorMessage(error));
+    reportFailure(log, error);
     return 1;
   }
 }

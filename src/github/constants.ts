@@ -1,5 +1,5 @@
-import type { CacheRecord } from '../pipeline/caches.js';
-export { Input } from '../pipeline/inputs.js';
+import type { CacheRecord } from '../cache/caches.js';
+export { Input } from '../inputs.js';
 
 export enum Output {
   MkosiVersion = 'mkosi-version',

@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { Input, type RawInputs } from '../pipeline/inputs.js';
+import { Input, type RawInputs } from '../inputs.js';
 import { parseOptions, type Options } from '../pipeline/options.js';
 
 export function getRawInputs(): RawInputs {
@@ -13,6 +13,13 @@ export function getRawInputs(): RawInputs {
 }
 
 /** The action's inputs, read and validated once. */
-export function getInputs(cwd = process.cwd()): Options {
-  return parseOptions(getRawInputs(), cwd);
+export function getInputs(cwd = process.cwd()): { options: Options; githubToken: string | undefined } {
+  const raw = getRawInputs();
+  return { options: parseOptions(raw, cwd), githubToken: githubToken(raw) };
+}
+
+/** The token for the release calls: GitHub's own notion, so it never reaches the core as an option. */
+export function githubToken(raw: RawInputs): string | undefined {
+  const token = raw[Input.GithubToken].trim();
+  return token === '' ? undefined : token;
 }

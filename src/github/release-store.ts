@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { ConfigurationError } from '../errors.js';
-import { Input } from '../pipeline/inputs.js';
+import { Input } from '../inputs.js';
 import type { PublishedRelease, ReleaseAsset, ReleaseStore } from '../ports.js';
 
 export interface GitHubApiSettings {

@@ -3,10 +3,10 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import { actionsArtifactStore } from './artifact-store.js';
-import { saveCaches } from '../pipeline/caches.js';
+import { saveCaches } from '../cache/caches.js';
 import { cacheMarkdown } from '../report/cache-summary.js';
 import { State, type MainState } from './constants.js';
-import { actionContext } from './run-main.js';
+import { actionContext } from './context.js';
 
 export function readMainState(): MainState | undefined {
   const text = core.getState(State.Main);

@@ -1,4 +1,5 @@
-import type { ToolsTree } from '../pipeline/options.js';
+import { mkosiMirrorSetting } from './mirror.js';
+import type { MkosiOptions, ToolsTree } from './options.js';
 
 /** Everything that shapes an mkosi invocation, in mkosi's own terms. */
 export interface Invocation {
@@ -54,4 +55,24 @@ export function summaryArgs(invocation: Invocation): string[] {
 
 export function buildArgs(invocation: Invocation, force: number): string[] {
   return [...commonArgs(invocation), ...Array<string>(force).fill('-f'), 'build'];
+}
+
+/** The invocation the options ask for, before mkosi-ci adds sandbox trees or cache options. */
+export function baseInvocation(options: MkosiOptions): Invocation {
+  return {
+    directory: options.directory,
+    profiles: options.profiles,
+    environment: options.environment,
+    mirror: options.mirror && mkosiMirrorSetting(options.mirror),
+    toolsTree: options.toolsTree,
+    sandboxTrees: [],
+    toolsTreeSandboxTrees: [],
+    extraArgs: options.args,
+  };
+}
+
+/** The invocation with mkosi options added before the user's own (which still win). */
+export function withExtraArgs(invocation: Invocation, args: readonly string[]): Invocation {
+  if (args.length === 0) return invocation;
+  return { ...invocation, extraArgs: [...args, ...invocation.extraArgs] };
 }

@@ -1,184 +1,29 @@
-import { copyFile, mkdir } from 'node:fs/promises';
-import path from 'node:path';
-import {
-  bootCheck,
-  DEFAULT_KERNEL_CMDLINE_EXTRA,
-  type BootFirmware,
-  type BootCheckResult,
-} from '../boot/run-boot.js';
-import { findEmulator, type Emulator } from '../boot/firmware.js';
-import { probeKvm } from '../boot/kvm-probe.js';
-import type { Credential } from '../boot/check-unit.js';
-import { ConfigurationError } from '../errors.js';
-import type { MkosiConfig } from '../mkosi/config.js';
-import type { Artifact } from '../mkosi/outputs.js';
-import type { Context } from './context.js';
-import { Input } from './inputs.js';
-import type { BootOptions } from './options.js';
+import { bootImage } from '../boot/boot-image.js';
+import type { BootOptions } from '../boot/options.js';
+import { shouldBoot } from '../boot/should-boot.js';
+import type { RunState, Stage } from './stage.js';
 
-/** Formats mkosi-ci can boot: a disk with a bootloader, an ESP image, or a UKI. */
-const BOOTABLE_FORMATS = ['disk', 'esp', 'uki'];
-
-export type Transport = 'vsock' | 'serial';
-
-export interface BootStageResult {
-  accel: 'kvm' | 'tcg';
-  /** Why KVM was or was not used. */
-  accelReason: string;
-  transport: Transport;
-  firmware: BootFirmware['kind'];
-  emulator: string;
-  timeoutSeconds: number;
-  logsDir: string;
-  check: BootCheckResult;
+/** `mkosi-ci boot` boots unless told not to; `build` boots what `boot: auto` or `true` selects. */
+function bootOptions({ command, options }: RunState): BootOptions {
+  return command === 'boot' && options.boot.enabled === 'auto'
+    ? { ...options.boot, enabled: 'yes' }
+    : options.boot;
 }
 
-/** Whether to boot at all: `boot: auto` boots the formats that can boot when mkosi made them bootable. */
-export function shouldBoot(options: BootOptions, config: MkosiConfig): boolean {
-  const main = config.main;
-  if (options.enabled === 'no') return false;
-  const bootable = BOOTABLE_FORMATS.includes(main.format) && main.bootable !== 'disabled';
-  if (options.enabled === 'yes' && !BOOTABLE_FORMATS.includes(main.format)) {
-    throw new ConfigurationError(
-      `Input ${Input.Boot}: Format=${main.format} images cannot be booted by mkosi-ci; bootable formats are ${BOOTABLE_FORMATS.join(', ')}.`,
+/** Boots the image with the check injected and fails the run on any verdict but `passed`. */
+export const bootStage: Stage = {
+  name: 'boot',
+  runs: (state) => shouldBoot(bootOptions(state), state.result.build!.config),
+  async run(state) {
+    const { ctx, result } = state;
+    const build = result.build!;
+    result.boot = await ctx.log.group('Boot check', () =>
+      bootImage(ctx, bootOptions(state), build.config, build.image),
     );
-  }
-  return options.enabled === 'yes' || bootable;
-}
-
-/** Boot timeouts scale with the accelerator: TCG boots take minutes where KVM takes seconds. */
-export function defaultTimeoutSeconds(accel: 'kvm' | 'tcg'): number {
-  return accel === 'kvm' ? 180 : 600;
-}
-
-/** The guest waits for the boot to settle for at most this long, leaving time to watch and report. */
-export function settleSeconds(timeoutSeconds: number, watchSeconds: number): number {
-  return Math.max(10, timeoutSeconds - watchSeconds - 60);
-}
-
-function firmwareFor(
-  options: BootOptions,
-  format: string,
-  image: Artifact,
-  emulator: Emulator,
-): BootFirmware {
-  const choice = options.firmware === 'auto' ? (format === 'uki' ? 'linux' : 'uefi') : options.firmware;
-  if (choice === 'bios') return { kind: 'bios' };
-  if (!emulator.ovmf) {
-    throw new ConfigurationError(
-      `Input ${Input.BootFirmware}: ${choice} needs OVMF, and ${emulator.origin} has none; add the ovmf package to the tools tree (ToolsTreePackages=ovmf) or the host, or use bios.`,
-    );
-  }
-  if (choice === 'uefi') return { kind: 'uefi', ...emulator.ovmf };
-  if (format !== 'uki') {
-    throw new ConfigurationError(
-      `Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`,
-    );
-  }
-  return { kind: 'linux', kernel: image.path, cmdline: '', uefi: emulator.ovmf };
-}
-
-async function chooseAccel(
-  ctx: Context,
-  options: BootOptions,
-  emulator: Emulator,
-  firmware: BootFirmware,
-): Promise<{ accel: 'kvm' | 'tcg'; reason: string }> {
-  if (options.kvm === 'no') return { accel: 'tcg', reason: 'kvm: no' };
-  if (options.kvm === 'yes') return { accel: 'kvm', reason: 'kvm: yes' };
-  const ovmf = firmware.kind === 'uefi' ? firmware : firmware.kind === 'linux' ? firmware.uefi : undefined;
-  const vars = path.join(ctx.workDir, 'kvm-probe-vars.fd');
-  await mkdir(ctx.workDir, { recursive: true });
-  if (ovmf) await copyFile(ovmf.varsTemplate, vars);
-  const probe = await probeKvm(ctx, {
-    qemu: emulator.qemu,
-    firmware: ovmf ? { kind: 'uefi', code: ovmf.code, vars } : { kind: 'bios' },
-    workDir: path.join(ctx.workDir, 'kvm-probe'),
-  });
-  if (probe.usable) return { accel: 'kvm', reason: probe.detail };
-  ctx.log.warning(
-    `KVM is not usable (${probe.reason}); booting with software emulation (TCG), which is slower.`,
-  );
-  return { accel: 'tcg', reason: probe.reason };
-}
-
-/** vsock where a userspace vhost-user-vsock device is installed, else the serial report. */
-async function chooseTransport(
-  ctx: Context,
-  options: BootOptions,
-): Promise<{ transport: Transport; daemon?: string }> {
-  if (options.transport === 'serial') return { transport: 'serial' };
-  const daemon = await ctx.runner.which('vhost-device-vsock');
-  if (daemon) return { transport: 'vsock', daemon };
-  if (options.transport === 'vsock') {
-    throw new ConfigurationError(
-      `Input ${Input.BootTransport}: vsock needs vhost-device-vsock on PATH (Debian and Ubuntu package it); use serial or auto.`,
-    );
-  }
-  return { transport: 'serial' };
-}
-
-/**
- * Boots the built image in qemu with the check injected through credentials, and returns the verdict.
- * `extraCredentials` lets tests plant faults without touching the image.
- */
-export async function boot(
-  ctx: Context,
-  options: BootOptions,
-  config: MkosiConfig,
-  image: Artifact | undefined,
-  extraCredentials: readonly Credential[] = [],
-): Promise<BootStageResult> {
-  if (!image || image.type !== 'file') {
-    throw new ConfigurationError(
-      `Input ${Input.Boot}: there is no image file of ${config.main.output} to boot.`,
-    );
-  }
-  const emulator = await findEmulator(config.main.toolsTree, (c) => ctx.runner.which(c));
-  if (!emulator) {
-    throw new ConfigurationError(
-      `Input ${Input.Boot}: no qemu-system-x86_64 in the tools tree or on PATH; add qemu-system-x86 to the tools tree (ToolsTreePackages=) or the host, or set boot: false.`,
-    );
-  }
-  const firmware = firmwareFor(options, config.main.format, image, emulator);
-  const { accel, reason } = await chooseAccel(ctx, options, emulator, firmware);
-  const { transport, daemon } = await chooseTransport(ctx, options);
-  const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel);
-  const logsDir = path.join(ctx.workDir, 'logs', 'boot');
-  ctx.log.info(
-    `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`,
-  );
-  const check = await bootCheck(ctx, {
-    qemu: emulator.qemu,
-    image: firmware.kind === 'linux' ? undefined : { path: image.path, format: 'raw' },
-    firmware,
-    accel,
-    memoryMiB: options.memoryMiB,
-    cpus: options.cpus,
-    timeoutSeconds,
-    settleSeconds: settleSeconds(timeoutSeconds, options.watchSeconds),
-    watchSeconds: options.watchSeconds,
-    journal: 'on-failure',
-    channel: { kind: 'serial' },
-    allowFailed: options.allowFailed,
-    kernelCmdlineExtra: [...DEFAULT_KERNEL_CMDLINE_EXTRA, ...config.main.kernelCommandLineExtra],
-    extraCredentials,
-    logsDir,
-    vsockDaemon: daemon,
-  });
-  for (const unit of check.verdict.failedUnits) {
-    ctx.log.error(`${unit.name} failed${unit.statusLine ? `: ${unit.statusLine}` : ''}`, {
-      title: 'Boot check: failed unit',
-    });
-  }
-  return {
-    accel,
-    accelReason: reason,
-    transport,
-    firmware: firmware.kind,
-    emulator: emulator.origin,
-    timeoutSeconds,
-    logsDir,
-    check,
-  };
-}
+    const verdict = result.boot.check.verdict;
+    if (verdict.result === 'passed') return;
+    return {
+      verdict: `Boot check of ${build.image?.name ?? 'the image'}: ${verdict.result}: ${verdict.reason} (logs: ${result.boot.logsDir})`,
+    };
+  },
+};

@@ -4,8 +4,8 @@ import { ConfigurationError } from '../errors.js';
 import { chainToolBoxes, hostToolBox, toolsTreeToolBox } from '../repro/filesystems.js';
 import { compareOutputs, type ComparisonResult } from '../repro/narrow.js';
 import { renderJson, renderMarkdown } from '../repro/report.js';
-import type { Context } from './context.js';
-import type { ToolsTree } from './options.js';
+import type { Context } from '../context.js';
+import type { ToolsTree } from '../mkosi/options.js';
 
 export interface DiffResult {
   comparison: ComparisonResult;

@@ -1,163 +1,25 @@
-import { copyFile, lstat, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, lstat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Context } from '../context.js';
 import { ConfigurationError } from '../errors.js';
-import type { MkosiConfig } from '../mkosi/config.js';
+import { Input } from '../inputs.js';
+import type { BuildResult } from '../mkosi/build-result.js';
 import { sha256File } from '../mkosi/outputs.js';
-import type { UploadedArtifact, PublishedRelease } from '../ports.js';
-import { renderArtifactName, type ArtifactNameFields } from '../publish/artifact-name.js';
-import {
-  CHECKSUMS_FILE,
-  PUBLIC_KEY_FILE,
-  SIGNATURE_FILE,
-  directoryFiles,
-  parseChecksums,
-  publishedFiles,
-  renderChecksums,
-  unrepresentableName,
-  type PublishedFile,
-} from '../publish/checksums.js';
-import { compressionLevel, isCompressedFile } from '../publish/compression.js';
-import { secretLines, ThrowawayKeyring, verifySignature, type SigningKey } from '../publish/gpg.js';
-import type { BuildResult } from './build.js';
-import type { Context, Trigger } from './context.js';
-import { Input } from './inputs.js';
-import type { PublishOptions, Tristate } from './options.js';
+import type { PublishedRelease } from '../ports.js';
+import { artifactNameFields, renderArtifactName } from '../publish/artifact-name.js';
+import { publishedFiles, type PublishedFile } from '../publish/checksums.js';
+import { releaseTag, shouldUpload } from '../publish/destinations.js';
+import type { PublishOptions } from '../publish/options.js';
+import { publishRelease, uploadArtifact, type ArtifactUploadResult } from '../publish/upload.js';
+import { verifyChecksums, writeChecksums, type WrittenChecksums } from '../publish/write-checksums.js';
+import { reproReportFiles } from './repro.js';
+import type { Stage } from './stage.js';
 
-export interface Signature {
-  file: string;
-  publicKeyFile: string;
-  key: SigningKey;
-  /** gpgv's verdict on the signature, checked against the exported public key alone. */
-  verification: string;
-}
-
-export interface ArtifactUploadResult extends UploadedArtifact {
-  name: string;
-  files: number;
-  /** Bytes of the files before zipping. */
-  bytes: number;
-  compressionLevel: number;
-  durationMs: number;
-}
-
-export interface PublishResult {
-  directory: string;
-  checksumsFile: string;
-  /** What SHA256SUMS lists. */
-  files: PublishedFile[];
-  signature?: Signature;
+export interface PublishResult extends WrittenChecksums {
   artifact?: ArtifactUploadResult;
   release?: PublishedRelease;
   /** Why an upload or release that could have happened did not, one line each. */
   notes: string[];
-}
-
-/** Workflow events whose outputs are worth keeping by default: pushed branches and tags, releases. */
-const UPLOAD_EVENTS = new Set(['push', 'release']);
-
-export function shouldUpload(upload: Tristate, trigger: Trigger): boolean {
-  if (upload === 'auto') return trigger.event !== undefined && UPLOAD_EVENTS.has(trigger.event);
-  return upload === 'yes';
-}
-
-/** The tag whose release gets the assets, or why there is none. */
-export function releaseTag(options: PublishOptions, trigger: Trigger): { tag?: string; note?: string } {
-  switch (options.release.kind) {
-    case 'none':
-      return {};
-    case 'tag':
-      return { tag: options.release.tag };
-    case 'current-tag':
-      return trigger.tag
-        ? { tag: trigger.tag }
-        : { note: `${Input.Release}: true, but this run is not for a tag: no release.` };
-  }
-}
-
-export function artifactNameFields(config: MkosiConfig, profiles: readonly string[]): ArtifactNameFields {
-  const main = config.main;
-  return {
-    image: main.imageId ?? main.output,
-    version: main.imageVersion ?? '',
-    distribution: main.distribution,
-    release: main.release,
-    architecture: main.architecture,
-    profiles: profiles.join('+'),
-  };
-}
-
-/** Writes SHA256SUMS over `files` into `directory` and, given a key, signs it and checks the signature. */
-export async function writeChecksums(
-  ctx: Context,
-  options: PublishOptions,
-  directory: string,
-  files: PublishedFile[],
-): Promise<Pick<PublishResult, 'checksumsFile' | 'signature'>> {
-  const odd = files.find((f) => unrepresentableName(f.name));
-  if (odd) {
-    throw new ConfigurationError(
-      `Cannot list '${odd.name.replace(/\n/g, '\\n')}' in SHA256SUMS: names with line breaks or backslashes cannot be checked by sha256sum -c; rename the file.`,
-    );
-  }
-  const checksumsFile = path.join(directory, CHECKSUMS_FILE);
-  await writeFile(checksumsFile, renderChecksums(files));
-  ctx.log.info(`SHA256SUMS: ${files.length} files, in ${checksumsFile}`);
-  if (!options.signKey) return { checksumsFile };
-  return { checksumsFile, signature: await sign(ctx, options, checksumsFile) };
-}
-
-async function sign(ctx: Context, options: PublishOptions, checksumsFile: string): Promise<Signature> {
-  const armoredKey = options.signKey!;
-  for (const line of secretLines(armoredKey)) ctx.log.mask(line);
-  ctx.log.mask(armoredKey);
-  if (options.signPassphrase) ctx.log.mask(options.signPassphrase);
-  const directory = path.dirname(checksumsFile);
-  const keyring = await ThrowawayKeyring.create(ctx.runner);
-  try {
-    const key = await keyring.importSigningKey(armoredKey);
-    const file = path.join(directory, SIGNATURE_FILE);
-    await keyring.sign(checksumsFile, file, key, options.signPassphrase);
-    const publicKeyFile = path.join(directory, PUBLIC_KEY_FILE);
-    const publicKeyring = path.join(keyring.home, 'public.gpg');
-    await keyring.exportPublicKey(key, publicKeyFile, publicKeyring);
-    // Checked with the public key alone, as whoever downloads the files will check it.
-    const check = await verifySignature(ctx.runner, publicKeyring, file, checksumsFile);
-    if (!check.valid) throw new Error(`The new signature of SHA256SUMS does not verify: ${check.message}`);
-    ctx.log.info(
-      `SHA256SUMS.gpg: signed by ${key.fingerprint}${key.userId ? ` (${key.userId})` : ''}; ${check.message}`,
-    );
-    return { file, publicKeyFile, key, verification: check.message };
-  } finally {
-    await keyring.remove();
-  }
-}
-
-/**
- * What `sha256sum -c` does, over what is about to leave the machine: SHA256SUMS read back from disk and
- * every file hashed again, so nothing changed since it was listed. (OpenSSL's sha256 in node runs about
- * three times as fast here as coreutils' own.)
- */
-async function verifyChecksums(checksumsFile: string): Promise<void> {
-  const listed = parseChecksums(await readFile(checksumsFile, 'utf8'));
-  const changed: string[] = [];
-  for (const [name, sha256] of listed) {
-    const actual = await sha256File(path.join(path.dirname(checksumsFile), name)).catch(() => 'missing');
-    if (actual !== sha256) changed.push(actual === 'missing' ? `${name} (missing)` : name);
-  }
-  if (changed.length > 0) {
-    throw new Error(
-      `Outputs changed after SHA256SUMS was written, so nothing was uploaded: ${changed.slice(0, 5).join(', ')}`,
-    );
-  }
-}
-
-function commonDirectory(files: readonly string[]): string {
-  let common = path.dirname(files[0]!);
-  for (const file of files) {
-    while (!file.startsWith(common + path.sep) && common !== path.dirname(common))
-      common = path.dirname(common);
-  }
-  return common;
 }
 
 /** A report of this run (the reproducibility report) that is published with the outputs. */
@@ -208,38 +70,21 @@ export async function publish(
   if (!upload && !tag) return result;
 
   await verifyChecksums(written.checksumsFile);
-  if (upload) {
-    if (!ctx.artifacts) {
-      if (options.upload === 'yes') {
-        throw new ConfigurationError(
-          `Input ${Input.Upload}: true, but there is no artifact service here (it needs GitHub Actions' ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL); the files are in ${directory}.`,
-        );
-      }
-      result.notes.push(`${Input.Upload}: no artifact service here; nothing uploaded.`);
-    } else {
-      const name = renderArtifactName(options.artifactName, artifactNameFields(build.config, profiles));
-      const paths = [...files.map((f) => f.path), ...ownFiles];
-      const sized = await Promise.all(
-        files.map(async (f) => ({ size: f.size, compressed: await isCompressedFile(f.path) })),
+  if (upload && !ctx.artifacts) {
+    if (options.upload === 'yes') {
+      throw new ConfigurationError(
+        `Input ${Input.Upload}: true, but there is no artifact service here (it needs GitHub Actions' ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL); the files are in ${directory}.`,
       );
-      const level = compressionLevel(sized);
-      const started = Date.now();
-      const uploaded = await ctx.artifacts.upload({
-        name,
-        files: paths,
-        rootDirectory: commonDirectory(paths),
-        retentionDays: options.retentionDays,
-        compressionLevel: level,
-      });
-      result.artifact = {
-        ...uploaded,
-        name,
-        files: paths.length,
-        bytes: files.reduce((sum, f) => sum + f.size, 0),
-        compressionLevel: level,
-        durationMs: Date.now() - started,
-      };
     }
+    result.notes.push(`${Input.Upload}: no artifact service here; nothing uploaded.`);
+  } else if (upload && ctx.artifacts) {
+    const name = renderArtifactName(options.artifactName, artifactNameFields(build.config, profiles));
+    result.artifact = await uploadArtifact(
+      ctx.artifacts,
+      { name, retentionDays: options.retentionDays },
+      files,
+      ownFiles,
+    );
   }
   if (tag) {
     if (!ctx.releases) {
@@ -247,37 +92,19 @@ export async function publish(
         `Input ${Input.Release}: releases need GitHub Actions (GITHUB_REPOSITORY, GITHUB_API_URL) and ${Input.GithubToken}.`,
       );
     }
-    const assets = [
-      ...files.map((f) => ({ name: path.basename(f.name), path: f.path, size: f.size })),
-      ...(await Promise.all(
-        ownFiles.map(async (f) => ({ name: path.basename(f), path: f, size: (await lstat(f)).size })),
-      )),
-    ];
-    const clash = assets.find((a, i) => assets.findIndex((b) => b.name === a.name) !== i);
-    if (clash) {
-      throw new ConfigurationError(
-        `Input ${Input.Release}: two files would both be the release asset '${clash.name}' (a release has no folders); a directory image cannot be a release asset: use Format=tar or disk.`,
-      );
-    }
-    result.release = await ctx.releases.publish(tag, assets);
+    result.release = await publishRelease(ctx.releases, tag, files, ownFiles);
   }
   return result;
 }
 
-/** `mkosi-ci publish`: SHA256SUMS (and its signature) over every file already in a directory. */
-export async function publishDirectory(
-  ctx: Context,
-  options: PublishOptions,
-  directory: string,
-): Promise<PublishResult> {
-  const files = await directoryFiles(directory).catch((error: NodeJS.ErrnoException) => {
-    throw new ConfigurationError(
-      `Cannot read the output directory ${directory}: ${error.code ?? error.message}`,
+/** Only what was built here is published: `boot` checks outputs that were published when built. */
+export const publishStage: Stage = {
+  name: 'publish',
+  runs: ({ command }) => command !== 'boot',
+  async run({ ctx, options, result }) {
+    const reports = result.repro ? await reproReportFiles(result.repro) : [];
+    result.publish = await ctx.log.group('Publish', () =>
+      publish(ctx, options.publish, result.build!, options.profiles, reports),
     );
-  });
-  if (files.length === 0) {
-    throw new ConfigurationError(`The output directory ${directory} holds no files to publish.`);
-  }
-  const written = await writeChecksums(ctx, options, directory, files);
-  return { directory, files, notes: [], ...written };
-}
+  },
+};

@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../errors.js';
-import { Input } from '../pipeline/inputs.js';
+import { Input } from '../inputs.js';
+import type { MkosiConfig } from '../mkosi/config.js';
 
 /** What an artifact-name template may name, taken from the main image's configuration. */
 export interface ArtifactNameFields {
@@ -43,4 +44,17 @@ export function renderArtifactName(template: string, fields: ArtifactNameFields)
     );
   }
   return name.trim();
+}
+
+/** The fields of an artifact name, from the main image's configuration and the profiles of the run. */
+export function artifactNameFields(config: MkosiConfig, profiles: readonly string[]): ArtifactNameFields {
+  const main = config.main;
+  return {
+    image: main.imageId ?? main.output,
+    version: main.imageVersion ?? '',
+    distribution: main.distribution,
+    release: main.release,
+    architecture: main.architecture,
+    profiles: profiles.join('+'),
+  };
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { Runner, RunResult } from '../ports.js';
-import { Input } from '../pipeline/inputs.js';
+import { Input } from '../inputs.js';
 
 export interface SigningKey {
   fingerprint: string;

@@ -1,6 +1,6 @@
 import type { BootTimings } from '../boot/serial-report.js';
 import type { Verdict } from '../boot/verdict.js';
-import type { BootStageResult } from '../pipeline/boot.js';
+import type { BootImageResult } from '../boot/boot-image.js';
 import { cell, formatDuration } from './format.js';
 
 const VERDICT_ICONS: Readonly<Record<string, string>> = {
@@ -27,12 +27,12 @@ export function timingLine(timings: BootTimings): string | undefined {
   return timings.totalMs ? `${parts.join(' + ')} = ${formatDuration(timings.totalMs)}` : parts.join(' + ');
 }
 
-function how(boot: BootStageResult): string {
+function how(boot: BootImageResult): string {
   return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
 }
 
 /** The boot check's part of the job summary. */
-export function bootMarkdown(boot: BootStageResult): string[] {
+export function bootMarkdown(boot: BootImageResult): string[] {
   const verdict = boot.check.verdict;
   const lines = [
     `### ${VERDICT_ICONS[verdict.result] ?? ''} Boot check: ${verdict.result}`,
@@ -60,7 +60,7 @@ export function bootMarkdown(boot: BootStageResult): string[] {
   return lines;
 }
 
-export function bootText(boot: BootStageResult): string[] {
+export function bootText(boot: BootImageResult): string[] {
   const verdict = boot.check.verdict;
   const lines = [`boot check: ${verdict.result}: ${verdict.reason}`, `  ${how(boot)}`];
   const timing = timingLine(verdict.timings);

@@ -1,4 +1,4 @@
-import type { CacheRecord } from '../pipeline/caches.js';
+import type { CacheRecord } from '../cache/caches.js';
 import { cell, formatBytes, formatDuration } from './format.js';
 
 function saveCell(record: CacheRecord): string {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { Output } from '../../src/github/constants.js';
-import { Input, INPUT_SPECS } from '../../src/pipeline/inputs.js';
+import { Input, INPUT_SPECS } from '../../src/inputs.js';
 
 const action = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as {
   inputs: Record<string, { description: string; default: string }>;

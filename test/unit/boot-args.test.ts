@@ -8,7 +8,8 @@ import {
   type CheckOptions,
 } from '../../src/boot/check-unit.js';
 import { classifyProbe, probeQemuArgs } from '../../src/boot/kvm-probe.js';
-import { pickOvmf, qemuArgs, toolsTreeQemu, type QemuArgsOptions } from '../../src/boot/qemu-args.js';
+import { pickOvmf } from '../../src/boot/firmware.js';
+import { qemuArgs, toolsTreeQemu, type QemuArgsOptions } from '../../src/boot/qemu-args.js';
 import { applyNotification, supervisedQemu, type Notifications } from '../../src/boot/vsock-transport.js';
 
 const check: CheckOptions = {

@@ -2,13 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/boot/verdict.js';
 import { parseSummary } from '../../src/mkosi/config.js';
-import {
-  defaultTimeoutSeconds,
-  settleSeconds,
-  shouldBoot,
-  type BootStageResult,
-} from '../../src/pipeline/boot.js';
-import { defaultInputs } from '../../src/pipeline/inputs.js';
+import type { BootImageResult } from '../../src/boot/boot-image.js';
+import { shouldBoot } from '../../src/boot/should-boot.js';
+import { defaultTimeoutSeconds, settleSeconds } from '../../src/boot/timeouts.js';
+import { defaultInputs } from '../../src/inputs.js';
 import { parseOptions } from '../../src/pipeline/options.js';
 import { bootMarkdown, bootText, failedUnitRecords, timingLine } from '../../src/report/boot-summary.js';
 
@@ -55,7 +52,7 @@ const verdict: Verdict = {
   reason: 'failed units: planted-fail.service (failed (Result: exit-code) since …)',
   report: undefined,
 };
-const boot: BootStageResult = {
+const boot: BootImageResult = {
   accel: 'tcg',
   accelReason: 'probe failed',
   transport: 'serial',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastErrorLine, stripAnsi } from '../../src/pipeline/build.js';
+import { lastErrorLine, stripAnsi } from '../../src/mkosi/messages.js';
 
 describe('quoting a failed mkosi run', () => {
   it("takes mkosi's last message, without colours, bullets or hints", () => {

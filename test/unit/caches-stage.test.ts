@@ -14,11 +14,12 @@ import { directoryCacheStore } from '../../src/cli/cache-store.js';
 import { consoleLog } from '../../src/cli/log.js';
 import { cacheManifest } from '../../src/cache/manifest.js';
 import { parseSummary, type MkosiConfig } from '../../src/mkosi/config.js';
-import { restoreCaches, saveCaches } from '../../src/pipeline/caches.js';
-import type { Context } from '../../src/pipeline/context.js';
-import { defaultInputs } from '../../src/pipeline/inputs.js';
+import { restoreCaches, saveCaches } from '../../src/cache/caches.js';
+import type { Context } from '../../src/context.js';
+import { defaultInputs } from '../../src/inputs.js';
 import { parseOptions } from '../../src/pipeline/options.js';
 import { ProcessRunner } from '../../src/process/runner.js';
+import { fakeContext } from '../support/fake-context.js';
 
 /**
  * The cache stages with the CLI's directory store (real tar and zstd on a temp directory): what is
@@ -35,18 +36,16 @@ let store: string;
 
 function context(storeDir: string | undefined): Context {
   const runner = new ProcessRunner(() => {}, process.env);
-  return {
+  return fakeContext({
     runner,
     log: consoleLog(
       () => false,
       (t) => lines.push(t.trimEnd()) > 0,
     ),
-    toolCache: undefined as never,
     cacheStore: directoryCacheStore(storeDir, runner),
     workDir: path.join(scratch, 'work'),
-    host: { githubHostedLinux: false, root: true, cacheHome: path.join(scratch, 'home'), uid: 0, gid: 0 },
-    trigger: { event: undefined, tag: undefined },
-  };
+    host: { cacheHome: path.join(scratch, 'home') },
+  });
 }
 
 const options = () => parseOptions({ ...defaultInputs(), 'tools-tree': '/opt/tools' }, scratch);

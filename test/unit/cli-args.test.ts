@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MKOSI_CI_VERSION } from '../../src/version.js';
 import { helpText, parseCommandLine } from '../../src/cli/args.js';
-import { defaultInputs, Input } from '../../src/pipeline/inputs.js';
+import { defaultInputs, Input } from '../../src/inputs.js';
 
 describe('CLI flags', () => {
   it('mirror the action inputs one to one, in both spellings', () => {

@@ -66,7 +66,7 @@ describe('parseSummary', () => {
 
 describe('withSandboxTrees', () => {
   it('records the sandbox trees mkosi-ci adds for every image and the tools tree', async () => {
-    const { withSandboxTrees } = await import('../../src/pipeline/build.js');
+    const { withSandboxTrees } = await import('../../src/mkosi/mirror.js');
     const raw = JSON.parse(fixture('tools-tree-default')) as {
       Images: { SandboxTrees: unknown[] }[];
       Tools: { SandboxTrees: unknown[] };

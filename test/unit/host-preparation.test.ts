@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostPreparationSteps, shouldPrepareHost } from '../../src/pipeline/host-preparation.js';
+import { hostPreparationSteps, shouldPrepareHost } from '../../src/mkosi/host-preparation.js';
 
 describe('host preparation', () => {
   it('runs on GitHub-hosted Linux runners, or when asked', () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/errors.js';
-import { defaultInputs, Input, type RawInputs } from '../../src/pipeline/inputs.js';
-import { parseEnvironment, parseOptions, splitLines } from '../../src/pipeline/options.js';
+import { defaultInputs, Input, type RawInputs } from '../../src/inputs.js';
+import { splitLines } from '../../src/input-parsing.js';
+import { parseEnvironment } from '../../src/mkosi/options.js';
+import { parseOptions } from '../../src/pipeline/options.js';
 
 const inputs = (overrides: Partial<RawInputs>): RawInputs => ({ ...defaultInputs(), ...overrides });
 
@@ -39,8 +41,6 @@ describe('parseOptions', () => {
         artifactName: '{image}',
         retentionDays: undefined,
         release: { kind: 'none' },
-        // The action.yml default `${{ github.token }}` is only expanded by the runner.
-        githubToken: undefined,
       },
       repro: {
         mode: 'no',

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/errors.js';
-import { defaultInputs, Input, type RawInputs } from '../../src/pipeline/inputs.js';
-import { parseOptions, parseRelease } from '../../src/pipeline/options.js';
-import { releaseTag, shouldUpload } from '../../src/pipeline/publish.js';
+import { defaultInputs, Input, type RawInputs } from '../../src/inputs.js';
+import { trigger } from '../../src/github/events.js';
+import { githubToken } from '../../src/github/inputs.js';
+import { parseOptions } from '../../src/pipeline/options.js';
+import { releaseTag, shouldUpload } from '../../src/publish/destinations.js';
+import { parseRelease } from '../../src/publish/options.js';
 
 const inputs = (overrides: Partial<RawInputs>): RawInputs => ({ ...defaultInputs(), ...overrides });
 const publish = (overrides: Partial<RawInputs>) => parseOptions(inputs(overrides), '/src').publish;
@@ -27,8 +30,8 @@ describe('publish inputs', () => {
       artifactName: '{image}-{version}',
       retentionDays: 14,
       release: { kind: 'tag', tag: 'v1.2' },
-      githubToken: 'ghs_123',
     });
+    expect(githubToken(inputs({ [Input.GithubToken]: 'ghs_123' }))).toBe('ghs_123');
   });
 
   it.each([
@@ -61,27 +64,38 @@ describe('what gets published where', () => {
   const options = (overrides: Partial<RawInputs>) => publish(overrides);
 
   it('uploads by default on pushes (branches and tags) and releases, not on pull requests or schedules', () => {
-    expect(shouldUpload('auto', { event: 'push', tag: undefined })).toBe(true);
-    expect(shouldUpload('auto', { event: 'release', tag: 'v1' })).toBe(true);
-    expect(shouldUpload('auto', { event: 'pull_request', tag: undefined })).toBe(false);
-    expect(shouldUpload('auto', { event: 'schedule', tag: undefined })).toBe(false);
-    expect(shouldUpload('auto', { event: undefined, tag: undefined })).toBe(false);
-    expect(shouldUpload('yes', { event: 'pull_request', tag: undefined })).toBe(true);
-    expect(shouldUpload('no', { event: 'push', tag: 'v1' })).toBe(false);
+    expect(shouldUpload('auto', trigger({ GITHUB_EVENT_NAME: 'push' }))).toBe(true);
+    expect(shouldUpload('auto', trigger({ GITHUB_EVENT_NAME: 'release', GITHUB_REF: 'refs/tags/v1' }))).toBe(
+      true,
+    );
+    expect(shouldUpload('auto', trigger({ GITHUB_EVENT_NAME: 'pull_request' }))).toBe(false);
+    expect(shouldUpload('auto', trigger({ GITHUB_EVENT_NAME: 'schedule' }))).toBe(false);
+    expect(shouldUpload('auto', trigger({}))).toBe(false);
+    expect(shouldUpload('yes', trigger({ GITHUB_EVENT_NAME: 'pull_request' }))).toBe(true);
+    expect(shouldUpload('no', trigger({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1' }))).toBe(
+      false,
+    );
   });
 
   it('releases the tag of the run for release: true, and says so when there is none', () => {
-    expect(releaseTag(options({ [Input.Release]: 'true' }), { event: 'push', tag: 'v3' })).toEqual({
+    expect(
+      releaseTag(
+        options({ [Input.Release]: 'true' }),
+        trigger({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v3' }),
+      ),
+    ).toEqual({
       tag: 'v3',
     });
-    expect(releaseTag(options({ [Input.Release]: 'true' }), { event: 'push', tag: undefined })).toEqual({
+    expect(releaseTag(options({ [Input.Release]: 'true' }), trigger({ GITHUB_EVENT_NAME: 'push' }))).toEqual({
       note: 'release: true, but this run is not for a tag: no release.',
     });
     expect(
-      releaseTag(options({ [Input.Release]: 'nightly' }), { event: 'schedule', tag: undefined }),
+      releaseTag(options({ [Input.Release]: 'nightly' }), trigger({ GITHUB_EVENT_NAME: 'schedule' })),
     ).toEqual({
       tag: 'nightly',
     });
-    expect(releaseTag(options({}), { event: 'push', tag: 'v3' })).toEqual({});
+    expect(
+      releaseTag(options({}), trigger({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v3' })),
+    ).toEqual({});
   });
 });

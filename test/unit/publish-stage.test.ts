@@ -6,12 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/errors.js';
 import type { MkosiConfig } from '../../src/mkosi/config.js';
 import type { Artifact } from '../../src/mkosi/outputs.js';
-import type { BuildResult } from '../../src/pipeline/build.js';
-import type { Context, Trigger } from '../../src/pipeline/context.js';
-import { defaultInputs, Input, type RawInputs } from '../../src/pipeline/inputs.js';
+import type { BuildResult } from '../../src/mkosi/build-result.js';
+import type { Context, Trigger } from '../../src/context.js';
+import { defaultInputs, Input, type RawInputs } from '../../src/inputs.js';
 import { parseOptions } from '../../src/pipeline/options.js';
 import { publish } from '../../src/pipeline/publish.js';
+import { trigger as triggerOf } from '../../src/github/events.js';
 import type { ArtifactUpload, PublishedRelease, ReleaseAsset } from '../../src/ports.js';
+import { fakeContext, recordingLog } from '../support/fake-context.js';
 
 /**
  * The publish stage on real files, with the artifact and release services replaced at their ports (the
@@ -84,27 +86,12 @@ function build(dir: string, artifacts: Artifact[]): BuildResult {
   };
 }
 
-function context(trigger: Trigger) {
+function context(trigger: Partial<Trigger>) {
   const uploads: ArtifactUpload[] = [];
   const releases: { tag: string; assets: ReleaseAsset[] }[] = [];
   const infos: string[] = [];
-  const ctx: Context = {
-    runner: {
-      run: () => Promise.reject(new Error('no process expected')),
-      which: () => Promise.resolve(undefined),
-    },
-    log: {
-      info: (m) => infos.push(m),
-      warning: () => {},
-      error: () => {},
-      debug: () => {},
-      group: (_, fn) => fn(),
-      mask: () => {},
-    },
-    toolCache: undefined as never,
-    workDir: '/nonexistent',
-    host: { githubHostedLinux: false, root: true, cacheHome: '/nonexistent', uid: 0, gid: 0 },
-    cacheStore: undefined as never,
+  const ctx: Context = fakeContext({
+    log: { ...recordingLog(), info: (m) => infos.push(m) },
     trigger,
     artifacts: {
       upload: (u) => {
@@ -124,13 +111,13 @@ function context(trigger: Trigger) {
         });
       },
     },
-  };
+  });
   return { ctx, uploads, releases, infos };
 }
 
 const options = (overrides: Partial<RawInputs> = {}) =>
   parseOptions({ ...defaultInputs(), ...overrides }, '/').publish;
-const push: Trigger = { event: 'push', tag: undefined };
+const push = triggerOf({ GITHUB_EVENT_NAME: 'push' });
 
 describe('the publish stage', () => {
   it('uploads every listed file with SHA256SUMS, stored as the bytes are mostly compressed already', async () => {
@@ -164,7 +151,9 @@ describe('the publish stage', () => {
   it('uploads nothing when a file changed after it was listed (planted: the image rewritten after discovery)', async () => {
     const { dir, artifacts } = outputs();
     writeFileSync(path.join(dir, 'image.manifest'), '{"changed": true}\n');
-    const { ctx, uploads, releases } = context({ event: 'push', tag: 'v1' });
+    const { ctx, uploads, releases } = context(
+      triggerOf({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1' }),
+    );
     await expect(
       publish(ctx, options({ [Input.Release]: 'true' }), build(dir, artifacts), []),
     ).rejects.toThrow(
@@ -176,11 +165,11 @@ describe('the publish stage', () => {
 
   it('leaves pull requests alone, and refuses upload: true where there is no artifact service', async () => {
     const { dir, artifacts } = outputs();
-    const pr = context({ event: 'pull_request', tag: undefined });
+    const pr = context(triggerOf({ GITHUB_EVENT_NAME: 'pull_request' }));
     const result = await publish(pr.ctx, options(), build(dir, artifacts), []);
     expect(pr.uploads).toEqual([]);
     expect(result.artifact).toBeUndefined();
-    const cli = context({ event: undefined, tag: undefined });
+    const cli = context(triggerOf({}));
     delete cli.ctx.artifacts;
     await expect(
       publish(cli.ctx, options({ [Input.Upload]: 'true' }), build(dir, artifacts), []),
@@ -199,7 +188,7 @@ describe('the publish stage', () => {
     expect(result.notes).toEqual(['release: true, but this run is not for a tag: no release.']);
     expect(branch.releases).toEqual([]);
     writeFileSync(path.join(dir, 'image.d/hostname'), 'clash\n');
-    const tag = context({ event: 'push', tag: 'v1' });
+    const tag = context(triggerOf({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1' }));
     const error = await publish(
       tag.ctx,
       options({ [Input.Release]: 'true', [Input.Upload]: 'false' }),
@@ -214,7 +203,7 @@ describe('the publish stage', () => {
     const { dir, artifacts } = outputs();
     const report = path.join(mkdtempSync(path.join(os.tmpdir(), 'report-')), 'report.md');
     writeFileSync(report, '# identical\n');
-    const { ctx } = context({ event: 'pull_request', tag: undefined });
+    const { ctx } = context(triggerOf({ GITHUB_EVENT_NAME: 'pull_request' }));
     const result = await publish(
       ctx,
       options(),
@@ -231,7 +220,7 @@ describe('the publish stage', () => {
 
   it('releases the files flat under their own names, with SHA256SUMS', async () => {
     const { dir, artifacts } = outputs();
-    const tag = context({ event: 'push', tag: 'v1' });
+    const tag = context(triggerOf({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1' }));
     await publish(
       tag.ctx,
       options({ [Input.Release]: 'true', [Input.Upload]: 'false' }),

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/errors.js';
-import { defaultInputs, Input, type RawInputs } from '../../src/pipeline/inputs.js';
-import { parseOptions, parseReportSize, parseVariations } from '../../src/pipeline/options.js';
-import { derivedSeed, reproBuildOptions, variedRunner } from '../../src/pipeline/repro.js';
-import { reproFailureMessage } from '../../src/pipeline/run.js';
+import { defaultInputs, Input, type RawInputs } from '../../src/inputs.js';
+import { parseOptions } from '../../src/pipeline/options.js';
+import { reproBuildOptions } from '../../src/pipeline/repro.js';
+import { parseReportSize, parseVariations } from '../../src/repro/options.js';
+import { derivedSeed } from '../../src/repro/pins.js';
+import { variedRunner } from '../../src/repro/second-build.js';
+import { reproFailureMessage } from '../../src/pipeline/repro.js';
 import type { Runner, RunOptions } from '../../src/ports.js';
 import { diffoscopeArgs, narrowedPath } from '../../src/repro/diffoscope.js';
 import { mergeComparisons } from '../../src/repro/merge.js';

@@ -2,12 +2,22 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
-import { cacheKeys, hitKind, type CacheName, type HitKind, type InstallFields } from '../cache/keys.js';
-import { cacheManifest } from '../cache/manifest.js';
-import { choosesIncremental, planCaches, secretsInside } from '../cache/plan.js';
+import type { HostFacts } from '../context.js';
 import type { ImageConfig, MkosiConfig } from '../mkosi/config.js';
-import type { Context } from './context.js';
-import type { Options } from './options.js';
+import type { ToolsTree } from '../mkosi/options.js';
+import type { CacheStore, Log, Runner } from '../ports.js';
+import { cacheKeys, hitKind, type CacheName, type HitKind, type InstallFields } from './keys.js';
+import { cacheManifest } from './manifest.js';
+import type { CacheOptions } from './options.js';
+import { choosesIncremental, planCaches, secretsInside } from './plan.js';
+
+/** What restoring and saving caches uses of the world. */
+export interface CachePorts {
+  runner: Runner;
+  log: Log;
+  cacheStore: CacheStore;
+  host: Pick<HostFacts, 'root' | 'uid' | 'gid' | 'cacheHome'>;
+}
 
 /** One cache of this run, from restore (main) to save (post): all post needs, JSON-serializable. */
 export interface CacheRecord {
@@ -108,7 +118,7 @@ function mib(bytes: number): string {
 }
 
 async function restoreOne(
-  ctx: Context,
+  ctx: CachePorts,
   target: { name: CacheName; key: string; restoreKeys: string[]; paths: string[] },
 ): Promise<CacheRecord> {
   const started = Date.now();
@@ -159,8 +169,8 @@ async function restoreOne(
  * throws for a cache problem: a cache that cannot be restored means a cold build and a warning.
  */
 export async function restoreCaches(
-  ctx: Context,
-  options: Options,
+  ctx: CachePorts,
+  options: { cache: CacheOptions; toolsTree: ToolsTree; args: readonly string[] },
   mkosiVersion: string,
   config: MkosiConfig,
   now = Date.now(),
@@ -201,7 +211,7 @@ export async function restoreCaches(
 }
 
 /** Makes every file of the cache ours, so that tar can read it and the next run (another uid) can use it. */
-async function fixOwnership(ctx: Context, paths: readonly string[]): Promise<void> {
+async function fixOwnership(ctx: CachePorts, paths: readonly string[]): Promise<void> {
   if (ctx.host.root) return;
   const foreign: string[] = [];
   for (const file of paths) {
@@ -227,7 +237,7 @@ async function fixOwnership(ctx: Context, paths: readonly string[]): Promise<voi
 }
 
 async function saveOne(
-  ctx: Context,
+  ctx: CachePorts,
   record: CacheRecord,
   config: { secretFiles: readonly string[]; directory: string },
 ): Promise<CacheSave> {
@@ -264,7 +274,7 @@ async function saveOne(
  * since the restore. Never throws: a cache that cannot be saved is a warning.
  */
 export async function saveCaches(
-  ctx: Context,
+  ctx: CachePorts,
   records: readonly CacheRecord[],
   build: { succeeded: boolean; secretFiles: readonly string[]; directory: string },
 ): Promise<CacheRecord[]> {

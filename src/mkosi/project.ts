@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
-import { Input } from './inputs.js';
+import { Input } from '../inputs.js';
 
 /** Files and directories whose presence makes a directory an mkosi project. */
 const PROJECT_MARKERS = ['mkosi.conf', 'mkosi.conf.d', 'mkosi.images'];

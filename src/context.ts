@@ -1,4 +1,4 @@
-import type { ArtifactStore, CacheStore, Log, ReleaseStore, Runner, ToolCache } from '../ports.js';
+import type { ArtifactStore, CacheStore, Log, ReleaseStore, Runner, ToolCache } from './ports.js';
 
 /** What a stage may use of the world: the ports, a work directory and facts about the host. */
 export interface Context {
@@ -17,16 +17,17 @@ export interface Context {
   releases?: ReleaseStore;
 }
 
+/** What started the run, as the adapter judged it by its platform's rules. */
 export interface Trigger {
-  /** The workflow event (push, pull_request, release, schedule, …); undefined outside GitHub Actions. */
-  event: string | undefined;
   /** The tag the run is for (from refs/tags/…), if any. */
   tag: string | undefined;
+  /** `upload: auto` uploads: the run is of a kind worth keeping (a pushed branch or tag, a release). */
+  uploadByDefault: boolean;
 }
 
 export interface HostFacts {
-  /** A GitHub-hosted Linux runner (a throwaway VM mkosi-ci may reconfigure). */
-  githubHostedLinux: boolean;
+  /** A throwaway machine mkosi-ci may reconfigure (a GitHub-hosted Linux runner). */
+  disposable: boolean;
   /** Running as root: no sudo needed. */
   root: boolean;
   /** Where mkosi-ci puts mkosi's package and incremental caches when the project names none. */

@@ -1,6 +1,7 @@
 import { errorMessage } from '../errors.js';
-import type { Context } from './context.js';
-import type { Tristate } from './options.js';
+import type { HostFacts } from '../context.js';
+import type { Tristate } from '../input-parsing.js';
+import type { Log, Runner } from '../ports.js';
 
 /** One privileged step, safe to repeat. */
 export interface HostStep {
@@ -77,22 +78,26 @@ export function hostPreparationSteps(missingPackages: readonly string[]): HostSt
   return steps;
 }
 
-export function shouldPrepareHost(mode: Tristate, githubHostedLinux: boolean): boolean {
-  return mode === 'yes' || (mode === 'auto' && githubHostedLinux);
+/** `auto` prepares only a throwaway host (a GitHub-hosted runner), never a machine someone keeps. */
+export function shouldPrepareHost(mode: Tristate, disposableHost: boolean): boolean {
+  return mode === 'yes' || (mode === 'auto' && disposableHost);
 }
 
-async function missingPackages(ctx: Context): Promise<string[]> {
+async function missingPackages(runner: Runner): Promise<string[]> {
   const missing: string[] = [];
   for (const pkg of HOST_PACKAGES) {
-    const result = await ctx.runner.run('dpkg-query', ['-W', '-f=${Status}', pkg], { stream: false });
+    const result = await runner.run('dpkg-query', ['-W', '-f=${Status}', pkg], { stream: false });
     if (result.exitCode !== 0 || !result.stdout.includes('install ok installed')) missing.push(pkg);
   }
   return missing;
 }
 
 /** Runs the host preparation with `sudo -n` (or directly as root); idempotent. */
-export async function prepareHost(ctx: Context, mode: Tristate): Promise<boolean> {
-  if (!shouldPrepareHost(mode, ctx.host.githubHostedLinux)) {
+export async function prepareHost(
+  ctx: { runner: Runner; log: Log; host: Pick<HostFacts, 'root' | 'disposable'> },
+  mode: Tristate,
+): Promise<boolean> {
+  if (!shouldPrepareHost(mode, ctx.host.disposable)) {
     return false;
   }
   const sudo = ctx.host.root ? [] : ['sudo', '-n'];
@@ -107,7 +112,7 @@ export async function prepareHost(ctx: Context, mode: Tristate): Promise<boolean
   }
   await ctx.log.group('Prepare the host', async () => {
     const dpkg = await ctx.runner.which('dpkg-query');
-    for (const step of hostPreparationSteps(dpkg ? await missingPackages(ctx) : [])) {
+    for (const step of hostPreparationSteps(dpkg ? await missingPackages(ctx.runner) : [])) {
       const [command, ...args] = [...sudo, ...step.command];
       ctx.log.info(`• ${step.title}`);
       const result = await ctx.runner.run(command!, args).catch((error: unknown) => ({

@@ -1,0 +1,35 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Tristate } from '../input-parsing.js';
+import type { Log, Runner } from '../ports.js';
+import type { Emulator } from './emulator.js';
+import { uefiOf, type Firmware } from './firmware.js';
+import { probeKvm } from './kvm-probe.js';
+
+export type Accel = 'kvm' | 'tcg';
+
+/** KVM when asked for, or (auto) when a probe with the firmware of the check really runs under it. */
+export async function chooseAccel(
+  ctx: { runner: Runner; log: Log },
+  kvm: Tristate,
+  emulator: Emulator,
+  firmware: Firmware,
+  workDir: string,
+): Promise<{ accel: Accel; reason: string }> {
+  if (kvm === 'no') return { accel: 'tcg', reason: 'kvm: no' };
+  if (kvm === 'yes') return { accel: 'kvm', reason: 'kvm: yes' };
+  const ovmf = uefiOf(firmware);
+  const vars = path.join(workDir, 'kvm-probe-vars.fd');
+  await mkdir(workDir, { recursive: true });
+  if (ovmf) await copyFile(ovmf.vars, vars);
+  const probe = await probeKvm(ctx, {
+    qemu: emulator.qemu,
+    firmware: ovmf ? { kind: 'uefi', code: ovmf.code, vars } : { kind: 'bios' },
+    workDir: path.join(workDir, 'kvm-probe'),
+  });
+  if (probe.usable) return { accel: 'kvm', reason: probe.detail };
+  ctx.log.warning(
+    `KVM is not usable (${probe.reason}); booting with software emulation (TCG), which is slower.`,
+  );
+  return { accel: 'tcg', reason: probe.reason };
+}

@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import { Input } from '../inputs.js';
+import type { MkosiConfig } from '../mkosi/config.js';
+import type { Artifact } from '../mkosi/outputs.js';
+import type { Log, Runner } from '../ports.js';
+import { chooseAccel, type Accel } from './accelerator.js';
+import type { Credential } from './check-unit.js';
+import { findEmulator } from './emulator.js';
+import { resolveFirmware, type Firmware } from './firmware.js';
+import type { BootOptions } from './options.js';
+import { bootCheck, DEFAULT_KERNEL_CMDLINE_EXTRA, type BootCheckResult } from './run-boot.js';
+import { defaultTimeoutSeconds, settleSeconds } from './timeouts.js';
+import { chooseTransport, type Transport } from './transport.js';
+
+export interface BootImageResult {
+  accel: Accel;
+  /** Why KVM was or was not used. */
+  accelReason: string;
+  transport: Transport;
+  firmware: Firmware['kind'];
+  emulator: string;
+  timeoutSeconds: number;
+  logsDir: string;
+  check: BootCheckResult;
+}
+
+/**
+ * Boots the built image in qemu with the check injected through credentials, and returns the verdict.
+ * `extraCredentials` lets tests plant faults without touching the image.
+ */
+export async function bootImage(
+  ctx: { runner: Runner; log: Log; workDir: string },
+  options: BootOptions,
+  config: MkosiConfig,
+  image: Artifact | undefined,
+  extraCredentials: readonly Credential[] = [],
+): Promise<BootImageResult> {
+  if (!image || image.type !== 'file') {
+    throw new ConfigurationError(
+      `Input ${Input.Boot}: there is no image file of ${config.main.output} to boot.`,
+    );
+  }
+  const emulator = await findEmulator(config.main.toolsTree, (c) => ctx.runner.which(c));
+  if (!emulator) {
+    throw new ConfigurationError(
+      `Input ${Input.Boot}: no qemu-system-x86_64 in the tools tree or on PATH; add qemu-system-x86 to the tools tree (ToolsTreePackages=) or the host, or set boot: false.`,
+    );
+  }
+  const firmware = resolveFirmware(options.firmware, config.main.format, image.path, emulator);
+  const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
+  const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
+  const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel);
+  const logsDir = path.join(ctx.workDir, 'logs', 'boot');
+  ctx.log.info(
+    `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`,
+  );
+  const check = await bootCheck(ctx, {
+    qemu: emulator.qemu,
+    image: firmware.kind === 'linux' ? undefined : { path: image.path, format: 'raw' },
+    firmware,
+    accel,
+    memoryMiB: options.memoryMiB,
+    cpus: options.cpus,
+    timeoutSeconds,
+    settleSeconds: settleSeconds(timeoutSeconds, options.watchSeconds),
+    watchSeconds: options.watchSeconds,
+    journal: 'on-failure',
+    channel: { kind: 'serial' },
+    allowFailed: options.allowFailed,
+    kernelCmdlineExtra: [...DEFAULT_KERNEL_CMDLINE_EXTRA, ...config.main.kernelCommandLineExtra],
+    extraCredentials,
+    logsDir,
+    vsockDaemon: daemon,
+  });
+  for (const unit of check.verdict.failedUnits) {
+    ctx.log.error(`${unit.name} failed${unit.statusLine ? `: ${unit.statusLine}` : ''}`, {
+      title: 'Boot check: failed unit',
+    });
+  }
+  return {
+    accel,
+    accelReason: reason,
+    transport,
+    firmware: firmware.kind,
+    emulator: emulator.origin,
+    timeoutSeconds,
+    logsDir,
+    check,
+  };
+}

@@ -1,0 +1,58 @@
+import { Input } from '../inputs.js';
+import {
+  invalid,
+  parseChoice,
+  parseInteger,
+  parseTristate,
+  splitLines,
+  type InputReader,
+  type Tristate,
+} from '../input-parsing.js';
+import { FIRMWARE_CHOICES, type FirmwareChoice } from './firmware.js';
+
+export type TransportChoice = 'auto' | 'vsock' | 'serial';
+
+/** The boot inputs, parsed. */
+export interface BootOptions {
+  enabled: Tristate;
+  /** Seconds; undefined: scaled to whether KVM works. */
+  timeoutSeconds: number | undefined;
+  transport: TransportChoice;
+  kvm: Tristate;
+  memoryMiB: number;
+  cpus: number;
+  firmware: FirmwareChoice;
+  allowFailed: string[];
+  watchSeconds: number;
+}
+
+export function parseAllowFailed(value: string): string[] {
+  const patterns = splitLines(value);
+  for (const pattern of patterns) {
+    if (!/^[A-Za-z0-9:_.\\@*?[\]-]+$/.test(pattern)) {
+      throw invalid(Input.BootAllowFailed, pattern, 'unit names or globs such as foo.service or systemd-*');
+    }
+  }
+  return patterns;
+}
+
+export function parseBootOptions(inputs: InputReader): BootOptions {
+  const { value, raw } = inputs;
+  const timeout = value(Input.BootTimeout);
+  return {
+    enabled: parseTristate(Input.Boot, value(Input.Boot)),
+    timeoutSeconds:
+      timeout === 'auto' ? undefined : parseInteger(Input.BootTimeout, timeout, 30, 86_400, 'seconds'),
+    transport: parseChoice(Input.BootTransport, value(Input.BootTransport), [
+      'auto',
+      'vsock',
+      'serial',
+    ] as const),
+    kvm: parseTristate(Input.Kvm, value(Input.Kvm)),
+    memoryMiB: parseInteger(Input.BootRam, value(Input.BootRam), 256, 1_048_576, 'MiB'),
+    cpus: parseInteger(Input.BootCpus, value(Input.BootCpus), 1, 256, 'CPUs'),
+    firmware: parseChoice(Input.BootFirmware, value(Input.BootFirmware), FIRMWARE_CHOICES),
+    allowFailed: parseAllowFailed(raw(Input.BootAllowFailed)),
+    watchSeconds: parseInteger(Input.BootWatch, value(Input.BootWatch), 0, 3_600, 'seconds'),
+  };
+}

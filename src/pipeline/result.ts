@@ -1,0 +1,28 @@
+import type { BootImageResult } from '../boot/boot-image.js';
+import type { CachesResult } from '../cache/caches.js';
+import type { BuildResult } from '../mkosi/build-result.js';
+import type { PublishResult } from './publish.js';
+import type { ReproResult } from './repro.js';
+import type { SetupResult } from './setup.js';
+import type { StageName } from './stage.js';
+
+export interface StageFailure {
+  stage: StageName;
+  message: string;
+  /** A user error (bad input, broken project, failed build) rather than a bug in mkosi-ci. */
+  userError: boolean;
+  error: unknown;
+  file?: string;
+}
+
+/** What the pipeline got done; stages after a failure are absent. */
+export interface PipelineResult {
+  setup?: SetupResult;
+  /** The caches restored before the build, for the save after it. */
+  caches?: CachesResult;
+  build?: BuildResult;
+  boot?: BootImageResult;
+  repro?: ReproResult;
+  publish?: PublishResult;
+  failure?: StageFailure;
+}
