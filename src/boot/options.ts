@@ -9,6 +9,7 @@ import {
   type Tristate,
 } from '../input-parsing.js';
 import { FIRMWARE_CHOICES, type FirmwareChoice } from './firmware.js';
+import { globToRegExp } from './verdict.js';
 
 export type TransportChoice = 'auto' | 'vsock' | 'serial';
 
@@ -26,10 +27,20 @@ export interface BootOptions {
   watchSeconds: number;
 }
 
+/** A glob systemctl would take: its brackets closed and their ranges in order. */
+function compiles(pattern: string): boolean {
+  try {
+    globToRegExp(pattern);
+    return !/\[[^\]]*$/.test(pattern);
+  } catch {
+    return false;
+  }
+}
+
 export function parseAllowFailed(value: string): string[] {
   const patterns = splitLines(value);
   for (const pattern of patterns) {
-    if (!/^[A-Za-z0-9:_.\\@*?[\]-]+$/.test(pattern)) {
+    if (!/^[A-Za-z0-9:_.\\@*?[\]-]+$/.test(pattern) || !compiles(pattern)) {
       throw invalid(Input.BootAllowFailed, pattern, 'unit names or globs such as foo.service or systemd-*');
     }
   }

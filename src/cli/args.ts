@@ -36,6 +36,16 @@ export type ParsedCommandLine =
 const INPUT_NAMES = new Set<string>(Object.values(Input));
 
 /**
+ * Inputs that are secrets: on a command line every user of the machine can read them (ps, /proc), so the
+ * CLI takes them from files only; the token is GitHub's and has no use outside the action.
+ */
+const SECRET_FLAGS: Readonly<Record<string, string>> = {
+  [Input.SignKey]: 'give the key in a file with --sign-key-file=FILE',
+  [Input.SignPassphrase]: 'give the passphrase in a file with --sign-passphrase-file=FILE',
+  [Input.GithubToken]: 'releases are published by the GitHub Action only',
+};
+
+/**
  * Parses `mkosi-ci <command> [--<input> VALUE | --<input>=VALUE]…`. Every action input is a flag of
  * the same name; a multi-line input's flag may be repeated, each use one line.
  */
@@ -79,7 +89,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       value = rest[++i];
       if (value === undefined) throw new ConfigurationError(`Flag --${name} needs a value.`);
     }
-    if (name in FILE_FLAGS) {
+    if (name in SECRET_FLAGS) {
+      throw new ConfigurationError(
+        `Flag --${name} is not taken on the command line, where other users can read it: ${SECRET_FLAGS[name]}.`,
+      );
+    } else if (name in FILE_FLAGS) {
       flags[FILE_FLAGS[name]!] = value;
     } else if (INPUT_NAMES.has(name)) {
       const values = given.get(name) ?? [];
@@ -122,6 +136,7 @@ export function helpText(): string {
     '',
   ];
   for (const input of Object.values(Input)) {
+    if (input in SECRET_FLAGS) continue;
     const spec = INPUT_SPECS[input];
     lines.push(`  --${input}=${spec.placeholder}${spec.multiline ? ' [repeatable]' : ''}`);
     lines.push(`      ${spec.description}${spec.default ? ` (default: ${spec.default})` : ''}`);

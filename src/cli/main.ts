@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { saveCaches } from '../cache/caches.js';
@@ -32,6 +32,18 @@ async function readSecretFile(file: string, flag: string): Promise<string> {
       `--${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}).`,
     );
   }
+}
+
+/** --work-dir as given: a directory, or a path where one can be made. */
+async function workDirectory(given: string): Promise<string> {
+  const dir = path.resolve(given);
+  const info = await stat(dir).catch(() => undefined);
+  if (info && !info.isDirectory()) {
+    throw new ConfigurationError(
+      `--work-dir: ${dir} is not a directory; give a directory (it is made if missing).`,
+    );
+  }
+  return dir;
 }
 
 /** --sign-key-file and --sign-passphrase-file fill the inputs they stand for. */
@@ -69,7 +81,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       log,
       toolCache: directoryToolCache(path.join(cacheRoot(env), 'tools'), runner),
       workDir: parsed.flags.workDir
-        ? path.resolve(parsed.flags.workDir)
+        ? await workDirectory(parsed.flags.workDir)
         : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
       cacheStore: directoryCacheStore(
         parsed.flags.cacheDir ? path.resolve(parsed.flags.cacheDir) : undefined,

@@ -4,7 +4,7 @@ import { shouldBoot } from '../boot/should-boot.js';
 import type { RunState, Stage } from './stage.js';
 
 /** `mkosi-ci boot` boots unless told not to; `build` boots what `boot: auto` or `true` selects. */
-function bootOptions({ command, options }: RunState): BootOptions {
+export function bootOptions({ command, options }: RunState): BootOptions {
   return command === 'boot' && options.boot.enabled === 'auto'
     ? { ...options.boot, enabled: 'yes' }
     : options.boot;

@@ -23,24 +23,33 @@ function restore(
   );
 }
 
+/** The configuration as mkosi resolves it, with the mirror's apt sources in place. */
+export const resolveStage: Stage = {
+  name: 'build',
+  runs: () => true,
+  async run(state) {
+    const { ctx, options, result } = state;
+    state.resolved = await ctx.log.group('Resolve the mkosi configuration', () =>
+      resolveConfig(ctx, options, result.setup!.mkosi),
+    );
+  },
+};
+
 /**
- * Resolves the configuration, restores the caches and runs mkosi build. `mkosi-ci boot` builds nothing:
- * it takes the outputs an earlier build left, found from the configuration.
+ * Restores the caches and runs mkosi build. `mkosi-ci boot` builds nothing: it takes the outputs an
+ * earlier build left, found from the configuration.
  */
 export const buildStage: Stage = {
   name: 'build',
   runs: () => true,
-  async run({ ctx, command, options, result }) {
+  async run({ ctx, command, options, result, resolved }) {
     const mkosi = result.setup!.mkosi;
-    const resolved = await ctx.log.group('Resolve the mkosi configuration', () =>
-      resolveConfig(ctx, options, mkosi),
-    );
     if (command === 'boot') {
-      result.build = await existingOutputs(ctx, options.directory, resolved);
+      result.build = await existingOutputs(ctx, options.directory, resolved!);
       return;
     }
-    result.caches = await restore(ctx, options, mkosi.version, resolved.config);
-    const invocation = withExtraArgs(resolved.invocation, result.caches.args);
-    result.build = await runBuild(ctx, options, mkosi, { ...resolved, invocation });
+    result.caches = await restore(ctx, options, mkosi.version, resolved!.config);
+    const invocation = withExtraArgs(resolved!.invocation, result.caches.args);
+    result.build = await runBuild(ctx, options, mkosi, { ...resolved!, invocation });
   },
 };

@@ -1,7 +1,6 @@
 import { copyFile, lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
-import { ConfigurationError } from '../errors.js';
 import { Input } from '../inputs.js';
 import type { BuildResult } from '../mkosi/build-result.js';
 import { sha256File } from '../mkosi/outputs.js';
@@ -10,6 +9,7 @@ import { artifactNameFields, renderArtifactName } from '../publish/artifact-name
 import { publishedFiles, type PublishedFile } from '../publish/checksums.js';
 import { releaseTag, shouldUpload } from '../publish/destinations.js';
 import type { PublishOptions } from '../publish/options.js';
+import { noArtifactService, noReleaseStore } from '../publish/prerequisites.js';
 import { publishRelease, uploadArtifact, type ArtifactUploadResult } from '../publish/upload.js';
 import { verifyChecksums, writeChecksums, type WrittenChecksums } from '../publish/write-checksums.js';
 import { reproReportFiles } from './repro.js';
@@ -72,9 +72,7 @@ export async function publish(
   await verifyChecksums(written.checksumsFile);
   if (upload && !ctx.artifacts) {
     if (options.upload === 'yes') {
-      throw new ConfigurationError(
-        `Input ${Input.Upload}: true, but there is no artifact service here (it needs GitHub Actions' ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL); the files are in ${directory}.`,
-      );
+      throw noArtifactService(directory);
     }
     result.notes.push(`${Input.Upload}: no artifact service here; nothing uploaded.`);
   } else if (upload && ctx.artifacts) {
@@ -88,9 +86,7 @@ export async function publish(
   }
   if (tag) {
     if (!ctx.releases) {
-      throw new ConfigurationError(
-        `Input ${Input.Release}: releases need GitHub Actions (GITHUB_REPOSITORY, GITHUB_API_URL) and ${Input.GithubToken}.`,
-      );
+      throw noReleaseStore();
     }
     result.release = await publishRelease(ctx.releases, tag, files, ownFiles);
   }

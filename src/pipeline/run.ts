@@ -1,7 +1,8 @@
 import type { Context } from '../context.js';
 import { errorMessage, isConfigurationError } from '../errors.js';
 import { bootStage } from './boot.js';
-import { buildStage } from './build.js';
+import { buildStage, resolveStage } from './build.js';
+import { checkStage } from './check.js';
 import type { Options } from './options.js';
 import { publishStage } from './publish.js';
 import { pinStage, reproStage } from './repro.js';
@@ -19,7 +20,9 @@ export type { PipelineResult, StageFailure } from './result.js';
 export const STAGES: readonly Stage[] = [
   setupStage, // the project is one, the host prepared, mkosi installed
   pinStage, // a reproducibility check pins Seed= and SourceDateEpoch= for both builds
-  buildStage, // resolve, restore the caches, mkosi build (or, for boot, the outputs already there)
+  resolveStage, // mkosi --json summary, with the mirror's apt sources
+  checkStage, // the inputs judged against the configuration, before anything is built
+  buildStage, // restore the caches, mkosi build (or, for boot, the outputs already there)
   bootStage, // boot the image and judge it
   reproStage, // a second build, compared with the first
   publishStage, // SHA256SUMS, its signature, the artifact and the release

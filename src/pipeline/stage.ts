@@ -1,4 +1,5 @@
 import type { Context } from '../context.js';
+import type { Resolved } from '../mkosi/resolve.js';
 import type { ReproPins } from '../repro/pins.js';
 import type { Options } from './options.js';
 import type { PipelineResult } from './result.js';
@@ -17,6 +18,8 @@ export interface RunState {
   options: Options;
   /** Set when both builds of a reproducibility check are pinned. */
   pins?: ReproPins;
+  /** The configuration as mkosi resolved it for the build. */
+  resolved?: Resolved;
   readonly result: PipelineResult;
 }
 
@@ -31,4 +34,4 @@ export interface Stage {
   run(state: RunState): Promise<{ verdict: string } | void>;
 }
 
-export type StageName = 'setup' | 'build' | 'boot' | 'repro' | 'publish';
+export type StageName = 'setup' | 'check' | 'build' | 'boot' | 'repro' | 'publish';

@@ -24,17 +24,24 @@ const FIELD_NAMES: readonly (keyof ArtifactNameFields)[] = [
 /** Characters the artifact service refuses in names. */
 const FORBIDDEN = /[":<>|*?\r\n\\/]/g;
 
+/** Refuses a template that names a field there is none of, before anything is built. */
+export function checkArtifactNameFields(template: string): void {
+  for (const [, field] of template.matchAll(/\{([^{}]*)\}/g)) {
+    if (!(FIELD_NAMES as readonly string[]).includes(field!)) {
+      throw new ConfigurationError(
+        `Input ${Input.ArtifactName}: unknown field {${field}}; valid: ${FIELD_NAMES.map((f) => `{${f}}`).join(', ')}.`,
+      );
+    }
+  }
+}
+
 /**
  * Fills `{field}`s in. A field that is empty also takes the separator before it with it, so
  * `{image}-{version}` gives `image` rather than `image-` for an image without a version.
  */
 export function renderArtifactName(template: string, fields: ArtifactNameFields): string {
+  checkArtifactNameFields(template);
   const name = template.replace(/([-_.]?)\{([^{}]*)\}/g, (_, separator: string, field: string) => {
-    if (!(FIELD_NAMES as readonly string[]).includes(field)) {
-      throw new ConfigurationError(
-        `Input ${Input.ArtifactName}: unknown field {${field}}; valid: ${FIELD_NAMES.map((f) => `{${f}}`).join(', ')}.`,
-      );
-    }
     const value = fields[field as keyof ArtifactNameFields].replace(FORBIDDEN, '-');
     return value === '' ? '' : separator + value;
   });

@@ -1,4 +1,5 @@
 import { Input } from '../inputs.js';
+import { checkArtifactNameFields } from './artifact-name.js';
 import {
   invalid,
   parseInteger,
@@ -53,6 +54,7 @@ export function parseArtifactName(value: string): string {
   if (/[":<>|*?\r\n\\/]/.test(name)) {
     throw invalid(Input.ArtifactName, name, 'a name without " : < > | * ? \\ / or line breaks');
   }
+  checkArtifactNameFields(name);
   return name;
 }
 

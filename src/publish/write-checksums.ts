@@ -13,7 +13,8 @@ import {
   unrepresentableName,
   type PublishedFile,
 } from './checksums.js';
-import { secretLines, ThrowawayKeyring, verifySignature, type SigningKey } from './gpg.js';
+import { maskSigningSecrets } from './check-signing-key.js';
+import { ThrowawayKeyring, verifySignature, type SigningKey } from './gpg.js';
 import type { PublishOptions } from './options.js';
 
 export interface Signature {
@@ -58,9 +59,7 @@ export async function writeChecksums(
 
 async function sign(ctx: Ports, options: SigningOptions, checksumsFile: string): Promise<Signature> {
   const armoredKey = options.signKey!;
-  for (const line of secretLines(armoredKey)) ctx.log.mask(line);
-  ctx.log.mask(armoredKey);
-  if (options.signPassphrase) ctx.log.mask(options.signPassphrase);
+  maskSigningSecrets(ctx.log, options);
   const directory = path.dirname(checksumsFile);
   const keyring = await ThrowawayKeyring.create(ctx.runner);
   try {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MKOSI_CI_VERSION } from '../../src/version.js';
 import { helpText, parseCommandLine } from '../../src/cli/args.js';
+import { ConfigurationError } from '../../src/errors.js';
 import { defaultInputs, Input } from '../../src/inputs.js';
 
 describe('CLI flags', () => {
@@ -34,9 +35,13 @@ describe('CLI flags', () => {
     });
   });
 
-  it('lists every input in the help', () => {
+  it('lists every input in the help, the secrets as the files they are read from', () => {
     const help = helpText();
-    for (const input of Object.values(Input)) expect(help).toContain(`--${input}=`);
+    const secrets: string[] = [Input.SignKey, Input.SignPassphrase, Input.GithubToken];
+    for (const input of Object.values(Input)) {
+      if (!secrets.includes(input)) expect(help).toContain(`--${input}=`);
+    }
+    expect(help).toContain('--sign-key-file=FILE, --sign-passphrase-file=FILE');
     expect(help).toContain('--cache-dir=DIR');
   });
 
@@ -94,5 +99,21 @@ describe('the version', () => {
       version: string;
     };
     expect(MKOSI_CI_VERSION).toBe(pkg.version);
+  });
+});
+
+describe('secrets on the command line', () => {
+  it.each([
+    ['--sign-key=-----BEGIN PGP PRIVATE KEY BLOCK-----', /--sign-key .*--sign-key-file=FILE/],
+    ['--sign-passphrase=hunter2', /--sign-passphrase .*--sign-passphrase-file=FILE/],
+    ['--github-token=ghs_abc', /--github-token .*GitHub Action only/],
+  ])('refuses %s with a pointer to what to use instead', (flag, message) => {
+    expect(() => parseCommandLine(['build', flag])).toThrow(ConfigurationError);
+    expect(() => parseCommandLine(['build', flag])).toThrow(message);
+  });
+
+  it('keeps them out of the help text', () => {
+    expect(helpText()).not.toMatch(/--sign-key=|--sign-passphrase=|--github-token=/);
+    expect(helpText()).toContain('--sign-key-file=FILE');
   });
 });

@@ -198,3 +198,21 @@ describe('splitLines and parseEnvironment', () => {
     ]);
   });
 });
+
+describe('boot-allow-failed globs', () => {
+  it.each(['foo[z-a].service', 'foo[.service', 'bar['])(
+    'refuses %j, which systemctl cannot match',
+    (glob) => {
+      expect(() => parseOptions(inputs({ [Input.BootAllowFailed]: glob }), '/w')).toThrow(
+        new RegExp(`Input boot-allow-failed: '${glob.replace(/[[\]().]/g, '\\$&')}' is not valid`),
+      );
+    },
+  );
+
+  it('takes names, globs and bracket sets', () => {
+    expect(
+      parseOptions(inputs({ [Input.BootAllowFailed]: 'foo\nsystemd-*\nunit[0-9].service' }), '/w').boot
+        .allowFailed,
+    ).toEqual(['foo', 'systemd-*', 'unit[0-9].service']);
+  });
+});

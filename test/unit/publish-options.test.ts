@@ -99,3 +99,12 @@ describe('what gets published where', () => {
     ).toEqual({});
   });
 });
+
+describe('inputs judged before anything is built', () => {
+  it('refuses an artifact-name field there is none of, naming the valid ones', () => {
+    expect(() => publish({ [Input.ArtifactName]: '{image}-{colour}' })).toThrow(
+      /Input artifact-name: unknown field \{colour\}; valid: \{image\}, \{version\}/,
+    );
+    expect(publish({ [Input.ArtifactName]: '{image}_{version}' }).artifactName).toBe('{image}_{version}');
+  });
+});
