@@ -10,6 +10,8 @@ export interface CliFlags {
   /** The local cache store; without it, no cache is restored or saved. */
   cacheDir: string | undefined;
   debug: boolean;
+  /** Print the run's outputs as one JSON object on stdout (everything else goes to stderr). */
+  json: boolean;
   /** `publish`: the directory whose files get SHA256SUMS. */
   outputDir: string | undefined;
   /** Secrets come from files, never from the command line, where every user of the machine can read them. */
@@ -64,6 +66,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   const flags: CliFlags = {
     workDir: undefined,
     debug: false,
+    json: false,
     outputDir: undefined,
     signKeyFile: undefined,
     signPassphraseFile: undefined,
@@ -73,8 +76,8 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i]!;
     if (arg === '--help' || arg === '-h') return { kind: 'help' };
-    if (arg === '--debug') {
-      flags.debug = true;
+    if (arg === '--debug' || arg === '--json') {
+      flags[arg === '--debug' ? 'debug' : 'json'] = true;
       continue;
     }
     const match = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
@@ -151,6 +154,9 @@ export function helpText(): string {
     '  --cache-dir=DIR',
     '      Keep the caches (see --cache) in DIR between runs, with the same keys as the action; without it,',
     '      no cache is restored or saved.',
+    '  --json',
+    "      build, boot, repro: print the outputs of the run (the action's outputs) as one JSON object on",
+    '      stdout, with a "failure" field when it failed; the summary and the build output go to stderr.',
     '  --debug',
     '      Show stack traces of internal errors.',
     '',

@@ -1,4 +1,5 @@
 import type { Log } from '../ports.js';
+import { formatDuration } from '../report/format.js';
 
 /** The Log port on a terminal or another CI: plain lines, groups as headings. */
 export function consoleLog(
@@ -6,6 +7,7 @@ export function consoleLog(
   write = (text: string) => process.stderr.write(text),
 ): Log {
   const secrets: string[] = [];
+  const started = Date.now();
   const scrub = (message: string): string => secrets.reduce((m, s) => m.split(s).join('***'), message);
   const where = (a?: { file?: string; line?: number }): string =>
     a?.file ? ` (${a.file}${a.line ? `:${a.line}` : ''})` : '';
@@ -17,7 +19,7 @@ export function consoleLog(
       if (debugEnabled()) write(`debug: ${scrub(message)}\n`);
     },
     group: async (name, fn) => {
-      write(`▶ ${name}\n`);
+      write(`▶ ${name} [+${formatDuration(Date.now() - started)}]\n`);
       return await fn();
     },
     mask: (secret) => {

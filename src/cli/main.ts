@@ -7,13 +7,15 @@ import { ConfigurationError, errorMessage } from '../errors.js';
 import { Input, type RawInputs } from '../inputs.js';
 import { cacheSaveInputs, hostFacts, reportFailure } from '../pipeline/adapter-support.js';
 import { diffOutputs } from '../pipeline/diff.js';
-import { parseOptions } from '../pipeline/options.js';
-import { runPipeline } from '../pipeline/run.js';
+import { parseOptions, type Options } from '../pipeline/options.js';
+import { runPipeline, type PipelineCommand } from '../pipeline/run.js';
 import { ProcessRunner } from '../process/runner.js';
 import { publishDirectory } from '../publish/write-checksums.js';
 import { renderText } from '../report/build-summary.js';
 import { cacheText } from '../report/cache-summary.js';
+import { runOutputs } from '../report/outputs.js';
 import { publishText } from '../report/publish-summary.js';
+import type { Log } from '../ports.js';
 import { MKOSI_CI_VERSION } from '../version.js';
 import { helpText, parseCommandLine, type CliFlags } from './args.js';
 import { directoryCacheStore } from './cache-store.js';
@@ -59,6 +61,61 @@ async function withSecretFiles(inputs: RawInputs, flags: CliFlags): Promise<RawI
   return filled;
 }
 
+/** Where the CLI writes: the summary and the children's output go to stderr when stdout is for --json. */
+interface Streams {
+  out: (text: string | Buffer) => void;
+  text: (text: string | Buffer) => void;
+}
+
+function streams(json: boolean): Streams {
+  const out = (text: string | Buffer): void => void process.stdout.write(text);
+  const err = (text: string | Buffer): void => void process.stderr.write(text);
+  return { out, text: json ? err : out };
+}
+
+async function cliContext(flags: CliFlags, env: NodeJS.ProcessEnv, log: Log, io: Streams): Promise<Context> {
+  const runner = new ProcessRunner((chunk) => io.text(chunk), env);
+  return {
+    runner,
+    log,
+    toolCache: directoryToolCache(path.join(cacheRoot(env), 'tools'), runner),
+    workDir: flags.workDir
+      ? await workDirectory(flags.workDir)
+      : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
+    cacheStore: directoryCacheStore(flags.cacheDir ? path.resolve(flags.cacheDir) : undefined, runner),
+    // A laptop or another CI's runner is nobody's to reconfigure unless prepare-host says yes.
+    host: hostFacts(env, os.homedir(), false),
+    // Nothing is uploaded here: there is no artifact service.
+    trigger: { tag: undefined, uploadByDefault: false },
+  };
+}
+
+/** build, boot and repro: the pipeline, the cache save, the summary (and with --json the outputs). */
+async function runCommand(
+  ctx: Context,
+  options: Options,
+  command: PipelineCommand,
+  flags: CliFlags,
+  io: Streams,
+): Promise<number> {
+  const result = await runPipeline(ctx, options, command);
+  const caches = result.caches?.records.length
+    ? await saveCaches(ctx, result.caches.records, cacheSaveInputs(result, options))
+    : [];
+  io.text('\n' + renderText(result));
+  const cacheLines = cacheText(caches, result.caches?.skipped);
+  if (cacheLines.length > 0) io.text(cacheLines.join('\n') + '\n');
+  if (flags.json) {
+    const outputs = runOutputs(result, path.join(ctx.workDir, 'logs'));
+    io.out(
+      JSON.stringify({ ...outputs, ...(result.failure ? { failure: result.failure.message } : {}) }) + '\n',
+    );
+  }
+  if (!result.failure) return 0;
+  reportFailure(ctx.log, result.failure.error, result.failure.message, result.failure.file);
+  return 1;
+}
+
 /** The CLI: same pipeline as the action, summary printed as text; resolves to the exit status. */
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let debug = false;
@@ -75,46 +132,20 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     }
     debug = parsed.flags.debug;
     const options = parseOptions(await withSecretFiles(parsed.inputs, parsed.flags), process.cwd());
-    const runner = new ProcessRunner((chunk) => process.stdout.write(chunk), env);
-    const ctx: Context = {
-      runner,
-      log,
-      toolCache: directoryToolCache(path.join(cacheRoot(env), 'tools'), runner),
-      workDir: parsed.flags.workDir
-        ? await workDirectory(parsed.flags.workDir)
-        : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
-      cacheStore: directoryCacheStore(
-        parsed.flags.cacheDir ? path.resolve(parsed.flags.cacheDir) : undefined,
-        runner,
-      ),
-      // A laptop or another CI's runner is nobody's to reconfigure unless prepare-host says yes.
-      host: hostFacts(env, os.homedir(), false),
-      // Nothing is uploaded here: there is no artifact service.
-      trigger: { tag: undefined, uploadByDefault: false },
-    };
+    const io = streams(parsed.flags.json);
+    const ctx = await cliContext(parsed.flags, env, log, io);
     if (parsed.command === 'diff') {
       const [a, b] = parsed.operands as [string, string];
       const diff = await diffOutputs(ctx, a, b, options.toolsTree, options.repro.maxFiles);
-      process.stdout.write(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
+      io.out(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
       return diff.comparison.identical ? 0 : 1;
     }
     if (parsed.command === 'publish') {
       const published = await publishDirectory(ctx, options.publish, path.resolve(parsed.flags.outputDir!));
-      process.stdout.write(publishText({ ...published, notes: [] }).join('\n') + '\n');
+      io.out(publishText({ ...published, notes: [] }).join('\n') + '\n');
       return 0;
     }
-    const result = await runPipeline(ctx, options, parsed.command);
-    const caches = result.caches?.records.length
-      ? await saveCaches(ctx, result.caches.records, cacheSaveInputs(result, options))
-      : [];
-    process.stdout.write('\n' + renderText(result));
-    const cacheLines = cacheText(caches, result.caches?.skipped);
-    if (cacheLines.length > 0) process.stdout.write(cacheLines.join('\n') + '\n');
-    if (result.failure) {
-      reportFailure(log, result.failure.error, result.failure.message, result.failure.file);
-      return 1;
-    }
-    return 0;
+    return await runCommand(ctx, options, parsed.command, parsed.flags, io);
   } catch (error) {
     reportFailure(log, error);
     return 1;

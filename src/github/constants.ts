@@ -1,26 +1,6 @@
 import type { CacheRecord } from '../cache/caches.js';
 export { Input } from '../inputs.js';
-
-export enum Output {
-  MkosiVersion = 'mkosi-version',
-  Image = 'image',
-  OutputDirectory = 'output-directory',
-  Artifacts = 'artifacts',
-  Config = 'config',
-  Logs = 'logs',
-  BootResult = 'boot-result',
-  FailedUnits = 'failed-units',
-  Checksums = 'checksums',
-  SigningFingerprint = 'signing-fingerprint',
-  ArtifactId = 'artifact-id',
-  ArtifactUrl = 'artifact-url',
-  ReleaseUrl = 'release-url',
-  Reproducible = 'reproducible',
-  DiffReport = 'diff-report',
-  CacheHitPackages = 'cache-hit-packages',
-  CacheHitIncremental = 'cache-hit-incremental',
-  CacheHitToolsTree = 'cache-hit-tools-tree',
-}
+export { Output } from '../outputs.js';
 
 export enum State {
   /** JSON of MainState: what post needs to know about main's run. */

@@ -13,6 +13,7 @@ export function bootOptions({ command, options }: RunState): BootOptions {
 /** Boots the image with the check injected and fails the run on any verdict but `passed`. */
 export const bootStage: Stage = {
   name: 'boot',
+  title: 'boot check',
   runs: (state) => shouldBoot(bootOptions(state), state.result.build!.config),
   async run(state) {
     const { ctx, result } = state;

@@ -26,6 +26,7 @@ function restore(
 /** The configuration as mkosi resolves it, with the mirror's apt sources in place. */
 export const resolveStage: Stage = {
   name: 'build',
+  title: 'resolve the configuration',
   runs: () => true,
   async run(state) {
     const { ctx, options, result } = state;
@@ -41,15 +42,21 @@ export const resolveStage: Stage = {
  */
 export const buildStage: Stage = {
   name: 'build',
+  title: 'mkosi build',
   runs: () => true,
-  async run({ ctx, command, options, result, resolved }) {
+  async run({ ctx, command, options, result, resolved, timeline }) {
     const mkosi = result.setup!.mkosi;
     if (command === 'boot') {
       result.build = await existingOutputs(ctx, options.directory, resolved!);
       return;
     }
-    result.caches = await restore(ctx, options, mkosi.version, resolved!.config);
-    const invocation = withExtraArgs(resolved!.invocation, result.caches.args);
-    result.build = await runBuild(ctx, options, mkosi, { ...resolved!, invocation });
+    const caches = await timeline.time('build', 'restore caches', () =>
+      restore(ctx, options, mkosi.version, resolved!.config),
+    );
+    result.caches = caches;
+    const invocation = withExtraArgs(resolved!.invocation, caches.args);
+    result.build = await timeline.time('build', 'mkosi build', () =>
+      runBuild(ctx, options, mkosi, { ...resolved!, invocation }),
+    );
   },
 };

@@ -11,6 +11,7 @@ import type { Stage } from './stage.js';
  */
 export const checkStage: Stage = {
   name: 'check',
+  title: 'check the inputs',
   runs: () => true,
   async run(state) {
     const { ctx, command, options, resolved } = state;

@@ -13,6 +13,7 @@ import { noArtifactService, noReleaseStore } from '../publish/prerequisites.js';
 import { publishRelease, uploadArtifact, type ArtifactUploadResult } from '../publish/upload.js';
 import { verifyChecksums, writeChecksums, type WrittenChecksums } from '../publish/write-checksums.js';
 import { reproReportFiles } from './repro.js';
+import type { TimePhase } from './timeline.js';
 import type { Stage } from './stage.js';
 
 export interface PublishResult extends WrittenChecksums {
@@ -55,10 +56,13 @@ export async function publish(
   build: BuildResult,
   profiles: readonly string[],
   reports: readonly ReportFile[] = [],
+  time: TimePhase = (_, fn) => fn(),
 ): Promise<PublishResult> {
   const directory = build.outputDirectory;
   const files = [...(await publishedFiles(build.artifacts)), ...(await reportFiles(directory, reports))];
-  const written = await writeChecksums(ctx, options, directory, files);
+  const written = await time(options.signKey ? 'SHA256SUMS, signed' : 'SHA256SUMS', () =>
+    writeChecksums(ctx, options, directory, files),
+  );
   const result: PublishResult = { directory, files, notes: [], ...written };
   const ownFiles = [written.checksumsFile, written.signature?.file, written.signature?.publicKeyFile].filter(
     (f): f is string => f !== undefined,
@@ -77,18 +81,17 @@ export async function publish(
     result.notes.push(`${Input.Upload}: no artifact service here; nothing uploaded.`);
   } else if (upload && ctx.artifacts) {
     const name = renderArtifactName(options.artifactName, artifactNameFields(build.config, profiles));
-    result.artifact = await uploadArtifact(
-      ctx.artifacts,
-      { name, retentionDays: options.retentionDays },
-      files,
-      ownFiles,
+    const store = ctx.artifacts;
+    result.artifact = await time('artifact upload', () =>
+      uploadArtifact(store, { name, retentionDays: options.retentionDays }, files, ownFiles),
     );
   }
   if (tag) {
     if (!ctx.releases) {
       throw noReleaseStore();
     }
-    result.release = await publishRelease(ctx.releases, tag, files, ownFiles);
+    const store = ctx.releases;
+    result.release = await time('release assets', () => publishRelease(store, tag, files, ownFiles));
   }
   return result;
 }
@@ -96,11 +99,14 @@ export async function publish(
 /** Only what was built here is published: `boot` checks outputs that were published when built. */
 export const publishStage: Stage = {
   name: 'publish',
+  title: 'publish',
   runs: ({ command }) => command !== 'boot',
-  async run({ ctx, options, result }) {
+  async run({ ctx, options, result, timeline }) {
     const reports = result.repro ? await reproReportFiles(result.repro) : [];
     result.publish = await ctx.log.group('Publish', () =>
-      publish(ctx, options.publish, result.build!, options.profiles, reports),
+      publish(ctx, options.publish, result.build!, options.profiles, reports, (name, fn) =>
+        timeline.time('publish', name, fn),
+      ),
     );
   },
 };

@@ -16,6 +16,7 @@ import { variedBuild } from '../repro/variations.js';
 import type { Options } from './options.js';
 import type { ReportFile } from './publish.js';
 import type { RunState, Stage } from './stage.js';
+import type { TimePhase } from './timeline.js';
 
 /**
  * The reproducibility check: a second build of the same source, in a fresh copy of the project at
@@ -53,6 +54,7 @@ function reproMode({ command, options }: RunState): ReproMode {
 /** Before the first build: both builds of a check are made alike, pinned and without incremental images. */
 export const pinStage: Stage = {
   name: 'build',
+  title: 'pin Seed= and SourceDateEpoch=',
   runs: (state) => reproMode(state) !== 'no',
   async run(state) {
     const { ctx, options, result } = state;
@@ -68,8 +70,9 @@ export const pinStage: Stage = {
 /** After the first build (and its boot check): the second build and the comparison. */
 export const reproStage: Stage = {
   name: 'repro',
+  title: 'reproducibility check',
   runs: (state) => state.pins !== undefined,
-  async run({ ctx, options, result, pins }) {
+  async run({ ctx, options, result, pins, timeline }) {
     // The second build shares the first one's package cache, never its incremental cache.
     const packageCache = (result.caches?.args ?? []).filter((a) =>
       a.startsWith('--package-cache-directory='),
@@ -80,6 +83,7 @@ export const reproStage: Stage = {
       result.setup!.mkosi,
       result.build!,
       pins!,
+      (name, fn) => timeline.time('repro', name, fn),
     );
     if (result.repro.reproducible) return;
     const message = reproFailureMessage(result.repro);
@@ -95,6 +99,7 @@ export async function repro(
   mkosi: Mkosi,
   first: BuildResult,
   pins: ReproPins,
+  time: TimePhase = (_, fn) => fn(),
 ): Promise<ReproResult> {
   const dir = path.join(ctx.workDir, 'repro');
   const reportDir = path.join(ctx.workDir, 'logs', 'repro');
@@ -103,21 +108,19 @@ export async function repro(
   await mkdir(dir, { recursive: true });
   await mkdir(reportDir, { recursive: true });
   const varied = variedBuild(options.repro.variations, { root: ctx.host.root });
-  const { second, directory, toolsTree } = await secondBuild(ctx, options, mkosi, first, dir, varied);
+  const { second, directory, toolsTree } = await time('second build', () =>
+    secondBuild(ctx, options, mkosi, first, dir, varied),
+  );
 
   const narrowedDir = path.join(dir, 'narrowed');
-  const { comparison, copied } = await compareBuilds(
-    ctx,
-    options.repro,
-    first,
-    second,
-    toolsTree,
-    dir,
-    narrowedDir,
+  const { comparison, copied } = await time('comparison', () =>
+    compareBuilds(ctx, options.repro, first, second, toolsTree, dir, narrowedDir),
   );
   const diffoscope: DiffoscopeRun = comparison.identical
     ? { status: 'nothing-to-explain' }
-    : await runDiffoscope(ctx, options.repro, toolsTree, narrowedDir, reportDir, copied);
+    : await time('diffoscope', () =>
+        runDiffoscope(ctx, options.repro, toolsTree, narrowedDir, reportDir, copied),
+      );
   await rm(narrowedDir, { recursive: true, force: true });
 
   const conditions: ReproConditions = {

@@ -5,6 +5,7 @@ import type { PublishResult } from './publish.js';
 import type { ReproResult } from './repro.js';
 import type { SetupResult } from './setup.js';
 import type { StageName } from './stage.js';
+import type { Phase } from './timeline.js';
 
 export interface StageFailure {
   stage: StageName;
@@ -25,4 +26,6 @@ export interface PipelineResult {
   repro?: ReproResult;
   publish?: PublishResult;
   failure?: StageFailure;
+  /** What ran when, for the timeline; absent in results made by hand. */
+  phases?: Phase[];
 }

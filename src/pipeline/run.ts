@@ -9,6 +9,7 @@ import { pinStage, reproStage } from './repro.js';
 import type { PipelineResult, StageFailure } from './result.js';
 import { setupStage } from './setup.js';
 import type { PipelineCommand, RunState, Stage, StageName } from './stage.js';
+import { Timeline } from './timeline.js';
 
 export type { PipelineCommand } from './stage.js';
 export type { PipelineResult, StageFailure } from './result.js';
@@ -38,17 +39,35 @@ function failure(stage: StageName, error: unknown): StageFailure {
   };
 }
 
+/** Runs a stage; one that timed no phase of its own is one phase of the timeline. */
+async function timeOf(stage: Stage, state: RunState): Promise<{ verdict: string } | void> {
+  const before = state.timeline.phases.length;
+  const start = state.timeline.elapsed();
+  let ok = false;
+  try {
+    const outcome = await stage.run(state);
+    ok = outcome === undefined;
+    return outcome;
+  } finally {
+    if (state.timeline.phases.length === before) {
+      const durationMs = state.timeline.elapsed() - start;
+      state.timeline.phases.push({ stage: stage.name, name: stage.title, startMs: start, durationMs, ok });
+    }
+  }
+}
+
 /** Runs the stages in order and stops at the first failure, returning what was done so far. */
 export async function runPipeline(
   ctx: Context,
   options: Options,
   command: PipelineCommand = 'build',
 ): Promise<PipelineResult> {
-  const state: RunState = { ctx, command, options, result: {} };
+  const timeline = new Timeline();
+  const state: RunState = { ctx, command, options, result: { phases: timeline.phases }, timeline };
   for (const stage of STAGES) {
     try {
       if (!stage.runs(state)) continue;
-      const outcome = await stage.run(state);
+      const outcome = await timeOf(stage, state);
       if (outcome) {
         state.result.failure = {
           stage: stage.name,

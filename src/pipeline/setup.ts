@@ -11,6 +11,7 @@ export interface SetupResult {
 /** The project is an mkosi project (said before anything is installed), the host is ready, mkosi is there. */
 export const setupStage: Stage = {
   name: 'setup',
+  title: 'install mkosi',
   runs: () => true,
   async run({ ctx, options, result }) {
     await assertProject(options.directory);

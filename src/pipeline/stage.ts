@@ -3,6 +3,7 @@ import type { Resolved } from '../mkosi/resolve.js';
 import type { ReproPins } from '../repro/pins.js';
 import type { Options } from './options.js';
 import type { PipelineResult } from './result.js';
+import type { Timeline } from './timeline.js';
 
 /**
  * What a run does: build (and boot-check what was built), boot-check outputs built earlier, or build
@@ -21,6 +22,8 @@ export interface RunState {
   /** The configuration as mkosi resolved it for the build. */
   resolved?: Resolved;
   readonly result: PipelineResult;
+  /** Where stages time their phases (a stage that times none is one phase). */
+  readonly timeline: Timeline;
 }
 
 /**
@@ -30,6 +33,8 @@ export interface RunState {
  */
 export interface Stage {
   readonly name: StageName;
+  /** What it does, in a few words: the name of its phase in the timeline when it times none itself. */
+  readonly title: string;
   runs(state: RunState): boolean;
   run(state: RunState): Promise<{ verdict: string } | void>;
 }

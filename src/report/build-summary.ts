@@ -4,6 +4,8 @@ import { reproText } from '../repro/repro-report.js';
 import { bootMarkdown, bootText } from './boot-summary.js';
 import { cell, formatBytes, formatDuration } from './format.js';
 import { publishMarkdown, publishText } from './publish-summary.js';
+import { timelineMarkdown, timelineText } from './timeline.js';
+import { verdictMarkdown, verdictText } from './verdicts.js';
 
 export interface ArtifactRecord {
   name: string;
@@ -51,7 +53,12 @@ function builtPhrase(durationMs: number | undefined): string {
 
 /** The job summary of a run, as markdown. */
 export function renderMarkdown(result: PipelineResult): string {
-  const lines = [`## ${headline(result)}`, ''];
+  const lines = [`## ${headline(result)}`, '', ...verdictMarkdown(result), ''];
+  if (result.failure) {
+    lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
+  }
+  const timeline = timelineMarkdown(result.phases ?? []);
+  if (timeline.length > 0) lines.push(...timeline, '');
   const mkosi = result.setup?.mkosi;
   const build = result.build;
   if (mkosi) lines.push(`mkosi ${mkosi.version} (${mkosi.origin})`, '');
@@ -72,9 +79,6 @@ export function renderMarkdown(result: PipelineResult): string {
   if (result.boot) lines.push(...bootMarkdown(result.boot), '');
   if (result.publish) lines.push(...publishMarkdown(result.publish), '');
   if (result.repro) lines.push(result.repro.markdown, '');
-  if (result.failure) {
-    lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
-  }
   return lines.join('\n');
 }
 
@@ -102,5 +106,8 @@ export function renderText(result: PipelineResult): string {
   if (result.boot) lines.push('', ...bootText(result.boot));
   if (result.publish) lines.push('', ...publishText(result.publish));
   if (result.repro) lines.push('', ...reproText(result.repro.comparison, result.repro.reportDir));
+  const timeline = timelineText(result.phases ?? []);
+  if (timeline.length > 0) lines.push('', 'timeline:', ...timeline);
+  lines.push('', ...verdictText(result));
   return lines.join('\n') + '\n';
 }

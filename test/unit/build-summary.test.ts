@@ -66,6 +66,10 @@ describe('the build summary', () => {
       [
         '## ✅ mkosi-ci: image built',
         '',
+        '| Build | Boot | Reproducible | Published |',
+        '| --- | --- | --- | --- |',
+        '| ✅ built in 1m 23s | ➖ skipped | ➖ not checked | ➖ no |',
+        '',
         'mkosi 27.1 (system /usr/bin/mkosi)',
         '',
         '**debian trixie** x86-64, `Format=disk`, built in 1m 23s into `/o`',

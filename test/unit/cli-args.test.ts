@@ -30,7 +30,7 @@ describe('CLI flags', () => {
         [Input.Environment]: 'A=1\nB=2',
         [Input.CacheKeySuffix]: 'nightly',
       },
-      flags: { workDir: '/tmp/w', cacheDir: '/srv/mkosi-ci-cache', debug: false },
+      flags: { workDir: '/tmp/w', cacheDir: '/srv/mkosi-ci-cache', debug: false, json: false },
       operands: [],
     });
   });
@@ -84,6 +84,11 @@ describe('CLI flags', () => {
     expect(() => parseCommandLine(['publish'])).toThrow(
       'publish writes SHA256SUMS for a directory: mkosi-ci publish --output-dir=DIR [--sign-key-file=FILE].',
     );
+  });
+
+  it('takes --json for the outputs as one JSON object', () => {
+    expect(parseCommandLine(['boot', '--json'])).toMatchObject({ kind: 'run', flags: { json: true } });
+    expect(helpText()).toContain('--json');
   });
 
   it('answers help and version', () => {
