@@ -6,7 +6,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(493);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(38);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -15,7 +15,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 493:
+/***/ 38:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -32,18 +32,8 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-;// CONCATENATED MODULE: ./src/cache/home.ts
-
-/**
- * Where mkosi-ci keeps mkosi's package and incremental caches when the project names none: under
- * mkosi's own `<cache>/mkosi` (XDG_CACHE_HOME, else ~/.cache), so that creating them also creates the
- * workspace directory mkosi expects there. The same path on every run: an entry restores where it was
- * saved.
- */
-function mkosiCacheHome(env, home) {
-    return external_node_path_default().join(env.XDG_CACHE_HOME || external_node_path_default().join(env.HOME || home, '.cache'), 'mkosi', 'mkosi-ci');
-}
-
+;// CONCATENATED MODULE: external "node:crypto"
+const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: ./src/errors.ts
 /**
  * A problem the user can fix: a bad input, a broken project, a failing build. Its message is shown as
@@ -66,196 +56,476 @@ function errorMessage(error) {
     return error instanceof Error ? error.message : String(error);
 }
 
-;// CONCATENATED MODULE: ./src/mkosi/config.ts
+;// CONCATENATED MODULE: ./src/cache/keys.ts
 
-/** Formats whose output is compressed as a whole file when CompressOutput= is set. */
-const OUTER_COMPRESSION_FORMATS = new Set(['tar', 'cpio', 'disk', 'sysext', 'confext', 'portable']);
-const FORMAT_EXTENSIONS = {
-    confext: 'raw',
-    cpio: 'cpio',
-    disk: 'raw',
-    esp: 'raw',
-    portable: 'raw',
-    sysext: 'raw',
-    tar: 'tar',
-    uki: 'efi',
-    addon: 'efi',
-};
-/** mkosi names zstd's extension zst; the others are named as the setting. */
-function compressionExtension(compression) {
-    return compression === 'zstd' ? 'zst' : compression;
+/**
+ * Cache keys, derived in one pure function from the resolved configuration. A key changes exactly when
+ * what the cache holds would change: the fields that decide what gets installed, mkosi's version, the
+ * user's suffix and (for content that carries installed packages) the time bucket of `cache-max-age`.
+ *
+ *   mkosi-ci-v1-<cache>-<distribution>-<release>-<architecture>-[<suffix>-]<hash>
+ */
+const CACHE_NAMES = (/* unused pure expression or super */ null && (['packages', 'incremental', 'tools-tree']));
+const KEY_VERSION = 'mkosi-ci-v1';
+const DAY_MS = 86_400_000;
+/** The time bucket: the same number for every run within one `maxAgeDays` window. */
+function timeBucket(now, maxAgeDays) {
+    return maxAgeDays > 0 ? Math.floor(now / (maxAgeDays * DAY_MS)) : 0;
 }
-function defaultOutputExtension(format) {
-    return FORMAT_EXTENSIONS[format] ?? '';
+/** Keys allow no commas and are at most 512 characters; keep the readable parts plain. */
+function slug(value) {
+    return value.replace(/[^A-Za-z0-9._]+/g, '_').slice(0, 40) || '_';
 }
-/** The file name of the main output, as mkosi's `output_with_compression`. */
-function outputFileName(image) {
-    let name = image.outputExtension ? `${image.output}.${image.outputExtension}` : image.output;
-    if (image.compressOutput &&
-        image.compressOutput !== 'none' &&
-        OUTER_COMPRESSION_FORMATS.has(image.format)) {
-        name += `.${compressionExtension(image.compressOutput)}`;
-    }
-    return name;
-}
-function field(object, key, check, fallback) {
-    const value = object[key];
-    if (check(value))
-        return value;
-    if (fallback !== undefined && (value === undefined || value === null))
-        return fallback;
-    throw new ConfigurationError(`mkosi --json summary: field ${key} is ${JSON.stringify(value)}; this mkosi is not one mkosi-ci understands.`);
-}
-const isString = (v) => typeof v === 'string';
-const isStringOrNull = (v) => typeof v === 'string' || v === null;
-const isArray = (v) => Array.isArray(v);
-function optionalString(object, key) {
-    const value = object[key];
-    return typeof value === 'string' && value !== '' ? value : undefined;
-}
-/** Settings that were booleans in some versions and enums in others; kept as mkosi prints them. */
-function loose(object, key) {
-    const value = object[key];
-    if (value === undefined || value === null)
-        return '';
-    return String(value);
-}
-function strings(object, key) {
-    return field(object, key, isArray, []).map(String);
-}
-/** Settings that name a private key or passphrase file. */
-const SECRET_FIELDS = [
-    'SecureBootKey',
-    'VerityKey',
-    'SignExpectedPcrKey',
-    'ProxyClientKey',
-    'Passphrase',
-    'SshKey',
-];
-function parseImage(object) {
-    const format = field(object, 'Format', isString);
-    const sourceDateEpoch = object['SourceDateEpoch'];
+/** Order-independent where mkosi is (package lists), order-preserving where order matters. */
+function canonical(fields) {
     return {
-        image: optionalString(object, 'Image') ?? 'main',
-        distribution: field(object, 'Distribution', isString),
-        release: field(object, 'Release', isString),
-        architecture: field(object, 'Architecture', isString),
-        format,
-        outputDirectory: optionalString(object, 'OutputDirectory'),
-        output: field(object, 'Output', isString),
-        outputExtension: field(object, 'OutputExtension', isStringOrNull, null) ?? defaultOutputExtension(format),
-        compressOutput: loose(object, 'CompressOutput'),
-        imageId: optionalString(object, 'ImageId'),
-        imageVersion: optionalString(object, 'ImageVersion'),
-        splitArtifacts: field(object, 'SplitArtifacts', isArray, []).map(String),
-        bootable: loose(object, 'Bootable'),
-        toolsTree: optionalString(object, 'ToolsTree'),
-        cacheDirectory: optionalString(object, 'CacheDirectory'),
-        packageCacheDirectory: optionalString(object, 'PackageCacheDirectory'),
-        incremental: loose(object, 'Incremental'),
-        mirror: optionalString(object, 'Mirror'),
-        repositories: field(object, 'Repositories', isArray, []).map(String),
-        kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
-        seed: optionalString(object, 'Seed'),
-        sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
-        packages: strings(object, 'Packages'),
-        buildPackages: strings(object, 'BuildPackages'),
-        packageDirectories: strings(object, 'PackageDirectories'),
-        prepareScripts: strings(object, 'PrepareScripts'),
-        profiles: strings(object, 'Profiles'),
-        files: strings(object, 'Files'),
-        secretFiles: SECRET_FIELDS.map((key) => optionalString(object, key)).filter((v) => v !== undefined),
+        distribution: fields.distribution,
+        release: fields.release,
+        architecture: fields.architecture,
+        mirror: fields.mirror ?? null,
+        repositories: [...fields.repositories].sort(),
+        packages: [...new Set(fields.packages)].sort(),
+        buildPackages: [...new Set(fields.buildPackages)].sort(),
+        packageDirectoryFiles: [...fields.packageDirectoryFiles].sort(),
+        prepareScripts: [...fields.prepareScripts].sort(),
+        profiles: [...fields.profiles].sort(),
     };
 }
-/** Parses the output of `mkosi --json summary`: `{"Images": [...]}` with the main image last. */
-function parseSummary(text, source = 'mkosi --json summary') {
-    let raw;
-    try {
-        raw = JSON.parse(text);
-    }
-    catch (error) {
-        throw new ConfigurationError(`${source}: the output is not JSON (${error.message}).`);
-    }
-    const images = raw?.['Images'];
-    if (!Array.isArray(images) || images.length === 0) {
-        throw new ConfigurationError(`${source}: no "Images" list in the output; this mkosi is too old or too new.`);
-    }
-    const parsed = images.map((image) => parseImage(image));
-    const tools = raw['Tools'];
-    return {
-        images: parsed,
-        main: parsed[parsed.length - 1],
-        tools: tools && typeof tools === 'object' ? parseImage(tools) : undefined,
-        raw,
-    };
+function hash(value) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);
 }
-/** Every key and passphrase file the configuration names, of every image and the tools tree. */
-function secretFilesOf(config) {
-    return [...config.images, ...(config.tools ? [config.tools] : [])].flatMap((i) => i.secretFiles);
+function prefix(name, fields, suffix) {
+    const parts = [
+        KEY_VERSION,
+        name,
+        slug(fields.distribution),
+        slug(fields.release),
+        slug(fields.architecture),
+    ];
+    if (suffix)
+        parts.push(slug(suffix));
+    return parts.join('-') + '-';
+}
+/**
+ * The key of each cache that applies (tools-tree only when mkosi builds its default tools tree).
+ * Only the package cache falls back by prefix: mkosi throws away an incremental cache whose
+ * configuration differs, and an older tools tree with the same configuration would be used as it is,
+ * past `cache-max-age`, so those two are exact-only.
+ */
+function cacheKeys(inputs) {
+    const main = inputs.images.at(-1);
+    if (!main)
+        throw new Error('cacheKeys: no images');
+    const common = {
+        mkosi: inputs.mkosiVersion,
+        suffix: inputs.suffix,
+        bucket: timeBucket(inputs.now, inputs.maxAgeDays),
+    };
+    const images = inputs.images.map(canonical);
+    const tools = inputs.tools && canonical(inputs.tools);
+    const keys = [];
+    const packages = prefix('packages', main, inputs.suffix);
+    // The package cache also holds the tools tree's packages.
+    keys.push({
+        name: 'packages',
+        key: packages + hash({ cache: 'packages', images, tools: tools ?? null, ...common }),
+        restoreKeys: [packages],
+    });
+    keys.push({
+        name: 'incremental',
+        key: prefix('incremental', main, inputs.suffix) + hash({ cache: 'incremental', images, ...common }),
+        restoreKeys: [],
+    });
+    if (inputs.tools) {
+        keys.push({
+            name: 'tools-tree',
+            key: prefix('tools-tree', inputs.tools, inputs.suffix) + hash({ cache: 'tools-tree', tools, ...common }),
+            restoreKeys: [],
+        });
+    }
+    return keys;
+}
+function hitKind(key, matchedKey) {
+    if (matchedKey === undefined)
+        return 'miss';
+    return matchedKey === key ? 'exact' : 'partial';
 }
 
-;// CONCATENATED MODULE: ./src/repro/variations.ts
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/cache/manifest.ts
+
+
+
+
 /**
- * What differs between the two builds of a reproducibility check, after reprotest's variations: each
- * one turns into the second build's process environment, extra mkosi options or a wrapper around
- * mkosi. Pure: the pipeline runs what this describes.
+ * Files that change on every run without changing what the cache holds: apt rewrites its binary package
+ * caches from the lists each time it runs (and would rebuild them if they were missing).
  */
-const VARIATIONS = ['build-path', 'time', 'timezone', 'locale', 'umask', 'hostname'];
-/** Far from UTC on both sides, so a date written in local time changes its day. */
-const VARIED_TIMEZONE = 'Pacific/Kiritimati';
-const VARIED_LOCALE = 'fr_CH.UTF-8';
-/** Group-writable files instead of the usual 022: catches modes taken from the umask. */
-const VARIED_UMASK = '0002';
-const VARIED_HOSTNAME = 'mkosi-ci-repro-b';
-/**
- * The second build's variations. The build path is varied by the caller (a copy of the project at
- * another path); mkosi itself resets LANG and LC_* for every tool it runs, so the locale reaches mkosi
- * but not the package manager or scripts.
- */
-function variedBuild(variations, host) {
-    const build = { env: {}, mkosiArgs: [], wrapper: [], applied: [], skipped: [] };
-    const shell = [];
-    const has = (v) => variations.includes(v);
-    if (has('build-path'))
-        build.applied.push('build path: a fresh copy of the project at another path');
-    if (has('time')) {
-        // Faking the clock (libfaketime) does not reach into mkosi's sandboxes; the second build simply
-        // runs later, so anything that records the time differs.
-        build.applied.push('time: the second build runs later (the clock is not faked)');
+const REGENERATED = new Set(['pkgcache.bin', 'srcpkgcache.bin']);
+async function sha256(file) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
+        hash.update(chunk);
+    return hash.digest('hex');
+}
+/** Runs `fn` over `items` with at most `limit` at a time. */
+async function forEachLimited(items, limit, fn) {
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length)
+            await fn(items[next++]);
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+async function entryLines(root, label) {
+    const top = await (0,promises_namespaceObject.lstat)(root).catch(() => undefined);
+    if (!top)
+        return { lines: [], bytes: 0 };
+    const paths = [root];
+    if (top.isDirectory()) {
+        for (const entry of await (0,promises_namespaceObject.readdir)(root, { recursive: true, withFileTypes: true })) {
+            paths.push(external_node_path_default().join(entry.parentPath, entry.name));
+        }
     }
-    if (has('timezone')) {
-        build.env.TZ = VARIED_TIMEZONE;
-        build.mkosiArgs.push(`--environment=TZ=${VARIED_TIMEZONE}`);
-        build.applied.push(`timezone: TZ=${VARIED_TIMEZONE} (mkosi and build scripts)`);
-    }
-    if (has('locale')) {
-        build.env.LANG = VARIED_LOCALE;
-        build.env.LC_ALL = VARIED_LOCALE;
-        build.applied.push(`locale: LANG=LC_ALL=${VARIED_LOCALE} (mkosi only: it runs every tool with LANG=C.UTF-8)`);
-    }
-    if (has('umask')) {
-        shell.push(`umask ${VARIED_UMASK}`);
-        build.applied.push(`umask: ${VARIED_UMASK}`);
-    }
-    let unshare = [];
-    if (has('hostname')) {
-        if (host.root) {
-            unshare = ['unshare', '--uts'];
-            shell.push(`hostname ${VARIED_HOSTNAME}`);
-            build.env.HOSTNAME = VARIED_HOSTNAME;
-            build.applied.push(`hostname: ${VARIED_HOSTNAME} (a UTS namespace of its own)`);
+    const lines = [];
+    let bytes = 0;
+    await forEachLimited(paths, 16, async (file) => {
+        if (REGENERATED.has(external_node_path_default().basename(file)))
+            return;
+        const info = await (0,promises_namespaceObject.lstat)(file);
+        const rel = external_node_path_default().join(label, external_node_path_default().relative(root, file));
+        const mode = (info.mode & 0o7777).toString(8);
+        const owner = `${info.uid}:${info.gid}`;
+        if (info.isFile()) {
+            bytes += info.size;
+            lines.push(`f ${rel} ${mode} ${owner} ${info.size} ${await sha256(file)}`);
+        }
+        else if (info.isDirectory()) {
+            lines.push(`d ${rel} ${mode} ${owner}`);
+        }
+        else if (info.isSymbolicLink()) {
+            lines.push(`l ${rel} ${owner} ${await (0,promises_namespaceObject.readlink)(file)}`);
         }
         else {
-            build.skipped.push('hostname: needs root for a UTS namespace of its own');
+            lines.push(`o ${rel} ${mode} ${owner} ${info.rdev}`);
         }
+    });
+    return { lines, bytes };
+}
+/** The manifest of a cache made of several paths (each may be missing, a file or a directory). */
+async function cacheManifest(paths) {
+    const all = [];
+    let bytes = 0;
+    for (const [index, root] of paths.entries()) {
+        const part = await entryLines(root, String(index));
+        all.push(...part.lines);
+        bytes += part.bytes;
     }
-    if (shell.length > 0) {
-        build.wrapper = [...unshare, 'sh', '-c', `${shell.join('; ')}; exec "$@"`, 'sh'];
-    }
-    return build;
+    all.sort();
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    for (const line of all)
+        hash.update(line + '\n');
+    return { digest: hash.digest('hex'), files: all.length, bytes };
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/inputs.ts
+;// CONCATENATED MODULE: ./src/cache/plan.ts
+
+/** Whether configuration text or mkosi options set Incremental= explicitly. */
+function choosesIncremental(configTexts, args) {
+    return (configTexts.some((text) => /^\s*Incremental\s*=/m.test(text)) ||
+        args.some((arg) => /^--incremental(=|$)/.test(arg) || arg === '-i'));
+}
+/**
+ * Where each cache is and what mkosi needs to be told so the caches are where they are restored to:
+ * a package cache directory and a cache directory when the project names none, and Incremental=yes
+ * when the project left it at its default.
+ */
+function planCaches(inputs) {
+    const { config, options, cacheHome } = inputs;
+    const main = config.main;
+    const key = (name) => inputs.keys.find((k) => k.name === name);
+    const plan = { targets: [], args: [], notes: [] };
+    const packagesKey = key('packages');
+    if (options.enabled.packages && packagesKey) {
+        let dir = main.packageCacheDirectory;
+        if (!dir) {
+            dir = external_node_path_default().join(cacheHome, 'packages');
+            plan.args.push(`--package-cache-directory=${dir}`);
+        }
+        plan.targets.push({ ...packagesKey, paths: [dir] });
+    }
+    const incrementalKey = key('incremental');
+    if (options.enabled.incremental && incrementalKey) {
+        if (main.incremental === 'no' && inputs.incrementalChosen) {
+            plan.notes.push('incremental: the project sets Incremental=no, so there is no incremental cache.');
+        }
+        else {
+            if (main.incremental === 'no')
+                plan.args.push('--incremental=yes');
+            let dir = main.cacheDirectory;
+            if (!dir) {
+                dir = external_node_path_default().join(cacheHome, 'incremental');
+                plan.args.push(`--cache-directory=${dir}`);
+            }
+            plan.targets.push({ ...incrementalKey, paths: [dir] });
+        }
+    }
+    const toolsKey = key('tools-tree');
+    if (options.enabled['tools-tree'] && toolsKey) {
+        const tree = main.toolsTree;
+        if (inputs.defaultToolsTree && config.tools && tree) {
+            // mkosi writes the manifest last: it marks the tree complete and tells mkosi whether it is current.
+            plan.targets.push({ ...toolsKey, paths: [tree, `${tree}.manifest`] });
+        }
+    }
+    return plan;
+}
+function isInside(child, parent) {
+    const rel = external_node_path_default().relative(parent, child);
+    return rel === '' || (!rel.startsWith('..') && !external_node_path_default().isAbsolute(rel));
+}
+/**
+ * What a cache must not carry: the private keys and passphrases the configuration names, and the
+ * project itself (which holds mkosi.key, mkosi.passphrase and the like). Returns the offenders.
+ */
+function secretsInside(paths, secretFiles, projectDirectory) {
+    const offenders = new Set();
+    for (const cachePath of paths) {
+        for (const secret of secretFiles)
+            if (isInside(secret, cachePath))
+                offenders.add(secret);
+        if (isInside(projectDirectory, cachePath))
+            offenders.add(projectDirectory);
+    }
+    return [...offenders];
+}
+
+;// CONCATENATED MODULE: ./src/cache/caches.ts
+
+
+
+
+
+
+
+async function exists(file) {
+    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
+}
+async function hasContent(file) {
+    const info = await (0,promises_namespaceObject.stat)(file).catch(() => undefined);
+    if (!info)
+        return false;
+    if (!info.isDirectory())
+        return true;
+    return (await (0,promises_namespaceObject.readdir)(file)).length > 0;
+}
+async function sha256Of(file) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256')
+        .update(await (0,promises_namespaceObject.readFile)(file))
+        .digest('hex');
+}
+/** Names and sizes of the files in PackageDirectories= (mkosi itself compares names and mtimes). */
+async function packageDirectoryFiles(dirs) {
+    const files = [];
+    for (const dir of dirs) {
+        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true }).catch(() => []);
+        for (const entry of entries) {
+            if (!entry.isFile())
+                continue;
+            files.push(`${entry.name} ${(await (0,promises_namespaceObject.stat)(external_node_path_default().join(dir, entry.name))).size}`);
+        }
+    }
+    return files;
+}
+async function installFields(image) {
+    return {
+        distribution: image.distribution,
+        release: image.release,
+        architecture: image.architecture,
+        mirror: image.mirror,
+        repositories: image.repositories,
+        packages: image.packages,
+        buildPackages: image.buildPackages,
+        packageDirectoryFiles: await packageDirectoryFiles(image.packageDirectories),
+        // mkosi's own scripts (the tools tree's mkosi.prepare) are listed in a temporary directory that is
+        // gone once mkosi exits: their content comes with mkosi's version, which is in the key already.
+        prepareScripts: await Promise.all(image.prepareScripts.map((s) => sha256Of(s).catch(() => `mkosi:${external_node_path_default().basename(s)}`))),
+        profiles: image.profiles,
+    };
+}
+async function configTexts(config) {
+    const files = [...new Set(config.images.flatMap((i) => i.files))];
+    return Promise.all(files.map((f) => (0,promises_namespaceObject.readFile)(f, 'utf8').catch(() => '')));
+}
+function seconds(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+function mib(bytes) {
+    return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+async function restoreOne(ctx, target) {
+    const started = Date.now();
+    const existed = await Promise.all(target.paths.map(exists));
+    let matchedKey;
+    // A tree that is already here (a persistent runner) is mkosi's to judge; extracting over it would mix
+    // two trees. The package cache only gains files, so it is restored over what is there.
+    const present = target.name !== 'packages' && (await Promise.all(target.paths.map(hasContent))).every(Boolean);
+    if (present) {
+        ctx.log.info(`Cache ${target.name}: already present in ${target.paths[0]}, not restored.`);
+    }
+    else {
+        try {
+            matchedKey = await ctx.cacheStore.restore(target.paths, target.key, target.restoreKeys);
+        }
+        catch (error) {
+            ctx.log.warning(`Cache ${target.name}: restore failed, building without it: ${errorMessage(error)}`);
+        }
+        if (matchedKey === undefined) {
+            // A failed extraction (a corrupt or truncated archive) can leave part of a tree behind: remove
+            // what was not there before, so mkosi starts from nothing rather than from half a cache.
+            for (const [index, file] of target.paths.entries()) {
+                if (!existed[index] && (await exists(file))) {
+                    ctx.log.warning(`Cache ${target.name}: removing ${file}, left behind by a failed restore.`);
+                    await (0,promises_namespaceObject.rm)(file, { recursive: true, force: true });
+                }
+            }
+        }
+    }
+    const restoreMs = Date.now() - started;
+    const manifest = await cacheManifest(target.paths);
+    const hit = hitKind(target.key, matchedKey);
+    ctx.log.info(`Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(manifest.bytes)}, ${seconds(restoreMs)}; key ${target.key}`);
+    return {
+        ...target,
+        hit,
+        ...(matchedKey ? { matchedKey } : {}),
+        restoreMs,
+        sizeBytes: manifest.bytes,
+        restoredDigest: manifest.digest,
+    };
+}
+/**
+ * Restores the caches before the build: derives the keys from the resolved configuration, restores
+ * each cache that is switched on, and returns the mkosi options that make mkosi use them. Never
+ * throws for a cache problem: a cache that cannot be restored means a cold build and a warning.
+ */
+async function restoreCaches(ctx, options, mkosiVersion, config, now = Date.now()) {
+    const enabled = Object.values(options.cache.enabled).some(Boolean);
+    if (!enabled)
+        return { skipped: 'caches are switched off', records: [], args: [] };
+    const unavailable = ctx.cacheStore.unavailable();
+    if (unavailable) {
+        ctx.log.info(`Caches are not used in this run: ${unavailable}.`);
+        return { skipped: unavailable, records: [], args: [] };
+    }
+    const keys = cacheKeys({
+        images: await Promise.all(config.images.map(installFields)),
+        tools: config.tools && (await installFields(config.tools)),
+        mkosiVersion,
+        suffix: options.cache.keySuffix,
+        maxAgeDays: options.cache.maxAgeDays,
+        now,
+    });
+    const plan = planCaches({
+        config,
+        keys,
+        options: options.cache,
+        defaultToolsTree: options.toolsTree.kind === 'default',
+        incrementalChosen: choosesIncremental(await configTexts(config), options.args),
+        cacheHome: ctx.host.cacheHome,
+    });
+    for (const note of plan.notes)
+        ctx.log.info(note);
+    if (plan.args.length > 0)
+        ctx.log.info(`mkosi options for the caches: ${plan.args.join(' ')}`);
+    const records = [];
+    for (const target of plan.targets)
+        records.push(await restoreOne(ctx, target));
+    // mkosi puts its workspace into <cache>/mkosi when <cache> exists and does not create it: make the
+    // directories now, so that mkosi creating ours under <cache> cannot leave it half set up.
+    for (const target of plan.targets) {
+        if (target.name !== 'tools-tree')
+            await (0,promises_namespaceObject.mkdir)(target.paths[0], { recursive: true });
+    }
+    return { records, args: plan.args };
+}
+/** Makes every file of the cache ours, so that tar can read it and the next run (another uid) can use it. */
+async function fixOwnership(ctx, paths) {
+    if (ctx.host.root)
+        return;
+    const foreign = [];
+    for (const file of paths) {
+        if (!(await exists(file)))
+            continue;
+        const found = await ctx.runner.run('find', [file, '(', '!', '-user', String(ctx.host.uid), '-o', '!', '-readable', ')', '-print', '-quit'], { stream: false });
+        if (found.stdout.trim() !== '' || found.exitCode !== 0)
+            foreign.push(file);
+    }
+    if (foreign.length === 0)
+        return;
+    const chown = await ctx.runner.run('sudo', ['-n', 'chown', '-R', `${ctx.host.uid}:${ctx.host.gid}`, ...foreign], { stream: false });
+    if (chown.exitCode !== 0) {
+        throw new Error(`files in ${foreign.join(', ')} belong to another user and sudo chown failed: ${chown.stderr.trim()}`);
+    }
+}
+async function saveOne(ctx, record, config) {
+    const manifest = await cacheManifest(record.paths);
+    if (manifest.digest === record.restoredDigest)
+        return { outcome: 'unchanged', sizeBytes: manifest.bytes };
+    if (manifest.files === 0)
+        return { outcome: 'skipped', reason: 'nothing to save' };
+    if (record.hit === 'exact') {
+        // Entries are immutable: the next run restores the same key and gets what this run started from.
+        return { outcome: 'exists', reason: 'the exact key was restored', sizeBytes: manifest.bytes };
+    }
+    if (record.name === 'tools-tree' && !(await exists(record.paths[1]))) {
+        return { outcome: 'skipped', reason: 'the tools tree is incomplete (no manifest)' };
+    }
+    const secrets = secretsInside(record.paths, config.secretFiles, config.directory);
+    if (secrets.length > 0) {
+        ctx.log.warning(`Cache ${record.name}: not saved, it would contain ${secrets.join(', ')}.`);
+        return { outcome: 'skipped', reason: 'it would contain keys or the project' };
+    }
+    const started = Date.now();
+    await fixOwnership(ctx, record.paths);
+    const saved = await ctx.cacheStore.save(record.paths, record.key);
+    return {
+        outcome: saved ? 'saved' : 'exists',
+        ms: Date.now() - started,
+        sizeBytes: manifest.bytes,
+        // @actions/cache does not say which: a reservation conflict (logged as info) or a failed upload
+        // (logged as a warning just above).
+        ...(saved ? {} : { reason: 'not stored: the key exists already or the upload failed' }),
+    };
+}
+/**
+ * Saves the caches after the run, only when the build succeeded and only those whose content changed
+ * since the restore. Never throws: a cache that cannot be saved is a warning.
+ */
+async function saveCaches(ctx, records, build) {
+    const done = [];
+    for (const record of records) {
+        let save;
+        if (!build.succeeded) {
+            save = { outcome: 'skipped', reason: 'the build failed' };
+        }
+        else {
+            try {
+                save = await saveOne(ctx, record, build);
+            }
+            catch (error) {
+                ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
+                save = { outcome: 'failed', reason: errorMessage(error) };
+            }
+        }
+        ctx.log.info(`Cache ${record.name}: ${save.outcome}${save.reason ? ` (${save.reason})` : ''}${save.ms !== undefined ? ` in ${seconds(save.ms)}` : ''}; key ${record.key}`);
+        done.push({ ...record, save });
+    }
+    return done;
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
 /**
  * The inputs of the action, which are also the flags of the CLI (`--<name>`), one to one.
  * action.yml is checked against this table by a unit test, so the two cannot drift apart.
@@ -510,303 +780,183 @@ function defaultInputs() {
     return Object.fromEntries(Object.entries(INPUT_SPECS).map(([name, spec]) => [name, spec.default]));
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/options.ts
+;// CONCATENATED MODULE: ./src/cache/home.ts
 
+/**
+ * Where mkosi-ci keeps mkosi's package and incremental caches when the project names none: under
+ * mkosi's own `<cache>/mkosi` (XDG_CACHE_HOME, else ~/.cache), so that creating them also creates the
+ * workspace directory mkosi expects there. The same path on every run: an entry restores where it was
+ * saved.
+ */
+function mkosiCacheHome(env, home) {
+    return external_node_path_default().join(env.XDG_CACHE_HOME || external_node_path_default().join(env.HOME || home, '.cache'), 'mkosi', 'mkosi-ci');
+}
 
+;// CONCATENATED MODULE: ./src/mkosi/config.ts
 
-
-/** Non-empty, trimmed lines; lines starting with # are comments. */
-function splitLines(value) {
-    return value
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
+/** Formats whose output is compressed as a whole file when CompressOutput= is set. */
+const OUTER_COMPRESSION_FORMATS = new Set(['tar', 'cpio', 'disk', 'sysext', 'confext', 'portable']);
+const FORMAT_EXTENSIONS = {
+    confext: 'raw',
+    cpio: 'cpio',
+    disk: 'raw',
+    esp: 'raw',
+    portable: 'raw',
+    sysext: 'raw',
+    tar: 'tar',
+    uki: 'efi',
+    addon: 'efi',
+};
+/** mkosi names zstd's extension zst; the others are named as the setting. */
+function compressionExtension(compression) {
+    return compression === 'zstd' ? 'zst' : compression;
 }
-function invalid(input, value, valid) {
-    return new ConfigurationError(`Input ${input}: '${value}' is not valid; expected ${valid}.`);
+function defaultOutputExtension(format) {
+    return FORMAT_EXTENSIONS[format] ?? '';
 }
-function parseMkosiSource(value, cwd) {
-    switch (value) {
-        case 'auto':
-        case 'release':
-        case 'system':
-        case 'apt':
-            return { kind: value };
-    }
-    if (value.includes('/') || value.startsWith('.') || value.startsWith('~')) {
-        return { kind: 'checkout', path: external_node_path_default().resolve(cwd, value) };
-    }
-    throw invalid(Input.MkosiSource, value, INPUT_SPECS[Input.MkosiSource].placeholder + ' (a path must contain a /)');
-}
-function parseMkosiVersion(value) {
-    if (/^v?\d+(\.\d+)*(~[a-z0-9]+)?$/.test(value) || /^[0-9a-f]{40}$/.test(value)) {
-        return value;
-    }
-    throw invalid(Input.MkosiVersion, value, 'a release tag such as v27.1 or a full 40-character commit hash');
-}
-function parseTristate(input, value) {
-    if (value === 'auto' || value === 'yes' || value === 'no') {
-        return value;
-    }
-    if (value === 'true')
-        return 'yes';
-    if (value === 'false')
-        return 'no';
-    throw invalid(input, value, 'auto, yes or no');
-}
-function parseEnvironment(value) {
-    return splitLines(value).map((line, index) => {
-        const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(line);
-        if (!match) {
-            throw new ConfigurationError(`Input ${Input.Environment}: line ${index + 1} '${line}' is not KEY=VALUE (KEY of letters, digits and _, not starting with a digit).`);
-        }
-        return [match[1], match[2]];
-    });
-}
-function parseProfiles(value) {
-    const profiles = value
-        .split(/[,\n]/)
-        .map((p) => p.trim())
-        .filter((p) => p !== '');
-    for (const profile of profiles) {
-        if (!/^[A-Za-z0-9_.-]+$/.test(profile)) {
-            throw invalid(Input.Profiles, profile, 'profile names of letters, digits, ".", "_" and "-"');
-        }
-    }
-    return profiles;
-}
-function parseArgs(value) {
-    const args = splitLines(value);
-    for (const arg of args) {
-        if (!arg.startsWith('-')) {
-            throw invalid(Input.Args, arg, 'mkosi options starting with - (one per line, e.g. --image-version=1.2); the verb is chosen by mkosi-ci');
-        }
-    }
-    return args;
-}
-function parseMirror(value) {
-    const mirror = value.trim();
-    if (mirror === '') {
-        return undefined;
-    }
-    if (!/^(https?|file):\/\/\S+$/.test(mirror)) {
-        throw invalid(Input.Mirror, mirror, 'an http://, https:// or file:// URL');
-    }
-    return mirror.replace(/\/+$/, '');
-}
-function parseToolsTree(value, cwd) {
-    if (value === 'default' || value === 'none') {
-        return { kind: value };
-    }
-    if (value.includes('/') || value.startsWith('.')) {
-        return { kind: 'path', path: external_node_path_default().resolve(cwd, value) };
-    }
-    throw invalid(Input.ToolsTree, value, 'default, none or a path to a tools tree');
-}
-function parseForce(value) {
-    if (/^[0-3]$/.test(value.trim())) {
-        return Number(value.trim());
-    }
-    throw invalid(Input.Force, value, 'a number from 0 to 3');
-}
-function parseSha256(value) {
-    const sha = value.trim().toLowerCase();
-    if (sha === '')
-        return undefined;
-    if (/^[0-9a-f]{64}$/.test(sha))
-        return sha;
-    throw invalid(Input.MkosiSha256, value, 'a 64-character hexadecimal sha256');
-}
-function parseReleaseUrl(value) {
-    if (!/^(https?|file):\/\/\S+$/.test(value) || !value.includes('{ref}')) {
-        throw invalid(Input.MkosiReleaseUrl, value, 'an http(s) URL containing {ref}');
-    }
-    return value;
-}
-function parseChoice(input, value, choices) {
-    if (choices.includes(value))
-        return value;
-    throw invalid(input, value, choices.join(', '));
-}
-function parseInteger(input, value, min, max, unit) {
-    const trimmed = value.trim();
-    const number = Number(trimmed);
-    if (/^\d+$/.test(trimmed) && number >= min && number <= max)
-        return number;
-    throw invalid(input, value, `a whole number of ${unit} from ${min} to ${max}`);
-}
-function parseAllowFailed(value) {
-    const patterns = splitLines(value);
-    for (const pattern of patterns) {
-        if (!/^[A-Za-z0-9:_.\\@*?[\]-]+$/.test(pattern)) {
-            throw invalid(Input.BootAllowFailed, pattern, 'unit names or globs such as foo.service or systemd-*');
-        }
-    }
-    return patterns;
-}
-function parseBootOptions(value, raw) {
-    const timeout = value(Input.BootTimeout);
-    return {
-        enabled: parseTristate(Input.Boot, value(Input.Boot)),
-        timeoutSeconds: timeout === 'auto' ? undefined : parseInteger(Input.BootTimeout, timeout, 30, 86_400, 'seconds'),
-        transport: parseChoice(Input.BootTransport, value(Input.BootTransport), [
-            'auto',
-            'vsock',
-            'serial',
-        ]),
-        kvm: parseTristate(Input.Kvm, value(Input.Kvm)),
-        memoryMiB: parseInteger(Input.BootRam, value(Input.BootRam), 256, 1_048_576, 'MiB'),
-        cpus: parseInteger(Input.BootCpus, value(Input.BootCpus), 1, 256, 'CPUs'),
-        firmware: parseChoice(Input.BootFirmware, value(Input.BootFirmware), [
-            'auto',
-            'uefi',
-            'bios',
-            'linux',
-        ]),
-        allowFailed: parseAllowFailed(raw[Input.BootAllowFailed] ?? ''),
-        watchSeconds: parseInteger(Input.BootWatch, value(Input.BootWatch), 0, 3_600, 'seconds'),
-    };
-}
-function parseRelease(value) {
-    const release = value.trim();
-    if (release === '' || release === 'false' || release === 'no')
-        return { kind: 'none' };
-    if (release === 'true' || release === 'yes')
-        return { kind: 'current-tag' };
-    // git check-ref-format's rules, as far as a tag name given in a workflow can break them.
-    if (/^[^\s~^:?*[\\]+$/.test(release) &&
-        !release.startsWith('-') &&
-        !release.startsWith('/') &&
-        !release.endsWith('/') &&
-        !release.endsWith('.') &&
-        !release.endsWith('.lock') &&
-        !release.includes('..') &&
-        !release.includes('@{') &&
-        !release.includes('//')) {
-        return { kind: 'tag', tag: release.replace(/^refs\/tags\//, '') };
-    }
-    throw invalid(Input.Release, release, 'false, true (the tag the workflow runs for) or a tag name such as v1.2');
-}
-function parseArtifactName(value) {
-    const name = value.trim();
-    // What the artifact service refuses in a name; the template's {fields} are checked again once filled.
-    if (/[":<>|*?\r\n\\/]/.test(name)) {
-        throw invalid(Input.ArtifactName, name, 'a name without " : < > | * ? \\ / or line breaks');
+/** The file name of the main output, as mkosi's `output_with_compression`. */
+function outputFileName(image) {
+    let name = image.outputExtension ? `${image.output}.${image.outputExtension}` : image.output;
+    if (image.compressOutput &&
+        image.compressOutput !== 'none' &&
+        OUTER_COMPRESSION_FORMATS.has(image.format)) {
+        name += `.${compressionExtension(image.compressOutput)}`;
     }
     return name;
 }
-/** An empty secret means no secret; an unexpanded `${{ … }}` (the action.yml default seen by the CLI) too. */
-function secret(value) {
-    if (value === undefined || value === '' || /^\$\{\{.*\}\}$/.test(value.trim()))
-        return undefined;
-    return value;
+function field(object, key, check, fallback) {
+    const value = object[key];
+    if (check(value))
+        return value;
+    if (fallback !== undefined && (value === undefined || value === null))
+        return fallback;
+    throw new ConfigurationError(`mkosi --json summary: field ${key} is ${JSON.stringify(value)}; this mkosi is not one mkosi-ci understands.`);
 }
-function parsePublishOptions(value, raw) {
-    const retention = (raw[Input.RetentionDays] ?? '').trim();
+const isString = (v) => typeof v === 'string';
+const isStringOrNull = (v) => typeof v === 'string' || v === null;
+const isArray = (v) => Array.isArray(v);
+function optionalString(object, key) {
+    const value = object[key];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+}
+/** Settings that were booleans in some versions and enums in others; kept as mkosi prints them. */
+function loose(object, key) {
+    const value = object[key];
+    if (value === undefined || value === null)
+        return '';
+    return String(value);
+}
+function strings(object, key) {
+    return field(object, key, isArray, []).map(String);
+}
+/** Settings that name a private key or passphrase file. */
+const SECRET_FIELDS = [
+    'SecureBootKey',
+    'VerityKey',
+    'SignExpectedPcrKey',
+    'ProxyClientKey',
+    'Passphrase',
+    'SshKey',
+];
+function parseImage(object) {
+    const format = field(object, 'Format', isString);
+    const sourceDateEpoch = object['SourceDateEpoch'];
     return {
-        signKey: secret(raw[Input.SignKey]?.trim()),
-        // A passphrase may legitimately start or end with spaces: taken as given.
-        signPassphrase: secret(raw[Input.SignPassphrase]),
-        upload: parseTristate(Input.Upload, value(Input.Upload)),
-        artifactName: parseArtifactName(value(Input.ArtifactName)),
-        retentionDays: retention === '' ? undefined : parseInteger(Input.RetentionDays, retention, 1, 90, 'days'),
-        release: parseRelease(raw[Input.Release] ?? ''),
-        githubToken: secret(raw[Input.GithubToken]?.trim()),
+        image: optionalString(object, 'Image') ?? 'main',
+        distribution: field(object, 'Distribution', isString),
+        release: field(object, 'Release', isString),
+        architecture: field(object, 'Architecture', isString),
+        format,
+        outputDirectory: optionalString(object, 'OutputDirectory'),
+        output: field(object, 'Output', isString),
+        outputExtension: field(object, 'OutputExtension', isStringOrNull, null) ?? defaultOutputExtension(format),
+        compressOutput: loose(object, 'CompressOutput'),
+        imageId: optionalString(object, 'ImageId'),
+        imageVersion: optionalString(object, 'ImageVersion'),
+        splitArtifacts: field(object, 'SplitArtifacts', isArray, []).map(String),
+        bootable: loose(object, 'Bootable'),
+        toolsTree: optionalString(object, 'ToolsTree'),
+        cacheDirectory: optionalString(object, 'CacheDirectory'),
+        packageCacheDirectory: optionalString(object, 'PackageCacheDirectory'),
+        incremental: loose(object, 'Incremental'),
+        mirror: optionalString(object, 'Mirror'),
+        repositories: field(object, 'Repositories', isArray, []).map(String),
+        kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
+        seed: optionalString(object, 'Seed'),
+        sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
+        packages: strings(object, 'Packages'),
+        buildPackages: strings(object, 'BuildPackages'),
+        packageDirectories: strings(object, 'PackageDirectories'),
+        prepareScripts: strings(object, 'PrepareScripts'),
+        profiles: strings(object, 'Profiles'),
+        files: strings(object, 'Files'),
+        secretFiles: SECRET_FIELDS.map((key) => optionalString(object, key)).filter((v) => v !== undefined),
     };
 }
-function parseBoolean(input, value) {
-    if (value === 'true' || value === 'yes')
-        return true;
-    if (value === 'false' || value === 'no')
-        return false;
-    throw invalid(input, value, 'true or false');
-}
-function parseCacheOptions(value) {
-    const all = parseBoolean(Input.Cache, value(Input.Cache));
-    const suffix = value(Input.CacheKeySuffix).trim();
-    if (suffix !== '' && !/^[A-Za-z0-9._-]{1,64}$/.test(suffix)) {
-        throw invalid(Input.CacheKeySuffix, suffix, 'up to 64 letters, digits, ".", "_" and "-"');
+/** Parses the output of `mkosi --json summary`: `{"Images": [...]}` with the main image last. */
+function parseSummary(text, source = 'mkosi --json summary') {
+    let raw;
+    try {
+        raw = JSON.parse(text);
     }
+    catch (error) {
+        throw new ConfigurationError(`${source}: the output is not JSON (${error.message}).`);
+    }
+    const images = raw?.['Images'];
+    if (!Array.isArray(images) || images.length === 0) {
+        throw new ConfigurationError(`${source}: no "Images" list in the output; this mkosi is too old or too new.`);
+    }
+    const parsed = images.map((image) => parseImage(image));
+    const tools = raw['Tools'];
     return {
-        enabled: {
-            packages: all && parseBoolean(Input.CachePackages, value(Input.CachePackages)),
-            incremental: all && parseBoolean(Input.CacheIncremental, value(Input.CacheIncremental)),
-            'tools-tree': all && parseBoolean(Input.CacheToolsTree, value(Input.CacheToolsTree)),
-        },
-        keySuffix: suffix,
-        maxAgeDays: parseInteger(Input.CacheMaxAge, value(Input.CacheMaxAge), 0, 3_650, 'days'),
+        images: parsed,
+        main: parsed[parsed.length - 1],
+        tools: tools && typeof tools === 'object' ? parseImage(tools) : undefined,
+        raw,
     };
 }
-/** Validates every input and returns the typed options; `cwd` resolves relative paths. */
-function parseOptions(raw, cwd) {
-    const value = (input) => (raw[input] ?? '').trim() || INPUT_SPECS[input].default;
+/** Every key and passphrase file the configuration names, of every image and the tools tree. */
+function secretFilesOf(config) {
+    return [...config.images, ...(config.tools ? [config.tools] : [])].flatMap((i) => i.secretFiles);
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/adapter-support.ts
+
+
+
+/**
+ * What every adapter needs of the pipeline in the same words: the host's facts, how a failure is
+ * reported, and what the cache save after the run needs to know.
+ */
+/** The facts of the machine the run is on; `disposable` is the adapter's judgement of its platform. */
+function hostFacts(env, home, disposable) {
     return {
-        directory: external_node_path_default().resolve(cwd, value(Input.Directory)),
-        mkosiVersion: parseMkosiVersion(value(Input.MkosiVersion)),
-        mkosiSource: parseMkosiSource(value(Input.MkosiSource), cwd),
-        mkosiReleaseUrl: parseReleaseUrl(value(Input.MkosiReleaseUrl)),
-        mkosiSha256: parseSha256(raw[Input.MkosiSha256] ?? ''),
-        prepareHost: parseTristate(Input.PrepareHost, value(Input.PrepareHost)),
-        profiles: parseProfiles(raw[Input.Profiles] ?? ''),
-        environment: parseEnvironment(raw[Input.Environment] ?? ''),
-        args: parseArgs(raw[Input.Args] ?? ''),
-        mirror: parseMirror(raw[Input.Mirror] ?? ''),
-        toolsTree: parseToolsTree(value(Input.ToolsTree), cwd),
-        force: parseForce(value(Input.Force)),
-        boot: parseBootOptions(value, raw),
-        publish: parsePublishOptions(value, raw),
-        repro: parseReproOptions(value),
-        cache: parseCacheOptions(value),
+        disposable,
+        root: process.getuid?.() === 0,
+        // Outside any per-run directory, whose path may change between runs: a cache restores to where it was saved.
+        cacheHome: mkosiCacheHome(env, home),
+        uid: process.getuid?.() ?? 0,
+        gid: process.getgid?.() ?? 0,
     };
 }
-function parseReproMode(value) {
-    switch (value) {
-        case 'false':
-        case 'no':
-            return 'no';
-        case 'check':
-        case 'true':
-        case 'yes':
-            return 'check';
-        case 'warn':
-            return 'warn';
-    }
-    throw invalid(Input.Reproducible, value, 'false, check or warn');
+/**
+ * Reports a failure as one error line (naming the file it is about); a bug in mkosi-ci, unlike a user
+ * error, also leaves its stack trace in the debug log.
+ */
+function reportFailure(log, error, message = errorMessage(error), file) {
+    if (!isConfigurationError(error) && error instanceof Error && error.stack)
+        log.debug(error.stack);
+    log.error(message, file ? { file } : undefined);
 }
-function parseVariations(value) {
-    const names = value
-        .split(/[,\n]/)
-        .map((v) => v.trim())
-        .filter((v) => v !== '');
-    if (names.length === 1 && names[0] === 'none')
-        return [];
-    for (const name of names) {
-        if (!VARIATIONS.includes(name)) {
-            throw invalid(Input.ReproducibleVariations, name, `none or some of ${VARIATIONS.join(', ')}`);
-        }
-    }
-    return [...new Set(names)];
-}
-const SIZE_UNITS = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
-function parseReportSize(value) {
-    const match = /^(\d+)\s*([KMG]?)i?B?$/i.exec(value.trim());
-    const bytes = match ? Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()] : NaN;
-    if (Number.isSafeInteger(bytes) && bytes >= 1024)
-        return bytes;
-    throw invalid(Input.DiffMaxReportSize, value, 'a size of at least 1K, in bytes or with K, M or G (20M)');
-}
-function parseReproOptions(value) {
+/** What saving the caches after the run needs: whether the build succeeded, what they must not contain. */
+function cacheSaveInputs(result, options) {
     return {
-        mode: parseReproMode(value(Input.Reproducible)),
-        variations: parseVariations(value(Input.ReproducibleVariations)),
-        maxFiles: parseInteger(Input.DiffMaxFiles, value(Input.DiffMaxFiles), 1, 100_000, 'files'),
-        maxReportSize: parseReportSize(value(Input.DiffMaxReportSize)),
-        diffoscope: parseTristate(Input.Diffoscope, value(Input.Diffoscope)),
+        succeeded: result.build !== undefined,
+        secretFiles: result.build ? secretFilesOf(result.build.config) : [],
+        directory: options.directory,
     };
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: ./src/repro/gpt.ts
 
 /** Discoverable Partitions Specification types mkosi/systemd-repart write most. */
@@ -1094,8 +1244,6 @@ function buildGpt(diskGuid, totalSectors, partitions) {
     return out;
 }
 
-;// CONCATENATED MODULE: external "node:crypto"
-const external_node_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:crypto");
 ;// CONCATENATED MODULE: ./src/repro/manifest.ts
 
 
@@ -1190,7 +1338,7 @@ function diffManifests(a, b, options = {}) {
 const SMALL_FILE = 1024 * 1024;
 const HASH_CONCURRENCY = 8;
 /** sha256 of a file or of `length` bytes of it from `start`, read in 4 MiB chunks (bounded memory). */
-async function sha256Of(file, start = 0, length) {
+async function manifest_sha256Of(file, start = 0, length) {
     const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
     if (length === 0)
         return hash.digest('hex');
@@ -1287,7 +1435,7 @@ async function manifestFromDirectory(root, options = {}) {
     const worker = async () => {
         while (next < toHash.length) {
             const [entry, abs] = toHash[next++];
-            entry.sha256 = await sha256Of(abs);
+            entry.sha256 = await manifest_sha256Of(abs);
         }
     };
     await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
@@ -2115,7 +2263,7 @@ async function sectionManifest(file, pe) {
         path: '/(headers)',
         type: 'file',
         size: pe.headersSize,
-        sha256: await sha256Of(file, 0, pe.headersSize),
+        sha256: await manifest_sha256Of(file, 0, pe.headersSize),
         offset: 0,
     });
     const seen = new Map();
@@ -2126,7 +2274,7 @@ async function sectionManifest(file, pe) {
             path: `/${count > 1 ? `${section.name}#${count}` : section.name}`,
             type: 'file',
             size: section.size,
-            sha256: await sha256Of(file, section.offset, section.size),
+            sha256: await manifest_sha256Of(file, section.offset, section.size),
             offset: section.offset,
         };
         if (TEXT_SECTIONS.includes(section.name) && section.size <= 64 * 1024) {
@@ -2148,7 +2296,7 @@ async function sectionManifest(file, pe) {
             path: '/(trailer)',
             type: 'file',
             size: pe.fileSize - end,
-            sha256: await sha256Of(file, end, pe.fileSize - end),
+            sha256: await manifest_sha256Of(file, end, pe.fileSize - end),
             offset: end,
         });
     }
@@ -3148,134 +3296,430 @@ async function diffOutputs(ctx, a, b, toolsTree, maxFiles = DEFAULT_DIFF_MAX_FIL
     return { comparison, markdown, markdownFile, jsonFile };
 }
 
-;// CONCATENATED MODULE: ./src/mkosi/outputs.ts
+;// CONCATENATED MODULE: ./src/input-parsing.ts
 
 
-
-
-
-/** Suffixes after "<Output>." that mkosi gives its extra outputs (see mkosi's Config.output_* names). */
-const SUFFIX_KINDS = [
-    ['SHA256SUMS.gpg', 'signature'],
-    ['SHA256SUMS', 'checksum'],
-    ['efi', 'uki'],
-    ['vmlinuz', 'kernel'],
-    ['initrd', 'initrd'],
-    ['manifest', 'manifest'],
-    ['changelog', 'changelog'],
-    ['roothash', 'roothash'],
-    ['usrhash', 'roothash'],
-    ['pcrs', 'pcrs'],
-    ['osrelease', 'os-release'],
-    ['nspawn', 'nspawn-settings'],
-    ['repart.d', 'repart-definitions'],
-    ['kernel-modules-initrd', 'kernel-modules-initrd'],
-];
-const COMPRESSION_SUFFIXES = ['zst', 'xz', 'gz', 'bz2', 'lz4', 'lzma'];
-function stripCompression(suffix) {
-    for (const ext of COMPRESSION_SUFFIXES) {
-        if (suffix.endsWith(`.${ext}`))
-            return suffix.slice(0, -ext.length - 1);
-    }
-    return suffix;
+function inputReader(raw) {
+    return {
+        value: (input) => (raw[input] ?? '').trim() || INPUT_SPECS[input].default,
+        raw: (input) => raw[input] ?? '',
+    };
 }
+function invalid(input, value, valid) {
+    return new ConfigurationError(`Input ${input}: '${value}' is not valid; expected ${valid}.`);
+}
+/** Non-empty, trimmed lines; lines starting with # are comments. */
+function splitLines(value) {
+    return value
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Items separated by commas or new lines. */
+function splitList(value) {
+    return value
+        .split(/[,\n]/)
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
+}
+function parseTristate(input, value) {
+    if (value === 'auto' || value === 'yes' || value === 'no') {
+        return value;
+    }
+    if (value === 'true')
+        return 'yes';
+    if (value === 'false')
+        return 'no';
+    throw invalid(input, value, 'auto, yes or no');
+}
+function parseBoolean(input, value) {
+    if (value === 'true' || value === 'yes')
+        return true;
+    if (value === 'false' || value === 'no')
+        return false;
+    throw invalid(input, value, 'true or false');
+}
+function parseChoice(input, value, choices) {
+    if (choices.includes(value))
+        return value;
+    throw invalid(input, value, choices.join(', '));
+}
+function parseInteger(input, value, min, max, unit) {
+    const trimmed = value.trim();
+    const number = Number(trimmed);
+    if (/^\d+$/.test(trimmed) && number >= min && number <= max)
+        return number;
+    throw invalid(input, value, `a whole number of ${unit} from ${min} to ${max}`);
+}
+/** An empty secret means no secret. */
+function secret(value) {
+    return value === undefined || value === '' ? undefined : value;
+}
+
+;// CONCATENATED MODULE: ./src/boot/firmware.ts
+
+
+
+
 /**
- * Picks one image's outputs out of a directory listing and says what each is. Only names mkosi
- * derives from the image's Output= are taken, so other files in a shared directory are left out.
+ * Firmware, in three steps as mkosi models it: the choice (the `boot-firmware` input, `auto` resolved
+ * from the image's format), the OVMF that is installed, and the firmware one boot runs with.
  */
-function classifyOutputs(image, entries) {
-    const main = outputFileName(image);
-    const prefix = `${image.output}.`;
-    const result = [];
-    for (const entry of entries) {
-        let kind;
-        if (entry.name === main) {
-            kind = 'image';
-        }
-        else if (entry.name === image.output) {
-            // mkosi links <Output> to the main output (image -> image.raw); a directory output is <Output> itself.
-            kind = entry.type === 'symlink' ? 'link' : 'image';
-        }
-        else if (entry.name.startsWith(prefix)) {
-            const suffix = entry.name.slice(prefix.length);
-            const bare = stripCompression(suffix);
-            kind = SUFFIX_KINDS.find(([s]) => s === suffix || s === bare)?.[1];
-            if (!kind && bare === 'tar')
-                kind = 'tar';
-            // Split partitions from systemd-repart: <Output>.<partition-type>.raw, e.g. image.root-x86-64.raw.
-            if (!kind && /^[a-z0-9-]+(\.[a-z0-9-]+)?\.raw$/.test(bare))
-                kind = 'partition';
-            kind ??= 'other';
-        }
-        if (kind)
-            result.push({ ...entry, image: image.image, kind });
+const FIRMWARE_CHOICES = ['auto', 'uefi', 'bios', 'linux'];
+/** `auto`: a UKI is given to qemu directly, everything else boots through UEFI. */
+function resolveFirmwareChoice(choice, format) {
+    if (choice !== 'auto')
+        return choice;
+    return format === 'uki' ? 'linux' : 'uefi';
+}
+/** The firmware to boot `image` (of mkosi's `format`) with, given the OVMF there is (`origin` names it). */
+function resolveFirmware(choice, format, image, ovmf) {
+    const resolved = resolveFirmwareChoice(choice, format);
+    if (resolved === 'bios')
+        return { kind: 'bios' };
+    const installed = ovmf.ovmf;
+    if (!installed) {
+        throw new ConfigurationError(`Input ${Input.BootFirmware}: ${resolved} needs OVMF, and ${ovmf.origin} has none; add the ovmf package to the tools tree (ToolsTreePackages=ovmf) or the host, or use bios.`);
     }
-    const order = (e) => (e.kind === 'image' ? 0 : 1);
-    return result.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
-}
-async function sha256File(file) {
-    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 4 * 1024 * 1024 })) {
-        hash.update(chunk);
+    const uefi = { code: installed.code, vars: installed.varsTemplate };
+    if (resolved === 'uefi')
+        return { kind: 'uefi', ...uefi };
+    if (format !== 'uki') {
+        throw new ConfigurationError(`Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`);
     }
-    return hash.digest('hex');
+    return { kind: 'linux', kernel: image, cmdline: '', uefi };
 }
-async function directorySize(dir) {
-    let total = 0;
-    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true, recursive: true })) {
-        if (entry.isFile()) {
-            total += (await (0,promises_namespaceObject.lstat)(external_node_path_default().join(entry.parentPath, entry.name))).size;
+/** OVMF's variable store of this firmware, if it uses OVMF. */
+function uefiOf(firmware) {
+    if (firmware.kind === 'uefi')
+        return firmware;
+    return firmware.kind === 'linux' ? firmware.uefi : undefined;
+}
+/** The same firmware with its variable store at `vars` (a copy made for one run). */
+function withUefiVars(firmware, vars) {
+    if (firmware.kind === 'uefi')
+        return { ...firmware, vars };
+    if (firmware.kind === 'linux' && firmware.uefi)
+        return { ...firmware, uefi: { ...firmware.uefi, vars } };
+    return firmware;
+}
+const firmware_exists = (file) => (0,promises_namespaceObject.access)(file).then(() => true, () => false);
+/**
+ * The plain OVMF build among qemu's firmware descriptors: UEFI for x86_64 q35 on raw flash, without
+ * Secure Boot (whose enrolled keys would refuse unsigned images and which needs SMM). Descriptors are
+ * tried in the order given (the file names' numeric prefixes give qemu's preference).
+ */
+function pickOvmf(descriptors) {
+    for (const raw of descriptors) {
+        const d = raw;
+        if (!d?.['interface-types']?.includes('uefi'))
+            continue;
+        if (d.mapping?.device !== 'flash')
+            continue;
+        const features = d.features ?? [];
+        if (features.includes('secure-boot') ||
+            features.includes('requires-smm') ||
+            features.includes('enrolled-keys')) {
+            continue;
+        }
+        if (features.includes('amd-sev-es') || features.includes('intel-tdx'))
+            continue;
+        const fits = (d.targets ?? []).some((t) => t.architecture === 'x86_64' && (t.machines ?? []).some((m) => m.startsWith('pc-q35')));
+        const code = d.mapping.executable;
+        const vars = d.mapping['nvram-template'];
+        if (!fits || !code?.filename || !vars?.filename)
+            continue;
+        if ((code.format ?? 'raw') !== 'raw' || (vars.format ?? 'raw') !== 'raw')
+            continue;
+        return { code: code.filename, varsTemplate: vars.filename };
+    }
+    return undefined;
+}
+/** Reads qemu's firmware descriptors (usr/share/qemu/firmware/*.json) under `root` and picks plain OVMF. */
+async function findOvmf(root) {
+    const dir = external_node_path_default().join(root, 'usr/share/qemu/firmware');
+    const names = (await (0,promises_namespaceObject.readdir)(dir).catch(() => [])).filter((n) => n.endsWith('.json')).sort();
+    const descriptors = [];
+    for (const name of names) {
+        try {
+            descriptors.push(JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, name), 'utf8')));
+        }
+        catch {
+            // A broken descriptor is qemu's packaging problem, not a reason to give up on the others.
         }
     }
-    return total;
+    const ovmf = pickOvmf(descriptors);
+    if (!ovmf)
+        return undefined;
+    // Descriptors name paths as installed; under a tools tree they live below its root.
+    const code = external_node_path_default().join(root, ovmf.code);
+    const varsTemplate = external_node_path_default().join(root, ovmf.varsTemplate);
+    return (await firmware_exists(code)) && (await firmware_exists(varsTemplate)) ? { code, varsTemplate } : undefined;
 }
-async function listDirectory(dir) {
-    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
-    return entries.map((e) => ({
-        name: e.name,
-        type: e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'directory' : 'file',
-    }));
-}
-/** The directory mkosi writes outputs to: OutputDirectory=, else the project directory. */
-function outputDirectory(config, projectDirectory) {
-    const dir = config.main.outputDirectory;
-    return dir ? external_node_path_default().resolve(projectDirectory, dir) : projectDirectory;
-}
-/** Every output of every image, with size and sha256, main image first. */
-async function discoverArtifacts(config, projectDirectory) {
-    const listings = new Map();
-    const artifacts = [];
-    for (const image of [...config.images].reverse()) {
-        const dir = image.outputDirectory
-            ? external_node_path_default().resolve(projectDirectory, image.outputDirectory)
-            : projectDirectory;
-        if (!listings.has(dir))
-            listings.set(dir, await listDirectory(dir).catch(() => []));
-        for (const entry of classifyOutputs(image, listings.get(dir))) {
-            const file = external_node_path_default().join(dir, entry.name);
-            const artifact = {
-                name: entry.name,
-                path: file,
-                image: entry.image,
-                kind: entry.kind,
-                type: entry.type,
-                size: 0,
-                sha256: null,
-            };
-            if (entry.type === 'symlink') {
-                artifact.target = await (0,promises_namespaceObject.readlink)(file);
-            }
-            else if (entry.type === 'directory') {
-                artifact.size = await directorySize(file);
-            }
+
+;// CONCATENATED MODULE: ./src/boot/verdict.ts
+/**
+ * A unit glob as systemctl understands them (fnmatch: `*`, `?`, `[…]`), anchored. A pattern without a
+ * unit type suffix also matches `.service` units, as systemctl does with plain names.
+ */
+function globToRegExp(glob) {
+    let source = '';
+    for (let i = 0; i < glob.length; i++) {
+        const c = glob[i];
+        if (c === '*')
+            source += '.*';
+        else if (c === '?')
+            source += '.';
+        else if (c === '[') {
+            const close = glob.indexOf(']', i + 2);
+            if (close < 0)
+                source += '\\[';
             else {
-                artifact.size = (await (0,promises_namespaceObject.lstat)(file)).size;
-                artifact.sha256 = await sha256File(file);
+                const body = glob
+                    .slice(i + 1, close)
+                    .replace(/^!/, '^')
+                    .replace(/\\/g, '\\\\');
+                source += `[${body}]`;
+                i = close;
             }
-            artifacts.push(artifact);
+        }
+        else
+            source += c.replace(/[.+^${}()|\\/]/g, '\\$&');
+    }
+    return new RegExp(`^${source}$`);
+}
+function unitAllowed(unit, patterns) {
+    return patterns
+        .map((p) => p.trim())
+        .filter((p) => p !== '')
+        .some((p) => globToRegExp(p).test(unit) || (!p.includes('.') && globToRegExp(`${p}.service`).test(unit)));
+}
+function describe(units) {
+    return units.map((u) => (u.statusLine ? `${u.name} (${u.statusLine})` : u.name)).join(', ');
+}
+function verdict(input) {
+    const base = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
+    if (!input.report.found && input.exitStatus !== undefined) {
+        // Over vsock the exit status is the verdict; only the details went missing with the report.
+        return input.exitStatus === 0
+            ? {
+                ...base,
+                result: 'passed',
+                reason: 'the guest reported EXIT_STATUS=0 over vsock (its serial report was lost)',
+            }
+            : {
+                ...base,
+                result: 'failed-units',
+                reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock (its serial report with the unit names was lost)`,
+            };
+    }
+    if (!input.report.found) {
+        const why = input.timedOut
+            ? `no report within the ${input.timeoutSeconds} s timeout`
+            : input.report.truncated
+                ? 'the report was cut short'
+                : `qemu exited (status ${input.qemuExitCode}) without a report`;
+        if (input.panic)
+            return { ...base, result: 'panicked', reason: `the guest crashed: ${input.panic} (${why})` };
+        return { ...base, result: 'did-not-boot', reason: `the guest did not boot: ${why}` };
+    }
+    const report = input.report.report;
+    const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
+    const failedUnits = report.failedUnits.filter((u) => !allowedUnits.includes(u));
+    const common = { allowedUnits, failedUnits, timings: report.timings, report };
+    if (failedUnits.length > 0) {
+        return { ...common, result: 'failed-units', reason: `failed units: ${describe(failedUnits)}` };
+    }
+    if (!report.settled) {
+        // Nothing failed but jobs were still queued when the check gave up waiting: a hanging unit.
+        return {
+            ...common,
+            result: 'did-not-boot',
+            reason: `the boot did not finish within the settle bound (state ${report.state})`,
+        };
+    }
+    if (input.exitStatus !== undefined && input.exitStatus !== 0 && report.failedUnits.length === 0) {
+        // The two channels disagree: trust the failure, never a pass that only one of them claims.
+        return {
+            ...common,
+            result: 'failed-units',
+            reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock although its report names no failed unit`,
+        };
+    }
+    const tolerated = allowedUnits.length > 0 ? ` (tolerated: ${describe(allowedUnits)})` : '';
+    return { ...common, result: 'passed', reason: `the system is ${report.state}${tolerated}` };
+}
+
+;// CONCATENATED MODULE: ./src/boot/options.ts
+
+
+
+
+/** A glob systemctl would take: its brackets closed and their ranges in order. */
+function compiles(pattern) {
+    try {
+        globToRegExp(pattern);
+        return !/\[[^\]]*$/.test(pattern);
+    }
+    catch {
+        return false;
+    }
+}
+function parseAllowFailed(value) {
+    const patterns = splitLines(value);
+    for (const pattern of patterns) {
+        if (!/^[A-Za-z0-9:_.\\@*?[\]-]+$/.test(pattern) || !compiles(pattern)) {
+            throw invalid(Input.BootAllowFailed, pattern, 'unit names or globs such as foo.service or systemd-*');
         }
     }
-    return artifacts;
+    return patterns;
+}
+function parseBootOptions(inputs) {
+    const { value, raw } = inputs;
+    const timeout = value(Input.BootTimeout);
+    return {
+        enabled: parseTristate(Input.Boot, value(Input.Boot)),
+        timeoutSeconds: timeout === 'auto' ? undefined : parseInteger(Input.BootTimeout, timeout, 30, 86_400, 'seconds'),
+        transport: parseChoice(Input.BootTransport, value(Input.BootTransport), [
+            'auto',
+            'vsock',
+            'serial',
+        ]),
+        kvm: parseTristate(Input.Kvm, value(Input.Kvm)),
+        memoryMiB: parseInteger(Input.BootRam, value(Input.BootRam), 256, 1_048_576, 'MiB'),
+        cpus: parseInteger(Input.BootCpus, value(Input.BootCpus), 1, 256, 'CPUs'),
+        firmware: parseChoice(Input.BootFirmware, value(Input.BootFirmware), FIRMWARE_CHOICES),
+        allowFailed: parseAllowFailed(raw(Input.BootAllowFailed)),
+        watchSeconds: parseInteger(Input.BootWatch, value(Input.BootWatch), 0, 3_600, 'seconds'),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cache/options.ts
+
+
+function parseCacheOptions({ value }) {
+    const all = parseBoolean(Input.Cache, value(Input.Cache));
+    const suffix = value(Input.CacheKeySuffix).trim();
+    if (suffix !== '' && !/^[A-Za-z0-9._-]{1,64}$/.test(suffix)) {
+        throw invalid(Input.CacheKeySuffix, suffix, 'up to 64 letters, digits, ".", "_" and "-"');
+    }
+    return {
+        enabled: {
+            packages: all && parseBoolean(Input.CachePackages, value(Input.CachePackages)),
+            incremental: all && parseBoolean(Input.CacheIncremental, value(Input.CacheIncremental)),
+            'tools-tree': all && parseBoolean(Input.CacheToolsTree, value(Input.CacheToolsTree)),
+        },
+        keySuffix: suffix,
+        maxAgeDays: parseInteger(Input.CacheMaxAge, value(Input.CacheMaxAge), 0, 3_650, 'days'),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/options.ts
+
+
+
+
+function parseMkosiSource(value, cwd) {
+    switch (value) {
+        case 'auto':
+        case 'release':
+        case 'system':
+        case 'apt':
+            return { kind: value };
+    }
+    if (value.includes('/') || value.startsWith('.') || value.startsWith('~')) {
+        return { kind: 'checkout', path: external_node_path_default().resolve(cwd, value) };
+    }
+    throw invalid(Input.MkosiSource, value, INPUT_SPECS[Input.MkosiSource].placeholder + ' (a path must contain a /)');
+}
+function parseMkosiVersion(value) {
+    if (/^v?\d+(\.\d+)*(~[a-z0-9]+)?$/.test(value) || /^[0-9a-f]{40}$/.test(value)) {
+        return value;
+    }
+    throw invalid(Input.MkosiVersion, value, 'a release tag such as v27.1 or a full 40-character commit hash');
+}
+function parseEnvironment(value) {
+    return splitLines(value).map((line, index) => {
+        const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(line);
+        if (!match) {
+            throw new ConfigurationError(`Input ${Input.Environment}: line ${index + 1} '${line}' is not KEY=VALUE (KEY of letters, digits and _, not starting with a digit).`);
+        }
+        return [match[1], match[2]];
+    });
+}
+function parseProfiles(value) {
+    const profiles = splitList(value);
+    for (const profile of profiles) {
+        if (!/^[A-Za-z0-9_.-]+$/.test(profile)) {
+            throw invalid(Input.Profiles, profile, 'profile names of letters, digits, ".", "_" and "-"');
+        }
+    }
+    return profiles;
+}
+function parseArgs(value) {
+    const args = splitLines(value);
+    for (const arg of args) {
+        if (!arg.startsWith('-')) {
+            throw invalid(Input.Args, arg, 'mkosi options starting with - (one per line, e.g. --image-version=1.2); the verb is chosen by mkosi-ci');
+        }
+    }
+    return args;
+}
+function parseMirror(value) {
+    const mirror = value.trim();
+    if (mirror === '') {
+        return undefined;
+    }
+    if (!/^(https?|file):\/\/\S+$/.test(mirror)) {
+        throw invalid(Input.Mirror, mirror, 'an http://, https:// or file:// URL');
+    }
+    return mirror.replace(/\/+$/, '');
+}
+function parseToolsTree(value, cwd) {
+    if (value === 'default' || value === 'none') {
+        return { kind: value };
+    }
+    if (value.includes('/') || value.startsWith('.')) {
+        return { kind: 'path', path: external_node_path_default().resolve(cwd, value) };
+    }
+    throw invalid(Input.ToolsTree, value, 'default, none or a path to a tools tree');
+}
+function parseForce(value) {
+    if (/^[0-3]$/.test(value.trim())) {
+        return Number(value.trim());
+    }
+    throw invalid(Input.Force, value, 'a number from 0 to 3');
+}
+function parseSha256(value) {
+    const sha = value.trim().toLowerCase();
+    if (sha === '')
+        return undefined;
+    if (/^[0-9a-f]{64}$/.test(sha))
+        return sha;
+    throw invalid(Input.MkosiSha256, value, 'a 64-character hexadecimal sha256');
+}
+function parseReleaseUrl(value) {
+    if (!/^(https?|file):\/\/\S+$/.test(value) || !value.includes('{ref}')) {
+        throw invalid(Input.MkosiReleaseUrl, value, 'an http(s) URL containing {ref}');
+    }
+    return value;
+}
+function parseMkosiOptions(inputs, cwd) {
+    const { value, raw } = inputs;
+    return {
+        directory: external_node_path_default().resolve(cwd, value(Input.Directory)),
+        mkosiVersion: parseMkosiVersion(value(Input.MkosiVersion)),
+        mkosiSource: parseMkosiSource(value(Input.MkosiSource), cwd),
+        mkosiReleaseUrl: parseReleaseUrl(value(Input.MkosiReleaseUrl)),
+        mkosiSha256: parseSha256(raw(Input.MkosiSha256)),
+        prepareHost: parseTristate(Input.PrepareHost, value(Input.PrepareHost)),
+        profiles: parseProfiles(raw(Input.Profiles)),
+        environment: parseEnvironment(raw(Input.Environment)),
+        args: parseArgs(raw(Input.Args)),
+        mirror: parseMirror(raw(Input.Mirror)),
+        toolsTree: parseToolsTree(value(Input.ToolsTree), cwd),
+        force: parseForce(value(Input.Force)),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/publish/artifact-name.ts
@@ -3291,15 +3735,21 @@ const FIELD_NAMES = [
 ];
 /** Characters the artifact service refuses in names. */
 const FORBIDDEN = /[":<>|*?\r\n\\/]/g;
+/** Refuses a template that names a field there is none of, before anything is built. */
+function checkArtifactNameFields(template) {
+    for (const [, field] of template.matchAll(/\{([^{}]*)\}/g)) {
+        if (!FIELD_NAMES.includes(field)) {
+            throw new ConfigurationError(`Input ${Input.ArtifactName}: unknown field {${field}}; valid: ${FIELD_NAMES.map((f) => `{${f}}`).join(', ')}.`);
+        }
+    }
+}
 /**
  * Fills `{field}`s in. A field that is empty also takes the separator before it with it, so
  * `{image}-{version}` gives `image` rather than `image-` for an image without a version.
  */
 function renderArtifactName(template, fields) {
+    checkArtifactNameFields(template);
     const name = template.replace(/([-_.]?)\{([^{}]*)\}/g, (_, separator, field) => {
-        if (!FIELD_NAMES.includes(field)) {
-            throw new ConfigurationError(`Input ${Input.ArtifactName}: unknown field {${field}}; valid: ${FIELD_NAMES.map((f) => `{${f}}`).join(', ')}.`);
-        }
         const value = fields[field].replace(FORBIDDEN, '-');
         return value === '' ? '' : separator + value;
     });
@@ -3308,309 +3758,7 @@ function renderArtifactName(template, fields) {
     }
     return name.trim();
 }
-
-;// CONCATENATED MODULE: ./src/publish/checksums.ts
-
-
-
-/** The files mkosi-ci itself writes next to the outputs; never listed in their own checksums. */
-const CHECKSUMS_FILE = 'SHA256SUMS';
-const SIGNATURE_FILE = 'SHA256SUMS.gpg';
-const PUBLIC_KEY_FILE = 'signing-key.asc';
-const PUBLICATION_FILES = [CHECKSUMS_FILE, SIGNATURE_FILE, PUBLIC_KEY_FILE];
-/**
- * `<sha256> *<name>` lines, sorted by name: the format `sha256sum -c` reads and systemd-sysupdate
- * expects, with the binary-mode marker mkosi's own Checksum= writes.
- */
-function renderChecksums(files) {
-    const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return sorted.map((f) => `${f.sha256} *${f.name}\n`).join('');
-}
-/** A line `sha256sum -c` could not read back unambiguously (a newline or backslash in the name). */
-function unrepresentableName(name) {
-    return /[\n\r\\]/.test(name);
-}
-function parseChecksums(text) {
-    const entries = new Map();
-    for (const line of text.split('\n')) {
-        const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-        if (match)
-            entries.set(match[2], match[1]);
-    }
-    return entries;
-}
-async function filesBelow(directory, prefix) {
-    const files = [];
-    for (const entry of await (0,promises_namespaceObject.readdir)(directory, { withFileTypes: true, recursive: true })) {
-        if (!entry.isFile())
-            continue;
-        const file = external_node_path_default().join(entry.parentPath, entry.name);
-        const name = external_node_path_default().join(prefix, external_node_path_default().relative(directory, file));
-        files.push({ name, path: file, size: (await (0,promises_namespaceObject.lstat)(file)).size, sha256: await sha256File(file) });
-    }
-    return files;
-}
-/**
- * Every regular file among the build's outputs, with the hashes output discovery already took.
- * A directory output contributes each regular file below it (mkosi's Checksum= skips directories);
- * symlinks are aliases of files that are listed anyway, and a zip or a release cannot hold them.
- */
-async function publishedFiles(artifacts) {
-    const files = [];
-    for (const artifact of artifacts) {
-        if (PUBLICATION_FILES.includes(artifact.name))
-            continue;
-        if (artifact.type === 'file' && artifact.sha256) {
-            files.push({ name: artifact.name, path: artifact.path, size: artifact.size, sha256: artifact.sha256 });
-        }
-        else if (artifact.type === 'directory') {
-            files.push(...(await filesBelow(artifact.path, artifact.name)));
-        }
-    }
-    return files;
-}
-/** Every regular file in a directory (for `mkosi-ci publish`), except mkosi-ci's own publication files. */
-async function directoryFiles(directory) {
-    const files = await filesBelow(directory, '');
-    return files.filter((f) => !PUBLICATION_FILES.includes(f.name));
-}
-
-;// CONCATENATED MODULE: ./src/publish/compression.ts
-
-/**
- * Magic numbers of data that deflate cannot shrink: compressed streams, and PE files (a UKI or an EFI
- * stub kernel carries a compressed kernel and initrd) and squashfs/zip containers.
- */
-const COMPRESSED_MAGIC = [
-    [0x28, 0xb5, 0x2f, 0xfd], // zstd
-    [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], // xz
-    [0x1f, 0x8b], // gzip
-    [0x42, 0x5a, 0x68], // bzip2
-    [0x04, 0x22, 0x4d, 0x18], // lz4 frame
-    [0x02, 0x21, 0x4c, 0x18], // lz4 legacy (kernel initrds)
-    [0x4d, 0x5a], // PE/COFF: UKI, vmlinuz
-    [0x68, 0x73, 0x71, 0x73], // squashfs
-    [0x50, 0x4b, 0x03, 0x04], // zip
-];
-function looksCompressed(head) {
-    return COMPRESSED_MAGIC.some((magic) => magic.every((byte, i) => head[i] === byte));
-}
-async function isCompressedFile(file) {
-    const handle = await (0,promises_namespaceObject.open)(file, 'r');
-    try {
-        const head = new Uint8Array(8);
-        const { bytesRead } = await handle.read(head, 0, head.length, 0);
-        return looksCompressed(head.subarray(0, bytesRead));
-    }
-    finally {
-        await handle.close();
-    }
-}
-/** Stored as they are: recompressing what is already compressed costs time and gains nothing. */
-const STORE = 0;
-/** Fast deflate: raw disk images are mostly zeros and free blocks, which the fastest level already folds. */
-const FAST_DEFLATE = 1;
-/**
- * The artifact zip has one compression level for all its files; pick it by where most bytes are.
- */
-function compressionLevel(files) {
-    const total = files.reduce((sum, f) => sum + f.size, 0);
-    const compressed = files.filter((f) => f.compressed).reduce((sum, f) => sum + f.size, 0);
-    return total > 0 && compressed * 2 >= total ? STORE : FAST_DEFLATE;
-}
-
-;// CONCATENATED MODULE: ./src/publish/gpg.ts
-
-
-
-
-
-const PRIVATE_KEY_ARMOR = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
-const PUBLIC_KEY_ARMOR = '-----BEGIN PGP PUBLIC KEY BLOCK-----';
-/**
- * The lines of an armored key worth hiding in logs: its base64 body. The armor lines are the same for
- * every key, and masking them would only blank out harmless text.
- */
-function secretLines(armoredKey) {
-    return armoredKey
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line.length >= 8 && !line.startsWith('-----') && !/^[A-Za-z-]+: /.test(line));
-}
-/** Refuses what is plainly not an armored private key, without ever quoting the value. */
-function assertArmoredPrivateKey(value) {
-    if (value.includes(PRIVATE_KEY_ARMOR))
-        return;
-    if (value.includes(PUBLIC_KEY_ARMOR)) {
-        throw new ConfigurationError(`Input ${Input.SignKey}: this is a public key; signing needs the ASCII-armored private key (${PRIVATE_KEY_ARMOR}), e.g. from \`gpg --armor --export-secret-keys KEYID\`, kept in a secret.`);
-    }
-    throw new ConfigurationError(`Input ${Input.SignKey}: not an ASCII-armored OpenPGP private key; expected the text of \`gpg --armor --export-secret-keys KEYID\` starting with ${PRIVATE_KEY_ARMOR}.`);
-}
-/** `sec`/`fpr`/`uid` records of `gpg --with-colons --list-secret-keys`: the first key that can sign. */
-function parseSecretKeys(colons) {
-    const keys = [];
-    let current;
-    let expectPrimaryFingerprint = false;
-    for (const line of colons.split('\n')) {
-        const fields = line.split(':');
-        switch (fields[0]) {
-            case 'sec':
-                // Field 12 holds the key's overall capabilities, upper case for the key with its subkeys.
-                current = { fingerprint: '', userId: undefined, canSign: (fields[11] ?? '').includes('S') };
-                keys.push(current);
-                expectPrimaryFingerprint = true;
-                break;
-            case 'fpr':
-                if (current && expectPrimaryFingerprint)
-                    current.fingerprint = fields[9] ?? '';
-                expectPrimaryFingerprint = false;
-                break;
-            case 'uid':
-                if (current && current.userId === undefined)
-                    current.userId = unescapeColons(fields[9] ?? '');
-                break;
-            case 'ssb':
-                expectPrimaryFingerprint = false;
-                break;
-        }
-    }
-    return keys
-        .filter((k) => k.canSign && k.fingerprint)
-        .map(({ fingerprint, userId }) => ({ fingerprint, userId }));
-}
-function unescapeColons(value) {
-    return value.replace(/\\x([0-9a-f]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
-}
-function gpgFailure(result) {
-    const lines = result.stderr
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l.startsWith('gpg:') || l.startsWith('gpgv:'));
-    return lines.at(-1) ?? `exit status ${result.exitCode}`;
-}
-/**
- * A keyring that exists for one run: created empty in a private temp directory (short, so gpg-agent's
- * socket path fits), holding only the imported signing key, removed with its agent afterwards.
- */
-class ThrowawayKeyring {
-    runner;
-    home;
-    constructor(runner, home) {
-        this.runner = runner;
-        this.home = home;
-    }
-    static async create(runner) {
-        if (!(await runner.which('gpg'))) {
-            throw new ConfigurationError(`Input ${Input.SignKey}: signing needs gpg (GnuPG 2) on PATH; install the gnupg package or leave ${Input.SignKey} empty.`);
-        }
-        // mkdtemp creates the directory 0700, which gpg insists on for its home.
-        const home = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-gnupg-'));
-        return new ThrowawayKeyring(runner, home);
-    }
-    gpg(args, input) {
-        return this.runner.run('gpg', ['--homedir', this.home, '--batch', '--no-tty', ...args], {
-            stream: false,
-            input,
-        });
-    }
-    /** Imports the armored private key and says which key will sign. */
-    async importSigningKey(armoredKey) {
-        assertArmoredPrivateKey(armoredKey);
-        const imported = await this.gpg(['--import'], armoredKey);
-        if (imported.exitCode !== 0) {
-            throw new ConfigurationError(`Input ${Input.SignKey}: gpg could not import the key (${gpgFailure(imported)}); expected the full output of \`gpg --armor --export-secret-keys KEYID\`.`);
-        }
-        const listed = await this.gpg(['--with-colons', '--list-secret-keys']);
-        const keys = parseSecretKeys(listed.stdout);
-        if (keys.length === 0) {
-            throw new ConfigurationError(`Input ${Input.SignKey}: the key holds no secret key that can sign; export the secret key of a signing key (gpg --armor --export-secret-keys KEYID).`);
-        }
-        return keys[0];
-    }
-    /** Writes a detached binary signature of `file` to `signature`. */
-    async sign(file, signature, key, passphrase) {
-        const args = ['--yes', '--pinentry-mode', 'loopback', '--local-user', key.fingerprint];
-        if (passphrase !== undefined)
-            args.push('--passphrase-fd', '0');
-        const result = await this.gpg([...args, '--detach-sign', '--output', signature, file], passphrase);
-        if (result.exitCode === 0)
-            return;
-        // gpg may leave an empty or partial signature behind; one that is there must be good.
-        await (0,promises_namespaceObject.rm)(signature, { force: true });
-        const reason = gpgFailure(result);
-        if (/bad passphrase/i.test(reason)) {
-            throw new ConfigurationError(passphrase === undefined
-                ? `Input ${Input.SignPassphrase}: the signing key is protected by a passphrase; give it in ${Input.SignPassphrase} (from a secret).`
-                : `Input ${Input.SignPassphrase}: wrong passphrase for the signing key ${key.fingerprint} (gpg: Bad passphrase).`);
-        }
-        // Without a passphrase gpg in batch mode cannot ask for one.
-        if (/no passphrase given|no pinentry|can't get input/i.test(reason)) {
-            throw new ConfigurationError(`Input ${Input.SignPassphrase}: the signing key is protected by a passphrase; give it in ${Input.SignPassphrase} (from a secret).`);
-        }
-        throw new ConfigurationError(`Signing SHA256SUMS with ${key.fingerprint} failed: ${reason}`);
-    }
-    /** The public half, armored (to publish) and binary (a keyring gpgv can read). */
-    async exportPublicKey(key, armoredFile, binaryFile) {
-        for (const [file, armor] of [
-            [armoredFile, ['--armor']],
-            [binaryFile, []],
-        ]) {
-            const result = await this.gpg([...armor, '--yes', '--output', file, '--export', key.fingerprint]);
-            if (result.exitCode !== 0)
-                throw new Error(`gpg --export failed: ${gpgFailure(result)}`);
-        }
-    }
-    /** Removes the keyring, its agent and everything in it; safe to call twice. */
-    async remove() {
-        await this.runner
-            .run('gpgconf', ['--homedir', this.home, '--kill', 'all'], { stream: false })
-            .catch(() => undefined);
-        await (0,promises_namespaceObject.rm)(this.home, { recursive: true, force: true });
-    }
-}
-/** Checks a detached signature with gpgv against exactly one public keyring file. */
-async function verifySignature(runner, publicKeyring, signature, data) {
-    // An empty home keeps gpgv off the user's own trustedkeys.
-    const home = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-gpgv-'));
-    try {
-        const result = await runner.run('gpgv', ['--homedir', home, '--keyring', external_node_path_default().resolve(publicKeyring), signature, data], { stream: false });
-        return { valid: result.exitCode === 0, message: gpgFailure(result) };
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(home, { recursive: true, force: true });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/publish.ts
-
-
-
-
-
-
-
-
-
-/** Workflow events whose outputs are worth keeping by default: pushed branches and tags, releases. */
-const UPLOAD_EVENTS = new Set(['push', 'release']);
-function shouldUpload(upload, trigger) {
-    if (upload === 'auto')
-        return trigger.event !== undefined && UPLOAD_EVENTS.has(trigger.event);
-    return upload === 'yes';
-}
-/** The tag whose release gets the assets, or why there is none. */
-function releaseTag(options, trigger) {
-    switch (options.release.kind) {
-        case 'none':
-            return {};
-        case 'tag':
-            return { tag: options.release.tag };
-        case 'current-tag':
-            return trigger.tag
-                ? { tag: trigger.tag }
-                : { note: `${Input.Release}: true, but this run is not for a tag: no release.` };
-    }
-}
+/** The fields of an artifact name, from the main image's configuration and the profiles of the run. */
 function artifactNameFields(config, profiles) {
     const main = config.main;
     return {
@@ -3622,236 +3770,375 @@ function artifactNameFields(config, profiles) {
         profiles: profiles.join('+'),
     };
 }
-/** Writes SHA256SUMS over `files` into `directory` and, given a key, signs it and checks the signature. */
-async function writeChecksums(ctx, options, directory, files) {
-    const odd = files.find((f) => unrepresentableName(f.name));
-    if (odd) {
-        throw new ConfigurationError(`Cannot list '${odd.name.replace(/\n/g, '\\n')}' in SHA256SUMS: names with line breaks or backslashes cannot be checked by sha256sum -c; rename the file.`);
+
+;// CONCATENATED MODULE: ./src/publish/options.ts
+
+
+
+function parseRelease(value) {
+    const release = value.trim();
+    if (release === '' || release === 'false' || release === 'no')
+        return { kind: 'none' };
+    if (release === 'true' || release === 'yes')
+        return { kind: 'current-tag' };
+    // git check-ref-format's rules, as far as a tag name given in a workflow can break them.
+    if (/^[^\s~^:?*[\\]+$/.test(release) &&
+        !release.startsWith('-') &&
+        !release.startsWith('/') &&
+        !release.endsWith('/') &&
+        !release.endsWith('.') &&
+        !release.endsWith('.lock') &&
+        !release.includes('..') &&
+        !release.includes('@{') &&
+        !release.includes('//')) {
+        return { kind: 'tag', tag: release.replace(/^refs\/tags\//, '') };
     }
-    const checksumsFile = external_node_path_default().join(directory, CHECKSUMS_FILE);
-    await (0,promises_namespaceObject.writeFile)(checksumsFile, renderChecksums(files));
-    ctx.log.info(`SHA256SUMS: ${files.length} files, in ${checksumsFile}`);
-    if (!options.signKey)
-        return { checksumsFile };
-    return { checksumsFile, signature: await sign(ctx, options, checksumsFile) };
+    throw invalid(Input.Release, release, 'false, true (the tag the workflow runs for) or a tag name such as v1.2');
 }
-async function sign(ctx, options, checksumsFile) {
-    const armoredKey = options.signKey;
-    for (const line of secretLines(armoredKey))
-        ctx.log.mask(line);
-    ctx.log.mask(armoredKey);
-    if (options.signPassphrase)
-        ctx.log.mask(options.signPassphrase);
-    const directory = external_node_path_default().dirname(checksumsFile);
-    const keyring = await ThrowawayKeyring.create(ctx.runner);
-    try {
-        const key = await keyring.importSigningKey(armoredKey);
-        const file = external_node_path_default().join(directory, SIGNATURE_FILE);
-        await keyring.sign(checksumsFile, file, key, options.signPassphrase);
-        const publicKeyFile = external_node_path_default().join(directory, PUBLIC_KEY_FILE);
-        const publicKeyring = external_node_path_default().join(keyring.home, 'public.gpg');
-        await keyring.exportPublicKey(key, publicKeyFile, publicKeyring);
-        // Checked with the public key alone, as whoever downloads the files will check it.
-        const check = await verifySignature(ctx.runner, publicKeyring, file, checksumsFile);
-        if (!check.valid)
-            throw new Error(`The new signature of SHA256SUMS does not verify: ${check.message}`);
-        ctx.log.info(`SHA256SUMS.gpg: signed by ${key.fingerprint}${key.userId ? ` (${key.userId})` : ''}; ${check.message}`);
-        return { file, publicKeyFile, key, verification: check.message };
+function parseArtifactName(value) {
+    const name = value.trim();
+    // What the artifact service refuses in a name; the template's {fields} are checked again once filled.
+    if (/[":<>|*?\r\n\\/]/.test(name)) {
+        throw invalid(Input.ArtifactName, name, 'a name without " : < > | * ? \\ / or line breaks');
     }
-    finally {
-        await keyring.remove();
-    }
+    checkArtifactNameFields(name);
+    return name;
 }
+function parsePublishOptions({ value, raw }) {
+    const retention = raw(Input.RetentionDays).trim();
+    return {
+        signKey: secret(raw(Input.SignKey).trim()),
+        // A passphrase may legitimately start or end with spaces: taken as given.
+        signPassphrase: secret(raw(Input.SignPassphrase)),
+        upload: parseTristate(Input.Upload, value(Input.Upload)),
+        artifactName: parseArtifactName(value(Input.ArtifactName)),
+        retentionDays: retention === '' ? undefined : parseInteger(Input.RetentionDays, retention, 1, 90, 'days'),
+        release: parseRelease(raw(Input.Release)),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/repro/variations.ts
 /**
- * What `sha256sum -c` does, over what is about to leave the machine: SHA256SUMS read back from disk and
- * every file hashed again, so nothing changed since it was listed. (OpenSSL's sha256 in node runs about
- * three times as fast here as coreutils' own.)
+ * What differs between the two builds of a reproducibility check, after reprotest's variations: each
+ * one turns into the second build's process environment, extra mkosi options or a wrapper around
+ * mkosi. Pure: the pipeline runs what this describes.
  */
-async function verifyChecksums(checksumsFile) {
-    const listed = parseChecksums(await (0,promises_namespaceObject.readFile)(checksumsFile, 'utf8'));
-    const changed = [];
-    for (const [name, sha256] of listed) {
-        const actual = await sha256File(external_node_path_default().join(external_node_path_default().dirname(checksumsFile), name)).catch(() => 'missing');
-        if (actual !== sha256)
-            changed.push(actual === 'missing' ? `${name} (missing)` : name);
-    }
-    if (changed.length > 0) {
-        throw new Error(`Outputs changed after SHA256SUMS was written, so nothing was uploaded: ${changed.slice(0, 5).join(', ')}`);
-    }
-}
-function commonDirectory(files) {
-    let common = external_node_path_default().dirname(files[0]);
-    for (const file of files) {
-        while (!file.startsWith(common + (external_node_path_default()).sep) && common !== external_node_path_default().dirname(common))
-            common = external_node_path_default().dirname(common);
-    }
-    return common;
-}
-/** Copies the reports next to the outputs, so SHA256SUMS, the artifact and the release carry them too. */
-async function reportFiles(directory, reports) {
-    const files = [];
-    for (const report of reports) {
-        const file = external_node_path_default().join(directory, report.name);
-        await (0,promises_namespaceObject.copyFile)(report.path, file);
-        files.push({
-            name: report.name,
-            path: file,
-            size: (await (0,promises_namespaceObject.lstat)(file)).size,
-            sha256: await sha256File(file),
-        });
-    }
-    return files;
-}
+const VARIATIONS = ['build-path', 'time', 'timezone', 'locale', 'umask', 'hostname'];
+/** Far from UTC on both sides, so a date written in local time changes its day. */
+const VARIED_TIMEZONE = 'Pacific/Kiritimati';
+const VARIED_LOCALE = 'fr_CH.UTF-8';
+/** Group-writable files instead of the usual 022: catches modes taken from the umask. */
+const VARIED_UMASK = '0002';
+const VARIED_HOSTNAME = 'mkosi-ci-repro-b';
 /**
- * The publish stage: SHA256SUMS (signed when a key is given) over every output file, then the upload
- * of the image set as a workflow artifact and the assets of a release, each when asked for.
+ * The second build's variations. The build path is varied by the caller (a copy of the project at
+ * another path); mkosi itself resets LANG and LC_* for every tool it runs, so the locale reaches mkosi
+ * but not the package manager or scripts.
  */
-async function publish(ctx, options, build, profiles, reports = []) {
-    const directory = build.outputDirectory;
-    const files = [...(await publishedFiles(build.artifacts)), ...(await reportFiles(directory, reports))];
-    const written = await writeChecksums(ctx, options, directory, files);
-    const result = { directory, files, notes: [], ...written };
-    const ownFiles = [written.checksumsFile, written.signature?.file, written.signature?.publicKeyFile].filter((f) => f !== undefined);
-    const upload = shouldUpload(options.upload, ctx.trigger);
-    const { tag, note } = releaseTag(options, ctx.trigger);
-    if (note)
-        result.notes.push(note);
-    if (!upload && !tag)
-        return result;
-    await verifyChecksums(written.checksumsFile);
-    if (upload) {
-        if (!ctx.artifacts) {
-            if (options.upload === 'yes') {
-                throw new ConfigurationError(`Input ${Input.Upload}: true, but there is no artifact service here (it needs GitHub Actions' ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL); the files are in ${directory}.`);
-            }
-            result.notes.push(`${Input.Upload}: no artifact service here; nothing uploaded.`);
+function variedBuild(variations, host) {
+    const build = { env: {}, mkosiArgs: [], wrapper: [], applied: [], skipped: [] };
+    const shell = [];
+    const has = (v) => variations.includes(v);
+    if (has('build-path'))
+        build.applied.push('build path: a fresh copy of the project at another path');
+    if (has('time')) {
+        // Faking the clock (libfaketime) does not reach into mkosi's sandboxes; the second build simply
+        // runs later, so anything that records the time differs.
+        build.applied.push('time: the second build runs later (the clock is not faked)');
+    }
+    if (has('timezone')) {
+        build.env.TZ = VARIED_TIMEZONE;
+        build.mkosiArgs.push(`--environment=TZ=${VARIED_TIMEZONE}`);
+        build.applied.push(`timezone: TZ=${VARIED_TIMEZONE} (mkosi and build scripts)`);
+    }
+    if (has('locale')) {
+        build.env.LANG = VARIED_LOCALE;
+        build.env.LC_ALL = VARIED_LOCALE;
+        build.applied.push(`locale: LANG=LC_ALL=${VARIED_LOCALE} (mkosi only: it runs every tool with LANG=C.UTF-8)`);
+    }
+    if (has('umask')) {
+        shell.push(`umask ${VARIED_UMASK}`);
+        build.applied.push(`umask: ${VARIED_UMASK}`);
+    }
+    let unshare = [];
+    if (has('hostname')) {
+        if (host.root) {
+            unshare = ['unshare', '--uts'];
+            shell.push(`hostname ${VARIED_HOSTNAME}`);
+            build.env.HOSTNAME = VARIED_HOSTNAME;
+            build.applied.push(`hostname: ${VARIED_HOSTNAME} (a UTS namespace of its own)`);
         }
         else {
-            const name = renderArtifactName(options.artifactName, artifactNameFields(build.config, profiles));
-            const paths = [...files.map((f) => f.path), ...ownFiles];
-            const sized = await Promise.all(files.map(async (f) => ({ size: f.size, compressed: await isCompressedFile(f.path) })));
-            const level = compressionLevel(sized);
-            const started = Date.now();
-            const uploaded = await ctx.artifacts.upload({
-                name,
-                files: paths,
-                rootDirectory: commonDirectory(paths),
-                retentionDays: options.retentionDays,
-                compressionLevel: level,
-            });
-            result.artifact = {
-                ...uploaded,
-                name,
-                files: paths.length,
-                bytes: files.reduce((sum, f) => sum + f.size, 0),
-                compressionLevel: level,
-                durationMs: Date.now() - started,
-            };
+            build.skipped.push('hostname: needs root for a UTS namespace of its own');
         }
     }
-    if (tag) {
-        if (!ctx.releases) {
-            throw new ConfigurationError(`Input ${Input.Release}: releases need GitHub Actions (GITHUB_REPOSITORY, GITHUB_API_URL) and ${Input.GithubToken}.`);
+    if (shell.length > 0) {
+        build.wrapper = [...unshare, 'sh', '-c', `${shell.join('; ')}; exec "$@"`, 'sh'];
+    }
+    return build;
+}
+
+;// CONCATENATED MODULE: ./src/repro/options.ts
+
+
+
+function parseReproMode(value) {
+    switch (value) {
+        case 'false':
+        case 'no':
+            return 'no';
+        case 'check':
+        case 'true':
+        case 'yes':
+            return 'check';
+        case 'warn':
+            return 'warn';
+    }
+    throw invalid(Input.Reproducible, value, 'false, check or warn');
+}
+function parseVariations(value) {
+    const names = splitList(value);
+    if (names.length === 1 && names[0] === 'none')
+        return [];
+    for (const name of names) {
+        if (!VARIATIONS.includes(name)) {
+            throw invalid(Input.ReproducibleVariations, name, `none or some of ${VARIATIONS.join(', ')}`);
         }
-        const assets = [
-            ...files.map((f) => ({ name: external_node_path_default().basename(f.name), path: f.path, size: f.size })),
-            ...(await Promise.all(ownFiles.map(async (f) => ({ name: external_node_path_default().basename(f), path: f, size: (await (0,promises_namespaceObject.lstat)(f)).size })))),
-        ];
-        const clash = assets.find((a, i) => assets.findIndex((b) => b.name === a.name) !== i);
-        if (clash) {
-            throw new ConfigurationError(`Input ${Input.Release}: two files would both be the release asset '${clash.name}' (a release has no folders); a directory image cannot be a release asset: use Format=tar or disk.`);
-        }
-        result.release = await ctx.releases.publish(tag, assets);
     }
-    return result;
+    return [...new Set(names)];
 }
-/** `mkosi-ci publish`: SHA256SUMS (and its signature) over every file already in a directory. */
-async function publishDirectory(ctx, options, directory) {
-    const files = await directoryFiles(directory).catch((error) => {
-        throw new ConfigurationError(`Cannot read the output directory ${directory}: ${error.code ?? error.message}`);
-    });
-    if (files.length === 0) {
-        throw new ConfigurationError(`The output directory ${directory} holds no files to publish.`);
-    }
-    const written = await writeChecksums(ctx, options, directory, files);
-    return { directory, files, notes: [], ...written };
+const SIZE_UNITS = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+function parseReportSize(value) {
+    const match = /^(\d+)\s*([KMG]?)i?B?$/i.exec(value.trim());
+    const bytes = match ? Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()] : NaN;
+    if (Number.isSafeInteger(bytes) && bytes >= 1024)
+        return bytes;
+    throw invalid(Input.DiffMaxReportSize, value, 'a size of at least 1K, in bytes or with K, M or G (20M)');
+}
+function parseReproOptions({ value }) {
+    return {
+        mode: parseReproMode(value(Input.Reproducible)),
+        variations: parseVariations(value(Input.ReproducibleVariations)),
+        maxFiles: parseInteger(Input.DiffMaxFiles, value(Input.DiffMaxFiles), 1, 100_000, 'files'),
+        maxReportSize: parseReportSize(value(Input.DiffMaxReportSize)),
+        diffoscope: parseTristate(Input.Diffoscope, value(Input.Diffoscope)),
+    };
 }
 
-;// CONCATENATED MODULE: ./src/report/format.ts
-/** 1536 → "1.5 KiB"; exact bytes below 1 KiB. */
-function format_formatBytes(bytes) {
-    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit++;
-    }
-    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-/** 83_400 → "1m 23s"; 4_200 → "4.2s". */
-function format_formatDuration(ms) {
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)}s`;
-    const minutes = Math.floor(ms / 60_000);
-    const seconds = Math.round((ms % 60_000) / 1000);
-    return `${minutes}m ${seconds}s`;
-}
-/** Escapes what would break a markdown table cell. */
-function format_cell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+;// CONCATENATED MODULE: ./src/pipeline/options.ts
+
+
+
+
+
+
+/** Validates every input and returns the typed options; `cwd` resolves relative paths. */
+function parseOptions(raw, cwd) {
+    const inputs = inputReader(raw);
+    return {
+        ...parseMkosiOptions(inputs, cwd),
+        boot: parseBootOptions(inputs),
+        publish: parsePublishOptions(inputs),
+        repro: parseReproOptions(inputs),
+        cache: parseCacheOptions(inputs),
+    };
 }
 
-;// CONCATENATED MODULE: ./src/report/publish-summary.ts
-
-function compression(level) {
-    return level === 0 ? 'stored, the files are already compressed' : `deflate level ${level}`;
+;// CONCATENATED MODULE: ./src/boot/qemu-args.ts
+/** qemu's option parser splits on commas: a comma in a value is written twice. */
+function qemuEscape(value) {
+    return value.replace(/,/g, ',,');
 }
-function totalBytes(result) {
-    return result.files.reduce((sum, f) => sum + f.size, 0);
-}
-/** The publish part of the job summary: what SHA256SUMS covers, who signed it, where the files went. */
-function publish_summary_publishMarkdown(result) {
-    const lines = [
-        '### Publish',
-        '',
-        `- \`SHA256SUMS\`: ${result.files.length} files, ${formatBytes(totalBytes(result))}`,
+function firmwareArgs(firmware) {
+    const pflash = (uefi) => [
+        '-drive',
+        `if=pflash,format=raw,unit=0,readonly=on,file=${qemuEscape(uefi.code)}`,
+        '-drive',
+        `if=pflash,format=raw,unit=1,file=${qemuEscape(uefi.vars)}`,
     ];
-    const signature = result.signature;
-    if (signature) {
-        lines.push(`- \`SHA256SUMS.gpg\`: signed by \`${signature.key.fingerprint}\`${signature.key.userId ? ` (${cell(signature.key.userId)})` : ''}; verified with the public key alone (\`signing-key.asc\`)`);
+    switch (firmware.kind) {
+        case 'uefi':
+            return pflash(firmware);
+        case 'bios':
+            return [];
+        case 'linux': {
+            const args = firmware.uefi ? pflash(firmware.uefi) : [];
+            args.push('-kernel', firmware.kernel);
+            if (firmware.initrd)
+                args.push('-initrd', firmware.initrd);
+            if (firmware.cmdline)
+                args.push('-append', firmware.cmdline);
+            return args;
+        }
+    }
+}
+function qemuArgs(options) {
+    const args = [];
+    for (const dir of options.dataDirs ?? [])
+        args.push('-L', dir);
+    args.push('-machine', 'q35', '-accel', options.accel, 
+    // "max" gives TCG every feature it emulates (x86-64-v2+ for trixie userspace); "host" under KVM.
+    '-cpu', options.accel === 'kvm' ? 'host' : 'max', '-smp', String(options.cpus), '-m', `${options.memoryMiB}M`, 
+    // Nothing we did not ask for: no NIC, no VGA (its option ROM slows OVMF), no default serial/monitor.
+    '-nodefaults', '-no-user-config', '-display', 'none', 
+    // A guest reboot (panic=-1, a crash, a failed switch-root) ends qemu instead of booting again.
+    '-no-reboot', '-device', 'virtio-rng-pci');
+    if (options.vhostUserVsock) {
+        // vhost-user needs guest memory the daemon can map: a shared memfd backend of the same size.
+        args.push('-object', `memory-backend-memfd,id=mem,size=${options.memoryMiB}M,share=on`, '-machine', 'memory-backend=mem', '-chardev', `socket,id=vsock,path=${qemuEscape(options.vhostUserVsock.socket)}`, '-device', 'vhost-user-vsock-pci,chardev=vsock');
+    }
+    args.push(...firmwareArgs(options.firmware));
+    if (options.image) {
+        const snapshot = options.imageWrites === 'snapshot' ? ',snapshot=on' : '';
+        args.push('-drive', `if=none,id=disk,format=${options.image.format},file=${qemuEscape(options.image.path)}${snapshot}`, '-device', 'virtio-blk-pci,drive=disk,bootindex=1');
+    }
+    // ttyS0 is the console, ttyS1 (second -serial) the report channel when it is a UART.
+    args.push('-chardev', `file,id=console,path=${qemuEscape(options.consoleLog)}`, '-serial', 'chardev:console');
+    const report = options.report;
+    args.push('-chardev', `file,id=report,path=${qemuEscape(report.file)}`);
+    if (report.kind === 'serial') {
+        args.push('-serial', 'chardev:report');
     }
     else {
-        lines.push('- not signed (no `sign-key`)');
+        args.push('-device', 'virtio-serial-pci', '-device', `virtserialport,chardev=report,name=${report.name}`);
     }
-    const artifact = result.artifact;
-    if (artifact) {
-        const name = artifact.url ? `[\`${artifact.name}\`](${artifact.url})` : `\`${artifact.name}\``;
-        lines.push(`- artifact ${name}: ${artifact.files} files, ${formatBytes(artifact.bytes)} zipped to ${formatBytes(artifact.size)} (${compression(artifact.compressionLevel)}) in ${formatDuration(artifact.durationMs)}`);
-    }
-    const release = result.release;
-    if (release) {
-        const replaced = release.replaced.length ? `, ${release.replaced.length} replaced` : '';
-        lines.push(`- release [${cell(release.tag)}](${release.url})${release.created ? ' (created)' : ''}: ${release.uploaded.length} assets uploaded${replaced}`);
-    }
-    for (const note of result.notes)
-        lines.push(`- ${cell(note)}`);
-    return lines;
+    args.push(...options.smbios, ...(options.extra ?? []));
+    return args;
 }
-function publishText(result) {
-    const lines = [
-        `SHA256SUMS: ${result.files.length} files, ${format_formatBytes(totalBytes(result))}: ${result.checksumsFile}`,
-    ];
-    const signature = result.signature;
-    if (signature) {
-        lines.push(`SHA256SUMS.gpg: signed by ${signature.key.fingerprint}${signature.key.userId ? ` (${signature.key.userId})` : ''}, verified: ${signature.file}`, `public key: ${signature.publicKeyFile}`);
+function hostQemu(binary = 'qemu-system-x86_64') {
+    return { command: binary, prefix: [], dataDirs: [] };
+}
+function toolsTreeQemu(tree) {
+    const at = (p) => `${tree.replace(/\/+$/, '')}/${p}`;
+    return {
+        command: at('usr/lib64/ld-linux-x86-64.so.2'),
+        prefix: [
+            '--library-path',
+            [at('usr/lib/x86_64-linux-gnu'), at('usr/lib')].join(':'),
+            at('usr/bin/qemu-system-x86_64'),
+        ],
+        dataDirs: [at('usr/share/qemu'), at('usr/share/seabios')],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/boot/kvm-probe.ts
+
+
+
+const DEFAULT_PROBE_TIMEOUT_MS = 8_000;
+/** qemu's messages that mean KVM can't run this guest. */
+const KVM_FAILURES = [
+    /KVM internal error/,
+    /emulation failure/,
+    /failed to initialize kvm/i,
+    /Could not access KVM kernel module/,
+    /KVM is not supported/i,
+    /kvm_init_vcpu failed/,
+    /KVM: entry failed/,
+];
+function probeQemuArgs(options) {
+    const firmware = options.firmware.kind === 'linux'
+        ? // No initrd and no root: the kernel panics at once, and panic=-1 turns that into an exit.
+            { ...options.firmware, initrd: undefined, cmdline: 'console=ttyS0 panic=-1 loglevel=4' }
+        : options.firmware;
+    return qemuArgs({
+        dataDirs: options.qemu.dataDirs,
+        accel: 'kvm',
+        memoryMiB: 512,
+        cpus: 1,
+        firmware,
+        imageWrites: 'snapshot',
+        consoleLog: external_node_path_default().join(options.workDir, 'console.log'),
+        report: { kind: 'serial', file: external_node_path_default().join(options.workDir, 'report.log') },
+        smbios: [],
+    });
+}
+/**
+ * The verdict on one probe run. KVM is usable when qemu reported none of KVM's failures and the guest
+ * showed a sign of life on the console (a stopped guest prints nothing).
+ */
+function classifyProbe(run) {
+    const failure = run.stderr.split('\n').find((line) => KVM_FAILURES.some((p) => p.test(line)));
+    if (failure)
+        return { usable: false, reason: failure.trim() };
+    if (!run.timedOut && run.exitCode !== 0) {
+        const last = run.stderr.trim().split('\n').at(-1) ?? '';
+        return { usable: false, reason: `qemu exited with status ${run.exitCode}${last ? `: ${last}` : ''}` };
     }
-    if (result.artifact)
-        lines.push(`artifact: ${result.artifact.name} (id ${result.artifact.id})`);
-    if (result.release)
-        lines.push(`release: ${result.release.url}`);
-    lines.push(...result.notes);
-    return lines;
+    if (run.consoleLog.trim() === '')
+        return { usable: false, reason: 'the probe guest printed nothing under KVM' };
+    return {
+        usable: true,
+        detail: run.timedOut ? 'the firmware ran under KVM' : 'the kernel ran under KVM and exited',
+    };
+}
+async function probeKvm(ctx, options) {
+    const device = options.device ?? '/dev/kvm';
+    try {
+        await (0,promises_namespaceObject.access)(device, promises_namespaceObject.constants.R_OK | promises_namespaceObject.constants.W_OK);
+    }
+    catch {
+        return { usable: false, reason: `${device} is missing or not accessible` };
+    }
+    await (0,promises_namespaceObject.rm)(options.workDir, { recursive: true, force: true });
+    await (0,promises_namespaceObject.mkdir)(options.workDir, { recursive: true });
+    const result = await ctx.runner.run(options.qemu.command, [...options.qemu.prefix, ...probeQemuArgs(options)], {
+        stream: false,
+        timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+    });
+    const consoleLog = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(options.workDir, 'console.log'), 'utf8').catch(() => '');
+    const verdict = classifyProbe({ ...result, consoleLog });
+    ctx.log.debug(`KVM probe: ${verdict.usable ? verdict.detail : verdict.reason}`);
+    return verdict;
+}
+
+;// CONCATENATED MODULE: ./src/boot/accelerator.ts
+
+
+
+
+/** KVM when asked for, or (auto) when a probe with the firmware of the check really runs under it. */
+async function chooseAccel(ctx, kvm, emulator, firmware, workDir) {
+    if (kvm === 'no')
+        return { accel: 'tcg', reason: 'kvm: no' };
+    if (kvm === 'yes')
+        return { accel: 'kvm', reason: 'kvm: yes' };
+    const ovmf = uefiOf(firmware);
+    const vars = external_node_path_default().join(workDir, 'kvm-probe-vars.fd');
+    await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
+    if (ovmf)
+        await (0,promises_namespaceObject.copyFile)(ovmf.vars, vars);
+    const probe = await probeKvm(ctx, {
+        qemu: emulator.qemu,
+        firmware: ovmf ? { kind: 'uefi', code: ovmf.code, vars } : { kind: 'bios' },
+        workDir: external_node_path_default().join(workDir, 'kvm-probe'),
+    });
+    if (probe.usable)
+        return { accel: 'kvm', reason: probe.detail };
+    ctx.log.warning(`KVM is not usable (${probe.reason}); booting with software emulation (TCG), which is slower.`);
+    return { accel: 'tcg', reason: probe.reason };
+}
+
+;// CONCATENATED MODULE: ./src/boot/emulator.ts
+
+
+
+
+/** The tools tree's qemu when it has one, else the host's, else undefined. */
+async function findEmulator(toolsTree, which) {
+    const inTree = toolsTree &&
+        (await (0,promises_namespaceObject.access)(external_node_path_default().join(toolsTree, 'usr/bin/qemu-system-x86_64')).then(() => true, () => false));
+    if (toolsTree && inTree) {
+        return {
+            qemu: toolsTreeQemu(toolsTree),
+            ovmf: await findOvmf(toolsTree),
+            origin: `tools tree ${toolsTree}`,
+        };
+    }
+    const host = await which('qemu-system-x86_64');
+    if (host)
+        return { qemu: hostQemu(host), ovmf: await findOvmf('/'), origin: host };
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/boot/check-unit.ts
@@ -4021,119 +4308,6 @@ function kernelCmdlineExtraArgs(extra) {
     return ['-smbios', `type=11,value=io.systemd.stub.kernel-cmdline-extra=${value}`];
 }
 
-;// CONCATENATED MODULE: ./src/boot/qemu-args.ts
-/**
- * The qemu command line for a boot check, as a pure function of what to boot and how. Everything the
- * check needs from qemu is here: firmware, accelerator, an image that is never written to, the console
- * log, the report channel, the credentials and, for the vsock transport, vhost-user-vsock.
- */
-/** qemu's option parser splits on commas: a comma in a value is written twice. */
-function qemuEscape(value) {
-    return value.replace(/,/g, ',,');
-}
-function firmwareArgs(firmware) {
-    const pflash = (uefi) => [
-        '-drive',
-        `if=pflash,format=raw,unit=0,readonly=on,file=${qemuEscape(uefi.code)}`,
-        '-drive',
-        `if=pflash,format=raw,unit=1,file=${qemuEscape(uefi.vars)}`,
-    ];
-    switch (firmware.kind) {
-        case 'uefi':
-            return pflash(firmware);
-        case 'bios':
-            return [];
-        case 'linux': {
-            const args = firmware.uefi ? pflash(firmware.uefi) : [];
-            args.push('-kernel', firmware.kernel);
-            if (firmware.initrd)
-                args.push('-initrd', firmware.initrd);
-            if (firmware.cmdline)
-                args.push('-append', firmware.cmdline);
-            return args;
-        }
-    }
-}
-function qemuArgs(options) {
-    const args = [];
-    for (const dir of options.dataDirs ?? [])
-        args.push('-L', dir);
-    args.push('-machine', 'q35', '-accel', options.accel, 
-    // "max" gives TCG every feature it emulates (x86-64-v2+ for trixie userspace); "host" under KVM.
-    '-cpu', options.accel === 'kvm' ? 'host' : 'max', '-smp', String(options.cpus), '-m', `${options.memoryMiB}M`, 
-    // Nothing we did not ask for: no NIC, no VGA (its option ROM slows OVMF), no default serial/monitor.
-    '-nodefaults', '-no-user-config', '-display', 'none', 
-    // A guest reboot (panic=-1, a crash, a failed switch-root) ends qemu instead of booting again.
-    '-no-reboot', '-device', 'virtio-rng-pci');
-    if (options.vhostUserVsock) {
-        // vhost-user needs guest memory the daemon can map: a shared memfd backend of the same size.
-        args.push('-object', `memory-backend-memfd,id=mem,size=${options.memoryMiB}M,share=on`, '-machine', 'memory-backend=mem', '-chardev', `socket,id=vsock,path=${qemuEscape(options.vhostUserVsock.socket)}`, '-device', 'vhost-user-vsock-pci,chardev=vsock');
-    }
-    args.push(...firmwareArgs(options.firmware));
-    if (options.image) {
-        const snapshot = options.imageWrites === 'snapshot' ? ',snapshot=on' : '';
-        args.push('-drive', `if=none,id=disk,format=${options.image.format},file=${qemuEscape(options.image.path)}${snapshot}`, '-device', 'virtio-blk-pci,drive=disk,bootindex=1');
-    }
-    // ttyS0 is the console, ttyS1 (second -serial) the report channel when it is a UART.
-    args.push('-chardev', `file,id=console,path=${qemuEscape(options.consoleLog)}`, '-serial', 'chardev:console');
-    const report = options.report;
-    args.push('-chardev', `file,id=report,path=${qemuEscape(report.file)}`);
-    if (report.kind === 'serial') {
-        args.push('-serial', 'chardev:report');
-    }
-    else {
-        args.push('-device', 'virtio-serial-pci', '-device', `virtserialport,chardev=report,name=${report.name}`);
-    }
-    args.push(...options.smbios, ...(options.extra ?? []));
-    return args;
-}
-/**
- * The plain OVMF build among qemu's firmware descriptors: UEFI for x86_64 q35 on raw flash, without
- * Secure Boot (whose enrolled keys would refuse unsigned images and which needs SMM). Descriptors are
- * tried in the order given (the file names' numeric prefixes give qemu's preference).
- */
-function pickOvmf(descriptors) {
-    for (const raw of descriptors) {
-        const d = raw;
-        if (!d?.['interface-types']?.includes('uefi'))
-            continue;
-        if (d.mapping?.device !== 'flash')
-            continue;
-        const features = d.features ?? [];
-        if (features.includes('secure-boot') ||
-            features.includes('requires-smm') ||
-            features.includes('enrolled-keys')) {
-            continue;
-        }
-        if (features.includes('amd-sev-es') || features.includes('intel-tdx'))
-            continue;
-        const fits = (d.targets ?? []).some((t) => t.architecture === 'x86_64' && (t.machines ?? []).some((m) => m.startsWith('pc-q35')));
-        const code = d.mapping.executable;
-        const vars = d.mapping['nvram-template'];
-        if (!fits || !code?.filename || !vars?.filename)
-            continue;
-        if ((code.format ?? 'raw') !== 'raw' || (vars.format ?? 'raw') !== 'raw')
-            continue;
-        return { code: code.filename, varsTemplate: vars.filename };
-    }
-    return undefined;
-}
-function hostQemu(binary = 'qemu-system-x86_64') {
-    return { command: binary, prefix: [], dataDirs: [] };
-}
-function toolsTreeQemu(tree) {
-    const at = (p) => `${tree.replace(/\/+$/, '')}/${p}`;
-    return {
-        command: at('usr/lib64/ld-linux-x86-64.so.2'),
-        prefix: [
-            '--library-path',
-            [at('usr/lib/x86_64-linux-gnu'), at('usr/lib')].join(':'),
-            at('usr/bin/qemu-system-x86_64'),
-        ],
-        dataDirs: [at('usr/share/qemu'), at('usr/share/seabios')],
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/boot/serial-report.ts
 
 
@@ -4292,99 +4466,6 @@ function findPanic(consoleLog) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/boot/verdict.ts
-/**
- * A unit glob as systemctl understands them (fnmatch: `*`, `?`, `[…]`), anchored. A pattern without a
- * unit type suffix also matches `.service` units, as systemctl does with plain names.
- */
-function globToRegExp(glob) {
-    let source = '';
-    for (let i = 0; i < glob.length; i++) {
-        const c = glob[i];
-        if (c === '*')
-            source += '.*';
-        else if (c === '?')
-            source += '.';
-        else if (c === '[') {
-            const close = glob.indexOf(']', i + 2);
-            if (close < 0)
-                source += '\\[';
-            else {
-                const body = glob
-                    .slice(i + 1, close)
-                    .replace(/^!/, '^')
-                    .replace(/\\/g, '\\\\');
-                source += `[${body}]`;
-                i = close;
-            }
-        }
-        else
-            source += c.replace(/[.+^${}()|\\/]/g, '\\$&');
-    }
-    return new RegExp(`^${source}$`);
-}
-function unitAllowed(unit, patterns) {
-    return patterns
-        .map((p) => p.trim())
-        .filter((p) => p !== '')
-        .some((p) => globToRegExp(p).test(unit) || (!p.includes('.') && globToRegExp(`${p}.service`).test(unit)));
-}
-function describe(units) {
-    return units.map((u) => (u.statusLine ? `${u.name} (${u.statusLine})` : u.name)).join(', ');
-}
-function verdict(input) {
-    const base = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
-    if (!input.report.found && input.exitStatus !== undefined) {
-        // Over vsock the exit status is the verdict; only the details went missing with the report.
-        return input.exitStatus === 0
-            ? {
-                ...base,
-                result: 'passed',
-                reason: 'the guest reported EXIT_STATUS=0 over vsock (its serial report was lost)',
-            }
-            : {
-                ...base,
-                result: 'failed-units',
-                reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock (its serial report with the unit names was lost)`,
-            };
-    }
-    if (!input.report.found) {
-        const why = input.timedOut
-            ? `no report within the ${input.timeoutSeconds} s timeout`
-            : input.report.truncated
-                ? 'the report was cut short'
-                : `qemu exited (status ${input.qemuExitCode}) without a report`;
-        if (input.panic)
-            return { ...base, result: 'panicked', reason: `the guest crashed: ${input.panic} (${why})` };
-        return { ...base, result: 'did-not-boot', reason: `the guest did not boot: ${why}` };
-    }
-    const report = input.report.report;
-    const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
-    const failedUnits = report.failedUnits.filter((u) => !allowedUnits.includes(u));
-    const common = { allowedUnits, failedUnits, timings: report.timings, report };
-    if (failedUnits.length > 0) {
-        return { ...common, result: 'failed-units', reason: `failed units: ${describe(failedUnits)}` };
-    }
-    if (!report.settled) {
-        // Nothing failed but jobs were still queued when the check gave up waiting: a hanging unit.
-        return {
-            ...common,
-            result: 'did-not-boot',
-            reason: `the boot did not finish within the settle bound (state ${report.state})`,
-        };
-    }
-    if (input.exitStatus !== undefined && input.exitStatus !== 0 && report.failedUnits.length === 0) {
-        // The two channels disagree: trust the failure, never a pass that only one of them claims.
-        return {
-            ...common,
-            result: 'failed-units',
-            reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock although its report names no failed unit`,
-        };
-    }
-    const tolerated = allowedUnits.length > 0 ? ` (tolerated: ${describe(allowedUnits)})` : '';
-    return { ...common, result: 'passed', reason: `the system is ${report.state}${tolerated}` };
-}
-
 ;// CONCATENATED MODULE: external "node:net"
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: ./src/boot/vsock-transport.ts
@@ -4521,23 +4602,15 @@ async function listenForNotifications(paths, port = NOTIFY_PORT, now = Date.now)
 
 
 
+
 /** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
 const DEFAULT_KERNEL_CMDLINE_EXTRA = ['systemd.firstboot=off', 'panic=-1'];
-function resolveFirmware(firmware, vars, extra) {
-    switch (firmware.kind) {
-        case 'uefi':
-            return { kind: 'uefi', code: firmware.code, vars };
-        case 'bios':
-            return { kind: 'bios' };
-        case 'linux':
-            return {
-                kind: 'linux',
-                kernel: firmware.kernel,
-                initrd: firmware.initrd,
-                cmdline: [firmware.cmdline, ...extra].filter((s) => s !== '').join(' '),
-                uefi: firmware.uefi && { code: firmware.uefi.code, vars },
-            };
-    }
+/** The firmware of this run: its own copy of OVMF's variables, the command line extras of a split kernel. */
+function runFirmware(firmware, vars, extra) {
+    const copy = withUefiVars(firmware, vars);
+    if (copy.kind !== 'linux')
+        return copy;
+    return { ...copy, cmdline: [copy.cmdline, ...extra].filter((s) => s !== '').join(' ') };
 }
 async function bootCheck(ctx, options) {
     if (options.settleSeconds >= options.timeoutSeconds) {
@@ -4552,11 +4625,7 @@ async function bootCheck(ctx, options) {
     };
     await Promise.all(Object.values(files).map((f) => (0,promises_namespaceObject.rm)(f, { force: true })));
     const vars = external_node_path_default().join(logs, 'ovmf-vars.fd');
-    const template = options.firmware.kind === 'uefi'
-        ? options.firmware.varsTemplate
-        : options.firmware.kind === 'linux'
-            ? options.firmware.uefi?.varsTemplate
-            : undefined;
+    const template = uefiOf(options.firmware)?.vars;
     if (template)
         await (0,promises_namespaceObject.copyFile)(template, vars);
     const nonce = newNonce();
@@ -4578,7 +4647,7 @@ async function bootCheck(ctx, options) {
         accel: options.accel,
         memoryMiB: options.memoryMiB,
         cpus: options.cpus,
-        firmware: resolveFirmware(options.firmware, vars, cmdlineViaSmbios ? [] : options.kernelCmdlineExtra),
+        firmware: runFirmware(options.firmware, vars, cmdlineViaSmbios ? [] : options.kernelCmdlineExtra),
         image: options.image,
         imageWrites: 'snapshot',
         consoleLog: files.console,
@@ -4642,139 +4711,7 @@ async function bootCheck(ctx, options) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/boot/firmware.ts
-
-
-
-const exists = (file) => (0,promises_namespaceObject.access)(file).then(() => true, () => false);
-/** Reads qemu's firmware descriptors (usr/share/qemu/firmware/*.json) under `root` and picks plain OVMF. */
-async function findOvmf(root) {
-    const dir = external_node_path_default().join(root, 'usr/share/qemu/firmware');
-    const names = (await (0,promises_namespaceObject.readdir)(dir).catch(() => [])).filter((n) => n.endsWith('.json')).sort();
-    const descriptors = [];
-    for (const name of names) {
-        try {
-            descriptors.push(JSON.parse(await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, name), 'utf8')));
-        }
-        catch {
-            // A broken descriptor is qemu's packaging problem, not a reason to give up on the others.
-        }
-    }
-    const ovmf = pickOvmf(descriptors);
-    if (!ovmf)
-        return undefined;
-    // Descriptors name paths as installed; under a tools tree they live below its root.
-    const code = external_node_path_default().join(root, ovmf.code);
-    const varsTemplate = external_node_path_default().join(root, ovmf.varsTemplate);
-    return (await exists(code)) && (await exists(varsTemplate)) ? { code, varsTemplate } : undefined;
-}
-/** The tools tree's qemu when it has one, else the host's, else undefined. */
-async function findEmulator(toolsTree, which) {
-    if (toolsTree && (await exists(external_node_path_default().join(toolsTree, 'usr/bin/qemu-system-x86_64')))) {
-        return {
-            qemu: toolsTreeQemu(toolsTree),
-            ovmf: await findOvmf(toolsTree),
-            origin: `tools tree ${toolsTree}`,
-        };
-    }
-    const host = await which('qemu-system-x86_64');
-    if (host)
-        return { qemu: hostQemu(host), ovmf: await findOvmf('/'), origin: host };
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/boot/kvm-probe.ts
-
-
-
-const DEFAULT_PROBE_TIMEOUT_MS = 8_000;
-/** qemu's messages that mean KVM can't run this guest. */
-const KVM_FAILURES = [
-    /KVM internal error/,
-    /emulation failure/,
-    /failed to initialize kvm/i,
-    /Could not access KVM kernel module/,
-    /KVM is not supported/i,
-    /kvm_init_vcpu failed/,
-    /KVM: entry failed/,
-];
-function probeQemuArgs(options) {
-    const firmware = options.firmware.kind === 'linux'
-        ? // No initrd and no root: the kernel panics at once, and panic=-1 turns that into an exit.
-            { ...options.firmware, initrd: undefined, cmdline: 'console=ttyS0 panic=-1 loglevel=4' }
-        : options.firmware;
-    return qemuArgs({
-        dataDirs: options.qemu.dataDirs,
-        accel: 'kvm',
-        memoryMiB: 512,
-        cpus: 1,
-        firmware,
-        imageWrites: 'snapshot',
-        consoleLog: external_node_path_default().join(options.workDir, 'console.log'),
-        report: { kind: 'serial', file: external_node_path_default().join(options.workDir, 'report.log') },
-        smbios: [],
-    });
-}
-/**
- * The verdict on one probe run. KVM is usable when qemu reported none of KVM's failures and the guest
- * showed a sign of life on the console (a stopped guest prints nothing).
- */
-function classifyProbe(run) {
-    const failure = run.stderr.split('\n').find((line) => KVM_FAILURES.some((p) => p.test(line)));
-    if (failure)
-        return { usable: false, reason: failure.trim() };
-    if (!run.timedOut && run.exitCode !== 0) {
-        const last = run.stderr.trim().split('\n').at(-1) ?? '';
-        return { usable: false, reason: `qemu exited with status ${run.exitCode}${last ? `: ${last}` : ''}` };
-    }
-    if (run.consoleLog.trim() === '')
-        return { usable: false, reason: 'the probe guest printed nothing under KVM' };
-    return {
-        usable: true,
-        detail: run.timedOut ? 'the firmware ran under KVM' : 'the kernel ran under KVM and exited',
-    };
-}
-async function probeKvm(ctx, options) {
-    const device = options.device ?? '/dev/kvm';
-    try {
-        await (0,promises_namespaceObject.access)(device, promises_namespaceObject.constants.R_OK | promises_namespaceObject.constants.W_OK);
-    }
-    catch {
-        return { usable: false, reason: `${device} is missing or not accessible` };
-    }
-    await (0,promises_namespaceObject.rm)(options.workDir, { recursive: true, force: true });
-    await (0,promises_namespaceObject.mkdir)(options.workDir, { recursive: true });
-    const result = await ctx.runner.run(options.qemu.command, [...options.qemu.prefix, ...probeQemuArgs(options)], {
-        stream: false,
-        timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
-    });
-    const consoleLog = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(options.workDir, 'console.log'), 'utf8').catch(() => '');
-    const verdict = classifyProbe({ ...result, consoleLog });
-    ctx.log.debug(`KVM probe: ${verdict.usable ? verdict.detail : verdict.reason}`);
-    return verdict;
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/boot.ts
-
-
-
-
-
-
-
-/** Formats mkosi-ci can boot: a disk with a bootloader, an ESP image, or a UKI. */
-const BOOTABLE_FORMATS = ['disk', 'esp', 'uki'];
-/** Whether to boot at all: `boot: auto` boots the formats that can boot when mkosi made them bootable. */
-function shouldBoot(options, config) {
-    const main = config.main;
-    if (options.enabled === 'no')
-        return false;
-    const bootable = BOOTABLE_FORMATS.includes(main.format) && main.bootable !== 'disabled';
-    if (options.enabled === 'yes' && !BOOTABLE_FORMATS.includes(main.format)) {
-        throw new ConfigurationError(`Input ${Input.Boot}: Format=${main.format} images cannot be booted by mkosi-ci; bootable formats are ${BOOTABLE_FORMATS.join(', ')}.`);
-    }
-    return options.enabled === 'yes' || bootable;
-}
+;// CONCATENATED MODULE: ./src/boot/timeouts.ts
 /** Boot timeouts scale with the accelerator: TCG boots take minutes where KVM takes seconds. */
 function defaultTimeoutSeconds(accel) {
     return accel === 'kvm' ? 180 : 600;
@@ -4783,57 +4720,38 @@ function defaultTimeoutSeconds(accel) {
 function settleSeconds(timeoutSeconds, watchSeconds) {
     return Math.max(10, timeoutSeconds - watchSeconds - 60);
 }
-function firmwareFor(options, format, image, emulator) {
-    const choice = options.firmware === 'auto' ? (format === 'uki' ? 'linux' : 'uefi') : options.firmware;
-    if (choice === 'bios')
-        return { kind: 'bios' };
-    if (!emulator.ovmf) {
-        throw new ConfigurationError(`Input ${Input.BootFirmware}: ${choice} needs OVMF, and ${emulator.origin} has none; add the ovmf package to the tools tree (ToolsTreePackages=ovmf) or the host, or use bios.`);
-    }
-    if (choice === 'uefi')
-        return { kind: 'uefi', ...emulator.ovmf };
-    if (format !== 'uki') {
-        throw new ConfigurationError(`Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`);
-    }
-    return { kind: 'linux', kernel: image.path, cmdline: '', uefi: emulator.ovmf };
-}
-async function chooseAccel(ctx, options, emulator, firmware) {
-    if (options.kvm === 'no')
-        return { accel: 'tcg', reason: 'kvm: no' };
-    if (options.kvm === 'yes')
-        return { accel: 'kvm', reason: 'kvm: yes' };
-    const ovmf = firmware.kind === 'uefi' ? firmware : firmware.kind === 'linux' ? firmware.uefi : undefined;
-    const vars = external_node_path_default().join(ctx.workDir, 'kvm-probe-vars.fd');
-    await (0,promises_namespaceObject.mkdir)(ctx.workDir, { recursive: true });
-    if (ovmf)
-        await (0,promises_namespaceObject.copyFile)(ovmf.varsTemplate, vars);
-    const probe = await probeKvm(ctx, {
-        qemu: emulator.qemu,
-        firmware: ovmf ? { kind: 'uefi', code: ovmf.code, vars } : { kind: 'bios' },
-        workDir: external_node_path_default().join(ctx.workDir, 'kvm-probe'),
-    });
-    if (probe.usable)
-        return { accel: 'kvm', reason: probe.detail };
-    ctx.log.warning(`KVM is not usable (${probe.reason}); booting with software emulation (TCG), which is slower.`);
-    return { accel: 'tcg', reason: probe.reason };
-}
+
+;// CONCATENATED MODULE: ./src/boot/transport.ts
+
+
 /** vsock where a userspace vhost-user-vsock device is installed, else the serial report. */
-async function chooseTransport(ctx, options) {
-    if (options.transport === 'serial')
+async function chooseTransport(runner, choice) {
+    if (choice === 'serial')
         return { transport: 'serial' };
-    const daemon = await ctx.runner.which('vhost-device-vsock');
+    const daemon = await runner.which('vhost-device-vsock');
     if (daemon)
         return { transport: 'vsock', daemon };
-    if (options.transport === 'vsock') {
+    if (choice === 'vsock') {
         throw new ConfigurationError(`Input ${Input.BootTransport}: vsock needs vhost-device-vsock on PATH (Debian and Ubuntu package it); use serial or auto.`);
     }
     return { transport: 'serial' };
 }
+
+;// CONCATENATED MODULE: ./src/boot/boot-image.ts
+
+
+
+
+
+
+
+
+
 /**
  * Boots the built image in qemu with the check injected through credentials, and returns the verdict.
  * `extraCredentials` lets tests plant faults without touching the image.
  */
-async function boot(ctx, options, config, image, extraCredentials = []) {
+async function bootImage(ctx, options, config, image, extraCredentials = []) {
     if (!image || image.type !== 'file') {
         throw new ConfigurationError(`Input ${Input.Boot}: there is no image file of ${config.main.output} to boot.`);
     }
@@ -4841,9 +4759,9 @@ async function boot(ctx, options, config, image, extraCredentials = []) {
     if (!emulator) {
         throw new ConfigurationError(`Input ${Input.Boot}: no qemu-system-x86_64 in the tools tree or on PATH; add qemu-system-x86 to the tools tree (ToolsTreePackages=) or the host, or set boot: false.`);
     }
-    const firmware = firmwareFor(options, config.main.format, image, emulator);
-    const { accel, reason } = await chooseAccel(ctx, options, emulator, firmware);
-    const { transport, daemon } = await chooseTransport(ctx, options);
+    const firmware = resolveFirmware(options.firmware, config.main.format, image.path, emulator);
+    const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
+    const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
     const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel);
     const logsDir = external_node_path_default().join(ctx.workDir, 'logs', 'boot');
     ctx.log.info(`Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`);
@@ -4882,54 +4800,53 @@ async function boot(ctx, options, config, image, extraCredentials = []) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/mkosi/args.ts
-function toolsTreeArg(toolsTree) {
-    switch (toolsTree.kind) {
-        case 'default':
-            return 'default';
-        case 'none':
-            return 'no';
-        case 'path':
-            return toolsTree.path;
+;// CONCATENATED MODULE: ./src/boot/should-boot.ts
+
+
+/** Formats mkosi-ci can boot: a disk with a bootloader, an ESP image, or a UKI. */
+const BOOTABLE_FORMATS = ['disk', 'esp', 'uki'];
+/** Whether to boot at all: `boot: auto` boots the formats that can boot when mkosi made them bootable. */
+function shouldBoot(options, config) {
+    const main = config.main;
+    if (options.enabled === 'no')
+        return false;
+    const bootable = BOOTABLE_FORMATS.includes(main.format) && main.bootable !== 'disabled';
+    if (options.enabled === 'yes' && !BOOTABLE_FORMATS.includes(main.format)) {
+        throw new ConfigurationError(`Input ${Input.Boot}: Format=${main.format} images cannot be booted by mkosi-ci; bootable formats are ${BOOTABLE_FORMATS.join(', ')}.`);
     }
-}
-/** The options shared by every verb, in the order mkosi documents them (options before the verb). */
-function commonArgs(invocation) {
-    const args = ['--directory', invocation.directory];
-    if (invocation.profiles.length > 0) {
-        args.push(`--profile=${invocation.profiles.join(',')}`);
-    }
-    for (const [key, value] of invocation.environment) {
-        args.push(`--environment=${key}=${value}`);
-    }
-    if (invocation.mirror) {
-        args.push(`--mirror=${invocation.mirror}`);
-    }
-    args.push(`--tools-tree=${toolsTreeArg(invocation.toolsTree)}`);
-    for (const tree of invocation.sandboxTrees) {
-        args.push(`--sandbox-tree=${tree}`);
-    }
-    for (const tree of invocation.toolsTreeSandboxTrees) {
-        args.push(`--tools-tree-sandbox-tree=${tree}`);
-    }
-    args.push(...invocation.extraArgs);
-    return args;
-}
-function summaryArgs(invocation) {
-    return [...commonArgs(invocation), '--json', 'summary'];
-}
-function buildArgs(invocation, force) {
-    return [...commonArgs(invocation), ...Array(force).fill('-f'), 'build'];
+    return options.enabled === 'yes' || bootable;
 }
 
+;// CONCATENATED MODULE: ./src/pipeline/boot.ts
+
+
+/** `mkosi-ci boot` boots unless told not to; `build` boots what `boot: auto` or `true` selects. */
+function bootOptions({ command, options }) {
+    return command === 'boot' && options.boot.enabled === 'auto'
+        ? { ...options.boot, enabled: 'yes' }
+        : options.boot;
+}
+/** Boots the image with the check injected and fails the run on any verdict but `passed`. */
+const bootStage = {
+    name: 'boot',
+    title: 'boot check',
+    runs: (state) => shouldBoot(bootOptions(state), state.result.build.config),
+    async run(state) {
+        const { ctx, result } = state;
+        const build = result.build;
+        result.boot = await ctx.log.group('Boot check', () => bootImage(ctx, bootOptions(state), build.config, build.image));
+        const verdict = result.boot.check.verdict;
+        if (verdict.result === 'passed')
+            return;
+        return {
+            verdict: `Boot check of ${build.image?.name ?? 'the image'}: ${verdict.result}: ${verdict.reason} (logs: ${result.boot.logsDir})`,
+        };
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/mkosi/mirror.ts
-/**
- * The `mirror` input, turned into what mkosi needs. mkosi's Mirror= for Debian and Ubuntu is the host
- * part only (it appends /debian itself) and its generated apt sources still point at the upstream
- * debug and security archives, which most mirrors do not carry. So for those distributions mkosi-ci
- * also writes the apt sources itself, into a sandbox tree as etc/apt/sources.list.d/mkosi.sources,
- * which mkosi then uses instead of generating its own.
- */
+
+
 const APT_DISTRIBUTIONS = {
     debian: { path: 'debian', keyring: '/usr/share/keyrings/debian-archive-keyring.gpg' },
     ubuntu: { path: 'ubuntu', keyring: '/usr/share/keyrings/ubuntu-archive-keyring.gpg' },
@@ -4980,58 +4897,14 @@ function aptSources(mirror, distribution, release, repositories) {
     }
     return stanzas.join('\n');
 }
-
-;// CONCATENATED MODULE: ./src/pipeline/build.ts
-
-
-
-
-
-
-
-
-/** mkosi colours its messages; the error line quoted in the annotation should not carry escapes. */
-function stripAnsi(text) {
-    // eslint-disable-next-line no-control-regex
-    return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
-}
-/**
- * The line of a failed mkosi run worth quoting: its last message, which is where mkosi says why,
- * without mkosi's "‣" bullet and skipping its parenthesized hints ("(rerun with --debug …)").
- */
-function lastErrorLine(output) {
-    return stripAnsi(output)
-        .split('\n')
-        .map((l) => l.replace(/^‣\s*/, '').trim())
-        .filter((l) => l !== '' && !/^(\[[^\]]*\]\s*)?\(/.test(l))
-        .at(-1);
-}
-function baseInvocation(options) {
-    return {
-        directory: options.directory,
-        profiles: options.profiles,
-        environment: options.environment,
-        mirror: options.mirror && mkosiMirror(options.mirror, isAptMirror(options.mirror) ?? ''),
-        toolsTree: options.toolsTree,
-        sandboxTrees: [],
-        toolsTreeSandboxTrees: [],
-        extraArgs: options.args,
-    };
-}
 /** The distribution an archive URL is for, judged by its last path element (/debian, /ubuntu). */
-function isAptMirror(mirror) {
+function mirrorDistribution(mirror) {
     const last = mirror.replace(/\/+$/, '').split('/').pop() ?? '';
     return isAptDistribution(last) ? last : undefined;
 }
-async function resolveConfig(ctx, mkosi, invocation) {
-    const result = await ctx.runner.run(mkosi.command, summaryArgs(invocation), { stream: false });
-    if (result.exitCode !== 0) {
-        const why = lastErrorLine(result.stderr || result.stdout) ?? `exit status ${result.exitCode}`;
-        throw new ConfigurationError(`mkosi could not read the configuration in ${invocation.directory}: ${why}`, {
-            file: invocation.directory,
-        });
-    }
-    return { text: result.stdout, config: parseSummary(result.stdout) };
+/** Mirror= for mkosi from the `mirror` input: for Debian and Ubuntu without the distribution's path. */
+function mkosiMirrorSetting(mirror) {
+    return mkosiMirror(mirror, mirrorDistribution(mirror) ?? '');
 }
 async function hasAptSources(tree) {
     const source = tree?.Source;
@@ -5061,23 +4934,23 @@ async function writeAptSandboxTree(dir, mirror, image) {
     return dir;
 }
 /**
- * Writes apt sources from the `mirror` input for the image and for the default tools tree, where they
- * are apt distributions served by that mirror and the user has not written sources of their own.
+ * Writes apt sources from the `mirror` input (under `workDir`) for the image and for the default tools
+ * tree, where they are apt distributions served by that mirror and the user has not written sources of
+ * their own.
  */
-async function mirrorSandboxTrees(ctx, options, config) {
+async function mirrorSandboxTrees(workDir, mirror, config) {
     const trees = { sandboxTrees: [], toolsTreeSandboxTrees: [] };
-    const mirror = options.mirror;
-    const distribution = mirror && isAptMirror(mirror);
+    const distribution = mirror && mirrorDistribution(mirror);
     if (!mirror || !distribution)
         return trees;
     const raw = config.raw;
     const main = config.main;
     if (main.distribution === distribution && !(await userProvidesAptSources(raw.Images.at(-1)))) {
-        trees.sandboxTrees.push(await writeAptSandboxTree(external_node_path_default().join(ctx.workDir, 'sandbox/image'), mirror, main));
+        trees.sandboxTrees.push(await writeAptSandboxTree(external_node_path_default().join(workDir, 'sandbox/image'), mirror, main));
     }
     const tools = config.tools;
     if (tools?.distribution === distribution && !(await userProvidesAptSources(raw.Tools))) {
-        trees.toolsTreeSandboxTrees.push(await writeAptSandboxTree(external_node_path_default().join(ctx.workDir, 'sandbox/tools'), mirror, tools));
+        trees.toolsTreeSandboxTrees.push(await writeAptSandboxTree(external_node_path_default().join(workDir, 'sandbox/tools'), mirror, tools));
     }
     return trees;
 }
@@ -5092,11 +4965,298 @@ function withSandboxTrees(raw, trees) {
     }
     return copy;
 }
-/** Resolves the configuration once, with the mirror's apt sources in place. */
-async function resolve(ctx, options, mkosi) {
+
+;// CONCATENATED MODULE: ./src/mkosi/args.ts
+
+function toolsTreeArg(toolsTree) {
+    switch (toolsTree.kind) {
+        case 'default':
+            return 'default';
+        case 'none':
+            return 'no';
+        case 'path':
+            return toolsTree.path;
+    }
+}
+/** The options shared by every verb, in the order mkosi documents them (options before the verb). */
+function commonArgs(invocation) {
+    const args = ['--directory', invocation.directory];
+    if (invocation.profiles.length > 0) {
+        args.push(`--profile=${invocation.profiles.join(',')}`);
+    }
+    for (const [key, value] of invocation.environment) {
+        args.push(`--environment=${key}=${value}`);
+    }
+    if (invocation.mirror) {
+        args.push(`--mirror=${invocation.mirror}`);
+    }
+    args.push(`--tools-tree=${toolsTreeArg(invocation.toolsTree)}`);
+    for (const tree of invocation.sandboxTrees) {
+        args.push(`--sandbox-tree=${tree}`);
+    }
+    for (const tree of invocation.toolsTreeSandboxTrees) {
+        args.push(`--tools-tree-sandbox-tree=${tree}`);
+    }
+    args.push(...invocation.extraArgs);
+    return args;
+}
+function summaryArgs(invocation) {
+    return [...commonArgs(invocation), '--json', 'summary'];
+}
+function buildArgs(invocation, force) {
+    return [...commonArgs(invocation), ...Array(force).fill('-f'), 'build'];
+}
+/** The invocation the options ask for, before mkosi-ci adds sandbox trees or cache options. */
+function baseInvocation(options) {
+    return {
+        directory: options.directory,
+        profiles: options.profiles,
+        environment: options.environment,
+        mirror: options.mirror && mkosiMirrorSetting(options.mirror),
+        toolsTree: options.toolsTree,
+        sandboxTrees: [],
+        toolsTreeSandboxTrees: [],
+        extraArgs: options.args,
+    };
+}
+/** The invocation with mkosi options added before the user's own (which still win). */
+function withExtraArgs(invocation, args) {
+    if (args.length === 0)
+        return invocation;
+    return { ...invocation, extraArgs: [...args, ...invocation.extraArgs] };
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/outputs.ts
+
+
+
+
+
+/** Suffixes after "<Output>." that mkosi gives its extra outputs (see mkosi's Config.output_* names). */
+const SUFFIX_KINDS = [
+    ['SHA256SUMS.gpg', 'signature'],
+    ['SHA256SUMS', 'checksum'],
+    ['efi', 'uki'],
+    ['vmlinuz', 'kernel'],
+    ['initrd', 'initrd'],
+    ['manifest', 'manifest'],
+    ['changelog', 'changelog'],
+    ['roothash', 'roothash'],
+    ['usrhash', 'roothash'],
+    ['pcrs', 'pcrs'],
+    ['osrelease', 'os-release'],
+    ['nspawn', 'nspawn-settings'],
+    ['repart.d', 'repart-definitions'],
+    ['kernel-modules-initrd', 'kernel-modules-initrd'],
+];
+const COMPRESSION_SUFFIXES = ['zst', 'xz', 'gz', 'bz2', 'lz4', 'lzma'];
+function stripCompression(suffix) {
+    for (const ext of COMPRESSION_SUFFIXES) {
+        if (suffix.endsWith(`.${ext}`))
+            return suffix.slice(0, -ext.length - 1);
+    }
+    return suffix;
+}
+/**
+ * Picks one image's outputs out of a directory listing and says what each is. Only names mkosi
+ * derives from the image's Output= are taken, so other files in a shared directory are left out.
+ */
+function classifyOutputs(image, entries) {
+    const main = outputFileName(image);
+    const prefix = `${image.output}.`;
+    const result = [];
+    for (const entry of entries) {
+        let kind;
+        if (entry.name === main) {
+            kind = 'image';
+        }
+        else if (entry.name === image.output) {
+            // mkosi links <Output> to the main output (image -> image.raw); a directory output is <Output> itself.
+            kind = entry.type === 'symlink' ? 'link' : 'image';
+        }
+        else if (entry.name.startsWith(prefix)) {
+            const suffix = entry.name.slice(prefix.length);
+            const bare = stripCompression(suffix);
+            kind = SUFFIX_KINDS.find(([s]) => s === suffix || s === bare)?.[1];
+            if (!kind && bare === 'tar')
+                kind = 'tar';
+            // Split partitions from systemd-repart: <Output>.<partition-type>.raw, e.g. image.root-x86-64.raw.
+            if (!kind && /^[a-z0-9-]+(\.[a-z0-9-]+)?\.raw$/.test(bare))
+                kind = 'partition';
+            kind ??= 'other';
+        }
+        if (kind)
+            result.push({ ...entry, image: image.image, kind });
+    }
+    const order = (e) => (e.kind === 'image' ? 0 : 1);
+    return result.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name));
+}
+async function sha256File(file) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 4 * 1024 * 1024 })) {
+        hash.update(chunk);
+    }
+    return hash.digest('hex');
+}
+async function directorySize(dir) {
+    let total = 0;
+    for (const entry of await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true, recursive: true })) {
+        if (entry.isFile()) {
+            total += (await (0,promises_namespaceObject.lstat)(external_node_path_default().join(entry.parentPath, entry.name))).size;
+        }
+    }
+    return total;
+}
+async function listDirectory(dir) {
+    const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true });
+    return entries.map((e) => ({
+        name: e.name,
+        type: e.isSymbolicLink() ? 'symlink' : e.isDirectory() ? 'directory' : 'file',
+    }));
+}
+/** The directory mkosi writes outputs to: OutputDirectory=, else the project directory. */
+function outputDirectory(config, projectDirectory) {
+    const dir = config.main.outputDirectory;
+    return dir ? external_node_path_default().resolve(projectDirectory, dir) : projectDirectory;
+}
+/** Every output of every image, with size and sha256, main image first. */
+async function discoverArtifacts(config, projectDirectory) {
+    const listings = new Map();
+    const artifacts = [];
+    for (const image of [...config.images].reverse()) {
+        const dir = image.outputDirectory
+            ? external_node_path_default().resolve(projectDirectory, image.outputDirectory)
+            : projectDirectory;
+        if (!listings.has(dir))
+            listings.set(dir, await listDirectory(dir).catch(() => []));
+        for (const entry of classifyOutputs(image, listings.get(dir))) {
+            const file = external_node_path_default().join(dir, entry.name);
+            const artifact = {
+                name: entry.name,
+                path: file,
+                image: entry.image,
+                kind: entry.kind,
+                type: entry.type,
+                size: 0,
+                sha256: null,
+            };
+            if (entry.type === 'symlink') {
+                artifact.target = await (0,promises_namespaceObject.readlink)(file);
+            }
+            else if (entry.type === 'directory') {
+                artifact.size = await directorySize(file);
+            }
+            else {
+                artifact.size = (await (0,promises_namespaceObject.lstat)(file)).size;
+                artifact.sha256 = await sha256File(file);
+            }
+            artifacts.push(artifact);
+        }
+    }
+    return artifacts;
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/build-result.ts
+
+/** The outputs the configuration says a build of `directory` makes, as they are on disk. */
+async function collectOutputs(log, directory, config) {
+    const dir = outputDirectory(config, directory);
+    const artifacts = await discoverArtifacts(config, directory);
+    if (artifacts.length === 0) {
+        log.warning(`No outputs of ${config.main.output} were found in ${dir}.`);
+    }
+    const image = artifacts.find((a) => a.image === config.main.image && a.kind === 'image');
+    return { outputDirectory: dir, image, artifacts };
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/messages.ts
+/** mkosi colours its messages; the error line quoted in the annotation should not carry escapes. */
+function stripAnsi(text) {
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+}
+/**
+ * The line of a failed mkosi run worth quoting: its last message, which is where mkosi says why,
+ * without mkosi's "‣" bullet and skipping its parenthesized hints ("(rerun with --debug …)").
+ */
+function lastErrorLine(output) {
+    return stripAnsi(output)
+        .split('\n')
+        .map((l) => l.replace(/^‣\s*/, '').trim())
+        .filter((l) => l !== '' && !/^(\[[^\]]*\]\s*)?\(/.test(l))
+        .at(-1);
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/build.ts
+
+
+
+
+
+
+/** Runs `mkosi build` on a resolved configuration; a failed build is the user's to fix, with its log. */
+async function runBuild(ctx, options, mkosi, resolved) {
+    const { invocation, config, configFile } = resolved;
+    const logFile = external_node_path_default().join(ctx.workDir, 'logs', 'build.log');
+    const started = Date.now();
+    const result = await ctx.log.group('mkosi build', () => ctx.runner.run(mkosi.command, buildArgs(invocation, options.force), { logFile }));
+    const durationMs = Date.now() - started;
+    if (result.exitCode !== 0) {
+        const why = lastErrorLine(result.stderr || result.stdout) ?? '';
+        throw new ConfigurationError(`mkosi build of ${options.directory} failed with exit status ${result.exitCode}${why ? `: ${why}` : ''} (full log: ${logFile})`, { file: options.directory });
+    }
+    return {
+        config,
+        configFile,
+        logFile,
+        durationMs,
+        ...(await collectOutputs(ctx.log, options.directory, config)),
+    };
+}
+/** The outputs of an earlier build, found from the configuration as a build would have made them. */
+async function existingOutputs(ctx, directory, resolved) {
+    const { config, configFile } = resolved;
+    const outputs = await collectOutputs(ctx.log, directory, config);
+    if (!outputs.image) {
+        throw new ConfigurationError(`Input ${Input.Directory}: ${config.main.output} has not been built in ${outputs.outputDirectory}; run mkosi-ci build first.`, { file: directory });
+    }
+    return {
+        config,
+        configFile,
+        logFile: external_node_path_default().join(ctx.workDir, 'logs', 'build.log'),
+        durationMs: undefined,
+        ...outputs,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/summary.ts
+
+
+
+
+/** `mkosi --json summary` of an invocation: the text as printed and the configuration parsed from it. */
+async function readSummary(runner, mkosiCommand, invocation) {
+    const result = await runner.run(mkosiCommand, summaryArgs(invocation), { stream: false });
+    if (result.exitCode !== 0) {
+        const why = lastErrorLine(result.stderr || result.stdout) ?? `exit status ${result.exitCode}`;
+        throw new ConfigurationError(`mkosi could not read the configuration in ${invocation.directory}: ${why}`, {
+            file: invocation.directory,
+        });
+    }
+    return { text: result.stdout, config: parseSummary(result.stdout) };
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/resolve.ts
+
+
+
+
+
+/** Resolves the configuration once, with the mirror's apt sources in place, and saves it in `workDir`. */
+async function resolveConfig(ctx, options, mkosi) {
     let invocation = baseInvocation(options);
-    const resolved = await resolveConfig(ctx, mkosi, invocation);
-    const trees = await mirrorSandboxTrees(ctx, options, resolved.config);
+    const resolved = await readSummary(ctx.runner, mkosi.command, invocation);
+    const trees = await mirrorSandboxTrees(ctx.workDir, options.mirror, resolved.config);
     if (trees.sandboxTrees.length + trees.toolsTreeSandboxTrees.length > 0) {
         invocation = { ...invocation, ...trees };
         // SandboxTrees= changes nothing else in the configuration: record ours in the saved summary instead
@@ -5114,545 +5274,556 @@ async function resolve(ctx, options, mkosi) {
             : ''));
     return { invocation, config: resolved.config, configFile };
 }
-async function collectOutputs(ctx, options, config) {
-    const dir = outputDirectory(config, options.directory);
-    const artifacts = await discoverArtifacts(config, options.directory);
-    if (artifacts.length === 0) {
-        ctx.log.warning(`No outputs of ${config.main.output} were found in ${dir}.`);
-    }
-    const image = artifacts.find((a) => a.image === config.main.image && a.kind === 'image');
-    return { outputDirectory: dir, image, artifacts };
-}
-/** The resolved configuration with mkosi options added before the user's own (which still win). */
-function withArgs(resolved, args) {
-    if (args.length === 0)
-        return resolved;
-    return {
-        ...resolved,
-        invocation: { ...resolved.invocation, extraArgs: [...args, ...resolved.invocation.extraArgs] },
-    };
-}
-function resolveInGroup(ctx, options, mkosi) {
-    return ctx.log.group('Resolve the mkosi configuration', () => resolve(ctx, options, mkosi));
-}
-async function build(ctx, options, mkosi, resolved) {
-    const { invocation, config, configFile } = resolved ?? (await resolveInGroup(ctx, options, mkosi));
-    const logFile = external_node_path_default().join(ctx.workDir, 'logs', 'build.log');
-    const started = Date.now();
-    const result = await ctx.log.group('mkosi build', () => ctx.runner.run(mkosi.command, buildArgs(invocation, options.force), { logFile }));
-    const durationMs = Date.now() - started;
-    if (result.exitCode !== 0) {
-        const why = lastErrorLine(result.stderr || result.stdout) ?? '';
-        throw new ConfigurationError(`mkosi build of ${options.directory} failed with exit status ${result.exitCode}${why ? `: ${why}` : ''} (full log: ${logFile})`, { file: options.directory });
-    }
-    return { config, configFile, logFile, durationMs, ...(await collectOutputs(ctx, options, config)) };
-}
-/** The outputs of an earlier build, found from the configuration as a build would have made them. */
-async function existingOutputs(ctx, options, mkosi) {
-    const { config, configFile } = await resolveInGroup(ctx, options, mkosi);
-    const outputs = await collectOutputs(ctx, options, config);
-    if (!outputs.image) {
-        throw new ConfigurationError(`Input ${Input.Directory}: ${config.main.output} has not been built in ${outputs.outputDirectory}; run mkosi-ci build first.`, { file: options.directory });
-    }
-    return {
-        config,
-        configFile,
-        logFile: external_node_path_default().join(ctx.workDir, 'logs', 'build.log'),
-        durationMs: undefined,
-        ...outputs,
-    };
-}
 
-;// CONCATENATED MODULE: ./src/cache/keys.ts
+;// CONCATENATED MODULE: ./src/pipeline/build.ts
 
+
+
+
+
+/** The caches of this run; a cache that cannot be used is a warning and a cold build, never a failure. */
+function restore(ctx, options, mkosiVersion, config) {
+    return ctx.log.group('Restore caches', () => restoreCaches(ctx, options, mkosiVersion, config).catch((error) => {
+        ctx.log.warning(`Caches are not used in this run: ${errorMessage(error)}`);
+        return { skipped: errorMessage(error), records: [], args: [] };
+    }));
+}
+/** The configuration as mkosi resolves it, with the mirror's apt sources in place. */
+const resolveStage = {
+    name: 'build',
+    title: 'resolve the configuration',
+    runs: () => true,
+    async run(state) {
+        const { ctx, options, result } = state;
+        state.resolved = await ctx.log.group('Resolve the mkosi configuration', () => resolveConfig(ctx, options, result.setup.mkosi));
+    },
+};
 /**
- * Cache keys, derived in one pure function from the resolved configuration. A key changes exactly when
- * what the cache holds would change: the fields that decide what gets installed, mkosi's version, the
- * user's suffix and (for content that carries installed packages) the time bucket of `cache-max-age`.
- *
- *   mkosi-ci-v1-<cache>-<distribution>-<release>-<architecture>-[<suffix>-]<hash>
+ * Restores the caches and runs mkosi build. `mkosi-ci boot` builds nothing: it takes the outputs an
+ * earlier build left, found from the configuration.
  */
-const CACHE_NAMES = (/* unused pure expression or super */ null && (['packages', 'incremental', 'tools-tree']));
-const KEY_VERSION = 'mkosi-ci-v1';
-const DAY_MS = 86_400_000;
-/** The time bucket: the same number for every run within one `maxAgeDays` window. */
-function timeBucket(now, maxAgeDays) {
-    return maxAgeDays > 0 ? Math.floor(now / (maxAgeDays * DAY_MS)) : 0;
-}
-/** Keys allow no commas and are at most 512 characters; keep the readable parts plain. */
-function slug(value) {
-    return value.replace(/[^A-Za-z0-9._]+/g, '_').slice(0, 40) || '_';
-}
-/** Order-independent where mkosi is (package lists), order-preserving where order matters. */
-function canonical(fields) {
-    return {
-        distribution: fields.distribution,
-        release: fields.release,
-        architecture: fields.architecture,
-        mirror: fields.mirror ?? null,
-        repositories: [...fields.repositories].sort(),
-        packages: [...new Set(fields.packages)].sort(),
-        buildPackages: [...new Set(fields.buildPackages)].sort(),
-        packageDirectoryFiles: [...fields.packageDirectoryFiles].sort(),
-        prepareScripts: [...fields.prepareScripts].sort(),
-        profiles: [...fields.profiles].sort(),
-    };
-}
-function hash(value) {
-    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);
-}
-function prefix(name, fields, suffix) {
-    const parts = [
-        KEY_VERSION,
-        name,
-        slug(fields.distribution),
-        slug(fields.release),
-        slug(fields.architecture),
-    ];
-    if (suffix)
-        parts.push(slug(suffix));
-    return parts.join('-') + '-';
-}
+const buildStage = {
+    name: 'build',
+    title: 'mkosi build',
+    runs: () => true,
+    async run({ ctx, command, options, result, resolved, timeline }) {
+        const mkosi = result.setup.mkosi;
+        if (command === 'boot') {
+            result.build = await existingOutputs(ctx, options.directory, resolved);
+            return;
+        }
+        const caches = await timeline.time('build', 'restore caches', () => restore(ctx, options, mkosi.version, resolved.config));
+        result.caches = caches;
+        const invocation = withExtraArgs(resolved.invocation, caches.args);
+        result.build = await timeline.time('build', 'mkosi build', () => runBuild(ctx, options, mkosi, { ...resolved, invocation }));
+    },
+};
+
+;// CONCATENATED MODULE: ./src/publish/gpg.ts
+
+
+
+
+
+const PRIVATE_KEY_ARMOR = '-----BEGIN PGP PRIVATE KEY BLOCK-----';
+const PUBLIC_KEY_ARMOR = '-----BEGIN PGP PUBLIC KEY BLOCK-----';
 /**
- * The key of each cache that applies (tools-tree only when mkosi builds its default tools tree).
- * Only the package cache falls back by prefix: mkosi throws away an incremental cache whose
- * configuration differs, and an older tools tree with the same configuration would be used as it is,
- * past `cache-max-age`, so those two are exact-only.
+ * The lines of an armored key worth hiding in logs: its base64 body. The armor lines are the same for
+ * every key, and masking them would only blank out harmless text.
  */
-function cacheKeys(inputs) {
-    const main = inputs.images.at(-1);
-    if (!main)
-        throw new Error('cacheKeys: no images');
-    const common = {
-        mkosi: inputs.mkosiVersion,
-        suffix: inputs.suffix,
-        bucket: timeBucket(inputs.now, inputs.maxAgeDays),
-    };
-    const images = inputs.images.map(canonical);
-    const tools = inputs.tools && canonical(inputs.tools);
+function secretLines(armoredKey) {
+    return armoredKey
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length >= 8 && !line.startsWith('-----') && !/^[A-Za-z-]+: /.test(line));
+}
+/** Refuses what is plainly not an armored private key, without ever quoting the value. */
+function assertArmoredPrivateKey(value) {
+    if (value.includes(PRIVATE_KEY_ARMOR))
+        return;
+    if (value.includes(PUBLIC_KEY_ARMOR)) {
+        throw new ConfigurationError(`Input ${Input.SignKey}: this is a public key; signing needs the ASCII-armored private key (${PRIVATE_KEY_ARMOR}), e.g. from \`gpg --armor --export-secret-keys KEYID\`, kept in a secret.`);
+    }
+    throw new ConfigurationError(`Input ${Input.SignKey}: not an ASCII-armored OpenPGP private key; expected the text of \`gpg --armor --export-secret-keys KEYID\` starting with ${PRIVATE_KEY_ARMOR}.`);
+}
+/** `sec`/`fpr`/`uid` records of `gpg --with-colons --list-secret-keys`: the first key that can sign. */
+function parseSecretKeys(colons) {
     const keys = [];
-    const packages = prefix('packages', main, inputs.suffix);
-    // The package cache also holds the tools tree's packages.
-    keys.push({
-        name: 'packages',
-        key: packages + hash({ cache: 'packages', images, tools: tools ?? null, ...common }),
-        restoreKeys: [packages],
-    });
-    keys.push({
-        name: 'incremental',
-        key: prefix('incremental', main, inputs.suffix) + hash({ cache: 'incremental', images, ...common }),
-        restoreKeys: [],
-    });
-    if (inputs.tools) {
-        keys.push({
-            name: 'tools-tree',
-            key: prefix('tools-tree', inputs.tools, inputs.suffix) + hash({ cache: 'tools-tree', tools, ...common }),
-            restoreKeys: [],
+    let current;
+    let expectPrimaryFingerprint = false;
+    for (const line of colons.split('\n')) {
+        const fields = line.split(':');
+        switch (fields[0]) {
+            case 'sec':
+                // Field 12 holds the key's overall capabilities, upper case for the key with its subkeys.
+                current = { fingerprint: '', userId: undefined, canSign: (fields[11] ?? '').includes('S') };
+                keys.push(current);
+                expectPrimaryFingerprint = true;
+                break;
+            case 'fpr':
+                if (current && expectPrimaryFingerprint)
+                    current.fingerprint = fields[9] ?? '';
+                expectPrimaryFingerprint = false;
+                break;
+            case 'uid':
+                if (current && current.userId === undefined)
+                    current.userId = unescapeColons(fields[9] ?? '');
+                break;
+            case 'ssb':
+                expectPrimaryFingerprint = false;
+                break;
+        }
+    }
+    return keys
+        .filter((k) => k.canSign && k.fingerprint)
+        .map(({ fingerprint, userId }) => ({ fingerprint, userId }));
+}
+function unescapeColons(value) {
+    return value.replace(/\\x([0-9a-f]{2})/gi, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+function gpgFailure(result) {
+    const lines = result.stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith('gpg:') || l.startsWith('gpgv:'));
+    return lines.at(-1) ?? `exit status ${result.exitCode}`;
+}
+/**
+ * A keyring that exists for one run: created empty in a private temp directory (short, so gpg-agent's
+ * socket path fits), holding only the imported signing key, removed with its agent afterwards.
+ */
+class ThrowawayKeyring {
+    runner;
+    home;
+    constructor(runner, home) {
+        this.runner = runner;
+        this.home = home;
+    }
+    static async create(runner) {
+        if (!(await runner.which('gpg'))) {
+            throw new ConfigurationError(`Input ${Input.SignKey}: signing needs gpg (GnuPG 2) on PATH; install the gnupg package or leave ${Input.SignKey} empty.`);
+        }
+        // mkdtemp creates the directory 0700, which gpg insists on for its home.
+        const home = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-gnupg-'));
+        return new ThrowawayKeyring(runner, home);
+    }
+    gpg(args, input) {
+        return this.runner.run('gpg', ['--homedir', this.home, '--batch', '--no-tty', ...args], {
+            stream: false,
+            input,
         });
     }
-    return keys;
-}
-function hitKind(key, matchedKey) {
-    if (matchedKey === undefined)
-        return 'miss';
-    return matchedKey === key ? 'exact' : 'partial';
-}
-
-;// CONCATENATED MODULE: ./src/cache/manifest.ts
-
-
-
-
-/**
- * Files that change on every run without changing what the cache holds: apt rewrites its binary package
- * caches from the lists each time it runs (and would rebuild them if they were missing).
- */
-const REGENERATED = new Set(['pkgcache.bin', 'srcpkgcache.bin']);
-async function sha256(file) {
-    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
-        hash.update(chunk);
-    return hash.digest('hex');
-}
-/** Runs `fn` over `items` with at most `limit` at a time. */
-async function forEachLimited(items, limit, fn) {
-    let next = 0;
-    const worker = async () => {
-        while (next < items.length)
-            await fn(items[next++]);
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
-async function entryLines(root, label) {
-    const top = await (0,promises_namespaceObject.lstat)(root).catch(() => undefined);
-    if (!top)
-        return { lines: [], bytes: 0 };
-    const paths = [root];
-    if (top.isDirectory()) {
-        for (const entry of await (0,promises_namespaceObject.readdir)(root, { recursive: true, withFileTypes: true })) {
-            paths.push(external_node_path_default().join(entry.parentPath, entry.name));
+    /** Imports the armored private key and says which key will sign. */
+    async importSigningKey(armoredKey) {
+        assertArmoredPrivateKey(armoredKey);
+        const imported = await this.gpg(['--import'], armoredKey);
+        if (imported.exitCode !== 0) {
+            throw new ConfigurationError(`Input ${Input.SignKey}: gpg could not import the key (${gpgFailure(imported)}); expected the full output of \`gpg --armor --export-secret-keys KEYID\`.`);
         }
+        const listed = await this.gpg(['--with-colons', '--list-secret-keys']);
+        const keys = parseSecretKeys(listed.stdout);
+        if (keys.length === 0) {
+            throw new ConfigurationError(`Input ${Input.SignKey}: the key holds no secret key that can sign; export the secret key of a signing key (gpg --armor --export-secret-keys KEYID).`);
+        }
+        return keys[0];
     }
-    const lines = [];
-    let bytes = 0;
-    await forEachLimited(paths, 16, async (file) => {
-        if (REGENERATED.has(external_node_path_default().basename(file)))
+    /** Writes a detached binary signature of `file` to `signature`. */
+    async sign(file, signature, key, passphrase) {
+        const args = ['--yes', '--pinentry-mode', 'loopback', '--local-user', key.fingerprint];
+        if (passphrase !== undefined)
+            args.push('--passphrase-fd', '0');
+        const result = await this.gpg([...args, '--detach-sign', '--output', signature, file], passphrase);
+        if (result.exitCode === 0)
             return;
-        const info = await (0,promises_namespaceObject.lstat)(file);
-        const rel = external_node_path_default().join(label, external_node_path_default().relative(root, file));
-        const mode = (info.mode & 0o7777).toString(8);
-        const owner = `${info.uid}:${info.gid}`;
-        if (info.isFile()) {
-            bytes += info.size;
-            lines.push(`f ${rel} ${mode} ${owner} ${info.size} ${await sha256(file)}`);
+        // gpg may leave an empty or partial signature behind; one that is there must be good.
+        await (0,promises_namespaceObject.rm)(signature, { force: true });
+        const reason = gpgFailure(result);
+        if (/bad passphrase/i.test(reason)) {
+            throw new ConfigurationError(passphrase === undefined
+                ? `Input ${Input.SignPassphrase}: the signing key is protected by a passphrase; give it in ${Input.SignPassphrase} (from a secret).`
+                : `Input ${Input.SignPassphrase}: wrong passphrase for the signing key ${key.fingerprint} (gpg: Bad passphrase).`);
         }
-        else if (info.isDirectory()) {
-            lines.push(`d ${rel} ${mode} ${owner}`);
+        // Without a passphrase gpg in batch mode cannot ask for one.
+        if (/no passphrase given|no pinentry|can't get input/i.test(reason)) {
+            throw new ConfigurationError(`Input ${Input.SignPassphrase}: the signing key is protected by a passphrase; give it in ${Input.SignPassphrase} (from a secret).`);
         }
-        else if (info.isSymbolicLink()) {
-            lines.push(`l ${rel} ${owner} ${await (0,promises_namespaceObject.readlink)(file)}`);
-        }
-        else {
-            lines.push(`o ${rel} ${mode} ${owner} ${info.rdev}`);
-        }
-    });
-    return { lines, bytes };
-}
-/** The manifest of a cache made of several paths (each may be missing, a file or a directory). */
-async function cacheManifest(paths) {
-    const all = [];
-    let bytes = 0;
-    for (const [index, root] of paths.entries()) {
-        const part = await entryLines(root, String(index));
-        all.push(...part.lines);
-        bytes += part.bytes;
+        throw new ConfigurationError(`Signing SHA256SUMS with ${key.fingerprint} failed: ${reason}`);
     }
-    all.sort();
-    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-    for (const line of all)
-        hash.update(line + '\n');
-    return { digest: hash.digest('hex'), files: all.length, bytes };
+    /** The public half, armored (to publish) and binary (a keyring gpgv can read). */
+    async exportPublicKey(key, armoredFile, binaryFile) {
+        for (const [file, armor] of [
+            [armoredFile, ['--armor']],
+            [binaryFile, []],
+        ]) {
+            const result = await this.gpg([...armor, '--yes', '--output', file, '--export', key.fingerprint]);
+            if (result.exitCode !== 0)
+                throw new Error(`gpg --export failed: ${gpgFailure(result)}`);
+        }
+    }
+    /** Removes the keyring, its agent and everything in it; safe to call twice. */
+    async remove() {
+        await this.runner
+            .run('gpgconf', ['--homedir', this.home, '--kill', 'all'], { stream: false })
+            .catch(() => undefined);
+        await (0,promises_namespaceObject.rm)(this.home, { recursive: true, force: true });
+    }
+}
+/** Checks a detached signature with gpgv against exactly one public keyring file. */
+async function verifySignature(runner, publicKeyring, signature, data) {
+    // An empty home keeps gpgv off the user's own trustedkeys.
+    const home = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-gpgv-'));
+    try {
+        const result = await runner.run('gpgv', ['--homedir', home, '--keyring', external_node_path_default().resolve(publicKeyring), signature, data], { stream: false });
+        return { valid: result.exitCode === 0, message: gpgFailure(result) };
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(home, { recursive: true, force: true });
+    }
 }
 
-;// CONCATENATED MODULE: ./src/cache/plan.ts
+;// CONCATENATED MODULE: ./src/publish/check-signing-key.ts
 
-/** Whether configuration text or mkosi options set Incremental= explicitly. */
-function choosesIncremental(configTexts, args) {
-    return (configTexts.some((text) => /^\s*Incremental\s*=/m.test(text)) ||
-        args.some((arg) => /^--incremental(=|$)/.test(arg) || arg === '-i'));
+
+
+
+/** Masks the key and the passphrase in everything logged from now on. */
+function maskSigningSecrets(log, options) {
+    if (options.signKey) {
+        for (const line of secretLines(options.signKey))
+            log.mask(line);
+        log.mask(options.signKey);
+    }
+    if (options.signPassphrase)
+        log.mask(options.signPassphrase);
 }
 /**
- * Where each cache is and what mkosi needs to be told so the caches are where they are restored to:
- * a package cache directory and a cache directory when the project names none, and Incremental=yes
- * when the project left it at its default.
+ * Proves before the build that the key can sign: imported into a throwaway keyring and used once on a
+ * scratch file with the passphrase given, so a key that is no private key or a wrong passphrase is
+ * said in seconds, not after a build of many minutes. Throws the ConfigurationError gpg's answer gives.
  */
-function planCaches(inputs) {
-    const { config, options, cacheHome } = inputs;
-    const main = config.main;
-    const key = (name) => inputs.keys.find((k) => k.name === name);
-    const plan = { targets: [], args: [], notes: [] };
-    const packagesKey = key('packages');
-    if (options.enabled.packages && packagesKey) {
-        let dir = main.packageCacheDirectory;
-        if (!dir) {
-            dir = external_node_path_default().join(cacheHome, 'packages');
-            plan.args.push(`--package-cache-directory=${dir}`);
-        }
-        plan.targets.push({ ...packagesKey, paths: [dir] });
+async function checkSigningKey(ctx, options) {
+    if (!options.signKey)
+        return undefined;
+    maskSigningSecrets(ctx.log, options);
+    const keyring = await ThrowawayKeyring.create(ctx.runner);
+    const scratch = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-sign-check-'));
+    try {
+        const key = await keyring.importSigningKey(options.signKey);
+        const probe = external_node_path_default().join(scratch, 'probe');
+        await (0,promises_namespaceObject.writeFile)(probe, 'mkosi-ci: can this key sign?\n');
+        await keyring.sign(probe, `${probe}.sig`, key, options.signPassphrase);
+        return key.fingerprint;
     }
-    const incrementalKey = key('incremental');
-    if (options.enabled.incremental && incrementalKey) {
-        if (main.incremental === 'no' && inputs.incrementalChosen) {
-            plan.notes.push('incremental: the project sets Incremental=no, so there is no incremental cache.');
-        }
-        else {
-            if (main.incremental === 'no')
-                plan.args.push('--incremental=yes');
-            let dir = main.cacheDirectory;
-            if (!dir) {
-                dir = external_node_path_default().join(cacheHome, 'incremental');
-                plan.args.push(`--cache-directory=${dir}`);
-            }
-            plan.targets.push({ ...incrementalKey, paths: [dir] });
-        }
+    finally {
+        await keyring.remove();
+        await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
     }
-    const toolsKey = key('tools-tree');
-    if (options.enabled['tools-tree'] && toolsKey) {
-        const tree = main.toolsTree;
-        if (inputs.defaultToolsTree && config.tools && tree) {
-            // mkosi writes the manifest last: it marks the tree complete and tells mkosi whether it is current.
-            plan.targets.push({ ...toolsKey, paths: [tree, `${tree}.manifest`] });
-        }
-    }
-    return plan;
 }
-function isInside(child, parent) {
-    const rel = external_node_path_default().relative(parent, child);
-    return rel === '' || (!rel.startsWith('..') && !external_node_path_default().isAbsolute(rel));
+
+;// CONCATENATED MODULE: ./src/publish/destinations.ts
+
+/** Whether the image set goes up as a workflow artifact: `auto` follows the adapter's judgement of the run. */
+function shouldUpload(upload, trigger) {
+    if (upload === 'auto')
+        return trigger.uploadByDefault;
+    return upload === 'yes';
 }
+/** The tag whose release gets the assets, or why there is none. */
+function releaseTag(options, trigger) {
+    switch (options.release.kind) {
+        case 'none':
+            return {};
+        case 'tag':
+            return { tag: options.release.tag };
+        case 'current-tag':
+            return trigger.tag
+                ? { tag: trigger.tag }
+                : { note: `${Input.Release}: true, but this run is not for a tag: no release.` };
+    }
+}
+
+;// CONCATENATED MODULE: ./src/publish/prerequisites.ts
+
+
+
+
 /**
- * What a cache must not carry: the private keys and passphrases the configuration names, and the
- * project itself (which holds mkosi.key, mkosi.passphrase and the like). Returns the offenders.
+ * What publishing will need, checked against the run and the resolved configuration: an artifact
+ * service for `upload: true`, a release store for a release, an artifact name that comes out non-empty.
+ * Throws the ConfigurationError that names the input.
  */
-function secretsInside(paths, secretFiles, projectDirectory) {
-    const offenders = new Set();
-    for (const cachePath of paths) {
-        for (const secret of secretFiles)
-            if (isInside(secret, cachePath))
-                offenders.add(secret);
-        if (isInside(projectDirectory, cachePath))
-            offenders.add(projectDirectory);
+function checkPublishPrerequisites(ctx, options, config, profiles) {
+    if (options.upload === 'yes' && !ctx.artifacts)
+        throw noArtifactService();
+    if (shouldUpload(options.upload, ctx.trigger) && ctx.artifacts) {
+        renderArtifactName(options.artifactName, artifactNameFields(config, profiles));
     }
-    return [...offenders];
+    if (releaseTag(options, ctx.trigger).tag && !ctx.releases)
+        throw noReleaseStore();
+}
+function noArtifactService(where = '') {
+    return new ConfigurationError(`Input ${Input.Upload}: true, but there is no artifact service here (it needs GitHub Actions' ACTIONS_RUNTIME_TOKEN and ACTIONS_RESULTS_URL)${where ? `; the files are in ${where}` : ''}.`);
+}
+function noReleaseStore() {
+    return new ConfigurationError(`Input ${Input.Release}: releases need GitHub Actions (GITHUB_REPOSITORY, GITHUB_API_URL) and ${Input.GithubToken}.`);
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/caches.ts
+;// CONCATENATED MODULE: ./src/pipeline/check.ts
 
 
 
 
+/**
+ * Everything about the inputs that can be judged once the configuration is resolved, judged before
+ * the build: a format that cannot boot with `boot: true`, what uploads and releases need, and whether
+ * the signing key can sign with the passphrase given. A mistake here costs seconds, not a build.
+ */
+const checkStage = {
+    name: 'check',
+    title: 'check the inputs',
+    runs: () => true,
+    async run(state) {
+        const { ctx, command, options, resolved } = state;
+        shouldBoot(bootOptions(state), resolved.config);
+        if (command === 'boot')
+            return;
+        checkPublishPrerequisites(ctx, options.publish, resolved.config, options.profiles);
+        const fingerprint = await checkSigningKey(ctx, options.publish);
+        if (fingerprint)
+            ctx.log.info(`sign-key: ${fingerprint} can sign`);
+    },
+};
+
+;// CONCATENATED MODULE: ./src/publish/checksums.ts
 
 
 
-async function caches_exists(file) {
-    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
+/** The files mkosi-ci itself writes next to the outputs; never listed in their own checksums. */
+const CHECKSUMS_FILE = 'SHA256SUMS';
+const SIGNATURE_FILE = 'SHA256SUMS.gpg';
+const PUBLIC_KEY_FILE = 'signing-key.asc';
+const PUBLICATION_FILES = [CHECKSUMS_FILE, SIGNATURE_FILE, PUBLIC_KEY_FILE];
+/**
+ * `<sha256> *<name>` lines, sorted by name: the format `sha256sum -c` reads and systemd-sysupdate
+ * expects, with the binary-mode marker mkosi's own Checksum= writes.
+ */
+function renderChecksums(files) {
+    const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return sorted.map((f) => `${f.sha256} *${f.name}\n`).join('');
 }
-async function hasContent(file) {
-    const info = await (0,promises_namespaceObject.stat)(file).catch(() => undefined);
-    if (!info)
-        return false;
-    if (!info.isDirectory())
-        return true;
-    return (await (0,promises_namespaceObject.readdir)(file)).length > 0;
+/** A line `sha256sum -c` could not read back unambiguously (a newline or backslash in the name). */
+function unrepresentableName(name) {
+    return /[\n\r\\]/.test(name);
 }
-async function caches_sha256Of(file) {
-    return (0,external_node_crypto_namespaceObject.createHash)('sha256')
-        .update(await (0,promises_namespaceObject.readFile)(file))
-        .digest('hex');
+function parseChecksums(text) {
+    const entries = new Map();
+    for (const line of text.split('\n')) {
+        const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+        if (match)
+            entries.set(match[2], match[1]);
+    }
+    return entries;
 }
-/** Names and sizes of the files in PackageDirectories= (mkosi itself compares names and mtimes). */
-async function packageDirectoryFiles(dirs) {
+async function filesBelow(directory, prefix) {
     const files = [];
-    for (const dir of dirs) {
-        const entries = await (0,promises_namespaceObject.readdir)(dir, { withFileTypes: true }).catch(() => []);
-        for (const entry of entries) {
-            if (!entry.isFile())
-                continue;
-            files.push(`${entry.name} ${(await (0,promises_namespaceObject.stat)(external_node_path_default().join(dir, entry.name))).size}`);
+    for (const entry of await (0,promises_namespaceObject.readdir)(directory, { withFileTypes: true, recursive: true })) {
+        if (!entry.isFile())
+            continue;
+        const file = external_node_path_default().join(entry.parentPath, entry.name);
+        const name = external_node_path_default().join(prefix, external_node_path_default().relative(directory, file));
+        files.push({ name, path: file, size: (await (0,promises_namespaceObject.lstat)(file)).size, sha256: await sha256File(file) });
+    }
+    return files;
+}
+/**
+ * Every regular file among the build's outputs, with the hashes output discovery already took.
+ * A directory output contributes each regular file below it (mkosi's Checksum= skips directories);
+ * symlinks are aliases of files that are listed anyway, and a zip or a release cannot hold them.
+ */
+async function publishedFiles(artifacts) {
+    const files = [];
+    for (const artifact of artifacts) {
+        if (PUBLICATION_FILES.includes(artifact.name))
+            continue;
+        if (artifact.type === 'file' && artifact.sha256) {
+            files.push({ name: artifact.name, path: artifact.path, size: artifact.size, sha256: artifact.sha256 });
+        }
+        else if (artifact.type === 'directory') {
+            files.push(...(await filesBelow(artifact.path, artifact.name)));
         }
     }
     return files;
 }
-async function installFields(image) {
-    return {
-        distribution: image.distribution,
-        release: image.release,
-        architecture: image.architecture,
-        mirror: image.mirror,
-        repositories: image.repositories,
-        packages: image.packages,
-        buildPackages: image.buildPackages,
-        packageDirectoryFiles: await packageDirectoryFiles(image.packageDirectories),
-        // mkosi's own scripts (the tools tree's mkosi.prepare) are listed in a temporary directory that is
-        // gone once mkosi exits: their content comes with mkosi's version, which is in the key already.
-        prepareScripts: await Promise.all(image.prepareScripts.map((s) => caches_sha256Of(s).catch(() => `mkosi:${external_node_path_default().basename(s)}`))),
-        profiles: image.profiles,
-    };
+/** Every regular file in a directory (for `mkosi-ci publish`), except mkosi-ci's own publication files. */
+async function directoryFiles(directory) {
+    const files = await filesBelow(directory, '');
+    return files.filter((f) => !PUBLICATION_FILES.includes(f.name));
 }
-async function configTexts(config) {
-    const files = [...new Set(config.images.flatMap((i) => i.files))];
-    return Promise.all(files.map((f) => (0,promises_namespaceObject.readFile)(f, 'utf8').catch(() => '')));
+
+;// CONCATENATED MODULE: ./src/publish/compression.ts
+
+/**
+ * Magic numbers of data that deflate cannot shrink: compressed streams, and PE files (a UKI or an EFI
+ * stub kernel carries a compressed kernel and initrd) and squashfs/zip containers.
+ */
+const COMPRESSED_MAGIC = [
+    [0x28, 0xb5, 0x2f, 0xfd], // zstd
+    [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], // xz
+    [0x1f, 0x8b], // gzip
+    [0x42, 0x5a, 0x68], // bzip2
+    [0x04, 0x22, 0x4d, 0x18], // lz4 frame
+    [0x02, 0x21, 0x4c, 0x18], // lz4 legacy (kernel initrds)
+    [0x4d, 0x5a], // PE/COFF: UKI, vmlinuz
+    [0x68, 0x73, 0x71, 0x73], // squashfs
+    [0x50, 0x4b, 0x03, 0x04], // zip
+];
+function looksCompressed(head) {
+    return COMPRESSED_MAGIC.some((magic) => magic.every((byte, i) => head[i] === byte));
 }
-function seconds(ms) {
-    return `${(ms / 1000).toFixed(1)} s`;
+async function isCompressedFile(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const head = new Uint8Array(8);
+        const { bytesRead } = await handle.read(head, 0, head.length, 0);
+        return looksCompressed(head.subarray(0, bytesRead));
+    }
+    finally {
+        await handle.close();
+    }
 }
-function mib(bytes) {
-    return `${(bytes / 1048576).toFixed(1)} MiB`;
+/** Stored as they are: recompressing what is already compressed costs time and gains nothing. */
+const STORE = 0;
+/** Fast deflate: raw disk images are mostly zeros and free blocks, which the fastest level already folds. */
+const FAST_DEFLATE = 1;
+/**
+ * The artifact zip has one compression level for all its files; pick it by where most bytes are.
+ */
+function compressionLevel(files) {
+    const total = files.reduce((sum, f) => sum + f.size, 0);
+    const compressed = files.filter((f) => f.compressed).reduce((sum, f) => sum + f.size, 0);
+    return total > 0 && compressed * 2 >= total ? STORE : FAST_DEFLATE;
 }
-async function restoreOne(ctx, target) {
+
+;// CONCATENATED MODULE: ./src/publish/upload.ts
+
+
+
+
+
+function commonDirectory(files) {
+    let common = external_node_path_default().dirname(files[0]);
+    for (const file of files) {
+        while (!file.startsWith(common + (external_node_path_default()).sep) && common !== external_node_path_default().dirname(common))
+            common = external_node_path_default().dirname(common);
+    }
+    return common;
+}
+/** Uploads the image set as one artifact, zipped at the level its content pays for. */
+async function uploadArtifact(store, upload, files, ownFiles) {
+    const paths = [...files.map((f) => f.path), ...ownFiles];
+    const sized = await Promise.all(files.map(async (f) => ({ size: f.size, compressed: await isCompressedFile(f.path) })));
+    const level = compressionLevel(sized);
     const started = Date.now();
-    const existed = await Promise.all(target.paths.map(caches_exists));
-    let matchedKey;
-    // A tree that is already here (a persistent runner) is mkosi's to judge; extracting over it would mix
-    // two trees. The package cache only gains files, so it is restored over what is there.
-    const present = target.name !== 'packages' && (await Promise.all(target.paths.map(hasContent))).every(Boolean);
-    if (present) {
-        ctx.log.info(`Cache ${target.name}: already present in ${target.paths[0]}, not restored.`);
-    }
-    else {
-        try {
-            matchedKey = await ctx.cacheStore.restore(target.paths, target.key, target.restoreKeys);
-        }
-        catch (error) {
-            ctx.log.warning(`Cache ${target.name}: restore failed, building without it: ${errorMessage(error)}`);
-        }
-        if (matchedKey === undefined) {
-            // A failed extraction (a corrupt or truncated archive) can leave part of a tree behind: remove
-            // what was not there before, so mkosi starts from nothing rather than from half a cache.
-            for (const [index, file] of target.paths.entries()) {
-                if (!existed[index] && (await caches_exists(file))) {
-                    ctx.log.warning(`Cache ${target.name}: removing ${file}, left behind by a failed restore.`);
-                    await (0,promises_namespaceObject.rm)(file, { recursive: true, force: true });
-                }
-            }
-        }
-    }
-    const restoreMs = Date.now() - started;
-    const manifest = await cacheManifest(target.paths);
-    const hit = hitKind(target.key, matchedKey);
-    ctx.log.info(`Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(manifest.bytes)}, ${seconds(restoreMs)}; key ${target.key}`);
+    const uploaded = await store.upload({
+        name: upload.name,
+        files: paths,
+        rootDirectory: commonDirectory(paths),
+        retentionDays: upload.retentionDays,
+        compressionLevel: level,
+    });
     return {
-        ...target,
-        hit,
-        ...(matchedKey ? { matchedKey } : {}),
-        restoreMs,
-        sizeBytes: manifest.bytes,
-        restoredDigest: manifest.digest,
+        ...uploaded,
+        name: upload.name,
+        files: paths.length,
+        bytes: files.reduce((sum, f) => sum + f.size, 0),
+        compressionLevel: level,
+        durationMs: Date.now() - started,
     };
+}
+/** Attaches the files to the release of `tag`; a release has no folders, so names must not clash. */
+async function publishRelease(store, tag, files, ownFiles) {
+    const assets = [
+        ...files.map((f) => ({ name: external_node_path_default().basename(f.name), path: f.path, size: f.size })),
+        ...(await Promise.all(ownFiles.map(async (f) => ({ name: external_node_path_default().basename(f), path: f, size: (await (0,promises_namespaceObject.lstat)(f)).size })))),
+    ];
+    const clash = assets.find((a, i) => assets.findIndex((b) => b.name === a.name) !== i);
+    if (clash) {
+        throw new ConfigurationError(`Input ${Input.Release}: two files would both be the release asset '${clash.name}' (a release has no folders); a directory image cannot be a release asset: use Format=tar or disk.`);
+    }
+    return store.publish(tag, assets);
+}
+
+;// CONCATENATED MODULE: ./src/publish/write-checksums.ts
+
+
+
+
+
+
+
+/** Writes SHA256SUMS over `files` into `directory` and, given a key, signs it and checks the signature. */
+async function writeChecksums(ctx, options, directory, files) {
+    const odd = files.find((f) => unrepresentableName(f.name));
+    if (odd) {
+        throw new ConfigurationError(`Cannot list '${odd.name.replace(/\n/g, '\\n')}' in SHA256SUMS: names with line breaks or backslashes cannot be checked by sha256sum -c; rename the file.`);
+    }
+    const checksumsFile = external_node_path_default().join(directory, CHECKSUMS_FILE);
+    await (0,promises_namespaceObject.writeFile)(checksumsFile, renderChecksums(files));
+    ctx.log.info(`SHA256SUMS: ${files.length} files, in ${checksumsFile}`);
+    if (!options.signKey)
+        return { checksumsFile };
+    return { checksumsFile, signature: await sign(ctx, options, checksumsFile) };
+}
+async function sign(ctx, options, checksumsFile) {
+    const armoredKey = options.signKey;
+    maskSigningSecrets(ctx.log, options);
+    const directory = external_node_path_default().dirname(checksumsFile);
+    const keyring = await ThrowawayKeyring.create(ctx.runner);
+    try {
+        const key = await keyring.importSigningKey(armoredKey);
+        const file = external_node_path_default().join(directory, SIGNATURE_FILE);
+        await keyring.sign(checksumsFile, file, key, options.signPassphrase);
+        const publicKeyFile = external_node_path_default().join(directory, PUBLIC_KEY_FILE);
+        const publicKeyring = external_node_path_default().join(keyring.home, 'public.gpg');
+        await keyring.exportPublicKey(key, publicKeyFile, publicKeyring);
+        // Checked with the public key alone, as whoever downloads the files will check it.
+        const check = await verifySignature(ctx.runner, publicKeyring, file, checksumsFile);
+        if (!check.valid)
+            throw new Error(`The new signature of SHA256SUMS does not verify: ${check.message}`);
+        ctx.log.info(`SHA256SUMS.gpg: signed by ${key.fingerprint}${key.userId ? ` (${key.userId})` : ''}; ${check.message}`);
+        return { file, publicKeyFile, key, verification: check.message };
+    }
+    finally {
+        await keyring.remove();
+    }
 }
 /**
- * Restores the caches before the build: derives the keys from the resolved configuration, restores
- * each cache that is switched on, and returns the mkosi options that make mkosi use them. Never
- * throws for a cache problem: a cache that cannot be restored means a cold build and a warning.
+ * What `sha256sum -c` does, over what is about to leave the machine: SHA256SUMS read back from disk and
+ * every file hashed again, so nothing changed since it was listed. (OpenSSL's sha256 in node runs about
+ * three times as fast here as coreutils' own.)
  */
-async function restoreCaches(ctx, options, mkosiVersion, config, now = Date.now()) {
-    const enabled = Object.values(options.cache.enabled).some(Boolean);
-    if (!enabled)
-        return { skipped: 'caches are switched off', records: [], args: [] };
-    const unavailable = ctx.cacheStore.unavailable();
-    if (unavailable) {
-        ctx.log.info(`Caches are not used in this run: ${unavailable}.`);
-        return { skipped: unavailable, records: [], args: [] };
+async function verifyChecksums(checksumsFile) {
+    const listed = parseChecksums(await (0,promises_namespaceObject.readFile)(checksumsFile, 'utf8'));
+    const changed = [];
+    for (const [name, sha256] of listed) {
+        const actual = await sha256File(external_node_path_default().join(external_node_path_default().dirname(checksumsFile), name)).catch(() => 'missing');
+        if (actual !== sha256)
+            changed.push(actual === 'missing' ? `${name} (missing)` : name);
     }
-    const keys = cacheKeys({
-        images: await Promise.all(config.images.map(installFields)),
-        tools: config.tools && (await installFields(config.tools)),
-        mkosiVersion,
-        suffix: options.cache.keySuffix,
-        maxAgeDays: options.cache.maxAgeDays,
-        now,
+    if (changed.length > 0) {
+        throw new Error(`Outputs changed after SHA256SUMS was written, so nothing was uploaded: ${changed.slice(0, 5).join(', ')}`);
+    }
+}
+/** `mkosi-ci publish`: SHA256SUMS (and its signature) over every file already in a directory. */
+async function publishDirectory(ctx, options, directory) {
+    const files = await directoryFiles(directory).catch((error) => {
+        throw new ConfigurationError(`Cannot read the output directory ${directory}: ${error.code ?? error.message}`);
     });
-    const plan = planCaches({
-        config,
-        keys,
-        options: options.cache,
-        defaultToolsTree: options.toolsTree.kind === 'default',
-        incrementalChosen: choosesIncremental(await configTexts(config), options.args),
-        cacheHome: ctx.host.cacheHome,
-    });
-    for (const note of plan.notes)
-        ctx.log.info(note);
-    if (plan.args.length > 0)
-        ctx.log.info(`mkosi options for the caches: ${plan.args.join(' ')}`);
-    const records = [];
-    for (const target of plan.targets)
-        records.push(await restoreOne(ctx, target));
-    // mkosi puts its workspace into <cache>/mkosi when <cache> exists and does not create it: make the
-    // directories now, so that mkosi creating ours under <cache> cannot leave it half set up.
-    for (const target of plan.targets) {
-        if (target.name !== 'tools-tree')
-            await (0,promises_namespaceObject.mkdir)(target.paths[0], { recursive: true });
+    if (files.length === 0) {
+        throw new ConfigurationError(`The output directory ${directory} holds no files to publish.`);
     }
-    return { records, args: plan.args };
-}
-/** Makes every file of the cache ours, so that tar can read it and the next run (another uid) can use it. */
-async function fixOwnership(ctx, paths) {
-    if (ctx.host.root)
-        return;
-    const foreign = [];
-    for (const file of paths) {
-        if (!(await caches_exists(file)))
-            continue;
-        const found = await ctx.runner.run('find', [file, '(', '!', '-user', String(ctx.host.uid), '-o', '!', '-readable', ')', '-print', '-quit'], { stream: false });
-        if (found.stdout.trim() !== '' || found.exitCode !== 0)
-            foreign.push(file);
-    }
-    if (foreign.length === 0)
-        return;
-    const chown = await ctx.runner.run('sudo', ['-n', 'chown', '-R', `${ctx.host.uid}:${ctx.host.gid}`, ...foreign], { stream: false });
-    if (chown.exitCode !== 0) {
-        throw new Error(`files in ${foreign.join(', ')} belong to another user and sudo chown failed: ${chown.stderr.trim()}`);
-    }
-}
-async function saveOne(ctx, record, config) {
-    const manifest = await cacheManifest(record.paths);
-    if (manifest.digest === record.restoredDigest)
-        return { outcome: 'unchanged', sizeBytes: manifest.bytes };
-    if (manifest.files === 0)
-        return { outcome: 'skipped', reason: 'nothing to save' };
-    if (record.hit === 'exact') {
-        // Entries are immutable: the next run restores the same key and gets what this run started from.
-        return { outcome: 'exists', reason: 'the exact key was restored', sizeBytes: manifest.bytes };
-    }
-    if (record.name === 'tools-tree' && !(await caches_exists(record.paths[1]))) {
-        return { outcome: 'skipped', reason: 'the tools tree is incomplete (no manifest)' };
-    }
-    const secrets = secretsInside(record.paths, config.secretFiles, config.directory);
-    if (secrets.length > 0) {
-        ctx.log.warning(`Cache ${record.name}: not saved, it would contain ${secrets.join(', ')}.`);
-        return { outcome: 'skipped', reason: 'it would contain keys or the project' };
-    }
-    const started = Date.now();
-    await fixOwnership(ctx, record.paths);
-    const saved = await ctx.cacheStore.save(record.paths, record.key);
-    return {
-        outcome: saved ? 'saved' : 'exists',
-        ms: Date.now() - started,
-        sizeBytes: manifest.bytes,
-        // @actions/cache does not say which: a reservation conflict (logged as info) or a failed upload
-        // (logged as a warning just above).
-        ...(saved ? {} : { reason: 'not stored: the key exists already or the upload failed' }),
-    };
-}
-/**
- * Saves the caches after the run, only when the build succeeded and only those whose content changed
- * since the restore. Never throws: a cache that cannot be saved is a warning.
- */
-async function saveCaches(ctx, records, build) {
-    const done = [];
-    for (const record of records) {
-        let save;
-        if (!build.succeeded) {
-            save = { outcome: 'skipped', reason: 'the build failed' };
-        }
-        else {
-            try {
-                save = await saveOne(ctx, record, build);
-            }
-            catch (error) {
-                ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
-                save = { outcome: 'failed', reason: errorMessage(error) };
-            }
-        }
-        ctx.log.info(`Cache ${record.name}: ${save.outcome}${save.reason ? ` (${save.reason})` : ''}${save.ms !== undefined ? ` in ${seconds(save.ms)}` : ''}; key ${record.key}`);
-        done.push({ ...record, save });
-    }
-    return done;
-}
-
-;// CONCATENATED MODULE: ./src/pipeline/project.ts
-
-
-
-
-/** Files and directories whose presence makes a directory an mkosi project. */
-const PROJECT_MARKERS = ['mkosi.conf', 'mkosi.conf.d', 'mkosi.images'];
-async function project_exists(file) {
-    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
-}
-/** Refuses a directory that is not an mkosi project before mkosi gets to build its defaults there. */
-async function assertProject(directory) {
-    const info = await (0,promises_namespaceObject.stat)(directory).catch(() => undefined);
-    if (!info?.isDirectory()) {
-        throw new ConfigurationError(`Input ${Input.Directory}: ${directory} is not a directory.`, {
-            file: directory,
-        });
-    }
-    for (const marker of PROJECT_MARKERS) {
-        if (await project_exists(external_node_path_default().join(directory, marker)))
-            return;
-    }
-    throw new ConfigurationError(`Input ${Input.Directory}: ${directory} has no mkosi configuration (expected ${PROJECT_MARKERS.join(', ')}).`, { file: directory });
+    const written = await writeChecksums(ctx, options, directory, files);
+    return { directory, files, ...written };
 }
 
 ;// CONCATENATED MODULE: ./src/repro/diffoscope.ts
@@ -5769,6 +5940,132 @@ function mergeComparisons(a, b, results, maxFiles) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/repro/compare-builds.ts
+
+
+
+
+
+
+/** Largest differing file copied for diffoscope: enough for any config or binary, not for a whole image. */
+const DIFFOSCOPE_MAX_FILE_BYTES = 256 * 1024 * 1024;
+function toolBox(runner, toolsTree) {
+    const host = hostToolBox(runner);
+    return chainToolBoxes(toolsTree.kind === 'path' ? toolsTreeToolBox(toolsTree.path, host) : host);
+}
+/** The outputs compared: the main image's files and directories (symlinks point at them). */
+function comparable(artifacts) {
+    return artifacts.filter((a) => a.type !== 'symlink');
+}
+/** Output pairs by name: every output of either build, the other side's path even if it is missing. */
+function outputPairs(first, second) {
+    const names = [
+        ...new Set([...comparable(first.artifacts), ...comparable(second.artifacts)].map((a) => a.name)),
+    ];
+    return names.map((name) => ({
+        name,
+        a: first.artifacts.find((x) => x.name === name)?.path ?? external_node_path_default().join(first.outputDirectory, name),
+        b: second.artifacts.find((x) => x.name === name)?.path ?? external_node_path_default().join(second.outputDirectory, name),
+    }));
+}
+/**
+ * Compares every output pair, narrowing each difference, and copies the differing regular files
+ * (both versions, while they are extracted) into `narrowedDir` for diffoscope.
+ */
+async function compareBuilds(ctx, options, first, second, toolsTree, dir, narrowedDir) {
+    let copied = 0;
+    const keep = async (difference, files) => {
+        if (options.diffoscope === 'no')
+            return;
+        const size = Math.max(...(await Promise.all([(0,promises_namespaceObject.stat)(files.a), (0,promises_namespaceObject.stat)(files.b)])).map((s) => s.size));
+        if (size > DIFFOSCOPE_MAX_FILE_BYTES)
+            return;
+        const relative = narrowedPath(difference);
+        await (0,promises_namespaceObject.cp)(files.a, external_node_path_default().join(narrowedDir, 'a', relative), { preserveTimestamps: true });
+        await (0,promises_namespaceObject.cp)(files.b, external_node_path_default().join(narrowedDir, 'b', relative), { preserveTimestamps: true });
+        copied++;
+    };
+    const extractDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, 'extract-'));
+    const results = [];
+    try {
+        await ctx.log.group('Compare the two builds', async () => {
+            for (const pair of outputPairs(first, second)) {
+                const kept = results.reduce((n, r) => n + r.differences.length, 0);
+                const result = await compareOutputs(pair.a, pair.b, {
+                    runner: ctx.runner,
+                    tools: toolBox(ctx.runner, toolsTree),
+                    tmpDir: extractDir,
+                    maxFiles: Math.max(1, options.maxFiles - kept),
+                    onDifference: keep,
+                });
+                results.push(result);
+                ctx.log.info(`${pair.name}: ${result.identical ? 'identical' : `${result.totalDifferences} differences`}`);
+            }
+        });
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(extractDir, { recursive: true, force: true });
+    }
+    const comparison = mergeComparisons(first.outputDirectory, second.outputDirectory, results, options.maxFiles);
+    return { comparison, copied };
+}
+
+;// CONCATENATED MODULE: ./src/repro/pins.ts
+
+
+
+
+/** A stable UUID for an image, so two runs of the check on the same project pin the same Seed=. */
+function derivedSeed(imageId) {
+    const h = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(`mkosi-ci repro seed\0${imageId}`).digest('hex');
+    // A version 4 / variant 1 layout, so tools that check the UUID's shape accept it.
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+async function summaryFacts(runner, mkosi, options) {
+    const { config } = await readSummary(runner, mkosi.command, baseInvocation(options));
+    const raw = config.raw;
+    const main = raw.Images.at(-1) ?? {};
+    return {
+        seed: main.Seed,
+        sourceDateEpoch: main.SourceDateEpoch,
+        imageId: typeof main.ImageId === 'string' ? main.ImageId : external_node_path_default().basename(options.directory),
+    };
+}
+/** The time of the project's last commit, when it is in git: the usual SOURCE_DATE_EPOCH. */
+async function lastCommitTime(runner, directory) {
+    const result = await runner
+        .run('git', ['-C', directory, 'log', '-1', '--format=%ct'], { stream: false })
+        .catch(() => undefined);
+    const value = Number(result?.stdout.trim());
+    return result?.exitCode === 0 && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+/**
+ * Seed= and SourceDateEpoch= for both builds. mkosi draws a new random seed for every run when
+ * Seed= is unset (two summaries differ), and takes SourceDateEpoch= from the environment when unset
+ * (null in the summary): those are pinned, everything the project pins is left alone.
+ */
+async function reproPins(runner, options, mkosi) {
+    const first = await summaryFacts(runner, mkosi, options);
+    const second = await summaryFacts(runner, mkosi, options);
+    const pins = { pinned: [], args: [] };
+    if (first.seed !== second.seed || first.seed === null || first.seed === undefined) {
+        const seed = derivedSeed(first.imageId);
+        pins.pinned.push({ setting: 'Seed', value: seed, source: `derived from ImageId=${first.imageId}` });
+        pins.args.push(`--seed=${seed}`);
+    }
+    if (first.sourceDateEpoch === null || first.sourceDateEpoch === undefined) {
+        const commit = await lastCommitTime(runner, options.directory);
+        const epoch = commit ?? Math.floor(Date.now() / 1000);
+        pins.pinned.push({
+            setting: 'SourceDateEpoch',
+            value: String(epoch),
+            source: commit ? 'time of the last commit' : 'start of this run (the project is not in git)',
+        });
+        pins.args.push(`--source-date-epoch=${epoch}`);
+    }
+    return pins;
+}
+
 ;// CONCATENATED MODULE: ./src/repro/repro-report.ts
 
 function diffoscopeLine(run) {
@@ -5834,87 +6131,67 @@ function reproText(result, reportDir, top = 10) {
     return lines;
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/repro.ts
+;// CONCATENATED MODULE: ./src/repro/run-diffoscope.ts
 
 
 
 
-
-
-
-
-
-
-
-
-
-/** Largest differing file copied for diffoscope: enough for any config or binary, not for a whole image. */
-const DIFFOSCOPE_MAX_FILE_BYTES = 256 * 1024 * 1024;
 const DIFFOSCOPE_TIMEOUT_MS = 10 * 60_000;
-/** A stable UUID for an image, so two runs of the check on the same project pin the same Seed=. */
-function derivedSeed(imageId) {
-    const h = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(`mkosi-ci repro seed\0${imageId}`).digest('hex');
-    // A version 4 / variant 1 layout, so tools that check the UUID's shape accept it.
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-async function summaryFacts(runner, mkosi, options) {
-    const result = await runner.run(mkosi.command, summaryArgs(baseInvocation(options)), { stream: false });
-    if (result.exitCode !== 0) {
-        const why = lastErrorLine(result.stderr || result.stdout) ?? `exit status ${result.exitCode}`;
-        throw new ConfigurationError(`mkosi could not read the configuration in ${options.directory}: ${why}`, {
-            file: options.directory,
-        });
+/** diffoscope on the differing files only (copied into `narrowedDir` as a/ and b/), with a timeout. */
+async function runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, copied) {
+    if (options.diffoscope === 'no')
+        return { status: 'disabled' };
+    const command = await findDiffoscope(toolsTree.kind === 'path' ? toolsTree.path : undefined, (c) => ctx.runner.which(c));
+    if (!command) {
+        if (options.diffoscope === 'yes') {
+            throw new ConfigurationError('Input diffoscope: yes, but diffoscope is neither in the tools tree nor on PATH (add diffoscope-minimal to ToolsTreePackages= or install it).');
+        }
+        return { status: 'unavailable' };
     }
-    const raw = JSON.parse(result.stdout);
-    const main = raw.Images.at(-1) ?? {};
-    return {
-        seed: main.Seed,
-        sourceDateEpoch: main.SourceDateEpoch,
-        imageId: typeof main.ImageId === 'string' ? main.ImageId : external_node_path_default().basename(options.directory),
-    };
-}
-/** The time of the project's last commit, when it is in git: the usual SOURCE_DATE_EPOCH. */
-async function lastCommitTime(runner, directory) {
-    const result = await runner
-        .run('git', ['-C', directory, 'log', '-1', '--format=%ct'], { stream: false })
-        .catch(() => undefined);
-    const value = Number(result?.stdout.trim());
-    return result?.exitCode === 0 && Number.isInteger(value) && value > 0 ? value : undefined;
-}
-/**
- * Seed= and SourceDateEpoch= for both builds. mkosi draws a new random seed for every run when
- * Seed= is unset (two summaries differ), and takes SourceDateEpoch= from the environment when unset
- * (null in the summary): those are pinned, everything the project pins is left alone.
- */
-async function reproPins(ctx, options, mkosi) {
-    const first = await summaryFacts(ctx.runner, mkosi, options);
-    const second = await summaryFacts(ctx.runner, mkosi, options);
-    const pins = { pinned: [], args: [] };
-    if (first.seed !== second.seed || first.seed === null || first.seed === undefined) {
-        const seed = derivedSeed(first.imageId);
-        pins.pinned.push({ setting: 'Seed', value: seed, source: `derived from ImageId=${first.imageId}` });
-        pins.args.push(`--seed=${seed}`);
+    if (copied === 0)
+        return { status: 'nothing-to-explain' };
+    const html = external_node_path_default().join(reportDir, 'diffoscope.html');
+    const text = external_node_path_default().join(reportDir, 'diffoscope.txt');
+    const started = Date.now();
+    const result = await ctx.log.group(`diffoscope on ${copied} differing files`, () => ctx.runner.run(command.command, [
+        ...command.args,
+        ...diffoscopeArgs({
+            html,
+            text,
+            maxReportSize: options.maxReportSize,
+            timeoutSeconds: DIFFOSCOPE_TIMEOUT_MS / 1000,
+            a: 'a',
+            b: 'b',
+        }),
+    ], 
+    // Relative paths, so the report's headings read a/<image>/<partition>/<file>.
+    {
+        cwd: narrowedDir,
+        timeoutMs: DIFFOSCOPE_TIMEOUT_MS,
+        stream: false,
+        logFile: external_node_path_default().join(reportDir, 'diffoscope.log'),
+    }));
+    const durationMs = Date.now() - started;
+    // diffoscope exits 1 when it found differences, which is what it was given.
+    if (result.timedOut)
+        return { status: 'timed-out', durationMs, files: copied };
+    if (result.exitCode > 1) {
+        return {
+            status: 'failed',
+            durationMs,
+            files: copied,
+            reason: lastErrorLine(result.stderr) ?? `exit status ${result.exitCode}`,
+        };
     }
-    if (first.sourceDateEpoch === null || first.sourceDateEpoch === undefined) {
-        const commit = await lastCommitTime(ctx.runner, options.directory);
-        const epoch = commit ?? Math.floor(Date.now() / 1000);
-        pins.pinned.push({
-            setting: 'SourceDateEpoch',
-            value: String(epoch),
-            source: commit ? 'time of the last commit' : 'start of this run (the project is not in git)',
-        });
-        pins.args.push(`--source-date-epoch=${epoch}`);
-    }
-    return pins;
+    return { status: 'ran', durationMs, files: copied, html: 'diffoscope.html', text: 'diffoscope.txt' };
 }
-/**
- * The options of both builds: the pins before the user's options (a user's own --seed wins and was
- * already seen as pinned), and Incremental=no after them, so neither build can reuse a cached image
- * that would hide nondeterminism.
- */
-function reproBuildOptions(options, pins) {
-    return { ...options, args: [...pins.args, ...options.args, '--incremental=no'] };
-}
+
+;// CONCATENATED MODULE: ./src/repro/second-build.ts
+
+
+
+
+
 /** A Runner that starts mkosi with the second build's variations (wrapper, environment). */
 function variedRunner(runner, mkosiCommand, varied) {
     return {
@@ -5960,61 +6237,6 @@ function secondToolsTree(options) {
         return { kind: 'path', path: inProject };
     return options.toolsTree;
 }
-function toolBox(ctx, toolsTree) {
-    const host = hostToolBox(ctx.runner);
-    return chainToolBoxes(toolsTree.kind === 'path' ? toolsTreeToolBox(toolsTree.path, host) : host);
-}
-/** The outputs compared: the main image's files and directories (symlinks point at them). */
-function comparable(artifacts) {
-    return artifacts.filter((a) => a.type !== 'symlink');
-}
-async function runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, copied) {
-    if (options.repro.diffoscope === 'no')
-        return { status: 'disabled' };
-    const command = await findDiffoscope(toolsTree.kind === 'path' ? toolsTree.path : undefined, (c) => ctx.runner.which(c));
-    if (!command) {
-        if (options.repro.diffoscope === 'yes') {
-            throw new ConfigurationError('Input diffoscope: yes, but diffoscope is neither in the tools tree nor on PATH (add diffoscope-minimal to ToolsTreePackages= or install it).');
-        }
-        return { status: 'unavailable' };
-    }
-    if (copied === 0)
-        return { status: 'nothing-to-explain' };
-    const html = external_node_path_default().join(reportDir, 'diffoscope.html');
-    const text = external_node_path_default().join(reportDir, 'diffoscope.txt');
-    const started = Date.now();
-    const result = await ctx.log.group(`diffoscope on ${copied} differing files`, () => ctx.runner.run(command.command, [
-        ...command.args,
-        ...diffoscopeArgs({
-            html,
-            text,
-            maxReportSize: options.repro.maxReportSize,
-            timeoutSeconds: DIFFOSCOPE_TIMEOUT_MS / 1000,
-            a: 'a',
-            b: 'b',
-        }),
-    ], 
-    // Relative paths, so the report's headings read a/<image>/<partition>/<file>.
-    {
-        cwd: narrowedDir,
-        timeoutMs: DIFFOSCOPE_TIMEOUT_MS,
-        stream: false,
-        logFile: external_node_path_default().join(reportDir, 'diffoscope.log'),
-    }));
-    const durationMs = Date.now() - started;
-    // diffoscope exits 1 when it found differences, which is what it was given.
-    if (result.timedOut)
-        return { status: 'timed-out', durationMs, files: copied };
-    if (result.exitCode > 1) {
-        return {
-            status: 'failed',
-            durationMs,
-            files: copied,
-            reason: lastErrorLine(result.stderr) ?? `exit status ${result.exitCode}`,
-        };
-    }
-    return { status: 'ran', durationMs, files: copied, html: 'diffoscope.html', text: 'diffoscope.txt' };
-}
 /**
  * The second build: a fresh copy of the source at another path (or the same tree when build-path is
  * not varied) with its own output, workspace, build and work directories, started with the variations.
@@ -6043,68 +6265,73 @@ async function secondBuild(ctx, options, mkosi, first, dir, varied) {
         ],
     };
     const secondCtx = {
-        ...ctx,
+        log: ctx.log,
         workDir: own('work'),
         runner: variedRunner(ctx.runner, mkosi.command, varied),
     };
     ctx.log.info(`Second build in ${directory}: ${varied.applied.join('; ') || 'no variations'}`);
-    const second = await build(secondCtx, secondOptions, mkosi);
+    const resolved = await ctx.log.group('Resolve the configuration of the second build', () => resolveConfig(secondCtx, secondOptions, mkosi));
+    const second = await runBuild(secondCtx, secondOptions, mkosi, resolved);
     await (0,promises_namespaceObject.rm)(own('workspace'), { recursive: true, force: true });
     return { second, directory, toolsTree };
 }
-/** Output pairs by name: every output of either build, the other side's path even if it is missing. */
-function outputPairs(first, second) {
-    const names = [
-        ...new Set([...comparable(first.artifacts), ...comparable(second.artifacts)].map((a) => a.name)),
-    ];
-    return names.map((name) => ({
-        name,
-        a: first.artifacts.find((x) => x.name === name)?.path ?? external_node_path_default().join(first.outputDirectory, name),
-        b: second.artifacts.find((x) => x.name === name)?.path ?? external_node_path_default().join(second.outputDirectory, name),
-    }));
-}
+
+;// CONCATENATED MODULE: ./src/pipeline/repro.ts
+
+
+
+
+
+
+
+
+
 /**
- * Compares every output pair, narrowing each difference, and copies the differing regular files
- * (both versions, while they are extracted) into `narrowedDir` for diffoscope.
+ * The options of both builds: the pins before the user's options (a user's own --seed wins and was
+ * already seen as pinned), and Incremental=no after them, so neither build can reuse a cached image
+ * that would hide nondeterminism.
  */
-async function compareBuilds(ctx, options, first, second, toolsTree, dir, narrowedDir) {
-    let copied = 0;
-    const keep = async (difference, files) => {
-        if (options.repro.diffoscope === 'no')
-            return;
-        const size = Math.max(...(await Promise.all([(0,promises_namespaceObject.stat)(files.a), (0,promises_namespaceObject.stat)(files.b)])).map((s) => s.size));
-        if (size > DIFFOSCOPE_MAX_FILE_BYTES)
-            return;
-        const relative = narrowedPath(difference);
-        await (0,promises_namespaceObject.cp)(files.a, external_node_path_default().join(narrowedDir, 'a', relative), { preserveTimestamps: true });
-        await (0,promises_namespaceObject.cp)(files.b, external_node_path_default().join(narrowedDir, 'b', relative), { preserveTimestamps: true });
-        copied++;
-    };
-    const extractDir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, 'extract-'));
-    const results = [];
-    try {
-        await ctx.log.group('Compare the two builds', async () => {
-            for (const pair of outputPairs(first, second)) {
-                const kept = results.reduce((n, r) => n + r.differences.length, 0);
-                const result = await compareOutputs(pair.a, pair.b, {
-                    runner: ctx.runner,
-                    tools: toolBox(ctx, toolsTree),
-                    tmpDir: extractDir,
-                    maxFiles: Math.max(1, options.repro.maxFiles - kept),
-                    onDifference: keep,
-                });
-                results.push(result);
-                ctx.log.info(`${pair.name}: ${result.identical ? 'identical' : `${result.totalDifferences} differences`}`);
-            }
-        });
-    }
-    finally {
-        await (0,promises_namespaceObject.rm)(extractDir, { recursive: true, force: true });
-    }
-    const comparison = mergeComparisons(first.outputDirectory, second.outputDirectory, results, options.repro.maxFiles);
-    return { comparison, copied };
+function reproBuildOptions(options, pins) {
+    return { ...options, args: [...pins.args, ...options.args, '--incremental=no'] };
 }
-async function repro(ctx, options, mkosi, first, pins) {
+/** `mkosi-ci repro` checks even when the reproducible input says no; `boot` never builds. */
+function reproMode({ command, options }) {
+    if (command === 'boot')
+        return 'no';
+    return command === 'repro' && options.repro.mode === 'no' ? 'check' : options.repro.mode;
+}
+/** Before the first build: both builds of a check are made alike, pinned and without incremental images. */
+const pinStage = {
+    name: 'build',
+    title: 'pin Seed= and SourceDateEpoch=',
+    runs: (state) => reproMode(state) !== 'no',
+    async run(state) {
+        const { ctx, options, result } = state;
+        const mode = reproMode(state);
+        const pins = await ctx.log.group('Pin Seed= and SourceDateEpoch=', () => reproPins(ctx.runner, options, result.setup.mkosi));
+        state.pins = pins;
+        state.options = { ...reproBuildOptions(options, pins), repro: { ...options.repro, mode } };
+    },
+};
+/** After the first build (and its boot check): the second build and the comparison. */
+const reproStage = {
+    name: 'repro',
+    title: 'reproducibility check',
+    runs: (state) => state.pins !== undefined,
+    async run({ ctx, options, result, pins, timeline }) {
+        // The second build shares the first one's package cache, never its incremental cache.
+        const packageCache = (result.caches?.args ?? []).filter((a) => a.startsWith('--package-cache-directory='));
+        result.repro = await repro(ctx, { ...options, args: [...packageCache, ...options.args] }, result.setup.mkosi, result.build, pins, (name, fn) => timeline.time('repro', name, fn));
+        if (result.repro.reproducible)
+            return;
+        const message = reproFailureMessage(result.repro);
+        // An image that failed its check is not published.
+        if (options.repro.mode === 'check')
+            return { verdict: message };
+        ctx.log.warning(message);
+    },
+};
+async function repro(ctx, options, mkosi, first, pins, time = (_, fn) => fn()) {
     const dir = external_node_path_default().join(ctx.workDir, 'repro');
     const reportDir = external_node_path_default().join(ctx.workDir, 'logs', 'repro');
     await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
@@ -6112,12 +6339,12 @@ async function repro(ctx, options, mkosi, first, pins) {
     await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
     await (0,promises_namespaceObject.mkdir)(reportDir, { recursive: true });
     const varied = variedBuild(options.repro.variations, { root: ctx.host.root });
-    const { second, directory, toolsTree } = await secondBuild(ctx, options, mkosi, first, dir, varied);
+    const { second, directory, toolsTree } = await time('second build', () => secondBuild(ctx, options, mkosi, first, dir, varied));
     const narrowedDir = external_node_path_default().join(dir, 'narrowed');
-    const { comparison, copied } = await compareBuilds(ctx, options, first, second, toolsTree, dir, narrowedDir);
+    const { comparison, copied } = await time('comparison', () => compareBuilds(ctx, options.repro, first, second, toolsTree, dir, narrowedDir));
     const diffoscope = comparison.identical
         ? { status: 'nothing-to-explain' }
-        : await runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, copied);
+        : await time('diffoscope', () => runDiffoscope(ctx, options.repro, toolsTree, narrowedDir, reportDir, copied));
     await (0,promises_namespaceObject.rm)(narrowedDir, { recursive: true, force: true });
     const conditions = {
         pinned: pins.pinned,
@@ -6143,6 +6370,105 @@ async function repro(ctx, options, mkosi, first, pins) {
         markdown,
     };
 }
+/** The reproducibility report, published with the outputs under names that say what it is. */
+async function reproReportFiles(repro) {
+    const files = [
+        { name: 'reproducibility-report.md', path: repro.markdownFile },
+        { name: 'reproducibility-report.json', path: repro.jsonFile },
+    ];
+    const html = external_node_path_default().join(repro.reportDir, 'diffoscope.html');
+    if (await (0,promises_namespaceObject.access)(html).then(() => true, () => false)) {
+        files.push({ name: 'reproducibility-diffoscope.html', path: html });
+    }
+    return files;
+}
+/** One message naming what differs, the first few files with their partition, and where the report is. */
+function reproFailureMessage(repro) {
+    const c = repro.comparison;
+    // Content first: a file whose bytes differ says more than a directory whose mode does.
+    const content = (d) => d.change !== 'changed' || d.fields.includes('sha256') ? 0 : 1;
+    const top = [...c.differences]
+        .sort((x, y) => content(x) - content(y))
+        .slice(0, 3)
+        .map(formatDifference);
+    const more = c.totalDifferences - top.length;
+    return `Reproducibility check: the two builds differ in ${c.totalDifferences} ${c.totalDifferences === 1 ? 'place' : 'places'}: ${top.join('; ')}${more > 0 ? `; and ${more} more` : ''} (report: ${repro.reportDir})`;
+}
+
+;// CONCATENATED MODULE: ./src/pipeline/publish.ts
+
+
+
+
+
+
+
+
+
+
+
+/** Copies the reports next to the outputs, so SHA256SUMS, the artifact and the release carry them too. */
+async function reportFiles(directory, reports) {
+    const files = [];
+    for (const report of reports) {
+        const file = external_node_path_default().join(directory, report.name);
+        await (0,promises_namespaceObject.copyFile)(report.path, file);
+        files.push({
+            name: report.name,
+            path: file,
+            size: (await (0,promises_namespaceObject.lstat)(file)).size,
+            sha256: await sha256File(file),
+        });
+    }
+    return files;
+}
+/**
+ * The publish stage: SHA256SUMS (signed when a key is given) over every output file, then the upload
+ * of the image set as a workflow artifact and the assets of a release, each when asked for.
+ */
+async function publish(ctx, options, build, profiles, reports = [], time = (_, fn) => fn()) {
+    const directory = build.outputDirectory;
+    const files = [...(await publishedFiles(build.artifacts)), ...(await reportFiles(directory, reports))];
+    const written = await time(options.signKey ? 'SHA256SUMS, signed' : 'SHA256SUMS', () => writeChecksums(ctx, options, directory, files));
+    const result = { directory, files, notes: [], ...written };
+    const ownFiles = [written.checksumsFile, written.signature?.file, written.signature?.publicKeyFile].filter((f) => f !== undefined);
+    const upload = shouldUpload(options.upload, ctx.trigger);
+    const { tag, note } = releaseTag(options, ctx.trigger);
+    if (note)
+        result.notes.push(note);
+    if (!upload && !tag)
+        return result;
+    await verifyChecksums(written.checksumsFile);
+    if (upload && !ctx.artifacts) {
+        if (options.upload === 'yes') {
+            throw noArtifactService(directory);
+        }
+        result.notes.push(`${Input.Upload}: no artifact service here; nothing uploaded.`);
+    }
+    else if (upload && ctx.artifacts) {
+        const name = renderArtifactName(options.artifactName, artifactNameFields(build.config, profiles));
+        const store = ctx.artifacts;
+        result.artifact = await time('artifact upload', () => uploadArtifact(store, { name, retentionDays: options.retentionDays }, files, ownFiles));
+    }
+    if (tag) {
+        if (!ctx.releases) {
+            throw noReleaseStore();
+        }
+        const store = ctx.releases;
+        result.release = await time('release assets', () => publishRelease(store, tag, files, ownFiles));
+    }
+    return result;
+}
+/** Only what was built here is published: `boot` checks outputs that were published when built. */
+const publishStage = {
+    name: 'publish',
+    title: 'publish',
+    runs: ({ command }) => command !== 'boot',
+    async run({ ctx, options, result, timeline }) {
+        const reports = result.repro ? await reproReportFiles(result.repro) : [];
+        result.publish = await ctx.log.group('Publish', () => publish(ctx, options.publish, result.build, options.profiles, reports, (name, fn) => timeline.time('publish', name, fn)));
+    },
+};
 
 ;// CONCATENATED MODULE: ./src/mkosi/version.ts
 /** The oldest mkosi mkosi-ci drives: v26 settled the CLI dialect it speaks (options before the verb,
@@ -6215,7 +6541,136 @@ function toolCacheVersion(version) {
     return parts.join('.');
 }
 
-;// CONCATENATED MODULE: ./src/pipeline/host-preparation.ts
+;// CONCATENATED MODULE: ./src/mkosi/install.ts
+
+
+
+
+
+
+
+async function isExecutable(file) {
+    try {
+        await (0,promises_namespaceObject.access)(file, promises_namespaceObject.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+const TOOL_NAME = 'mkosi';
+/** Downloads the release tarball once per tool cache, verifies it, and returns its bin/mkosi. */
+async function installRelease(ctx, options) {
+    const version = options.mkosiVersion;
+    const cacheVersion = toolCacheVersion(version);
+    const cached = await ctx.toolCache.find(TOOL_NAME, cacheVersion);
+    if (cached) {
+        return { command: external_node_path_default().join(cached, 'bin', 'mkosi'), origin: `release ${version} (tool cache)` };
+    }
+    const url = releaseUrl(options.mkosiReleaseUrl, version);
+    ctx.log.info(`Downloading mkosi ${version} from ${url}`);
+    let tarball;
+    try {
+        tarball = await ctx.toolCache.download(url);
+    }
+    catch (error) {
+        throw new ConfigurationError(`Input ${Input.MkosiVersion}: could not download ${url} (${error.message}); check that ${version} is an mkosi release tag or commit.`, { cause: error });
+    }
+    const expected = expectedSha256(version, options.mkosiSha256);
+    const actual = await sha256File(tarball);
+    if (expected && actual !== expected) {
+        throw new ConfigurationError(`Input ${options.mkosiSha256 ? Input.MkosiSha256 : Input.MkosiVersion}: the tarball from ${url} has sha256 ${actual}, expected ${expected}; refusing to run it.`);
+    }
+    if (!expected && !isCommit(version)) {
+        ctx.log.warning(`mkosi ${version}: no checksum is known for this tag (sha256 ${actual}); set ${Input.MkosiSha256} to pin it.`);
+    }
+    const extracted = await ctx.toolCache.extractTar(tarball);
+    // GitHub's archives hold one top-level directory, mkosi-<version>/.
+    const [top, ...rest] = (await (0,promises_namespaceObject.readdir)(extracted, { withFileTypes: true })).filter((e) => e.isDirectory());
+    const root = top && rest.length === 0 ? external_node_path_default().join(extracted, top.name) : extracted;
+    if (!(await isExecutable(external_node_path_default().join(root, 'bin', 'mkosi')))) {
+        throw new ConfigurationError(`Input ${Input.MkosiReleaseUrl}: ${url} is not an mkosi source tarball (no bin/mkosi).`);
+    }
+    const dir = await ctx.toolCache.cacheDir(root, TOOL_NAME, cacheVersion);
+    return { command: external_node_path_default().join(dir, 'bin', 'mkosi'), origin: `release ${version}` };
+}
+async function installApt(ctx) {
+    const sudo = ctx.root ? [] : ['sudo', '-n'];
+    await ctx.log.group('Install mkosi from the distribution', async () => {
+        for (const args of [
+            ['apt-get', 'update', '-q'],
+            ['apt-get', 'install', '-q', '-y', '--no-install-recommends', 'mkosi'],
+        ]) {
+            const [command, ...rest] = [...sudo, ...args];
+            const result = await ctx.runner.run(command, rest);
+            if (result.exitCode !== 0) {
+                throw new ConfigurationError(`Input ${Input.MkosiSource}: apt: '${args.join(' ')}' failed with exit status ${result.exitCode}; use mkosi-source: release where the distribution has no mkosi package.`);
+            }
+        }
+    });
+    const command = await ctx.runner.which('mkosi');
+    if (!command)
+        throw new ConfigurationError(`Input ${Input.MkosiSource}: apt installed mkosi but it is not on PATH.`);
+    return { command, origin: 'apt' };
+}
+/** The mkosi on PATH, when it is exactly the pinned version (so auto never loosens the pin). */
+async function pinnedOnPath(ctx, options) {
+    const command = await ctx.runner.which('mkosi');
+    if (!command || isCommit(options.mkosiVersion))
+        return undefined;
+    const result = await ctx.runner.run(command, ['--version'], { stream: false }).catch(() => undefined);
+    const version = result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined;
+    if (version && compareVersions(version, options.mkosiVersion) === 0) {
+        return { command, origin: `system ${command}`, version };
+    }
+    ctx.log.info(`mkosi on PATH is ${version ?? 'unknown'}, not ${options.mkosiVersion}: installing the release.`);
+    return undefined;
+}
+async function locate(ctx, options) {
+    const source = options.mkosiSource;
+    switch (source.kind) {
+        case 'auto':
+            return (await pinnedOnPath(ctx, options)) ?? installRelease(ctx, options);
+        case 'release':
+            return installRelease(ctx, options);
+        case 'apt':
+            return installApt(ctx);
+        case 'system': {
+            const command = await ctx.runner.which('mkosi');
+            if (!command) {
+                throw new ConfigurationError(`Input ${Input.MkosiSource}: system: there is no mkosi on PATH; install it first or use release, apt or a path to a checkout.`);
+            }
+            return { command, origin: `system ${command}` };
+        }
+        case 'checkout': {
+            const command = external_node_path_default().join(source.path, 'bin', 'mkosi');
+            if (!(await isExecutable(command))) {
+                throw new ConfigurationError(`Input ${Input.MkosiSource}: ${source.path} is not an mkosi checkout (no executable bin/mkosi).`, { file: source.path });
+            }
+            return { command, origin: `checkout ${source.path}` };
+        }
+    }
+}
+/** Finds out which mkosi a command is and refuses one that is too old. */
+async function probeMkosi(ctx, { command, origin, version: known }) {
+    const result = known ? undefined : await ctx.runner.run(command, ['--version'], { stream: false });
+    const version = known ?? (result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined);
+    if (!version) {
+        throw new ConfigurationError(`Input ${Input.MkosiSource}: '${command} --version' failed (exit status ${result?.exitCode}): ${(result?.stderr || result?.stdout || '').trim().split('\n').pop() ?? ''}`);
+    }
+    if (!isSupportedVersion(version)) {
+        throw new ConfigurationError(`Input ${Input.MkosiSource}: mkosi ${version} (${origin}) is older than ${MINIMUM_MKOSI_VERSION}, the oldest mkosi-ci supports; use mkosi-source: release with mkosi-version v${MINIMUM_MKOSI_VERSION} or newer.`);
+    }
+    return { command, version, origin };
+}
+/** Finds or installs the mkosi the options ask for and checks that mkosi-ci can drive it. */
+async function installMkosi(ctx, options) {
+    const mkosi = await probeMkosi(ctx, await locate(ctx, options));
+    ctx.log.info(`mkosi ${mkosi.version} (${mkosi.origin})`);
+    return mkosi;
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/host-preparation.ts
 
 /** The packages mkosi needs on an Ubuntu runner besides what the image's tools tree brings. */
 const HOST_PACKAGES = [
@@ -6278,13 +6733,14 @@ function hostPreparationSteps(missingPackages) {
     }
     return steps;
 }
-function shouldPrepareHost(mode, githubHostedLinux) {
-    return mode === 'yes' || (mode === 'auto' && githubHostedLinux);
+/** `auto` prepares only a throwaway host (a GitHub-hosted runner), never a machine someone keeps. */
+function shouldPrepareHost(mode, disposableHost) {
+    return mode === 'yes' || (mode === 'auto' && disposableHost);
 }
-async function missingPackages(ctx) {
+async function missingPackages(runner) {
     const missing = [];
     for (const pkg of HOST_PACKAGES) {
-        const result = await ctx.runner.run('dpkg-query', ['-W', '-f=${Status}', pkg], { stream: false });
+        const result = await runner.run('dpkg-query', ['-W', '-f=${Status}', pkg], { stream: false });
         if (result.exitCode !== 0 || !result.stdout.includes('install ok installed'))
             missing.push(pkg);
     }
@@ -6292,7 +6748,7 @@ async function missingPackages(ctx) {
 }
 /** Runs the host preparation with `sudo -n` (or directly as root); idempotent. */
 async function prepareHost(ctx, mode) {
-    if (!shouldPrepareHost(mode, ctx.host.githubHostedLinux)) {
+    if (!shouldPrepareHost(mode, ctx.host.disposable)) {
         return false;
     }
     const sudo = ctx.host.root ? [] : ['sudo', '-n'];
@@ -6309,7 +6765,7 @@ async function prepareHost(ctx, mode) {
     }
     await ctx.log.group('Prepare the host', async () => {
         const dpkg = await ctx.runner.which('dpkg-query');
-        for (const step of hostPreparationSteps(dpkg ? await missingPackages(ctx) : [])) {
+        for (const step of hostPreparationSteps(dpkg ? await missingPackages(ctx.runner) : [])) {
             const [command, ...args] = [...sudo, ...step.command];
             ctx.log.info(`• ${step.title}`);
             const result = await ctx.runner.run(command, args).catch((error) => ({
@@ -6328,133 +6784,81 @@ async function prepareHost(ctx, mode) {
     return true;
 }
 
+;// CONCATENATED MODULE: ./src/mkosi/project.ts
+
+
+
+
+/** Files and directories whose presence makes a directory an mkosi project. */
+const PROJECT_MARKERS = ['mkosi.conf', 'mkosi.conf.d', 'mkosi.images'];
+async function project_exists(file) {
+    return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
+}
+/** Refuses a directory that is not an mkosi project before mkosi gets to build its defaults there. */
+async function assertProject(directory) {
+    const info = await (0,promises_namespaceObject.stat)(directory).catch(() => undefined);
+    if (!info?.isDirectory()) {
+        throw new ConfigurationError(`Input ${Input.Directory}: ${directory} is not a directory.`, {
+            file: directory,
+        });
+    }
+    for (const marker of PROJECT_MARKERS) {
+        if (await project_exists(external_node_path_default().join(directory, marker)))
+            return;
+    }
+    throw new ConfigurationError(`Input ${Input.Directory}: ${directory} has no mkosi configuration (expected ${PROJECT_MARKERS.join(', ')}).`, { file: directory });
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/setup.ts
 
 
 
+/** The project is an mkosi project (said before anything is installed), the host is ready, mkosi is there. */
+const setupStage = {
+    name: 'setup',
+    title: 'install mkosi',
+    runs: () => true,
+    async run({ ctx, options, result }) {
+        await assertProject(options.directory);
+        const hostPrepared = await prepareHost(ctx, options.prepareHost);
+        const mkosi = await installMkosi({ ...ctx, root: ctx.host.root }, options);
+        result.setup = { mkosi, hostPrepared };
+    },
+};
 
-
-
-
-
-async function isExecutable(file) {
-    try {
-        await (0,promises_namespaceObject.access)(file, promises_namespaceObject.constants.X_OK);
-        return true;
+;// CONCATENATED MODULE: ./src/pipeline/timeline.ts
+/** Records phases as the stages run them; times are relative to the start of the run. */
+class Timeline {
+    now;
+    phases = [];
+    origin;
+    constructor(now = Date.now) {
+        this.now = now;
+        this.origin = now();
     }
-    catch {
-        return false;
-    }
-}
-const TOOL_NAME = 'mkosi';
-/** Downloads the release tarball once per tool cache, verifies it, and returns its bin/mkosi. */
-async function installRelease(ctx, options) {
-    const version = options.mkosiVersion;
-    const cacheVersion = toolCacheVersion(version);
-    const cached = await ctx.toolCache.find(TOOL_NAME, cacheVersion);
-    if (cached) {
-        return { command: external_node_path_default().join(cached, 'bin', 'mkosi'), origin: `release ${version} (tool cache)` };
-    }
-    const url = releaseUrl(options.mkosiReleaseUrl, version);
-    ctx.log.info(`Downloading mkosi ${version} from ${url}`);
-    let tarball;
-    try {
-        tarball = await ctx.toolCache.download(url);
-    }
-    catch (error) {
-        throw new ConfigurationError(`Input ${Input.MkosiVersion}: could not download ${url} (${error.message}); check that ${version} is an mkosi release tag or commit.`, { cause: error });
-    }
-    const expected = expectedSha256(version, options.mkosiSha256);
-    const actual = await sha256File(tarball);
-    if (expected && actual !== expected) {
-        throw new ConfigurationError(`Input ${options.mkosiSha256 ? Input.MkosiSha256 : Input.MkosiVersion}: the tarball from ${url} has sha256 ${actual}, expected ${expected}; refusing to run it.`);
-    }
-    if (!expected && !isCommit(version)) {
-        ctx.log.warning(`mkosi ${version}: no checksum is known for this tag (sha256 ${actual}); set ${Input.MkosiSha256} to pin it.`);
-    }
-    const extracted = await ctx.toolCache.extractTar(tarball);
-    // GitHub's archives hold one top-level directory, mkosi-<version>/.
-    const [top, ...rest] = (await (0,promises_namespaceObject.readdir)(extracted, { withFileTypes: true })).filter((e) => e.isDirectory());
-    const root = top && rest.length === 0 ? external_node_path_default().join(extracted, top.name) : extracted;
-    if (!(await isExecutable(external_node_path_default().join(root, 'bin', 'mkosi')))) {
-        throw new ConfigurationError(`Input ${Input.MkosiReleaseUrl}: ${url} is not an mkosi source tarball (no bin/mkosi).`);
-    }
-    const dir = await ctx.toolCache.cacheDir(root, TOOL_NAME, cacheVersion);
-    return { command: external_node_path_default().join(dir, 'bin', 'mkosi'), origin: `release ${version}` };
-}
-async function installApt(ctx) {
-    const sudo = ctx.host.root ? [] : ['sudo', '-n'];
-    await ctx.log.group('Install mkosi from the distribution', async () => {
-        for (const args of [
-            ['apt-get', 'update', '-q'],
-            ['apt-get', 'install', '-q', '-y', '--no-install-recommends', 'mkosi'],
-        ]) {
-            const [command, ...rest] = [...sudo, ...args];
-            const result = await ctx.runner.run(command, rest);
-            if (result.exitCode !== 0) {
-                throw new ConfigurationError(`Input ${Input.MkosiSource}: apt: '${args.join(' ')}' failed with exit status ${result.exitCode}; use mkosi-source: release where the distribution has no mkosi package.`);
-            }
+    /** Runs `fn` as the phase `name` of `stage`; a phase that throws is recorded as failed. */
+    async time(stage, name, fn) {
+        const start = this.now();
+        let ok = false;
+        try {
+            const value = await fn();
+            ok = true;
+            return value;
         }
-    });
-    const command = await ctx.runner.which('mkosi');
-    if (!command)
-        throw new ConfigurationError(`Input ${Input.MkosiSource}: apt installed mkosi but it is not on PATH.`);
-    return { command, origin: 'apt' };
-}
-async function pinnedOnPath(ctx, options) {
-    const command = await ctx.runner.which('mkosi');
-    if (!command || isCommit(options.mkosiVersion))
-        return undefined;
-    const result = await ctx.runner.run(command, ['--version'], { stream: false }).catch(() => undefined);
-    const version = result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined;
-    if (version && compareVersions(version, options.mkosiVersion) === 0) {
-        return { command, origin: `system ${command}`, version };
-    }
-    ctx.log.info(`mkosi on PATH is ${version ?? 'unknown'}, not ${options.mkosiVersion}: installing the release.`);
-    return undefined;
-}
-async function locate(ctx, options) {
-    const source = options.mkosiSource;
-    switch (source.kind) {
-        case 'auto':
-            return (await pinnedOnPath(ctx, options)) ?? installRelease(ctx, options);
-        case 'release':
-            return installRelease(ctx, options);
-        case 'apt':
-            return installApt(ctx);
-        case 'system': {
-            const command = await ctx.runner.which('mkosi');
-            if (!command) {
-                throw new ConfigurationError(`Input ${Input.MkosiSource}: system: there is no mkosi on PATH; install it first or use release, apt or a path to a checkout.`);
-            }
-            return { command, origin: `system ${command}` };
-        }
-        case 'checkout': {
-            const command = external_node_path_default().join(source.path, 'bin', 'mkosi');
-            if (!(await isExecutable(command))) {
-                throw new ConfigurationError(`Input ${Input.MkosiSource}: ${source.path} is not an mkosi checkout (no executable bin/mkosi).`, { file: source.path });
-            }
-            return { command, origin: `checkout ${source.path}` };
+        finally {
+            this.phases.push({
+                stage,
+                name,
+                startMs: start - this.origin,
+                durationMs: this.now() - start,
+                ok,
+            });
         }
     }
-}
-/** Finds out which mkosi a command is and refuses one that is too old. */
-async function probeMkosi(ctx, { command, origin, version: known }) {
-    const result = known ? undefined : await ctx.runner.run(command, ['--version'], { stream: false });
-    const version = known ?? (result?.exitCode === 0 ? parseVersionOutput(result.stdout) : undefined);
-    if (!version) {
-        throw new ConfigurationError(`Input ${Input.MkosiSource}: '${command} --version' failed (exit status ${result?.exitCode}): ${(result?.stderr || result?.stdout || '').trim().split('\n').pop() ?? ''}`);
+    /** Milliseconds since the run started. */
+    elapsed() {
+        return this.now() - this.origin;
     }
-    if (!isSupportedVersion(version)) {
-        throw new ConfigurationError(`Input ${Input.MkosiSource}: mkosi ${version} (${origin}) is older than ${MINIMUM_MKOSI_VERSION}, the oldest mkosi-ci supports; use mkosi-source: release with mkosi-version v${MINIMUM_MKOSI_VERSION} or newer.`);
-    }
-    return { command, version, origin };
-}
-async function setup(ctx, options) {
-    const hostPrepared = await prepareHost(ctx, options.prepareHost);
-    const mkosi = await probeMkosi(ctx, await locate(ctx, options));
-    ctx.log.info(`mkosi ${mkosi.version} (${mkosi.origin})`);
-    return { mkosi, hostPrepared };
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/run.ts
@@ -6466,9 +6870,20 @@ async function setup(ctx, options) {
 
 
 
-
-
-
+/**
+ * The stages in the order they run. The first failure ends the run: the stages after it do not run,
+ * and the adapters still save what the failed run leaves (logs; caches only after a good build).
+ */
+const STAGES = [
+    setupStage, // the project is one, the host prepared, mkosi installed
+    pinStage, // a reproducibility check pins Seed= and SourceDateEpoch= for both builds
+    resolveStage, // mkosi --json summary, with the mirror's apt sources
+    checkStage, // the inputs judged against the configuration, before anything is built
+    buildStage, // restore the caches, mkosi build (or, for boot, the outputs already there)
+    bootStage, // boot the image and judge it
+    reproStage, // a second build, compared with the first
+    publishStage, // SHA256SUMS, its signature, the artifact and the release
+];
 function run_failure(stage, error) {
     return {
         stage,
@@ -6478,103 +6893,48 @@ function run_failure(stage, error) {
         file: isConfigurationError(error) ? error.file : undefined,
     };
 }
+/** Runs a stage; one that timed no phase of its own is one phase of the timeline. */
+async function timeOf(stage, state) {
+    const before = state.timeline.phases.length;
+    const start = state.timeline.elapsed();
+    let ok = false;
+    try {
+        const outcome = await stage.run(state);
+        ok = outcome === undefined;
+        return outcome;
+    }
+    finally {
+        if (state.timeline.phases.length === before) {
+            const durationMs = state.timeline.elapsed() - start;
+            state.timeline.phases.push({ stage: stage.name, name: stage.title, startMs: start, durationMs, ok });
+        }
+    }
+}
 /** Runs the stages in order and stops at the first failure, returning what was done so far. */
 async function runPipeline(ctx, options, command = 'build') {
-    const result = {};
-    let stage = 'setup';
-    try {
-        // A wrong directory is an input error: say so before anything is downloaded or installed.
-        await assertProject(options.directory);
-        result.setup = await setup(ctx, options);
-        stage = 'build';
-        const mkosi = result.setup.mkosi;
-        const reproOptions = command === 'repro' && options.repro.mode === 'no'
-            ? { ...options.repro, mode: 'check' }
-            : options.repro;
-        // Both builds of a reproducibility check are made alike: pinned and without incremental images.
-        const pins = command !== 'boot' && reproOptions.mode !== 'no'
-            ? await ctx.log.group('Pin Seed= and SourceDateEpoch=', () => reproPins(ctx, options, mkosi))
-            : undefined;
-        const buildOptions = pins ? { ...reproBuildOptions(options, pins), repro: reproOptions } : options;
-        if (command === 'boot') {
-            result.build = await existingOutputs(ctx, options, mkosi);
-        }
-        else {
-            const resolved = await resolveInGroup(ctx, buildOptions, mkosi);
-            result.caches = await ctx.log.group('Restore caches', () => restoreCaches(ctx, buildOptions, mkosi.version, resolved.config).catch((error) => {
-                ctx.log.warning(`Caches are not used in this run: ${errorMessage(error)}`);
-                return { skipped: errorMessage(error), records: [], args: [] };
-            }));
-            result.build = await build(ctx, buildOptions, mkosi, withArgs(resolved, result.caches.args));
-        }
-        stage = 'boot';
-        // `mkosi-ci boot` boots unless told not to; `build` boots what boot: auto or true selects.
-        const bootOptions = command === 'boot' && options.boot.enabled === 'auto'
-            ? { ...options.boot, enabled: 'yes' }
-            : options.boot;
-        if (shouldBoot(bootOptions, result.build.config)) {
-            result.boot = await ctx.log.group('Boot check', () => boot(ctx, bootOptions, result.build.config, result.build.image));
-            const verdict = result.boot.check.verdict;
-            if (verdict.result !== 'passed') {
-                result.failure = {
-                    stage,
-                    message: `Boot check of ${result.build.image?.name ?? 'the image'}: ${verdict.result}: ${verdict.reason} (logs: ${result.boot.logsDir})`,
+    const timeline = new Timeline();
+    const state = { ctx, command, options, result: { phases: timeline.phases }, timeline };
+    for (const stage of STAGES) {
+        try {
+            if (!stage.runs(state))
+                continue;
+            const outcome = await timeOf(stage, state);
+            if (outcome) {
+                state.result.failure = {
+                    stage: stage.name,
+                    message: outcome.verdict,
                     userError: true,
                     error: undefined,
                 };
-                return result;
             }
         }
-        if (pins) {
-            stage = 'repro';
-            // The second build shares the first one's package cache, never its incremental cache.
-            const packageCache = (result.caches?.args ?? []).filter((a) => a.startsWith('--package-cache-directory='));
-            result.repro = await repro(ctx, { ...buildOptions, args: [...packageCache, ...buildOptions.args] }, mkosi, result.build, pins);
-            if (!result.repro.reproducible) {
-                const message = reproFailureMessage(result.repro);
-                if (buildOptions.repro.mode === 'check') {
-                    // An image that failed its check is not published.
-                    result.failure = { stage, message, userError: true, error: undefined };
-                    return result;
-                }
-                ctx.log.warning(message);
-            }
+        catch (error) {
+            state.result.failure = run_failure(stage.name, error);
         }
-        // Only what was built here is published: `boot` checks outputs that were published when built.
-        if (command !== 'boot') {
-            stage = 'publish';
-            const reports = result.repro ? await reproReportFiles(result.repro) : [];
-            result.publish = await ctx.log.group('Publish', () => publish(ctx, options.publish, result.build, options.profiles, reports));
-        }
+        if (state.result.failure)
+            break;
     }
-    catch (error) {
-        result.failure = run_failure(stage, error);
-    }
-    return result;
-}
-/** The reproducibility report, published with the outputs under names that say what it is. */
-async function reproReportFiles(repro) {
-    const files = [
-        { name: 'reproducibility-report.md', path: repro.markdownFile },
-        { name: 'reproducibility-report.json', path: repro.jsonFile },
-    ];
-    const html = external_node_path_default().join(repro.reportDir, 'diffoscope.html');
-    if (await (0,promises_namespaceObject.access)(html).then(() => true, () => false)) {
-        files.push({ name: 'reproducibility-diffoscope.html', path: html });
-    }
-    return files;
-}
-/** One message naming what differs, the first few files with their partition, and where the report is. */
-function reproFailureMessage(repro) {
-    const c = repro.comparison;
-    // Content first: a file whose bytes differ says more than a directory whose mode does.
-    const content = (d) => d.change !== 'changed' || d.fields.includes('sha256') ? 0 : 1;
-    const top = [...c.differences]
-        .sort((x, y) => content(x) - content(y))
-        .slice(0, 3)
-        .map(formatDifference);
-    const more = c.totalDifferences - top.length;
-    return `Reproducibility check: the two builds differ in ${c.totalDifferences} ${c.totalDifferences === 1 ? 'place' : 'places'}: ${top.join('; ')}${more > 0 ? `; and ${more} more` : ''} (report: ${repro.reportDir})`;
+    return state.result;
 }
 
 ;// CONCATENATED MODULE: external "node:child_process"
@@ -6719,6 +7079,31 @@ class ProcessRunner {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/format.ts
+/** 1536 → "1.5 KiB"; exact bytes below 1 KiB. */
+function format_formatBytes(bytes) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+/** 83_400 → "1m 23s"; 4_200 → "4.2s". */
+function format_formatDuration(ms) {
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)}s`;
+    const minutes = Math.floor(ms / 60_000);
+    const seconds = Math.round((ms % 60_000) / 1000);
+    return `${minutes}m ${seconds}s`;
+}
+/** Escapes what would break a markdown table cell. */
+function format_cell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
 ;// CONCATENATED MODULE: ./src/report/boot-summary.ts
 
 const VERDICT_ICONS = {
@@ -6791,7 +7176,170 @@ function failedUnitRecords(verdict) {
     return (verdict?.failedUnits ?? []).map((u) => ({ unit: u.name, status: u.statusLine ?? null }));
 }
 
+;// CONCATENATED MODULE: ./src/report/publish-summary.ts
+
+function compression(level) {
+    return level === 0 ? 'stored, the files are already compressed' : `deflate level ${level}`;
+}
+function totalBytes(result) {
+    return result.files.reduce((sum, f) => sum + f.size, 0);
+}
+/** The publish part of the job summary: what SHA256SUMS covers, who signed it, where the files went. */
+function publish_summary_publishMarkdown(result) {
+    const lines = [
+        '### Publish',
+        '',
+        `- \`SHA256SUMS\`: ${result.files.length} files, ${formatBytes(totalBytes(result))}`,
+    ];
+    const signature = result.signature;
+    if (signature) {
+        lines.push(`- \`SHA256SUMS.gpg\`: signed by \`${signature.key.fingerprint}\`${signature.key.userId ? ` (${cell(signature.key.userId)})` : ''}; verified with the public key alone (\`signing-key.asc\`)`);
+    }
+    else {
+        lines.push('- not signed (no `sign-key`)');
+    }
+    const artifact = result.artifact;
+    if (artifact) {
+        const name = artifact.url ? `[\`${artifact.name}\`](${artifact.url})` : `\`${artifact.name}\``;
+        lines.push(`- artifact ${name}: ${artifact.files} files, ${formatBytes(artifact.bytes)} zipped to ${formatBytes(artifact.size)} (${compression(artifact.compressionLevel)}) in ${formatDuration(artifact.durationMs)}`);
+    }
+    const release = result.release;
+    if (release) {
+        const replaced = release.replaced.length ? `, ${release.replaced.length} replaced` : '';
+        lines.push(`- release [${cell(release.tag)}](${release.url})${release.created ? ' (created)' : ''}: ${release.uploaded.length} assets uploaded${replaced}`);
+    }
+    for (const note of result.notes)
+        lines.push(`- ${cell(note)}`);
+    return lines;
+}
+function publishText(result) {
+    const lines = [
+        `SHA256SUMS: ${result.files.length} files, ${format_formatBytes(totalBytes(result))}: ${result.checksumsFile}`,
+    ];
+    const signature = result.signature;
+    if (signature) {
+        lines.push(`SHA256SUMS.gpg: signed by ${signature.key.fingerprint}${signature.key.userId ? ` (${signature.key.userId})` : ''}, verified: ${signature.file}`, `public key: ${signature.publicKeyFile}`);
+    }
+    if (result.artifact)
+        lines.push(`artifact: ${result.artifact.name} (id ${result.artifact.id})`);
+    if (result.release)
+        lines.push(`release: ${result.release.url}`);
+    lines.push(...result.notes);
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/report/timeline.ts
+
+/** Mermaid takes `:` and `;` as syntax, `#` as a comment. */
+function label(text) {
+    return text.replace(/[:;#]/g, ' ').replace(/\s+/g, ' ').trim();
+}
+/**
+ * The run's phases as a mermaid gantt chart (GitHub renders it in the job summary): one section per
+ * stage in the order they ran, a failed phase marked critical.
+ */
+function timeline_timelineMarkdown(phases) {
+    if (phases.length === 0)
+        return [];
+    const lines = [
+        '```mermaid',
+        'gantt',
+        '    title Timeline of this run',
+        '    dateFormat x',
+        '    axisFormat %H:%M:%S',
+    ];
+    let section;
+    for (const phase of phases) {
+        if (phase.stage !== section) {
+            section = phase.stage;
+            lines.push(`    section ${section}`);
+        }
+        const end = phase.startMs + Math.max(phase.durationMs, 1);
+        const tags = phase.ok ? 'done' : 'crit, done';
+        lines.push(`    ${label(phase.name)} (${formatDuration(phase.durationMs)}) :${tags}, ${phase.startMs}, ${end}`);
+    }
+    lines.push('```');
+    return lines;
+}
+/** The phases as text, for the CLI: when each started, how long it took, and whether it failed. */
+function timelineText(phases) {
+    if (phases.length === 0)
+        return [];
+    const width = Math.max(...phases.map((p) => `${p.stage}: ${p.name}`.length));
+    return phases.map((p) => `  +${format_formatDuration(p.startMs).padStart(7)}  ${`${p.stage}: ${p.name}`.padEnd(width)}  ${format_formatDuration(p.durationMs).padStart(7)}${p.ok ? '' : '  failed'}`);
+}
+
+;// CONCATENATED MODULE: ./src/report/verdicts.ts
+
+function failedAt(result, ...stages) {
+    return result.failure !== undefined && stages.includes(result.failure.stage);
+}
+function buildVerdict(result) {
+    const build = result.build;
+    if (build) {
+        const text = build.durationMs === undefined ? 'built earlier' : `built in ${format_formatDuration(build.durationMs)}`;
+        return { what: 'build', ok: true, text };
+    }
+    if (result.failure)
+        return { what: 'build', ok: false, text: `failed (${result.failure.stage})` };
+    return { what: 'build', ok: undefined, text: 'not reached' };
+}
+function bootVerdict(result) {
+    const verdict = result.boot?.check.verdict;
+    if (verdict)
+        return { what: 'boot', ok: verdict.result === 'passed', text: verdict.result };
+    if (failedAt(result, 'boot'))
+        return { what: 'boot', ok: false, text: 'error' };
+    return { what: 'boot', ok: undefined, text: result.build ? 'skipped' : 'not reached' };
+}
+function reproVerdict(result) {
+    const repro = result.repro;
+    if (repro) {
+        const n = repro.comparison.totalDifferences;
+        return {
+            what: 'reproducible',
+            ok: repro.reproducible,
+            text: repro.reproducible ? 'yes' : `no (${n} ${n === 1 ? 'difference' : 'differences'})`,
+        };
+    }
+    if (failedAt(result, 'repro'))
+        return { what: 'reproducible', ok: false, text: 'error' };
+    return { what: 'reproducible', ok: undefined, text: 'not checked' };
+}
+function publishVerdict(result) {
+    const published = result.publish;
+    if (published) {
+        const parts = [published.signature ? 'SHA256SUMS signed' : 'SHA256SUMS'];
+        if (published.artifact)
+            parts.push(`artifact ${published.artifact.name}`);
+        if (published.release)
+            parts.push(`release ${published.release.tag}`);
+        return { what: 'published', ok: true, text: parts.join(', ') };
+    }
+    if (failedAt(result, 'publish'))
+        return { what: 'published', ok: false, text: 'failed' };
+    return { what: 'published', ok: undefined, text: 'no' };
+}
+/** The four verdicts of a run, in the order the pipeline reaches them. */
+function verdictCells(result) {
+    return [buildVerdict(result), bootVerdict(result), reproVerdict(result), publishVerdict(result)];
+}
+const ICONS = { true: '✅', false: '❌', undefined: '➖' };
+function verdicts_verdictMarkdown(result) {
+    const cells = verdictCells(result);
+    return [
+        `| ${cells.map((c) => c.what[0].toUpperCase() + c.what.slice(1)).join(' | ')} |`,
+        `| ${cells.map(() => '---').join(' | ')} |`,
+        `| ${cells.map((c) => `${ICONS[String(c.ok)]} ${c.text.replace(/\|/g, '\\|')}`).join(' | ')} |`,
+    ];
+}
+function verdictText(result) {
+    return verdictCells(result).map((c) => `${c.what.padEnd(12)}  ${c.ok === false ? 'FAILED: ' : ''}${c.text}`);
+}
+
 ;// CONCATENATED MODULE: ./src/report/build-summary.ts
+
+
 
 
 
@@ -6831,7 +7379,13 @@ function builtPhrase(durationMs) {
 }
 /** The job summary of a run, as markdown. */
 function build_summary_renderMarkdown(result) {
-    const lines = [`## ${headline(result)}`, ''];
+    const lines = [`## ${headline(result)}`, '', ...verdictMarkdown(result), ''];
+    if (result.failure) {
+        lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
+    }
+    const timeline = timelineMarkdown(result.phases ?? []);
+    if (timeline.length > 0)
+        lines.push(...timeline, '');
     const mkosi = result.setup?.mkosi;
     const build = result.build;
     if (mkosi)
@@ -6846,9 +7400,6 @@ function build_summary_renderMarkdown(result) {
         lines.push(...publishMarkdown(result.publish), '');
     if (result.repro)
         lines.push(result.repro.markdown, '');
-    if (result.failure) {
-        lines.push('> [!CAUTION]', `> ${cell(result.failure.message)}`, '');
-    }
     return lines.join('\n');
 }
 /** The same summary as plain text, for the CLI. */
@@ -6873,8 +7424,125 @@ function renderText(result) {
         lines.push('', ...publishText(result.publish));
     if (result.repro)
         lines.push('', ...reproText(result.repro.comparison, result.repro.reportDir));
+    const timeline = timelineText(result.phases ?? []);
+    if (timeline.length > 0)
+        lines.push('', 'timeline:', ...timeline);
+    lines.push('', ...verdictText(result));
     return lines.join('\n') + '\n';
 }
+
+;// CONCATENATED MODULE: ./src/report/cache-summary.ts
+
+function saveCell(record) {
+    const save = record.save;
+    if (!save)
+        return 'not run';
+    const time = save.ms !== undefined ? ` in ${format_formatDuration(save.ms)}` : '';
+    return `${save.outcome}${time}${save.reason ? ` (${save.reason})` : ''}`;
+}
+function hitCell(record) {
+    return record.hit === 'partial' && record.matchedKey ? `partial: \`${record.matchedKey}\`` : record.hit;
+}
+/** The caches of a run as a markdown table: key, hit kind, size, restore and save. */
+function cacheMarkdown(records, skipped) {
+    if (records.length === 0)
+        return skipped ? ['### Caches', '', `Not used: ${cell(skipped)}.`, ''] : [];
+    return [
+        '### Caches',
+        '',
+        '| Cache | Key | Hit | Size | Restore | Save |',
+        '| --- | --- | --- | ---: | ---: | --- |',
+        ...records.map((r) => `| ${r.name} | \`${cell(r.key)}\` | ${cell(hitCell(r))} | ${formatBytes(r.save?.sizeBytes ?? r.sizeBytes)} | ${formatDuration(r.restoreMs)} | ${cell(saveCell(r))} |`),
+        '',
+    ];
+}
+/** The same as plain text, for the CLI. */
+function cacheText(records, skipped) {
+    if (records.length === 0)
+        return skipped ? [`caches: not used: ${skipped}`] : [];
+    return [
+        'caches:',
+        ...records.map((r) => `  ${r.name.padEnd(12)} ${r.hit.padEnd(8)} ${format_formatBytes(r.save?.sizeBytes ?? r.sizeBytes).padStart(10)}  restore ${format_formatDuration(r.restoreMs)}, save ${saveCell(r)}  ${r.key}`),
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/outputs.ts
+/**
+ * The outputs of the action, which are also the fields of the CLI's `--json` result, one to one.
+ * action.yml is checked against this list by a unit test.
+ */
+var Output;
+(function (Output) {
+    Output["MkosiVersion"] = "mkosi-version";
+    Output["Image"] = "image";
+    Output["OutputDirectory"] = "output-directory";
+    Output["Artifacts"] = "artifacts";
+    Output["Config"] = "config";
+    Output["Logs"] = "logs";
+    Output["BootResult"] = "boot-result";
+    Output["FailedUnits"] = "failed-units";
+    Output["Checksums"] = "checksums";
+    Output["SigningFingerprint"] = "signing-fingerprint";
+    Output["ArtifactId"] = "artifact-id";
+    Output["ArtifactUrl"] = "artifact-url";
+    Output["ReleaseUrl"] = "release-url";
+    Output["Reproducible"] = "reproducible";
+    Output["DiffReport"] = "diff-report";
+    Output["CacheHitPackages"] = "cache-hit-packages";
+    Output["CacheHitIncremental"] = "cache-hit-incremental";
+    Output["CacheHitToolsTree"] = "cache-hit-tools-tree";
+})(Output || (Output = {}));
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+
+
+
+const CACHE_HIT_OUTPUTS = {
+    packages: Output.CacheHitPackages,
+    incremental: Output.CacheHitIncremental,
+    'tools-tree': Output.CacheHitToolsTree,
+};
+/**
+ * The outputs of a run, as far as it got: what the action sets with `core.setOutput` and the CLI prints
+ * with `--json`. An output the run did not reach is absent.
+ */
+function runOutputs(result, logsDir) {
+    const outputs = { [Output.Logs]: logsDir };
+    for (const [name, output] of Object.entries(CACHE_HIT_OUTPUTS)) {
+        outputs[output] = result.caches?.records.find((r) => r.name === name)?.hit ?? 'miss';
+    }
+    if (result.setup)
+        outputs[Output.MkosiVersion] = result.setup.mkosi.version;
+    const verdict = result.boot?.check.verdict;
+    if (result.build) {
+        outputs[Output.BootResult] = verdict?.result ?? 'skipped';
+        outputs[Output.FailedUnits] = JSON.stringify(failedUnitRecords(verdict));
+    }
+    if (result.repro) {
+        outputs[Output.Reproducible] = result.repro.reproducible ? 'yes' : 'no';
+        outputs[Output.DiffReport] = result.repro.reportDir;
+    }
+    const build = result.build;
+    if (!build)
+        return outputs;
+    outputs[Output.Image] = build.image?.path ?? '';
+    outputs[Output.OutputDirectory] = build.outputDirectory;
+    outputs[Output.Artifacts] = JSON.stringify(artifactRecords(build.artifacts));
+    outputs[Output.Config] = build.configFile;
+    const published = result.publish;
+    if (!published)
+        return outputs;
+    outputs[Output.Checksums] = published.checksumsFile;
+    outputs[Output.SigningFingerprint] = published.signature?.key.fingerprint ?? '';
+    outputs[Output.ArtifactId] = published.artifact ? String(published.artifact.id) : '';
+    outputs[Output.ArtifactUrl] = published.artifact?.url ?? '';
+    outputs[Output.ReleaseUrl] = published.release?.url ?? '';
+    return outputs;
+}
+
+;// CONCATENATED MODULE: ./src/version.ts
+/** mkosi-ci's own version; a unit test keeps it equal to package.json's. */
+const MKOSI_CI_VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 
@@ -6889,6 +7557,15 @@ const FILE_FLAGS = {
     'sign-passphrase-file': 'signPassphraseFile',
 };
 const INPUT_NAMES = new Set(Object.values(Input));
+/**
+ * Inputs that are secrets: on a command line every user of the machine can read them (ps, /proc), so the
+ * CLI takes them from files only; the token is GitHub's and has no use outside the action.
+ */
+const SECRET_FLAGS = {
+    [Input.SignKey]: 'give the key in a file with --sign-key-file=FILE',
+    [Input.SignPassphrase]: 'give the passphrase in a file with --sign-passphrase-file=FILE',
+    [Input.GithubToken]: 'releases are published by the GitHub Action only',
+};
 /**
  * Parses `mkosi-ci <command> [--<input> VALUE | --<input>=VALUE]…`. Every action input is a flag of
  * the same name; a multi-line input's flag may be repeated, each use one line.
@@ -6907,6 +7584,7 @@ function parseCommandLine(argv) {
     const flags = {
         workDir: undefined,
         debug: false,
+        json: false,
         outputDir: undefined,
         signKeyFile: undefined,
         signPassphraseFile: undefined,
@@ -6917,8 +7595,8 @@ function parseCommandLine(argv) {
         const arg = rest[i];
         if (arg === '--help' || arg === '-h')
             return { kind: 'help' };
-        if (arg === '--debug') {
-            flags.debug = true;
+        if (arg === '--debug' || arg === '--json') {
+            flags[arg === '--debug' ? 'debug' : 'json'] = true;
             continue;
         }
         const match = /^--([a-z0-9-]+)(?:=(.*))?$/s.exec(arg);
@@ -6935,7 +7613,10 @@ function parseCommandLine(argv) {
             if (value === undefined)
                 throw new ConfigurationError(`Flag --${name} needs a value.`);
         }
-        if (name in FILE_FLAGS) {
+        if (name in SECRET_FLAGS) {
+            throw new ConfigurationError(`Flag --${name} is not taken on the command line, where other users can read it: ${SECRET_FLAGS[name]}.`);
+        }
+        else if (name in FILE_FLAGS) {
             flags[FILE_FLAGS[name]] = value;
         }
         else if (INPUT_NAMES.has(name)) {
@@ -6976,85 +7657,14 @@ function helpText() {
         '',
     ];
     for (const input of Object.values(Input)) {
+        if (input in SECRET_FLAGS)
+            continue;
         const spec = INPUT_SPECS[input];
         lines.push(`  --${input}=${spec.placeholder}${spec.multiline ? ' [repeatable]' : ''}`);
         lines.push(`      ${spec.description}${spec.default ? ` (default: ${spec.default})` : ''}`);
     }
-    lines.push('  --work-dir=DIR', '      Where logs and the resolved configuration go (default: a new directory under the temp directory).', '  --sign-key-file=FILE, --sign-passphrase-file=FILE', '      Read sign-key and sign-passphrase from files (for build and publish); secrets never go on a command line.', '  --output-dir=DIR', '      publish: the directory whose files SHA256SUMS lists.', '  --cache-dir=DIR', '      Keep the caches (see --cache) in DIR between runs, with the same keys as the action; without it,', '      no cache is restored or saved.', '  --debug', '      Show stack traces of internal errors.', '');
+    lines.push('  --work-dir=DIR', '      Where logs and the resolved configuration go (default: a new directory under the temp directory).', '  --sign-key-file=FILE, --sign-passphrase-file=FILE', '      Read sign-key and sign-passphrase from files (for build and publish); secrets never go on a command line.', '  --output-dir=DIR', '      publish: the directory whose files SHA256SUMS lists.', '  --cache-dir=DIR', '      Keep the caches (see --cache) in DIR between runs, with the same keys as the action; without it,', '      no cache is restored or saved.', '  --json', "      build, boot, repro: print the outputs of the run (the action's outputs) as one JSON object on", '      stdout, with a "failure" field when it failed; the summary and the build output go to stderr.', '  --debug', '      Show stack traces of internal errors.', '');
     return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/cli/log.ts
-/** The Log port on a terminal or another CI: plain lines, groups as headings. */
-function consoleLog(debugEnabled, write = (text) => process.stderr.write(text)) {
-    const secrets = [];
-    const scrub = (message) => secrets.reduce((m, s) => m.split(s).join('***'), message);
-    const where = (a) => a?.file ? ` (${a.file}${a.line ? `:${a.line}` : ''})` : '';
-    return {
-        info: (message) => write(`${scrub(message)}\n`),
-        warning: (message, annotation) => write(`warning: ${scrub(message)}${where(annotation)}\n`),
-        error: (message, annotation) => write(`error: ${scrub(message)}${where(annotation)}\n`),
-        debug: (message) => {
-            if (debugEnabled())
-                write(`debug: ${scrub(message)}\n`);
-        },
-        group: async (name, fn) => {
-            write(`▶ ${name}\n`);
-            return await fn();
-        },
-        mask: (secret) => {
-            if (secret)
-                secrets.push(secret);
-        },
-    };
-}
-
-;// CONCATENATED MODULE: external "node:stream"
-const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
-;// CONCATENATED MODULE: ./src/cli/tool-cache.ts
-
-
-
-
-
-
-
-/** The ToolCache port off the runner: $XDG_CACHE_HOME/mkosi-ci/tools/<tool>/<version>. */
-function directoryToolCache(root, runner) {
-    const scratch = () => (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-'));
-    return {
-        async find(tool, version) {
-            const dir = external_node_path_default().join(root, tool, version);
-            return (await (0,promises_namespaceObject.stat)(external_node_path_default().join(dir, '.complete')).catch(() => undefined)) ? dir : undefined;
-        },
-        async download(url) {
-            const response = await fetch(url);
-            if (!response.ok || !response.body)
-                throw new Error(`HTTP ${response.status} ${response.statusText}`);
-            const file = external_node_path_default().join(await scratch(), (0,external_node_crypto_namespaceObject.randomUUID)());
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(external_node_stream_namespaceObject.Readable.fromWeb(response.body), (0,external_node_fs_namespaceObject.createWriteStream)(file));
-            return file;
-        },
-        async extractTar(file) {
-            const dir = await scratch();
-            const result = await runner.run('tar', ['-xzf', file, '-C', dir], { stream: false });
-            if (result.exitCode !== 0)
-                throw new Error(`tar could not extract ${file}: ${result.stderr.trim()}`);
-            return dir;
-        },
-        async cacheDir(source, tool, version) {
-            const dir = external_node_path_default().join(root, tool, version);
-            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-            await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(dir), { recursive: true });
-            await (0,promises_namespaceObject.rename)(source, dir).catch(async () => {
-                const copy = await runner.run('cp', ['-a', source, dir], { stream: false });
-                if (copy.exitCode !== 0)
-                    throw new Error(`could not copy ${source} to ${dir}`);
-            });
-            await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, '.complete'), '');
-            return dir;
-        },
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/cli/cache-store.ts
@@ -7130,44 +7740,80 @@ function directoryCacheStore(dir, runner) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/report/cache-summary.ts
+;// CONCATENATED MODULE: ./src/cli/log.ts
 
-function saveCell(record) {
-    const save = record.save;
-    if (!save)
-        return 'not run';
-    const time = save.ms !== undefined ? ` in ${format_formatDuration(save.ms)}` : '';
-    return `${save.outcome}${time}${save.reason ? ` (${save.reason})` : ''}`;
-}
-function hitCell(record) {
-    return record.hit === 'partial' && record.matchedKey ? `partial: \`${record.matchedKey}\`` : record.hit;
-}
-/** The caches of a run as a markdown table: key, hit kind, size, restore and save. */
-function cacheMarkdown(records, skipped) {
-    if (records.length === 0)
-        return skipped ? ['### Caches', '', `Not used: ${cell(skipped)}.`, ''] : [];
-    return [
-        '### Caches',
-        '',
-        '| Cache | Key | Hit | Size | Restore | Save |',
-        '| --- | --- | --- | ---: | ---: | --- |',
-        ...records.map((r) => `| ${r.name} | \`${cell(r.key)}\` | ${cell(hitCell(r))} | ${formatBytes(r.save?.sizeBytes ?? r.sizeBytes)} | ${formatDuration(r.restoreMs)} | ${cell(saveCell(r))} |`),
-        '',
-    ];
-}
-/** The same as plain text, for the CLI. */
-function cacheText(records, skipped) {
-    if (records.length === 0)
-        return skipped ? [`caches: not used: ${skipped}`] : [];
-    return [
-        'caches:',
-        ...records.map((r) => `  ${r.name.padEnd(12)} ${r.hit.padEnd(8)} ${format_formatBytes(r.save?.sizeBytes ?? r.sizeBytes).padStart(10)}  restore ${format_formatDuration(r.restoreMs)}, save ${saveCell(r)}  ${r.key}`),
-    ];
+/** The Log port on a terminal or another CI: plain lines, groups as headings. */
+function consoleLog(debugEnabled, write = (text) => process.stderr.write(text)) {
+    const secrets = [];
+    const started = Date.now();
+    const scrub = (message) => secrets.reduce((m, s) => m.split(s).join('***'), message);
+    const where = (a) => a?.file ? ` (${a.file}${a.line ? `:${a.line}` : ''})` : '';
+    return {
+        info: (message) => write(`${scrub(message)}\n`),
+        warning: (message, annotation) => write(`warning: ${scrub(message)}${where(annotation)}\n`),
+        error: (message, annotation) => write(`error: ${scrub(message)}${where(annotation)}\n`),
+        debug: (message) => {
+            if (debugEnabled())
+                write(`debug: ${scrub(message)}\n`);
+        },
+        group: async (name, fn) => {
+            write(`▶ ${name} [+${format_formatDuration(Date.now() - started)}]\n`);
+            return await fn();
+        },
+        mask: (secret) => {
+            if (secret)
+                secrets.push(secret);
+        },
+    };
 }
 
-;// CONCATENATED MODULE: ./src/version.ts
-/** mkosi-ci's own version; a unit test keeps it equal to package.json's. */
-const MKOSI_CI_VERSION = '0.1.0';
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+;// CONCATENATED MODULE: ./src/cli/tool-cache.ts
+
+
+
+
+
+
+
+/** The ToolCache port off the runner: $XDG_CACHE_HOME/mkosi-ci/tools/<tool>/<version>. */
+function directoryToolCache(root, runner) {
+    const scratch = () => (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-'));
+    return {
+        async find(tool, version) {
+            const dir = external_node_path_default().join(root, tool, version);
+            return (await (0,promises_namespaceObject.stat)(external_node_path_default().join(dir, '.complete')).catch(() => undefined)) ? dir : undefined;
+        },
+        async download(url) {
+            const response = await fetch(url);
+            if (!response.ok || !response.body)
+                throw new Error(`HTTP ${response.status} ${response.statusText}`);
+            const file = external_node_path_default().join(await scratch(), (0,external_node_crypto_namespaceObject.randomUUID)());
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(external_node_stream_namespaceObject.Readable.fromWeb(response.body), (0,external_node_fs_namespaceObject.createWriteStream)(file));
+            return file;
+        },
+        async extractTar(file) {
+            const dir = await scratch();
+            const result = await runner.run('tar', ['-xzf', file, '-C', dir], { stream: false });
+            if (result.exitCode !== 0)
+                throw new Error(`tar could not extract ${file}: ${result.stderr.trim()}`);
+            return dir;
+        },
+        async cacheDir(source, tool, version) {
+            const dir = external_node_path_default().join(root, tool, version);
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+            await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(dir), { recursive: true });
+            await (0,promises_namespaceObject.rename)(source, dir).catch(async () => {
+                const copy = await runner.run('cp', ['-a', source, dir], { stream: false });
+                if (copy.exitCode !== 0)
+                    throw new Error(`could not copy ${source} to ${dir}`);
+            });
+            await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, '.complete'), '');
+            return dir;
+        },
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
 
@@ -7202,6 +7848,15 @@ async function readSecretFile(file, flag) {
         throw new ConfigurationError(`--${flag}: cannot read ${file} (${error.code ?? errorMessage(error)}).`);
     }
 }
+/** --work-dir as given: a directory, or a path where one can be made. */
+async function workDirectory(given) {
+    const dir = external_node_path_default().resolve(given);
+    const info = await (0,promises_namespaceObject.stat)(dir).catch(() => undefined);
+    if (info && !info.isDirectory()) {
+        throw new ConfigurationError(`--work-dir: ${dir} is not a directory; give a directory (it is made if missing).`);
+    }
+    return dir;
+}
 /** --sign-key-file and --sign-passphrase-file fill the inputs they stand for. */
 async function withSecretFiles(inputs, flags) {
     const filled = { ...inputs };
@@ -7212,6 +7867,46 @@ async function withSecretFiles(inputs, flags) {
         filled[Input.SignPassphrase] = (await readSecretFile(flags.signPassphraseFile, 'sign-passphrase-file')).replace(/\r?\n$/, '');
     }
     return filled;
+}
+function streams(json) {
+    const out = (text) => void process.stdout.write(text);
+    const err = (text) => void process.stderr.write(text);
+    return { out, text: json ? err : out };
+}
+async function cliContext(flags, env, log, io) {
+    const runner = new ProcessRunner((chunk) => io.text(chunk), env);
+    return {
+        runner,
+        log,
+        toolCache: directoryToolCache(external_node_path_default().join(cacheRoot(env), 'tools'), runner),
+        workDir: flags.workDir
+            ? await workDirectory(flags.workDir)
+            : await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-')),
+        cacheStore: directoryCacheStore(flags.cacheDir ? external_node_path_default().resolve(flags.cacheDir) : undefined, runner),
+        // A laptop or another CI's runner is nobody's to reconfigure unless prepare-host says yes.
+        host: hostFacts(env, external_node_os_default().homedir(), false),
+        // Nothing is uploaded here: there is no artifact service.
+        trigger: { tag: undefined, uploadByDefault: false },
+    };
+}
+/** build, boot and repro: the pipeline, the cache save, the summary (and with --json the outputs). */
+async function runCommand(ctx, options, command, flags, io) {
+    const result = await runPipeline(ctx, options, command);
+    const caches = result.caches?.records.length
+        ? await saveCaches(ctx, result.caches.records, cacheSaveInputs(result, options))
+        : [];
+    io.text('\n' + renderText(result));
+    const cacheLines = cacheText(caches, result.caches?.skipped);
+    if (cacheLines.length > 0)
+        io.text(cacheLines.join('\n') + '\n');
+    if (flags.json) {
+        const outputs = runOutputs(result, external_node_path_default().join(ctx.workDir, 'logs'));
+        io.out(JSON.stringify({ ...outputs, ...(result.failure ? { failure: result.failure.message } : {}) }) + '\n');
+    }
+    if (!result.failure)
+        return 0;
+    reportFailure(ctx.log, result.failure.error, result.failure.message, result.failure.file);
+    return 1;
 }
 /** The CLI: same pipeline as the action, summary printed as text; resolves to the exit status. */
 async function runCli(argv, env = process.env) {
@@ -7229,59 +7924,23 @@ async function runCli(argv, env = process.env) {
         }
         debug = parsed.flags.debug;
         const options = parseOptions(await withSecretFiles(parsed.inputs, parsed.flags), process.cwd());
-        const runner = new ProcessRunner((chunk) => process.stdout.write(chunk), env);
-        const ctx = {
-            runner,
-            log,
-            toolCache: directoryToolCache(external_node_path_default().join(cacheRoot(env), 'tools'), runner),
-            workDir: parsed.flags.workDir
-                ? external_node_path_default().resolve(parsed.flags.workDir)
-                : await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-')),
-            cacheStore: directoryCacheStore(parsed.flags.cacheDir ? external_node_path_default().resolve(parsed.flags.cacheDir) : undefined, runner),
-            host: {
-                githubHostedLinux: false,
-                root: process.getuid?.() === 0,
-                cacheHome: mkosiCacheHome(env, external_node_os_default().homedir()),
-                uid: process.getuid?.() ?? 0,
-                gid: process.getgid?.() ?? 0,
-            },
-            trigger: { event: undefined, tag: undefined },
-        };
+        const io = streams(parsed.flags.json);
+        const ctx = await cliContext(parsed.flags, env, log, io);
         if (parsed.command === 'diff') {
             const [a, b] = parsed.operands;
             const diff = await diffOutputs(ctx, a, b, options.toolsTree, options.repro.maxFiles);
-            process.stdout.write(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
+            io.out(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
             return diff.comparison.identical ? 0 : 1;
         }
         if (parsed.command === 'publish') {
             const published = await publishDirectory(ctx, options.publish, external_node_path_default().resolve(parsed.flags.outputDir));
-            process.stdout.write(publishText(published).join('\n') + '\n');
+            io.out(publishText({ ...published, notes: [] }).join('\n') + '\n');
             return 0;
         }
-        const result = await runPipeline(ctx, options, parsed.command);
-        const caches = result.caches?.records.length
-            ? await saveCaches(ctx, result.caches.records, {
-                succeeded: result.build !== undefined,
-                secretFiles: result.build ? secretFilesOf(result.build.config) : [],
-                directory: options.directory,
-            })
-            : [];
-        process.stdout.write('\n' + renderText(result));
-        const cacheLines = cacheText(caches, result.caches?.skipped);
-        if (cacheLines.length > 0)
-            process.stdout.write(cacheLines.join('\n') + '\n');
-        if (result.failure) {
-            if (!result.failure.userError && result.failure.error instanceof Error)
-                log.debug(result.failure.error.stack ?? '');
-            log.error(result.failure.message, { file: result.failure.file });
-            return 1;
-        }
-        return 0;
+        return await runCommand(ctx, options, parsed.command, parsed.flags, io);
     }
     catch (error) {
-        if (!isConfigurationError(error) && error instanceof Error)
-            log.debug(error.stack ?? '');
-        log.error(errorMessage(error));
+        reportFailure(log, error);
         return 1;
     }
 }

@@ -1,21 +1,27 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliRun } from '../support/action-harness.js';
 import { serveFiles, type LocalServer } from '../support/http-server.js';
 import { makeMkosiTarball } from '../support/mkosi-tarball.js';
+import { installPackedCli } from '../support/packed-cli.js';
 import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../support/paths.js';
 
-/** debian-minimal, built once through the CLI bundle, with mkosi from a release tarball over HTTP. */
+/**
+ * debian-minimal, built once through the CLI as the registry would give it (the packed tarball installed
+ * into an empty directory), with mkosi from a release tarball over HTTP.
+ */
 describe('the CLI builds debian-minimal', () => {
+  let packed: ReturnType<typeof installPackedCli>;
   let server: LocalServer;
   let outputDir: string;
   let cacheHome: string;
   let result: CliRun;
 
   beforeAll(async () => {
+    packed = installPackedCli();
     const tarball = makeMkosiTarball('27.1');
     server = await serveFiles({ '/refs/tags/v27.1.tar.gz': tarball.file });
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'minimal-'));
@@ -36,9 +42,19 @@ describe('the CLI builds debian-minimal', () => {
         `--work-dir=${path.join(scratch, 'work')}`,
       ],
       { ...process.env, XDG_CACHE_HOME: cacheHome },
+      packed.bin,
     );
   });
   afterAll(() => server?.close());
+
+  it('is installed from the packed tarball with nothing but its bundle', async () => {
+    expect(realpathSync(packed.bin)).toBe(
+      path.join(packed.prefix, 'node_modules/mkosi-ci/dist/cli/index.js'),
+    );
+    const help = await runCli(['--help'], process.env, packed.bin);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: mkosi-ci build/);
+  });
 
   it('exits 0', () => {
     expect(result.status, result.stderr.slice(-3000) + result.stdout.slice(-3000)).toBe(0);

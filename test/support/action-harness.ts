@@ -145,9 +145,13 @@ export interface CliRun {
  * Runs the CLI bundle (`node dist/cli/index.js …`, what `npx mkosi-ci` runs) without blocking this
  * process, so servers the test runs in-process keep answering.
  */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+export function runCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  cli = path.join(REPO, 'dist/cli/index.js'),
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(actionNode(), [path.join(REPO, 'dist/cli/index.js'), ...args], {
+    const child = spawn(actionNode(), [cli, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
