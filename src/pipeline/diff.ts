@@ -1,8 +1,9 @@
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
-import { chainToolBoxes, hostToolBox, toolsTreeToolBox } from '../repro/filesystems.js';
-import { compareOutputs, type ComparisonResult } from '../repro/narrow.js';
+import { chainToolBoxes, hostToolBox, toolsTreeToolBox } from '../repro/toolbox.js';
+import type { ComparisonResult } from '../repro/comparison.js';
+import { compareOutputs } from '../repro/narrow.js';
 import { renderJson, renderMarkdown } from '../repro/report.js';
 import type { Context } from '../context.js';
 import type { ToolsTree } from '../mkosi/options.js';

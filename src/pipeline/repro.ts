@@ -5,7 +5,7 @@ import type { BuildResult } from '../mkosi/build-result.js';
 import type { Mkosi } from '../mkosi/install.js';
 import { compareBuilds } from '../repro/compare-builds.js';
 import type { DiffoscopeRun } from '../repro/diffoscope.js';
-import type { ComparisonResult } from '../repro/narrow.js';
+import type { ComparisonResult } from '../repro/comparison.js';
 import type { ReproMode } from '../repro/options.js';
 import { reproPins, type ReproPins } from '../repro/pins.js';
 import { formatDifference } from '../repro/report.js';

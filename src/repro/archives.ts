@@ -10,7 +10,7 @@ import { normalizeManifestPath, type ManifestEntry, type ManifestEntryType } fro
 const CHUNK = 1024 * 1024;
 
 /** Reads a byte range of a file front to back, with a small buffer. */
-export class SequentialReader {
+class SequentialReader {
   private buffer = Buffer.alloc(0);
   private bufferStart = 0;
   /** Absolute offset of the next byte to be returned. */
@@ -141,6 +141,77 @@ export interface CpioListing {
 
 const pad4 = (n: number): number => (4 - (n % 4)) % 4;
 
+/** The fields of a newc header, in their order after the 6-byte magic. */
+const CPIO_FIELDS = [
+  'ino',
+  'mode',
+  'uid',
+  'gid',
+  'nlink',
+  'mtime',
+  'size',
+  'devMajor',
+  'devMinor',
+  'rdevMajor',
+  'rdevMinor',
+  'nameSize',
+] as const;
+type CpioHeader = Record<(typeof CPIO_FIELDS)[number], number>;
+
+function parseCpioHeader(header: string): CpioHeader {
+  const fields = CPIO_FIELDS.map((name, i) => [name, parseInt(header.slice(6 + i * 8, 14 + i * 8), 16)]);
+  return Object.fromEntries(fields) as CpioHeader;
+}
+
+/**
+ * Skips the zeros between archives (padded to a block; concatenated archives follow on 4-byte
+ * boundaries); returns an error when data starts off a 4-byte boundary.
+ */
+async function skipZeroPadding(reader: SequentialReader): Promise<string | undefined> {
+  while (reader.remaining > 0) {
+    const head = await reader.peek(512);
+    let zeros = 0;
+    while (zeros < head.length && head[zeros] === 0) zeros++;
+    if (zeros === 0) break;
+    reader.skip(zeros - (zeros % 4));
+    if (zeros % 4 !== 0) {
+      if (zeros === head.length) continue;
+      return `unaligned data at offset ${reader.position}`;
+    }
+  }
+  return undefined;
+}
+
+/** Reads a member's data into its entry: a file's hash, a symlink's target, a device's number. */
+async function readCpioData(
+  reader: SequentialReader,
+  entry: ManifestEntry,
+  h: CpioHeader,
+  pendingLinks: Map<string, ManifestEntry[]>,
+): Promise<void> {
+  if (entry.type === 'file') {
+    entry.size = h.size;
+    // Hardlinked files in newc carry their data once, with the last link; an empty earlier
+    // member with the same inode is marked as a hardlink to the one that has data.
+    const key = `${h.devMajor}:${h.devMinor}:${h.ino}`;
+    if (h.nlink > 1 && h.size === 0) {
+      entry.type = 'hardlink';
+      delete entry.size;
+      pendingLinks.set(key, [...(pendingLinks.get(key) ?? []), entry]);
+    } else {
+      entry.sha256 = await reader.hash(h.size);
+      for (const link of pendingLinks.get(key) ?? []) link.target = entry.path;
+      pendingLinks.delete(key);
+    }
+  } else if (entry.type === 'symlink') {
+    entry.target = (await reader.read(h.size)).toString('utf8');
+  } else {
+    reader.skip(h.size);
+    if (entry.type === 'char' || entry.type === 'block') entry.rdev = `${h.rdevMajor}:${h.rdevMinor}`;
+  }
+  reader.skip(pad4(h.size));
+}
+
 /**
  * Lists a newc/crc cpio archive (or several concatenated ones, as an initrd with early microcode is)
  * in a byte range of a file. Stops at a compressed continuation and says where it starts, so the
@@ -152,90 +223,31 @@ export async function listCpio(file: string, start = 0, length?: number): Promis
   const pendingLinks = new Map<string, ManifestEntry[]>();
   try {
     for (;;) {
-      // Archives are padded with zeros to a block; concatenated archives follow on 4-byte boundaries.
-      while (reader.remaining > 0) {
-        const head = await reader.peek(512);
-        let zeros = 0;
-        while (zeros < head.length && head[zeros] === 0) zeros++;
-        if (zeros === 0) break;
-        reader.skip(zeros - (zeros % 4));
-        if (zeros % 4 !== 0) {
-          if (zeros === head.length) continue;
-          return { entries, error: `unaligned data at offset ${reader.position}` };
-        }
-      }
+      const error = await skipZeroPadding(reader);
+      if (error) return { entries, error };
       if (reader.remaining <= 0) return { entries };
       const head = await reader.peek(110);
       const compression = detectCompression(head);
       if (compression) return { entries, compressedTail: { offset: reader.position, compression } };
       if (!isCpio(head)) return { entries, error: `no cpio header at offset ${reader.position}` };
-      const header = (await reader.read(110)).toString('latin1');
-      const field = (i: number): number => parseInt(header.slice(6 + i * 8, 14 + i * 8), 16);
-      const [ino, mode, uid, gid, nlink, mtime, size, devMajor, devMinor, rdevMajor, rdevMinor, nameSize] = [
-        field(0),
-        field(1),
-        field(2),
-        field(3),
-        field(4),
-        field(5),
-        field(6),
-        field(7),
-        field(8),
-        field(9),
-        field(10),
-        field(11),
-      ] as number[] as [
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-      ];
-      const nameBytes = await reader.read(nameSize);
-      reader.skip(pad4(110 + nameSize));
+      const h = parseCpioHeader((await reader.read(110)).toString('latin1'));
+      const nameBytes = await reader.read(h.nameSize);
+      reader.skip(pad4(110 + h.nameSize));
       const name = nameBytes.toString('utf8').replace(/\0.*$/s, '');
       if (name === 'TRAILER!!!') {
-        reader.skip(size + pad4(size));
+        reader.skip(h.size + pad4(h.size));
         pendingLinks.clear();
         continue;
       }
-      const type = typeFromMode(mode);
       const entry: ManifestEntry = {
         path: normalizeManifestPath(name),
-        type,
-        mode: mode & 0o7777,
-        uid,
-        gid,
-        mtime,
+        type: typeFromMode(h.mode),
+        mode: h.mode & 0o7777,
+        uid: h.uid,
+        gid: h.gid,
+        mtime: h.mtime,
       };
-      if (type === 'file') {
-        entry.size = size;
-        // Hardlinked files in newc carry their data once, with the last link; an empty earlier
-        // member with the same inode is marked as a hardlink to the one that has data.
-        const key = `${devMajor}:${devMinor}:${ino}`;
-        if (nlink > 1 && size === 0) {
-          entry.type = 'hardlink';
-          delete entry.size;
-          pendingLinks.set(key, [...(pendingLinks.get(key) ?? []), entry]);
-        } else {
-          entry.sha256 = await reader.hash(size);
-          for (const link of pendingLinks.get(key) ?? []) link.target = entry.path;
-          pendingLinks.delete(key);
-        }
-      } else if (type === 'symlink') {
-        entry.target = (await reader.read(size)).toString('utf8');
-      } else {
-        reader.skip(size);
-        if (type === 'char' || type === 'block') entry.rdev = `${rdevMajor}:${rdevMinor}`;
-      }
-      reader.skip(pad4(size));
+      await readCpioData(reader, entry, h, pendingLinks);
       entries.push(entry);
     }
   } finally {

@@ -5,9 +5,10 @@ import type { ToolsTree } from '../mkosi/options.js';
 import type { Artifact } from '../mkosi/outputs.js';
 import type { Log, Runner } from '../ports.js';
 import { narrowedPath } from './diffoscope.js';
-import { chainToolBoxes, hostToolBox, toolsTreeToolBox, type ToolBox } from './filesystems.js';
+import { chainToolBoxes, hostToolBox, toolsTreeToolBox, type ToolBox } from './toolbox.js';
 import { mergeComparisons } from './merge.js';
-import { compareOutputs, type ComparisonResult, type FileDifference } from './narrow.js';
+import type { ComparisonResult, FileDifference } from './comparison.js';
+import { compareOutputs } from './narrow.js';
 import type { ReproOptions } from './options.js';
 
 /** Largest differing file copied for diffoscope: enough for any config or binary, not for a whole image. */

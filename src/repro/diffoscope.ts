@@ -1,6 +1,6 @@
 import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { FileDifference } from './narrow.js';
+import type { FileDifference } from './comparison.js';
 
 /**
  * diffoscope on the narrowed files only: it reads a whole disk image as one blob (and runs out of

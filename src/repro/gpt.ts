@@ -45,7 +45,7 @@ export interface GptTable {
 }
 
 /** Discoverable Partitions Specification types mkosi/systemd-repart write most. */
-export const PARTITION_TYPE_NAMES: Readonly<Record<string, string>> = {
+const PARTITION_TYPE_NAMES: Readonly<Record<string, string>> = {
   'c12a7328-f81f-11d2-ba4b-00a0c93ec93b': 'esp',
   'bc13c2ff-59e6-4262-a352-b275fd6f7172': 'xbootldr',
   '0657fd6d-a4ab-43c4-84e5-0933c84b4f4f': 'swap',
@@ -110,7 +110,7 @@ function parseHeader(buf: Buffer, sectorSize: number): GptHeader | undefined {
 }
 
 /** Parses the entry array of a GPT (empty slots left out). */
-export function parseGptEntries(entries: Buffer, header: GptHeader): GptPartition[] {
+function parseGptEntries(entries: Buffer, header: GptHeader): GptPartition[] {
   const partitions: GptPartition[] = [];
   for (let i = 0; i < header.entryCount; i++) {
     const entry = entries.subarray(i * header.entrySize, (i + 1) * header.entrySize);
@@ -246,117 +246,4 @@ export function compareGptTables(a: GptTable, b: GptTable): GptFieldDifference[]
     }
   }
   return differences;
-}
-
-/**
- * Whether two byte ranges are equal, read side by side in chunks; stops at the first difference.
- * Returns the offset (relative to the range) of the first differing chunk, or undefined when equal.
- */
-export async function firstDifference(
-  fileA: string,
-  offsetA: number,
-  fileB: string,
-  offsetB: number,
-  size: number,
-  chunkSize = 4 * 1024 * 1024,
-): Promise<number | undefined> {
-  const [ha, hb] = await Promise.all([open(fileA, 'r'), open(fileB, 'r')]);
-  try {
-    const ba = Buffer.alloc(chunkSize);
-    const bb = Buffer.alloc(chunkSize);
-    for (let done = 0; done < size; done += chunkSize) {
-      const n = Math.min(chunkSize, size - done);
-      const [ra, rb] = await Promise.all([
-        ha.read(ba, 0, n, offsetA + done),
-        hb.read(bb, 0, n, offsetB + done),
-      ]);
-      if (ra.bytesRead !== rb.bytesRead) return done;
-      if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return done;
-      if (ra.bytesRead < n) return undefined;
-    }
-    return undefined;
-  } finally {
-    await Promise.all([ha.close(), hb.close()]);
-  }
-}
-
-/** Builds a GPT header + entry array (for tests and fixtures): returns the bytes from LBA 0 to the first usable LBA. */
-export interface GptBuildPartition {
-  typeGuid: string;
-  uuid: string;
-  name: string;
-  firstLba: number;
-  lastLba: number;
-  attributes?: bigint;
-}
-
-export function encodeGuid(guid: string): Buffer {
-  const hex = guid.replace(/-/g, '');
-  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new Error(`not a GUID: ${guid}`);
-  const raw = Buffer.from(hex, 'hex');
-  return Buffer.concat([
-    Buffer.from(raw.subarray(0, 4)).reverse(),
-    Buffer.from(raw.subarray(4, 6)).reverse(),
-    Buffer.from(raw.subarray(6, 8)).reverse(),
-    raw.subarray(8, 16),
-  ]);
-}
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-export function crc32(buf: Buffer): number {
-  let crc = 0xffffffff;
-  for (const byte of buf) crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
-}
-
-/**
- * The primary GPT structures (protective MBR, header, 128 entries) for a disk of `totalSectors`
- * 512-byte sectors: 34 sectors to write at offset 0. Used to build test fixtures without sfdisk.
- */
-export function buildGpt(
-  diskGuid: string,
-  totalSectors: number,
-  partitions: readonly GptBuildPartition[],
-): Buffer {
-  const out = Buffer.alloc(34 * 512);
-  // Protective MBR.
-  out[446 + 4] = 0xee;
-  out.writeUInt32LE(1, 446 + 8);
-  out.writeUInt32LE(Math.min(totalSectors - 1, 0xffffffff), 446 + 12);
-  out[510] = 0x55;
-  out[511] = 0xaa;
-  const entries = out.subarray(1024, 1024 + 128 * 128);
-  partitions.forEach((p, i) => {
-    const e = entries.subarray(i * 128, (i + 1) * 128);
-    encodeGuid(p.typeGuid).copy(e, 0);
-    encodeGuid(p.uuid).copy(e, 16);
-    e.writeBigUInt64LE(BigInt(p.firstLba), 32);
-    e.writeBigUInt64LE(BigInt(p.lastLba), 40);
-    e.writeBigUInt64LE(p.attributes ?? 0n, 48);
-    e.write(p.name.slice(0, 36), 56, 'utf16le');
-  });
-  const header = out.subarray(512, 1024);
-  header.write(SIGNATURE, 0, 'latin1');
-  header.writeUInt32LE(0x00010000, 8);
-  header.writeUInt32LE(92, 12);
-  header.writeBigUInt64LE(1n, 24);
-  header.writeBigUInt64LE(BigInt(totalSectors - 1), 32);
-  header.writeBigUInt64LE(34n, 40);
-  header.writeBigUInt64LE(BigInt(totalSectors - 34), 48);
-  encodeGuid(diskGuid).copy(header, 56);
-  header.writeBigUInt64LE(2n, 72);
-  header.writeUInt32LE(128, 80);
-  header.writeUInt32LE(128, 84);
-  header.writeUInt32LE(crc32(entries), 88);
-  header.writeUInt32LE(crc32(header.subarray(0, 92)), 16);
-  return out;
 }

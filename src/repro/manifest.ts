@@ -35,7 +35,7 @@ export interface ManifestEntry {
 export type ManifestField =
   'type' | 'mode' | 'uid' | 'gid' | 'size' | 'mtime' | 'target' | 'rdev' | 'xattrs' | 'sha256';
 
-export const MANIFEST_FIELDS: readonly ManifestField[] = [
+const MANIFEST_FIELDS: readonly ManifestField[] = [
   'type',
   'sha256',
   'size',
@@ -89,11 +89,6 @@ function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Sorted by path in byte order (not locale order), so the order is the same on every machine. */
-export function sortManifest(entries: readonly ManifestEntry[]): ManifestEntry[] {
-  return [...entries].sort((x, y) => comparePaths(x.path, y.path));
-}
-
 function sameXattrs(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   const keys = Object.keys(a).sort();
@@ -102,7 +97,7 @@ function sameXattrs(a: Record<string, string> | undefined, b: Record<string, str
 }
 
 /** The fields in which two entries for the same path differ. */
-export function changedFields(
+function changedFields(
   a: ManifestEntry,
   b: ManifestEntry,
   ignore: readonly ManifestField[] = [],

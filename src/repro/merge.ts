@@ -1,4 +1,4 @@
-import type { ComparisonNode, ComparisonResult, FileDifference } from './narrow.js';
+import type { ComparisonNode, ComparisonResult, FileDifference } from './comparison.js';
 
 /**
  * One comparison of two builds out of the comparisons of their output pairs (image, manifest,

@@ -1,5 +1,5 @@
 import { formatMode, formatTime } from './manifest.js';
-import type { ComparisonNode, ComparisonResult, FileDifference, Verdict } from './narrow.js';
+import type { ComparisonNode, ComparisonResult, FileDifference, Verdict } from './comparison.js';
 
 /** Pure rendering of a comparison: markdown for a job summary, JSON for an artifact. */
 
@@ -43,7 +43,7 @@ interface Row {
 }
 
 /** The tree in display order, depth first. */
-export function flattenTree(root: ComparisonNode): Row[] {
+function flattenTree(root: ComparisonNode): Row[] {
   const rows: Row[] = [];
   const walk = (node: ComparisonNode, depth: number): void => {
     rows.push({ depth, node });
@@ -60,7 +60,7 @@ function levelCounts(node: ComparisonNode): [string, string, string, string] {
 }
 
 /** The location of a difference in one short string: "image.raw › partition 2 root-x86-64 ext4". */
-export function formatLocation(difference: FileDifference): string {
+function formatLocation(difference: FileDifference): string {
   return difference.location.join(' › ');
 }
 

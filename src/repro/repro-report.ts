@@ -1,5 +1,5 @@
 import type { DiffoscopeRun } from './diffoscope.js';
-import type { ComparisonResult } from './narrow.js';
+import type { ComparisonResult } from './comparison.js';
 import {
   cell,
   formatDifference,

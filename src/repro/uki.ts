@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { detectCompression, isCpio, listCpio, type Compression } from './archives.js';
-import type { ReadContext } from './filesystems.js';
+import type { ReadContext } from './toolbox.js';
 import { sha256Of, type ManifestEntry } from './manifest.js';
 
 /**
@@ -43,7 +43,7 @@ export interface PeFile {
 }
 
 /** UKI sections whose content is text worth quoting in a report. */
-export const TEXT_SECTIONS: readonly string[] = ['.cmdline', '.osrel', '.uname', '.sbat', '.profile'];
+const TEXT_SECTIONS: readonly string[] = ['.cmdline', '.osrel', '.uname', '.sbat', '.profile'];
 
 export function isPe(head: Buffer): boolean {
   if (head.length < 64 || head.toString('latin1', 0, 2) !== 'MZ') return false;
@@ -182,7 +182,7 @@ export async function sectionManifest(file: string, pe: PeFile): Promise<Section
 }
 
 /** Copies a byte range of a file to a new file, streamed. */
-export async function copyRange(file: string, offset: number, size: number, target: string): Promise<void> {
+async function copyRange(file: string, offset: number, size: number, target: string): Promise<void> {
   if (size === 0) {
     await (await open(target, 'w')).close();
     return;
@@ -206,7 +206,7 @@ const DECOMPRESSORS: Partial<
  * Decompresses a byte range of a file into `output` (gzip with node's zlib, the others with their
  * command-line tools through the runner). Returns an error message instead of throwing.
  */
-export async function decompressRange(
+async function decompressRange(
   ctx: ReadContext,
   file: string,
   offset: number,

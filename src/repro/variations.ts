@@ -8,11 +8,11 @@ export const VARIATIONS = ['build-path', 'time', 'timezone', 'locale', 'umask', 
 export type Variation = (typeof VARIATIONS)[number];
 
 /** Far from UTC on both sides, so a date written in local time changes its day. */
-export const VARIED_TIMEZONE = 'Pacific/Kiritimati';
-export const VARIED_LOCALE = 'fr_CH.UTF-8';
+const VARIED_TIMEZONE = 'Pacific/Kiritimati';
+const VARIED_LOCALE = 'fr_CH.UTF-8';
 /** Group-writable files instead of the usual 022: catches modes taken from the umask. */
-export const VARIED_UMASK = '0002';
-export const VARIED_HOSTNAME = 'mkosi-ci-repro-b';
+const VARIED_UMASK = '0002';
+const VARIED_HOSTNAME = 'mkosi-ci-repro-b';
 
 export interface VariedBuild {
   /** Added to mkosi's own environment. */

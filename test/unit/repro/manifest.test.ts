@@ -8,9 +8,8 @@ import {
   manifestFromDirectory,
   normalizeManifestPath,
   sha256Of,
-  sortManifest,
   type ManifestEntry,
-} from '../../src/repro/manifest.js';
+} from '../../../src/repro/manifest.js';
 
 const file = (p: string, sha256: string, extra: Partial<ManifestEntry> = {}): ManifestEntry => ({
   path: p,
@@ -62,7 +61,7 @@ describe('diffManifests', () => {
   });
 
   it('sorts in byte order, not locale order', () => {
-    const sorted = sortManifest([file('/b', ''), file('/B', ''), file('/a-', ''), file('/a', '')]);
+    const sorted = diffManifests([], [file('/b', ''), file('/B', ''), file('/a-', ''), file('/a', '')]).added;
     expect(sorted.map((e) => e.path)).toEqual(['/B', '/a', '/a-', '/b']);
   });
 

@@ -2,15 +2,8 @@ import { closeSync, mkdtempSync, openSync, writeSync, ftruncateSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  buildGpt,
-  compareGptTables,
-  crc32,
-  firstDifference,
-  partitionLabel,
-  readGptTable,
-  type GptBuildPartition,
-} from '../../src/repro/gpt.js';
+import { compareGptTables, partitionLabel, readGptTable } from '../../../src/repro/gpt.js';
+import { buildGpt, crc32, type GptBuildPartition } from '../../support/gpt-builder.js';
 
 const ESP = 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b';
 const ROOT = '4f68bce3-e8cd-4db1-96e7-fbcaf984b709';
@@ -84,23 +77,5 @@ describe('GPT', () => {
       b: '99999999-8888-7777-6666-000000000000',
     });
     expect(compareGptTables((await readGptTable(a))!, (await readGptTable(a))!)).toEqual([]);
-  });
-
-  it('finds the first differing chunk of two ranges', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'repro-gpt-'));
-    const a = path.join(dir, 'a');
-    const b = path.join(dir, 'b');
-    for (const [f, byte] of [
-      [a, 1],
-      [b, 2],
-    ] as const) {
-      const fd = openSync(f, 'w');
-      ftruncateSync(fd, 10_000);
-      writeSync(fd, Buffer.from([byte]), 0, 1, 5000);
-      closeSync(fd);
-    }
-    expect(await firstDifference(a, 0, b, 0, 4096, 1024)).toBeUndefined();
-    expect(await firstDifference(a, 0, b, 0, 10_000, 1024)).toBe(4096);
-    expect(await firstDifference(a, 5001, b, 5001, 4999)).toBeUndefined();
   });
 });

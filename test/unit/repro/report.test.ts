@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { ComparisonResult } from '../../src/repro/narrow.js';
-import { hintForPath, sniff, textDifference } from '../../src/repro/narrow.js';
-import { cell, formatDifference, renderJson, renderMarkdown, toJsonReport } from '../../src/repro/report.js';
+import type { ComparisonResult } from '../../../src/repro/comparison.js';
+import {
+  cell,
+  formatDifference,
+  renderJson,
+  renderMarkdown,
+  toJsonReport,
+} from '../../../src/repro/report.js';
 
 const result: ComparisonResult = {
   a: 'one/image.raw',
@@ -103,28 +108,5 @@ describe('JSON report', () => {
     expect(formatDifference(result.differences[1]!)).toBe(
       'image.raw › partition 2 root-x86-64 ext4: /etc/new: only in b',
     );
-  });
-});
-
-describe('narrowing helpers', () => {
-  it('knows the usual sources of build-to-build differences', () => {
-    expect(hintForPath('/var/cache/ldconfig/aux-cache')).toContain('RemoveFiles=');
-    expect(hintForPath('/loader/random-seed')).toContain('random');
-    expect(hintForPath('/usr/bin/true', ['mtime'])).toContain('SourceDateEpoch=');
-    expect(hintForPath('/usr/bin/true', ['sha256'])).toBeUndefined();
-  });
-
-  it('quotes the first differing line of short texts', () => {
-    expect(textDifference('a\nb\n', 'a\nc\n')).toBe('line 2: "b" → "c"');
-    expect(textDifference('a', 'a\nmore')).toBe('line 2: (none) → "more"');
-  });
-
-  it('tells content kinds apart by their first bytes', () => {
-    const gpt = Buffer.alloc(1024);
-    gpt.write('EFI PART', 512, 'latin1');
-    expect(sniff(gpt)).toBe('gpt');
-    expect(sniff(Buffer.from('070701000000', 'latin1'))).toBe('initrd');
-    expect(sniff(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]))).toBe('initrd');
-    expect(sniff(Buffer.from('hello'))).toBe('blob');
   });
 });
