@@ -7,6 +7,7 @@ import { saveCaches } from '../pipeline/caches.js';
 import { cacheMarkdown } from '../report/cache-summary.js';
 import { State, type MainState } from './constants.js';
 import { actionContext } from './run-main.js';
+import { removeLeftovers } from './temporary-state.js';
 
 export function readMainState(): MainState | undefined {
   const text = core.getState(State.Main);
@@ -20,6 +21,12 @@ export function readMainState(): MainState | undefined {
 
 /** The post step: saves the caches of a successful build; best effort, never fails the job. */
 export async function runPost(): Promise<void> {
+  await removeLeftovers().then(
+    (homes) =>
+      homes.forEach((h) => core.info(`mkosi-ci: removed ${h} (a keyring and its agent) that main left.`)),
+    (error: unknown) =>
+      core.warning(`mkosi-ci post: could not remove main's keyrings: ${errorMessage(error)}`),
+  );
   try {
     const state = readMainState();
     if (!state) {

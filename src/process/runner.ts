@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunOptions, RunResult, Runner } from '../ports.js';
+import { runCleanup, type RunCleanup } from './cleanup.js';
 
 /** What is kept of a streamed process's output in memory: enough to quote its last error lines. */
 const STREAMED_TAIL_BYTES = 64 * 1024;
@@ -35,15 +36,20 @@ function killTree(pid: number, signal: NodeJS.Signals): void {
 
 /**
  * Runs processes with an argument array (never a shell string), streams their output to `sink`,
- * copies it to a log file, and kills the whole process tree on timeout or when mkosi-ci is stopped.
+ * copies it to a log file, and kills the whole process tree on timeout or when mkosi-ci is stopped
+ * (each child leads a process group registered in `cleanup`, which a signal ends).
  */
 export class ProcessRunner implements Runner {
   constructor(
     private readonly sink: (chunk: Buffer) => void,
     private readonly baseEnv: NodeJS.ProcessEnv,
+    private readonly cleanup: RunCleanup = runCleanup,
   ) {}
 
   async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    if (this.cleanup.cancelledBy) {
+      throw new Error(`mkosi-ci is stopping (${this.cleanup.cancelledBy}): ${command} not started.`);
+    }
     const env: NodeJS.ProcessEnv = { ...this.baseEnv };
     for (const [key, value] of Object.entries(options.env ?? {})) {
       if (value === undefined) delete env[key];
@@ -69,10 +75,7 @@ export class ProcessRunner implements Runner {
       let timedOut = false;
       let timer: NodeJS.Timeout | undefined;
       let killTimer: NodeJS.Timeout | undefined;
-      const onExit = (): void => {
-        if (child.pid) killTree(child.pid, 'SIGKILL');
-      };
-      process.once('exit', onExit);
+      const forget = child.pid ? this.cleanup.addProcessGroup(child.pid) : () => undefined;
       if (options.timeoutMs) {
         timer = setTimeout(() => {
           timedOut = true;
@@ -92,14 +95,14 @@ export class ProcessRunner implements Runner {
       }
       child.on('error', (error) => {
         clearTimeout(timer);
-        process.removeListener('exit', onExit);
+        forget();
         logFile?.end();
         reject(error);
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         clearTimeout(killTimer);
-        process.removeListener('exit', onExit);
+        forget();
         const result: RunResult = {
           exitCode: code ?? 128,
           signal: signal ?? null,
