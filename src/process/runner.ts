@@ -4,6 +4,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunOptions, RunResult, Runner } from '../ports.js';
 import { runCleanup, type RunCleanup } from './cleanup.js';
+import { childEnvironment } from './environment.js';
 
 /** What is kept of a streamed process's output in memory: enough to quote its last error lines. */
 const STREAMED_TAIL_BYTES = 64 * 1024;
@@ -40,11 +41,16 @@ function killTree(pid: number, signal: NodeJS.Signals): void {
  * (each child leads a process group registered in `cleanup`, which a signal ends).
  */
 export class ProcessRunner implements Runner {
+  /** What every child starts from: the given environment without the CI platform's secrets. */
+  private readonly baseEnv: NodeJS.ProcessEnv;
+
   constructor(
     private readonly sink: (chunk: Buffer) => void,
-    private readonly baseEnv: NodeJS.ProcessEnv,
+    env: NodeJS.ProcessEnv,
     private readonly cleanup: RunCleanup = runCleanup,
-  ) {}
+  ) {
+    this.baseEnv = childEnvironment(env);
+  }
 
   async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
     if (this.cleanup.cancelledBy) {
