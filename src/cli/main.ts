@@ -11,6 +11,8 @@ import { publishDirectory } from '../pipeline/publish.js';
 import { publishText } from '../report/publish-summary.js';
 import { runPipeline } from '../pipeline/run.js';
 import { ProcessRunner } from '../process/runner.js';
+import { environmentSecrets } from '../process/environment.js';
+import { maskSecrets } from '../process/mask.js';
 import { renderText } from '../report/build-summary.js';
 import { helpText, parseCommandLine, type CliFlags } from './args.js';
 import { Input, type RawInputs } from '../pipeline/inputs.js';
@@ -64,6 +66,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     }
     debug = parsed.flags.debug;
     const options = parseOptions(await withSecretFiles(parsed.inputs, parsed.flags), process.cwd());
+    maskSecrets(log, [options.publish.signKey, options.publish.signPassphrase, ...environmentSecrets(env)]);
     const runner = new ProcessRunner((chunk) => process.stdout.write(chunk), env);
     const ctx: Context = {
       runner,

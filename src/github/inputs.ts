@@ -1,8 +1,24 @@
 import * as core from '@actions/core';
 import { Input, type RawInputs } from '../pipeline/inputs.js';
 import { parseOptions, type Options } from '../pipeline/options.js';
+import { environmentSecrets } from '../process/environment.js';
+import { maskSecrets } from '../process/mask.js';
+import type { Log } from '../ports.js';
+import { actionsLog } from './log.js';
 
-export function getRawInputs(): RawInputs {
+/** Inputs that carry secrets: masked the moment they are read, before any child runs. */
+const SECRET_INPUTS: readonly Input[] = [Input.SignKey, Input.SignPassphrase, Input.GithubToken];
+
+/**
+ * The secrets of this step, masked in the job log (core.setSecret) and in every log file the runner
+ * writes: the secret inputs as given and trimmed, and the runner's own credentials in the environment.
+ */
+export function maskStepSecrets(raw: RawInputs, env: NodeJS.ProcessEnv, log: Log = actionsLog): void {
+  maskSecrets(log, [...SECRET_INPUTS.map((name) => raw[name]), ...environmentSecrets(env)]);
+}
+
+/** The inputs as given, unvalidated and unmasked. */
+export function readRawInputs(): RawInputs {
   return Object.fromEntries(
     Object.values(Input).map((name) => [
       name,
@@ -10,6 +26,13 @@ export function getRawInputs(): RawInputs {
       core.getInput(name, { trimWhitespace: name !== Input.SignPassphrase }),
     ]),
   ) as RawInputs;
+}
+
+/** The inputs as given, their secrets masked from here on. */
+export function getRawInputs(): RawInputs {
+  const raw = readRawInputs();
+  maskStepSecrets(raw, process.env);
+  return raw;
 }
 
 /** The action's inputs, read and validated once. */

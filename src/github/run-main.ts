@@ -17,6 +17,7 @@ import { Output, State, type MainState } from './constants.js';
 import { getInputs } from './inputs.js';
 import { actionsArtifactStore } from './artifact-store.js';
 import { actionsLog } from './log.js';
+import { childOutputFence } from './command-fence.js';
 import { GitHubReleaseStore } from './release-store.js';
 import { actionsCacheStore } from './cache-store.js';
 import { actionsToolCache } from './tool-cache.js';
@@ -31,7 +32,7 @@ export function trigger(env: NodeJS.ProcessEnv): Trigger {
 
 export function actionContext(env: NodeJS.ProcessEnv = process.env): Context {
   return {
-    runner: new ProcessRunner((chunk) => process.stdout.write(chunk), env),
+    runner: new ProcessRunner((chunk) => childOutputFence.output(chunk), env),
     log: actionsLog,
     toolCache: actionsToolCache,
     cacheStore: actionsCacheStore(env),
@@ -133,6 +134,7 @@ export async function runMain(): Promise<void> {
   }
   ctx.releases = releaseStore(options, process.env);
   const result = await runPipeline(ctx, options);
+  childOutputFence.lift();
   const state: MainState = {
     workDir: ctx.workDir,
     logsDir: path.join(ctx.workDir, 'logs'),

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { RunOptions, RunResult, Runner } from '../ports.js';
 import { runCleanup, type RunCleanup } from './cleanup.js';
 import { childEnvironment } from './environment.js';
+import { MaskingStream, runSecrets, type SecretSet } from './mask.js';
 
 /** What is kept of a streamed process's output in memory: enough to quote its last error lines. */
 const STREAMED_TAIL_BYTES = 64 * 1024;
@@ -35,21 +36,32 @@ function killTree(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+export interface ProcessRunnerOptions {
+  /** Where process groups are registered for a signal to end (default: this process's registry). */
+  cleanup?: RunCleanup;
+  /** The secrets masked in the stream and the log files (default: those the Log's mask() was given). */
+  secrets?: SecretSet;
+}
+
 /**
  * Runs processes with an argument array (never a shell string), streams their output to `sink`,
- * copies it to a log file, and kills the whole process tree on timeout or when mkosi-ci is stopped
- * (each child leads a process group registered in `cleanup`, which a signal ends).
+ * copies it to a log file, both with every known secret masked, and kills the whole process tree on
+ * timeout or when mkosi-ci is stopped (each child leads a process group registered in `cleanup`).
  */
 export class ProcessRunner implements Runner {
   /** What every child starts from: the given environment without the CI platform's secrets. */
   private readonly baseEnv: NodeJS.ProcessEnv;
+  private readonly cleanup: RunCleanup;
+  private readonly secrets: SecretSet;
 
   constructor(
     private readonly sink: (chunk: Buffer) => void,
     env: NodeJS.ProcessEnv,
-    private readonly cleanup: RunCleanup = runCleanup,
+    options: ProcessRunnerOptions = {},
   ) {
     this.baseEnv = childEnvironment(env);
+    this.cleanup = options.cleanup ?? runCleanup;
+    this.secrets = options.secrets ?? runSecrets;
   }
 
   async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
@@ -89,13 +101,19 @@ export class ProcessRunner implements Runner {
           killTimer = setTimeout(() => child.pid && killTree(child.pid, 'SIGKILL'), KILL_GRACE_MS);
         }, options.timeoutMs);
       }
-      const handle = (buffer: OutputBuffer) => (chunk: Buffer) => {
-        buffer.push(chunk);
-        logFile?.write(chunk);
-        if (stream) this.sink(chunk);
+      // What the caller parses stays as printed; what is written out for people is masked.
+      const print = (masked: Buffer): void => {
+        if (masked.length === 0) return;
+        logFile?.write(masked);
+        if (stream) this.sink(masked);
       };
-      child.stdout?.on('data', handle(stdout));
-      child.stderr?.on('data', handle(stderr));
+      const masks = [new MaskingStream(this.secrets), new MaskingStream(this.secrets)] as const;
+      const handle = (buffer: OutputBuffer, mask: MaskingStream) => (chunk: Buffer) => {
+        buffer.push(chunk);
+        print(mask.push(chunk));
+      };
+      child.stdout?.on('data', handle(stdout, masks[0]));
+      child.stderr?.on('data', handle(stderr, masks[1]));
       if (options.input !== undefined) {
         child.stdin?.end(options.input);
       }
@@ -109,6 +127,7 @@ export class ProcessRunner implements Runner {
         clearTimeout(timer);
         clearTimeout(killTimer);
         forget();
+        for (const mask of masks) print(mask.end());
         const result: RunResult = {
           exitCode: code ?? 128,
           signal: signal ?? null,

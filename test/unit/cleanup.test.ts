@@ -11,7 +11,7 @@ import { signalExitStatus } from '../../src/process/signals.js';
 function setup(graceMs = 300) {
   const cleanup = new RunCleanup(graceMs);
   const output: Buffer[] = [];
-  const runner = new ProcessRunner((c) => output.push(c), process.env, cleanup);
+  const runner = new ProcessRunner((c) => output.push(c), process.env, { cleanup });
   const printed = () => Buffer.concat(output).toString();
   return { cleanup, runner, printed };
 }
