@@ -18,6 +18,7 @@ import { getInputs } from './inputs.js';
 import { actionsArtifactStore } from './artifact-store.js';
 import { actionsLog } from './log.js';
 import { childOutputFence } from './command-fence.js';
+import { assertReleaseAllowed, releaseEventsInput } from './release-events.js';
 import { GitHubReleaseStore } from './release-store.js';
 import { actionsCacheStore } from './cache-store.js';
 import { actionsToolCache } from './tool-cache.js';
@@ -128,6 +129,7 @@ export async function runMain(): Promise<void> {
   let options;
   try {
     options = getInputs();
+    assertReleaseAllowed(options.publish.release, process.env, releaseEventsInput());
   } catch (error) {
     fail(error);
     return;
