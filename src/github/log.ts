@@ -1,5 +1,5 @@
 import * as core from '@actions/core';
-import { runSecrets, type SecretSet } from '../process/mask.js';
+import { runSecrets, secretLinesOf, type SecretSet } from '../process/mask.js';
 import type { Annotation, Log } from '../ports.js';
 import { childOutputFence, type CommandFence } from './command-fence.js';
 
@@ -40,7 +40,8 @@ export function createActionsLog(fence: CommandFence, secrets: SecretSet): Log {
     mask: lifted((secret: string) => {
       if (!secret) return;
       secrets.add(secret);
-      core.setSecret(secret);
+      // The runner masks a multi-line value only whole: a key printed line by line needs each line.
+      for (const value of [secret, ...secretLinesOf(secret)]) core.setSecret(value);
     }),
   };
 }

@@ -16,7 +16,7 @@ const MASK_BYTES = Buffer.from(MASK);
  * Armor lines (`-----BEGIN …`) and `Header: value` lines are the same for every key, and hiding them
  * would only blank out harmless text.
  */
-function secretLinesOf(secret: string): string[] {
+export function secretLinesOf(secret: string): string[] {
   if (!/[\r\n]/.test(secret)) return [];
   return secret
     .split(/\r?\n/)
