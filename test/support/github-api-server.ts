@@ -60,6 +60,41 @@ interface Fault {
 
 const ASSET_PAGE_DEFAULT = 30;
 
+/** One request and how to answer it. */
+interface Exchange {
+  req: http.IncomingMessage;
+  url: URL;
+  record: { method: string; path: string; status: number };
+  send(status: number, body?: unknown, headers?: Record<string, string>): void;
+  readJson(): Promise<Record<string, unknown>>;
+}
+
+function exchange(req: http.IncomingMessage, res: http.ServerResponse): Exchange {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const record = { method: req.method ?? '', path: url.pathname, status: 0 };
+  return {
+    req,
+    url,
+    record,
+    send(status, body, headers = {}) {
+      record.status = status;
+      if (!req.readableEnded) req.resume();
+      if (body === undefined) {
+        res.writeHead(status, headers).end();
+      } else {
+        res
+          .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
+          .end(JSON.stringify(body));
+      }
+    },
+    async readJson() {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+    },
+  };
+}
+
 export async function startGitHubApiServer(repository = 'mkosi-ci/example'): Promise<GitHubApiServer> {
   const token = `ghs_${Math.random().toString(36).slice(2)}`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'github-api-'));
@@ -101,164 +136,187 @@ export async function startGitHubApiServer(repository = 'mkosi-ci/example'): Pro
     return undefined;
   };
 
-  const server = http.createServer((req, res) => {
-    const parsed = new URL(req.url ?? '/', 'http://localhost');
-    const record = { method: req.method ?? '', path: parsed.pathname, status: 0 };
-    requests.push(record);
-    const send = (status: number, body?: unknown, headers: Record<string, string> = {}): void => {
-      record.status = status;
-      if (!req.readableEnded) req.resume();
-      if (body === undefined) {
-        res.writeHead(status, headers).end();
-      } else {
-        res
-          .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
-          .end(JSON.stringify(body));
-      }
+  /** The next stored asset, listed from the start as GitHub lists an upload in progress. */
+  const startAsset = (release: StoredRelease, name: string): StoredAsset => {
+    const id = nextId++;
+    const asset: StoredAsset = {
+      id,
+      name,
+      size: 0,
+      sha256: '',
+      file: path.join(dir, String(id)),
+      state: 'starter',
     };
-    const readJson = async (): Promise<Record<string, unknown>> => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
-    };
-    const upload = async (release: StoredRelease, name: string): Promise<void> => {
-      if (!req.headers['content-length']) return send(411, { message: 'Length Required' });
-      const stored = storedName(name);
-      if (release.assets.some((a) => a.name === stored)) {
-        return send(422, {
-          message: 'Validation Failed',
-          errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }],
-        });
-      }
-      const id = nextId++;
-      const file = path.join(dir, String(id));
-      const asset: StoredAsset = { id, name: stored, size: 0, sha256: '', file, state: 'starter' };
-      // Listed from the start, as GitHub lists an upload in progress.
-      release.assets.push(asset);
-      const hash = createHash('sha256');
-      const expected = Number(req.headers['content-length']);
-      if (failingUploads.left > 0) {
-        failingUploads.left--;
-        const how = failingUploads.how;
-        let seen = 0;
-        await new Promise<void>((resolve) => {
-          req.on('data', (chunk: Buffer) => {
-            seen += chunk.length;
-            if (seen >= expected / 2 && how === 'disconnect') {
-              record.status = -1;
-              req.socket.destroy();
-              resolve();
-            }
-          });
-          req.on('end', resolve);
-          req.on('close', resolve);
-        });
-        if (how === 'status') send(502, { message: 'Bad Gateway' });
-        return;
-      }
-      req.on('data', (chunk: Buffer) => {
-        hash.update(chunk);
-        asset.size += chunk.length;
-      });
-      await pipeline(req, createWriteStream(file));
-      if (asset.size !== expected) return send(400, { message: 'length mismatch' });
-      asset.sha256 = hash.digest('hex');
-      asset.state = 'uploaded';
-      return send(201, assetJson(asset));
-    };
-    const handle = async (): Promise<void> => {
-      if (
-        !/^(token|bearer) /i.test(req.headers.authorization ?? '') ||
-        req.headers.authorization!.split(' ')[1] !== token
-      )
-        return send(401, { message: 'Bad credentials' });
-      const fault = faults.find(
-        (f) => f.left > 0 && f.method === req.method && f.pattern.test(parsed.pathname),
-      );
-      if (fault) {
-        fault.left--;
-        return send(fault.status, { message: 'Server Error' });
-      }
-      if (rateLimited > 0) {
-        rateLimited--;
-        return send(
-          403,
-          { message: 'API rate limit exceeded for installation.' },
-          { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 1) },
-        );
-      }
-      if (forbidden && req.method !== 'GET')
-        return send(403, { message: 'Resource not accessible by integration' });
-      const repo = `/repos/${repository}`;
-      const p = parsed.pathname;
-      let m: RegExpExecArray | null;
-      if (req.method === 'GET' && (m = new RegExp(`^${repo}/releases/tags/(.+)$`).exec(p))) {
-        const release = releases.find((r) => r.tag === decodeURIComponent(m![1]!));
-        return release ? send(200, releaseJson(release)) : send(404, { message: 'Not Found' });
-      }
-      if (req.method === 'POST' && p === `${repo}/releases`) {
-        const body = await readJson();
-        const tag = String(body.tag_name);
-        if (releases.some((r) => r.tag === tag))
-          return send(422, { message: 'Validation Failed: already_exists' });
-        const release: StoredRelease = {
-          id: nextId++,
-          tag,
-          targetCommitish: body.target_commitish as string | undefined,
-          assets: [],
-        };
-        releases.push(release);
-        return send(201, releaseJson(release));
-      }
-      if (req.method === 'GET' && (m = new RegExp(`^${repo}/releases/(\\d+)/assets$`).exec(p))) {
-        const release = releases.find((r) => r.id === Number(m![1]));
-        if (!release) return send(404, { message: 'Not Found' });
-        const perPage = Math.min(100, Number(parsed.searchParams.get('per_page') ?? ASSET_PAGE_DEFAULT));
-        const page = Number(parsed.searchParams.get('page') ?? 1);
-        const last = Math.max(1, Math.ceil(release.assets.length / perPage));
-        const link = (n: number, rel: string): string =>
-          `<${url}${p}?per_page=${perPage}&page=${n}>; rel="${rel}"`;
-        const links = [
-          ...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : []),
-          ...(page > 1 ? [link(1, 'first'), link(page - 1, 'prev')] : []),
-        ];
-        return send(
-          200,
-          release.assets.slice((page - 1) * perPage, page * perPage).map(assetJson),
-          links.length > 0 ? { link: links.join(', ') } : {},
-        );
-      }
-      if (req.method === 'DELETE' && (m = new RegExp(`^${repo}/releases/assets/(\\d+)$`).exec(p))) {
-        const found = findAsset(Number(m[1]));
-        if (!found) return send(404, { message: 'Not Found' });
-        rmSync(found.release.assets[found.index]!.file, { force: true });
-        found.release.assets.splice(found.index, 1);
-        return send(204);
-      }
-      if (req.method === 'PATCH' && (m = new RegExp(`^${repo}/releases/assets/(\\d+)$`).exec(p))) {
-        const found = findAsset(Number(m[1]));
-        if (!found) return send(404, { message: 'Not Found' });
-        const body = await readJson();
-        const asset = found.release.assets[found.index]!;
-        if (typeof body.name === 'string') {
-          const name = storedName(body.name);
-          if (found.release.assets.some((a) => a !== asset && a.name === name)) {
-            return send(422, { message: 'Validation Failed: already_exists' });
-          }
-          asset.name = name;
+    release.assets.push(asset);
+    return asset;
+  };
+
+  /** A failing upload: read half the body, then drop the connection or answer 502; the starter stays. */
+  const breakUpload = async (x: Exchange, expected: number): Promise<void> => {
+    const how = failingUploads.how;
+    failingUploads.left--;
+    let seen = 0;
+    await new Promise<void>((resolve) => {
+      x.req.on('data', (chunk: Buffer) => {
+        seen += chunk.length;
+        if (seen >= expected / 2 && how === 'disconnect') {
+          x.record.status = -1;
+          x.req.socket.destroy();
+          resolve();
         }
-        return send(200, assetJson(asset));
-      }
-      if (req.method === 'POST' && (m = new RegExp(`^/uploads${repo}/releases/(\\d+)/assets$`).exec(p))) {
-        const release = releases.find((r) => r.id === Number(m![1]));
-        const name = parsed.searchParams.get('name');
-        if (!release || !name) return send(404, { message: 'Not Found' });
-        return upload(release, name);
-      }
-      return send(404, { message: `no route for ${req.method} ${p}` });
+      });
+      x.req.on('end', resolve);
+      x.req.on('close', resolve);
+    });
+    if (how === 'status') x.send(502, { message: 'Bad Gateway' });
+  };
+
+  const upload = async (x: Exchange, release: StoredRelease, name: string): Promise<void> => {
+    if (!x.req.headers['content-length']) return x.send(411, { message: 'Length Required' });
+    const stored = storedName(name);
+    if (release.assets.some((a) => a.name === stored)) {
+      return x.send(422, {
+        message: 'Validation Failed',
+        errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }],
+      });
+    }
+    const asset = startAsset(release, stored);
+    const expected = Number(x.req.headers['content-length']);
+    if (failingUploads.left > 0) return breakUpload(x, expected);
+    const hash = createHash('sha256');
+    x.req.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      asset.size += chunk.length;
+    });
+    await pipeline(x.req, createWriteStream(asset.file));
+    if (asset.size !== expected) return x.send(400, { message: 'length mismatch' });
+    asset.sha256 = hash.digest('hex');
+    asset.state = 'uploaded';
+    return x.send(201, assetJson(asset));
+  };
+
+  /** Authentication and the injected faults; true when the request was answered here. */
+  const refused = (x: Exchange): boolean => {
+    const [scheme, given] = (x.req.headers.authorization ?? '').split(' ');
+    if (!/^(token|bearer)$/i.test(scheme ?? '') || given !== token) {
+      x.send(401, { message: 'Bad credentials' });
+      return true;
+    }
+    const fault = faults.find(
+      (f) => f.left > 0 && f.method === x.req.method && f.pattern.test(x.url.pathname),
+    );
+    if (fault) {
+      fault.left--;
+      x.send(fault.status, { message: 'Server Error' });
+      return true;
+    }
+    if (rateLimited > 0) {
+      rateLimited--;
+      const reset = String(Math.ceil(Date.now() / 1000) + 1);
+      x.send(
+        403,
+        { message: 'API rate limit exceeded for installation.' },
+        { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset },
+      );
+      return true;
+    }
+    if (forbidden && x.req.method !== 'GET') {
+      x.send(403, { message: 'Resource not accessible by integration' });
+      return true;
+    }
+    return false;
+  };
+
+  const createRelease = async (x: Exchange): Promise<void> => {
+    const body = await x.readJson();
+    const tag = String(body.tag_name);
+    if (releases.some((r) => r.tag === tag))
+      return x.send(422, { message: 'Validation Failed: already_exists' });
+    const release: StoredRelease = {
+      id: nextId++,
+      tag,
+      targetCommitish: body.target_commitish as string | undefined,
+      assets: [],
     };
-    handle().catch((error: unknown) => {
-      if (!res.headersSent) send(500, { message: String(error) });
+    releases.push(release);
+    return x.send(201, releaseJson(release));
+  };
+
+  /** One page of a release's assets, with the Link header Octokit's paginate follows. */
+  const listAssets = (x: Exchange, release: StoredRelease): void => {
+    const perPage = Math.min(100, Number(x.url.searchParams.get('per_page') ?? ASSET_PAGE_DEFAULT));
+    const page = Number(x.url.searchParams.get('page') ?? 1);
+    const last = Math.max(1, Math.ceil(release.assets.length / perPage));
+    const link = (n: number, rel: string): string =>
+      `<${url}${x.url.pathname}?per_page=${perPage}&page=${n}>; rel="${rel}"`;
+    const links = [
+      ...(page < last ? [link(page + 1, 'next'), link(last, 'last')] : []),
+      ...(page > 1 ? [link(1, 'first'), link(page - 1, 'prev')] : []),
+    ];
+    x.send(
+      200,
+      release.assets.slice((page - 1) * perPage, page * perPage).map(assetJson),
+      links.length > 0 ? { link: links.join(', ') } : {},
+    );
+  };
+
+  const renameAsset = async (x: Exchange, release: StoredRelease, asset: StoredAsset): Promise<void> => {
+    const body = await x.readJson();
+    if (typeof body.name === 'string') {
+      const name = storedName(body.name);
+      if (release.assets.some((a) => a !== asset && a.name === name)) {
+        return x.send(422, { message: 'Validation Failed: already_exists' });
+      }
+      asset.name = name;
+    }
+    return x.send(200, assetJson(asset));
+  };
+
+  const assetRoute = async (x: Exchange, id: number): Promise<void> => {
+    const found = findAsset(id);
+    if (!found) return x.send(404, { message: 'Not Found' });
+    const asset = found.release.assets[found.index]!;
+    if (x.req.method === 'PATCH') return renameAsset(x, found.release, asset);
+    rmSync(asset.file, { force: true });
+    found.release.assets.splice(found.index, 1);
+    return x.send(204);
+  };
+
+  const route = async (x: Exchange): Promise<void> => {
+    if (refused(x)) return;
+    const repo = `/repos/${repository}`;
+    const p = x.url.pathname;
+    const method = x.req.method;
+    const byId = (pattern: string): StoredRelease | undefined | null => {
+      const m = new RegExp(pattern).exec(p);
+      return m ? (releases.find((r) => r.id === Number(m[1])) ?? null) : undefined;
+    };
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && (m = new RegExp(`^${repo}/releases/tags/(.+)$`).exec(p))) {
+      const release = releases.find((r) => r.tag === decodeURIComponent(m![1]!));
+      return release ? x.send(200, releaseJson(release)) : x.send(404, { message: 'Not Found' });
+    }
+    if (method === 'POST' && p === `${repo}/releases`) return createRelease(x);
+    const listed = method === 'GET' ? byId(`^${repo}/releases/(\\d+)/assets$`) : undefined;
+    if (listed !== undefined) return listed ? listAssets(x, listed) : x.send(404, { message: 'Not Found' });
+    if (
+      (method === 'DELETE' || method === 'PATCH') &&
+      (m = new RegExp(`^${repo}/releases/assets/(\\d+)$`).exec(p))
+    ) {
+      return assetRoute(x, Number(m[1]));
+    }
+    const target = method === 'POST' ? byId(`^/uploads${repo}/releases/(\\d+)/assets$`) : undefined;
+    const name = x.url.searchParams.get('name');
+    if (target !== undefined)
+      return target && name ? upload(x, target, name) : x.send(404, { message: 'Not Found' });
+    return x.send(404, { message: `no route for ${method} ${p}` });
+  };
+
+  const server = http.createServer((req, res) => {
+    const x = exchange(req, res);
+    requests.push(x.record);
+    route(x).catch((error: unknown) => {
+      if (!res.headersSent) x.send(500, { message: String(error) });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
