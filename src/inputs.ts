@@ -31,6 +31,7 @@ export enum Input {
   RetentionDays = 'retention-days',
   Release = 'release',
   GithubToken = 'github-token',
+  ReleaseEvents = 'release-events',
   Reproducible = 'reproducible',
   ReproducibleVariations = 'reproducible-variations',
   DiffMaxFiles = 'diff-max-files',
@@ -222,6 +223,13 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
     default: '${{ github.token }}',
     placeholder: 'TOKEN',
     description: 'The token for creating releases and uploading their assets.',
+  },
+  [Input.ReleaseEvents]: {
+    default: '',
+    placeholder: 'EVENT',
+    multiline: true,
+    description:
+      'Workflow events besides a pushed tag, release and workflow_dispatch that may publish a release (for example schedule), separated by commas or new lines. Pull requests from forks never publish.',
   },
   [Input.Reproducible]: {
     default: 'false',

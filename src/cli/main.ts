@@ -10,6 +10,8 @@ import { diffOutputs } from '../pipeline/diff.js';
 import { parseOptions, type Options } from '../pipeline/options.js';
 import { runPipeline, type PipelineCommand } from '../pipeline/run.js';
 import { ProcessRunner } from '../process/runner.js';
+import { environmentSecrets } from '../process/environment.js';
+import { maskSecrets } from '../process/mask.js';
 import { publishDirectory } from '../publish/write-checksums.js';
 import { renderText } from '../report/build-summary.js';
 import { cacheText } from '../report/cache-summary.js';
@@ -132,6 +134,7 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     }
     debug = parsed.flags.debug;
     const options = parseOptions(await withSecretFiles(parsed.inputs, parsed.flags), process.cwd());
+    maskSecrets(log, [options.publish.signKey, options.publish.signPassphrase, ...environmentSecrets(env)]);
     const io = streams(parsed.flags.json);
     const ctx = await cliContext(parsed.flags, env, log, io);
     if (parsed.command === 'diff') {

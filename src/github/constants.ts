@@ -5,6 +5,8 @@ export { Output } from '../outputs.js';
 export enum State {
   /** JSON of MainState: what post needs to know about main's run. */
   Main = 'mkosi-ci-main',
+  /** JSON list of the keyrings and temporary copies main has not removed yet, for post to remove. */
+  Temporary = 'mkosi-ci-temporary',
 }
 
 export interface MainState {

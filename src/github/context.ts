@@ -5,6 +5,7 @@ import { hostFacts } from '../pipeline/adapter-support.js';
 import { ProcessRunner } from '../process/runner.js';
 import { actionsArtifactStore } from './artifact-store.js';
 import { actionsCacheStore } from './cache-store.js';
+import { childOutputFence } from './command-fence.js';
 import { githubHostedLinux, trigger } from './events.js';
 import { actionsLog } from './log.js';
 import { GitHubReleaseStore } from './release-store.js';
@@ -13,7 +14,7 @@ import { actionsToolCache } from './tool-cache.js';
 /** The pipeline's context on a runner; releases are added once the token is known. */
 export function actionContext(env: NodeJS.ProcessEnv = process.env): Context {
   return {
-    runner: new ProcessRunner((chunk) => process.stdout.write(chunk), env),
+    runner: new ProcessRunner((chunk) => childOutputFence.output(chunk), env),
     log: actionsLog,
     toolCache: actionsToolCache,
     cacheStore: actionsCacheStore(env),

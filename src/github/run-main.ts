@@ -12,7 +12,9 @@ import { State, type MainState } from './constants.js';
 import { actionContext, releaseStore } from './context.js';
 import { getInputs } from './inputs.js';
 import { actionsLog } from './log.js';
+import { childOutputFence } from './command-fence.js';
 import { setOutputs } from './outputs.js';
+import { assertReleaseAllowed } from './release-events.js';
 
 /** Post uploads the logs and reports when the outputs are uploaded, and of a failed run unless told not to. */
 function logsArtifact(ctx: Context, options: Options, result: PipelineResult): MainState['logsArtifact'] {
@@ -51,6 +53,7 @@ export async function runMain(): Promise<void> {
   let inputs;
   try {
     inputs = getInputs();
+    assertReleaseAllowed(inputs.options.publish.release, process.env, inputs.releaseEvents);
   } catch (error) {
     reportFailure(actionsLog, error);
     process.exitCode = 1;
@@ -59,6 +62,7 @@ export async function runMain(): Promise<void> {
   const { options, githubToken } = inputs;
   ctx.releases = releaseStore(githubToken, process.env);
   const result = await runPipeline(ctx, options);
+  childOutputFence.lift();
   core.saveState(State.Main, JSON.stringify(mainState(ctx, options, result)));
   setOutputs(result, ctx.workDir);
   try {

@@ -7,6 +7,9 @@ import { saveCaches } from '../cache/caches.js';
 import { cacheMarkdown } from '../report/cache-summary.js';
 import { State, type MainState } from './constants.js';
 import { actionContext } from './context.js';
+import { removeLeftovers } from './temporary-state.js';
+import { maskStepSecrets, readRawInputs } from './inputs.js';
+import { maskFile, runSecrets } from '../process/mask.js';
 
 export function readMainState(): MainState | undefined {
   const text = core.getState(State.Main);
@@ -20,6 +23,13 @@ export function readMainState(): MainState | undefined {
 
 /** The post step: saves the caches of a successful build; best effort, never fails the job. */
 export async function runPost(): Promise<void> {
+  maskStepSecrets(readRawInputs(), process.env);
+  await removeLeftovers().then(
+    (homes) =>
+      homes.forEach((h) => core.info(`mkosi-ci: removed ${h} (a keyring and its agent) that main left.`)),
+    (error: unknown) =>
+      core.warning(`mkosi-ci post: could not remove main's keyrings: ${errorMessage(error)}`),
+  );
   try {
     const state = readMainState();
     if (!state) {
@@ -34,7 +44,7 @@ export async function runPost(): Promise<void> {
     if (records.length > 0) {
       if (!state.buildSucceeded) core.info('mkosi-ci: the build failed, so no cache is saved.');
       const ctx = actionContext();
-      const saved = await core.group('Save caches', () =>
+      const saved = await ctx.log.group('Save caches', () =>
         saveCaches(ctx, records, {
           succeeded: state.buildSucceeded,
           secretFiles: state.secretFiles ?? [],
@@ -58,6 +68,8 @@ async function uploadLogs(logsDir: string, artifact: NonNullable<MainState['logs
   const files = entries.filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
   if (files.length === 0) return;
   try {
+    // Files qemu or a report wrote hold what the guest and the scripts printed: masked like build.log.
+    for (const file of files) await maskFile(file, runSecrets);
     const uploaded = await store.upload({
       name: artifact.name,
       files,

@@ -3,6 +3,9 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunOptions, RunResult, Runner } from '../ports.js';
+import { runCleanup, type RunCleanup } from './cleanup.js';
+import { childEnvironment } from './environment.js';
+import { MaskingStream, runSecrets, type SecretSet } from './mask.js';
 
 /** What is kept of a streamed process's output in memory: enough to quote its last error lines. */
 const STREAMED_TAIL_BYTES = 64 * 1024;
@@ -33,17 +36,38 @@ function killTree(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+export interface ProcessRunnerOptions {
+  /** Where process groups are registered for a signal to end (default: this process's registry). */
+  cleanup?: RunCleanup;
+  /** The secrets masked in the stream and the log files (default: those the Log's mask() was given). */
+  secrets?: SecretSet;
+}
+
 /**
  * Runs processes with an argument array (never a shell string), streams their output to `sink`,
- * copies it to a log file, and kills the whole process tree on timeout or when mkosi-ci is stopped.
+ * copies it to a log file, both with every known secret masked, and kills the whole process tree on
+ * timeout or when mkosi-ci is stopped (each child leads a process group registered in `cleanup`).
  */
 export class ProcessRunner implements Runner {
+  /** What every child starts from: the given environment without the CI platform's secrets. */
+  private readonly baseEnv: NodeJS.ProcessEnv;
+  private readonly cleanup: RunCleanup;
+  private readonly secrets: SecretSet;
+
   constructor(
     private readonly sink: (chunk: Buffer) => void,
-    private readonly baseEnv: NodeJS.ProcessEnv,
-  ) {}
+    env: NodeJS.ProcessEnv,
+    options: ProcessRunnerOptions = {},
+  ) {
+    this.baseEnv = childEnvironment(env);
+    this.cleanup = options.cleanup ?? runCleanup;
+    this.secrets = options.secrets ?? runSecrets;
+  }
 
   async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+    if (this.cleanup.cancelledBy) {
+      throw new Error(`mkosi-ci is stopping (${this.cleanup.cancelledBy}): ${command} not started.`);
+    }
     const env: NodeJS.ProcessEnv = { ...this.baseEnv };
     for (const [key, value] of Object.entries(options.env ?? {})) {
       if (value === undefined) delete env[key];
@@ -69,10 +93,7 @@ export class ProcessRunner implements Runner {
       let timedOut = false;
       let timer: NodeJS.Timeout | undefined;
       let killTimer: NodeJS.Timeout | undefined;
-      const onExit = (): void => {
-        if (child.pid) killTree(child.pid, 'SIGKILL');
-      };
-      process.once('exit', onExit);
+      const forget = child.pid ? this.cleanup.addProcessGroup(child.pid) : () => undefined;
       if (options.timeoutMs) {
         timer = setTimeout(() => {
           timedOut = true;
@@ -80,26 +101,33 @@ export class ProcessRunner implements Runner {
           killTimer = setTimeout(() => child.pid && killTree(child.pid, 'SIGKILL'), KILL_GRACE_MS);
         }, options.timeoutMs);
       }
-      const handle = (buffer: OutputBuffer) => (chunk: Buffer) => {
-        buffer.push(chunk);
-        logFile?.write(chunk);
-        if (stream) this.sink(chunk);
+      // What the caller parses stays as printed; what is written out for people is masked.
+      const print = (masked: Buffer): void => {
+        if (masked.length === 0) return;
+        logFile?.write(masked);
+        if (stream) this.sink(masked);
       };
-      child.stdout?.on('data', handle(stdout));
-      child.stderr?.on('data', handle(stderr));
+      const masks = [new MaskingStream(this.secrets), new MaskingStream(this.secrets)] as const;
+      const handle = (buffer: OutputBuffer, mask: MaskingStream) => (chunk: Buffer) => {
+        buffer.push(chunk);
+        print(mask.push(chunk));
+      };
+      child.stdout?.on('data', handle(stdout, masks[0]));
+      child.stderr?.on('data', handle(stderr, masks[1]));
       if (options.input !== undefined) {
         child.stdin?.end(options.input);
       }
       child.on('error', (error) => {
         clearTimeout(timer);
-        process.removeListener('exit', onExit);
+        forget();
         logFile?.end();
         reject(error);
       });
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         clearTimeout(killTimer);
-        process.removeListener('exit', onExit);
+        forget();
+        for (const mask of masks) print(mask.end());
         const result: RunResult = {
           exitCode: code ?? 128,
           signal: signal ?? null,

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { Runner, RunResult } from '../ports.js';
 import { Input } from '../inputs.js';
+import { runCleanup, runCleanupCommand, type RunCleanup } from '../process/cleanup.js';
 
 export interface SigningKey {
   fingerprint: string;
@@ -81,6 +82,45 @@ function gpgFailure(result: RunResult): string {
   return lines.at(-1) ?? `exit status ${result.exitCode}`;
 }
 
+/** The names of the temporary GnuPG homes mkosi-ci makes: a throwaway keyring, an empty gpgv home. */
+const KEYRING_PREFIX = 'mkosi-ci-gnupg-';
+const GPGV_HOME_PREFIX = 'mkosi-ci-gpgv-';
+
+/** Whether `dir` is a GnuPG home this program made (so a recorded path names nothing else). */
+export function isTemporaryGnupgHome(dir: string): boolean {
+  const name = path.basename(dir);
+  return (
+    path.isAbsolute(dir) &&
+    path.dirname(dir) === path.resolve(os.tmpdir()) &&
+    (name.startsWith(KEYRING_PREFIX) || name.startsWith(GPGV_HOME_PREFIX)) &&
+    !name.includes('..')
+  );
+}
+
+/**
+ * Stops the agent of a GnuPG home and removes it with the key inside, outside any runner: while the run
+ * is being stopped, or in a later process (the action's post step) after main died.
+ */
+export async function removeGnupgHome(home: string): Promise<void> {
+  await runCleanupCommand('gpgconf', ['--homedir', home, '--kill', 'all']);
+  await rm(home, { recursive: true, force: true });
+}
+
+/** A temporary GnuPG home, registered so a signal removes it (and its agent) too. */
+async function temporaryGnupgHome(
+  prefix: string,
+  cleanup: RunCleanup,
+): Promise<{ home: string; forget: () => void }> {
+  // mkdtemp creates the directory 0700, which gpg insists on for its home.
+  const home = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const forget = cleanup.addStep({
+    what: `the GnuPG home ${home}`,
+    path: home,
+    run: () => removeGnupgHome(home),
+  });
+  return { home, forget };
+}
+
 /**
  * A keyring that exists for one run: created empty in a private temp directory (short, so gpg-agent's
  * socket path fits), holding only the imported signing key, removed with its agent afterwards.
@@ -89,17 +129,17 @@ export class ThrowawayKeyring {
   private constructor(
     private readonly runner: Runner,
     readonly home: string,
+    private readonly forget: () => void,
   ) {}
 
-  static async create(runner: Runner): Promise<ThrowawayKeyring> {
+  static async create(runner: Runner, cleanup: RunCleanup = runCleanup): Promise<ThrowawayKeyring> {
     if (!(await runner.which('gpg'))) {
       throw new ConfigurationError(
         `Input ${Input.SignKey}: signing needs gpg (GnuPG 2) on PATH; install the gnupg package or leave ${Input.SignKey} empty.`,
       );
     }
-    // mkdtemp creates the directory 0700, which gpg insists on for its home.
-    const home = await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-gnupg-'));
-    return new ThrowawayKeyring(runner, home);
+    const { home, forget } = await temporaryGnupgHome(KEYRING_PREFIX, cleanup);
+    return new ThrowawayKeyring(runner, home, forget);
   }
 
   private gpg(args: readonly string[], input?: string): Promise<RunResult> {
@@ -175,6 +215,7 @@ export class ThrowawayKeyring {
       .run('gpgconf', ['--homedir', this.home, '--kill', 'all'], { stream: false })
       .catch(() => undefined);
     await rm(this.home, { recursive: true, force: true });
+    this.forget();
   }
 }
 
@@ -192,7 +233,7 @@ export async function verifySignature(
   data: string,
 ): Promise<SignatureCheck> {
   // An empty home keeps gpgv off the user's own trustedkeys.
-  const home = await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-gpgv-'));
+  const { home, forget } = await temporaryGnupgHome(GPGV_HOME_PREFIX, runCleanup);
   try {
     const result = await runner.run(
       'gpgv',
@@ -202,5 +243,6 @@ export async function verifySignature(
     return { valid: result.exitCode === 0, message: gpgFailure(result) };
   } finally {
     await rm(home, { recursive: true, force: true });
+    forget();
   }
 }

@@ -18,6 +18,7 @@ describe('GitHubReleaseStore', () => {
       repository: api.repository,
       token,
       commit: 'c0ffee'.repeat(6) + 'c0ff',
+      retryBaseMs: 20,
     });
 
   beforeEach(async () => {
@@ -70,6 +71,78 @@ describe('GitHubReleaseStore', () => {
     const release = await store().publish('v3', [assets[1]!]);
     expect(release.replaced).toEqual(['SHA256SUMS']);
     expect(api.requests.filter((r) => r.path.endsWith('/assets') && r.method === 'GET')).toHaveLength(2);
+  });
+
+  const sha256sums = () => api.releases[0]!.assets.filter((a) => a.name.startsWith('SHA256SUMS'));
+
+  it.each(['status', 'disconnect'] as const)(
+    'a failed upload (%s, every attempt) leaves the old asset in place and nothing half-uploaded',
+    async (how) => {
+      const seeded = api.seedRelease('v2.0', { SHA256SUMS: 'old checksums\n', 'notes.txt': 'kept' });
+      const old = { ...seeded.assets[0]! };
+      api.failUploads(99, how);
+      const error = await store()
+        .publish('v2.0', [assets[1]!])
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(sha256sums()).toEqual([old]);
+      expect(api.releases[0]!.assets.map((a) => a.name)).toEqual(['SHA256SUMS', 'notes.txt']);
+      // Three attempts, each a fresh upload under a temporary name, none touching the old asset.
+      const uploads = api.requests.filter((r) => r.path.startsWith('/uploads/'));
+      expect(uploads).toHaveLength(3);
+      expect(api.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith(`/${old.id}`))).toEqual([]);
+    },
+  );
+
+  it('an upload that fails once is sent again, then swapped in: never a moment without the asset', async () => {
+    api.seedRelease('v2.0', { SHA256SUMS: 'old checksums\n' });
+    api.failUploads(1);
+    const release = await store().publish('v2.0', [assets[1]!]);
+    expect(release.replaced).toEqual(['SHA256SUMS']);
+    expect(sha256sums().map((a) => [a.name, a.sha256, a.state])).toEqual([
+      ['SHA256SUMS', sha256Of(assets[1]!.path), 'uploaded'],
+    ]);
+    // The order on the wire: upload (failed), upload, then delete the old, then rename the new.
+    const writes = api.requests.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.status}`);
+    expect(writes).toEqual(['POST 502', 'DELETE 204', 'POST 201', 'DELETE 204', 'PATCH 200']);
+  });
+
+  it('removes the temporary uploads an earlier run left between upload and swap', async () => {
+    api.seedRelease('v2.0', {
+      'SHA256SUMS.mkosi-ci-upload-0123abcd': 'half',
+      'notes.mkosi-ci-upload.txt': 'kept',
+    });
+    await store().publish('v2.0', [assets[1]!]);
+    expect(api.releases[0]!.assets.map((a) => a.name).sort()).toEqual([
+      'SHA256SUMS',
+      'notes.mkosi-ci-upload.txt',
+    ]);
+  });
+
+  it('refuses names GitHub would rename before touching the release, naming them', async () => {
+    const odd = [
+      { ...assets[0]!, name: 'image_1.0~rc1.raw' },
+      { ...assets[1]!, name: 'my image (x64).raw' },
+      { ...assets[1]!, name: '.hidden' },
+    ];
+    const error = await store()
+      .publish('v5', [assets[0]!, ...odd])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toBe(
+      "Input release: GitHub would rename the release asset(s) 'image_1.0~rc1.raw' (as 'image_1.0.rc1.raw'), 'my image (x64).raw' (as 'my.image.x64.raw'), '.hidden' (as 'hidden'), and SHA256SUMS would no longer match what is downloaded; name the outputs with letters, digits, '.', '_' and '-' only (mkosi's ImageId=, ImageVersion=, Output=).",
+    );
+    expect(api.requests).toEqual([]);
+  });
+
+  it('rides out a 502 on the asset list and a rate limit (Octokit retry and throttling)', async () => {
+    api.seedRelease('v2.0', { SHA256SUMS: 'old' });
+    api.failRequests('GET', /\/assets$/, 502, 2);
+    api.rateLimit(1);
+    const release = await store().publish('v2.0', [assets[1]!]);
+    expect(release.replaced).toEqual(['SHA256SUMS']);
+    expect(api.requests.filter((r) => r.status === 502)).toHaveLength(2);
+    expect(api.requests.filter((r) => r.status === 403)).toHaveLength(1);
   });
 
   it('says the token lacks contents: write when GitHub answers 403, naming github-token', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { environmentSecrets } from '../../src/process/environment.js';
 import { ProcessRunner } from '../../src/process/runner.js';
 
 const sink: Buffer[] = [];
@@ -40,6 +41,43 @@ describe('ProcessRunner', () => {
       stream: false,
     });
     expect(result.stdout.trim()).toBe('1 unset');
+  });
+
+  it('gives children the environment without the inputs, the runner credentials and the command files', async () => {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: '/home/builder',
+      RUNNER_TEMP: '/tmp/runner',
+      GITHUB_SHA: 'c0ffee',
+      'INPUT_SIGN-KEY': 'armored key',
+      'INPUT_SIGN-PASSPHRASE': 'passphrase',
+      'INPUT_GITHUB-TOKEN': 'ghs_input',
+      ACTIONS_RUNTIME_TOKEN: 'runtime',
+      ACTIONS_RESULTS_URL: 'https://results/',
+      ACTIONS_CACHE_URL: 'https://cache/',
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc',
+      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://oidc/',
+      GITHUB_TOKEN: 'ghs_env',
+      GITHUB_ENV: '/tmp/env',
+      GITHUB_OUTPUT: '/tmp/output',
+      GITHUB_PATH: '/tmp/path',
+      GITHUB_STATE: '/tmp/state',
+      GITHUB_STEP_SUMMARY: '/tmp/summary',
+      'STATE_mkosi-ci-main': '{}',
+      CI_JOB_TOKEN: 'glcbt',
+      CI_REPOSITORY_URL: 'https://gitlab-ci-token:glcbt@example.org/x.git',
+    };
+    const own = new ProcessRunner(() => undefined, env);
+    const printed = (await own.run('env', ['-0'], { stream: false })).stdout.split('\0').filter(Boolean);
+    expect(printed.sort()).toEqual(
+      [
+        `PATH=${process.env.PATH}`,
+        'HOME=/home/builder',
+        'RUNNER_TEMP=/tmp/runner',
+        'GITHUB_SHA=c0ffee',
+      ].sort(),
+    );
+    expect(environmentSecrets(env).sort()).toEqual(['ghs_env', 'glcbt', 'oidc', 'runtime']);
   });
 
   it('finds programs on PATH', async () => {
