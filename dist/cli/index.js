@@ -6,16 +6,23 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(38);
+/* harmony import */ var _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(781);
+/* harmony import */ var _process_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(396);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(100);
 
-process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
+
+
+(0,_process_signals_js__WEBPACK_IMPORTED_MODULE_1__/* .stopOnSignals */ .ZI)();
+process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_2__/* .runCli */ .a)(process.argv.slice(2));
+// A signal's removals finish (and exit with its status) before the CLI ends.
+await _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__/* .runCleanup */ .Kt.settled();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 38:
+/***/ 100:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -26,9 +33,9 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_namespaceObject);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(161);
+var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_os_);
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
@@ -151,8 +158,8 @@ function hitKind(key, matchedKey) {
     return matchedKey === key ? 'exact' : 'partial';
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(24);
 ;// CONCATENATED MODULE: ./src/cache/manifest.ts
 
 
@@ -165,7 +172,7 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const REGENERATED = new Set(['pkgcache.bin', 'srcpkgcache.bin']);
 async function sha256(file) {
     const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file))
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file))
         hash.update(chunk);
     return hash.digest('hex');
 }
@@ -560,6 +567,7 @@ var Input;
     Input["RetentionDays"] = "retention-days";
     Input["Release"] = "release";
     Input["GithubToken"] = "github-token";
+    Input["ReleaseEvents"] = "release-events";
     Input["Reproducible"] = "reproducible";
     Input["ReproducibleVariations"] = "reproducible-variations";
     Input["DiffMaxFiles"] = "diff-max-files";
@@ -718,6 +726,12 @@ const INPUT_SPECS = {
         default: '${{ github.token }}',
         placeholder: 'TOKEN',
         description: 'The token for creating releases and uploading their assets.',
+    },
+    [Input.ReleaseEvents]: {
+        default: '',
+        placeholder: 'EVENT',
+        multiline: true,
+        description: 'Workflow events besides a pushed tag, release and workflow_dispatch that may publish a release (for example schedule), separated by commas or new lines. Pull requests from forks never publish.',
     },
     [Input.Reproducible]: {
         default: 'false',
@@ -957,6 +971,766 @@ function cacheSaveInputs(result, options) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/repro/toolbox.ts
+
+
+/** Programs on the host's PATH. */
+function hostToolBox(runner) {
+    return {
+        async find(name) {
+            const found = await runner.which(name);
+            return found ? { command: found, args: [] } : undefined;
+        },
+    };
+}
+const LOADERS = [
+    'lib64/ld-linux-x86-64.so.2',
+    'lib/ld-linux-aarch64.so.1',
+    'lib/ld-linux-riscv64-lp64d.so.1',
+    'lib/ld-linux.so.2',
+];
+/**
+ * Programs of an mkosi tools tree (a directory holding a distribution), run on the host through the
+ * tree's own dynamic loader and libraries so that no chroot or mount is needed. Falls back to
+ * `fallback` (e.g. the host) for what the tree does not have. Good for self-contained programs
+ * (mtools, squashfs-tools, erofs-utils, cpio), not for programs that start others.
+ */
+function toolsTreeToolBox(tree, fallback) {
+    const loader = LOADERS.map((l) => external_node_path_default().join(tree, l)).find((l) => (0,external_node_fs_.existsSync)(l));
+    const libraryPath = loader ? external_node_path_default().dirname((0,external_node_fs_.realpathSync)(loader)) : undefined;
+    return {
+        async find(name) {
+            if (loader && libraryPath) {
+                for (const dir of ['usr/bin', 'usr/sbin', 'bin', 'sbin']) {
+                    const program = external_node_path_default().join(tree, dir, name);
+                    if ((0,external_node_fs_.existsSync)(program)) {
+                        return { command: loader, args: ['--library-path', libraryPath, program] };
+                    }
+                }
+            }
+            return await fallback?.find(name);
+        },
+    };
+}
+/** The first ToolBox that has the program. */
+function chainToolBoxes(...boxes) {
+    return {
+        async find(name) {
+            for (const box of boxes) {
+                const found = await box.find(name);
+                if (found)
+                    return found;
+            }
+            return undefined;
+        },
+    };
+}
+async function runTool(ctx, tool, args, env = {}) {
+    return await ctx.runner.run(tool.command, [...tool.args, ...args], {
+        stream: false,
+        timeoutMs: ctx.timeoutMs ?? 10 * 60_000,
+        env: { ...tool.env, ...env },
+    });
+}
+/** One line on why a tool run failed: its exit status and the last lines it wrote. */
+function toolFailure(tool, result) {
+    if (result.timedOut)
+        return `${tool} timed out`;
+    const tail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
+    return `${tool} exited with ${result.signal ?? result.exitCode}${tail ? `: ${tail}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./src/repro/bytes.ts
+
+/** Reading byte ranges of images without loading them: the first bytes, and a side-by-side compare. */
+/** Enough of the start of a partition to find every superblock (btrfs' is at 64 KiB). */
+const HEAD_BYTES = 65536 + 4096;
+/** Reads the first bytes of a region of a file (a partition) for detection and superblock fields. */
+async function readHead(file, offset = 0, length = HEAD_BYTES) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const buf = Buffer.alloc(length);
+        const { bytesRead } = await handle.read(buf, 0, length, offset);
+        return buf.subarray(0, bytesRead);
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * Whether two byte ranges are equal, read side by side in chunks; stops at the first difference.
+ * Returns the offset (relative to the range) of the first differing chunk, or undefined when equal.
+ */
+async function firstDifference(fileA, offsetA, fileB, offsetB, size, chunkSize = 4 * 1024 * 1024) {
+    const [ha, hb] = await Promise.all([(0,promises_namespaceObject.open)(fileA, 'r'), (0,promises_namespaceObject.open)(fileB, 'r')]);
+    try {
+        const ba = Buffer.alloc(chunkSize);
+        const bb = Buffer.alloc(chunkSize);
+        for (let done = 0; done < size; done += chunkSize) {
+            const n = Math.min(chunkSize, size - done);
+            const [ra, rb] = await Promise.all([
+                ha.read(ba, 0, n, offsetA + done),
+                hb.read(bb, 0, n, offsetB + done),
+            ]);
+            if (ra.bytesRead !== rb.bytesRead)
+                return done;
+            if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead)))
+                return done;
+            if (ra.bytesRead < n)
+                return undefined;
+        }
+        return undefined;
+    }
+    finally {
+        await Promise.all([ha.close(), hb.close()]);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/repro/comparison.ts
+/** A level is identical when its manifest diff found nothing added, removed or changed. */
+function verdictOf(diff) {
+    return diff.counts.added + diff.counts.removed + diff.counts.changed === 0 ? 'identical' : 'different';
+}
+
+;// CONCATENATED MODULE: ./src/repro/manifest.ts
+
+
+
+
+const MANIFEST_FIELDS = [
+    'type',
+    'sha256',
+    'size',
+    'target',
+    'mode',
+    'uid',
+    'gid',
+    'rdev',
+    'xattrs',
+    'mtime',
+];
+/** "/a/b", never a trailing slash, "." and ".." resolved, leading "./" dropped. */
+function normalizeManifestPath(p) {
+    const normalized = external_node_path_default().posix.normalize(`/${p.replace(/^\.\/?/, '')}`);
+    return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
+}
+function comparePaths(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+function sameXattrs(a, b) {
+    if (a === undefined || b === undefined)
+        return a === b;
+    const keys = Object.keys(a).sort();
+    const other = Object.keys(b).sort();
+    return keys.length === other.length && keys.every((k, i) => k === other[i] && a[k] === b[k]);
+}
+/** The fields in which two entries for the same path differ. */
+function changedFields(a, b, ignore = []) {
+    const fields = [];
+    for (const field of MANIFEST_FIELDS) {
+        if (ignore.includes(field))
+            continue;
+        const same = field === 'xattrs' ? sameXattrs(a.xattrs, b.xattrs) : a[field] === b[field];
+        if (!same)
+            fields.push(field);
+    }
+    return fields;
+}
+/**
+ * Compares two manifests by path: what was added (in b only), removed (in a only) and changed, with
+ * the changed fields. Duplicate paths keep the last entry. Results are sorted by path.
+ */
+function diffManifests(a, b, options = {}) {
+    const left = new Map(a.map((e) => [e.path, e]));
+    const right = new Map(b.map((e) => [e.path, e]));
+    const added = [];
+    const removed = [];
+    const changed = [];
+    let identical = 0;
+    for (const [p, entry] of left) {
+        const other = right.get(p);
+        if (!other) {
+            removed.push(entry);
+            continue;
+        }
+        const fields = changedFields(entry, other, options.ignore);
+        if (fields.length === 0)
+            identical++;
+        else
+            changed.push({ path: p, fields, a: entry, b: other });
+    }
+    for (const [p, entry] of right)
+        if (!left.has(p))
+            added.push(entry);
+    added.sort((x, y) => comparePaths(x.path, y.path));
+    removed.sort((x, y) => comparePaths(x.path, y.path));
+    changed.sort((x, y) => comparePaths(x.path, y.path));
+    return {
+        added,
+        removed,
+        changed,
+        counts: {
+            a: left.size,
+            b: right.size,
+            identical,
+            added: added.length,
+            removed: removed.length,
+            changed: changed.length,
+        },
+    };
+}
+const SMALL_FILE = 1024 * 1024;
+const HASH_CONCURRENCY = 8;
+/** sha256 of a file or of `length` bytes of it from `start`, read in 4 MiB chunks (bounded memory). */
+async function manifest_sha256Of(file, start = 0, length) {
+    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+    if (length === 0)
+        return hash.digest('hex');
+    if (start === 0 && length === undefined) {
+        // Small files in one read: a stream per file costs more than the hashing itself.
+        const handle = await (0,promises_namespaceObject.open)(file, 'r');
+        try {
+            const size = (await handle.stat()).size;
+            if (size <= SMALL_FILE) {
+                const buf = Buffer.alloc(size);
+                let got = 0;
+                while (got < size) {
+                    const { bytesRead } = await handle.read(buf, got, size - got, got);
+                    if (bytesRead === 0)
+                        break;
+                    got += bytesRead;
+                }
+                return hash.update(buf.subarray(0, got)).digest('hex');
+            }
+        }
+        finally {
+            await handle.close();
+        }
+    }
+    const end = length === undefined ? undefined : start + length - 1;
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file, { start, end, highWaterMark: 4 * 1024 * 1024 })) {
+        hash.update(chunk);
+    }
+    return hash.digest('hex');
+}
+function typeOfStats(stats) {
+    if (stats.isFile())
+        return 'file';
+    if (stats.isDirectory())
+        return 'directory';
+    if (stats.isSymbolicLink())
+        return 'symlink';
+    if (stats.isCharacterDevice())
+        return 'char';
+    if (stats.isBlockDevice())
+        return 'block';
+    if (stats.isFIFO())
+        return 'fifo';
+    if (stats.isSocket())
+        return 'socket';
+    return 'other';
+}
+/**
+ * The manifest of a directory tree read with lstat, every regular file hashed as a stream. Entries
+ * are produced in sorted order; the root itself is "/". Memory grows with the number of entries only.
+ */
+async function manifestFromDirectory(root, options = {}) {
+    const entries = [];
+    const toHash = [];
+    const wholeSeconds = options.wholeSeconds ?? true;
+    const visit = async (abs, rel) => {
+        const stats = await (0,promises_namespaceObject.lstat)(abs);
+        const type = typeOfStats(stats);
+        const entry = { path: rel, type };
+        if (options.modes !== false)
+            entry.mode = stats.mode & 0o7777;
+        if (options.owners !== false) {
+            entry.uid = stats.uid;
+            entry.gid = stats.gid;
+        }
+        const keepMtime = (type !== 'symlink' || options.symlinkMtime !== false) &&
+            (type !== 'directory' || options.directoryMtime !== false);
+        if (keepMtime)
+            entry.mtime = wholeSeconds ? Math.floor(stats.mtimeMs / 1000) : stats.mtimeMs / 1000;
+        if (type === 'file') {
+            entry.size = stats.size;
+            toHash.push([entry, abs]);
+        }
+        else if (type === 'symlink') {
+            entry.target = await (0,promises_namespaceObject.readlink)(abs);
+        }
+        else if (type === 'char' || type === 'block') {
+            entry.rdev = `${Math.floor(stats.rdev / 256) & 0xfff}:${(stats.rdev & 0xff) | ((stats.rdev >> 12) & 0xfff00)}`;
+        }
+        entries.push(entry);
+        if (type === 'directory') {
+            const names = [];
+            const dir = await (0,promises_namespaceObject.opendir)(abs);
+            for await (const dirent of dir)
+                names.push(dirent.name);
+            names.sort((x, y) => comparePaths(x, y));
+            for (const name of names)
+                await visit(external_node_path_default().join(abs, name), rel === '/' ? `/${name}` : `${rel}/${name}`);
+        }
+    };
+    await visit(root, '/');
+    // Hash a few files at a time: most are small and the cost is in the system calls.
+    let next = 0;
+    const worker = async () => {
+        while (next < toHash.length) {
+            const [entry, abs] = toHash[next++];
+            entry.sha256 = await manifest_sha256Of(abs);
+        }
+    };
+    await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
+    return entries;
+}
+/** One line for a mode: 0644. */
+function formatMode(mode) {
+    return mode === undefined ? '?' : mode.toString(8).padStart(4, '0');
+}
+/** A short human explanation of one changed entry, e.g. "content (sha256), size 10 → 12". */
+function describeChange(change) {
+    const { a, b } = change;
+    const parts = change.fields.map((field) => {
+        switch (field) {
+            case 'type':
+                return `type ${a.type} → ${b.type}`;
+            case 'sha256':
+                return 'content';
+            case 'size':
+                return `size ${a.size ?? '?'} → ${b.size ?? '?'}`;
+            case 'target':
+                return `target ${a.target ?? '?'} → ${b.target ?? '?'}`;
+            case 'mode':
+                return `mode ${formatMode(a.mode)} → ${formatMode(b.mode)}`;
+            case 'uid':
+                return `uid ${a.uid ?? '?'} → ${b.uid ?? '?'}`;
+            case 'gid':
+                return `gid ${a.gid ?? '?'} → ${b.gid ?? '?'}`;
+            case 'rdev':
+                return `device ${a.rdev ?? '?'} → ${b.rdev ?? '?'}`;
+            case 'xattrs':
+                return 'xattrs';
+            case 'mtime':
+                return `mtime ${formatTime(a.mtime)} → ${formatTime(b.mtime)}`;
+        }
+        return field;
+    });
+    return parts.join(', ');
+}
+function formatTime(seconds) {
+    if (seconds === undefined)
+        return '?';
+    const date = new Date(seconds * 1000);
+    return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString().replace('.000Z', 'Z');
+}
+
+;// CONCATENATED MODULE: ./src/repro/content/directory.ts
+
+
+
+
+/**
+ * Two directories: an OS tree (a directory image) or a directory of outputs, compared by the
+ * manifest of everything below them, each changed regular file narrowed further.
+ */
+async function compareDirectories(narrowing, a, b, name, depth) {
+    // An OS tree (a directory image) keeps its mtimes in the comparison; an output directory's
+    // files always have new mtimes, which say nothing about reproducibility.
+    const osTree = ['usr', 'etc'].some((d) => (0,external_node_fs_.existsSync)(external_node_path_default().join(a, d)) || (0,external_node_fs_.existsSync)(external_node_path_default().join(b, d)));
+    const [ma, mb] = await Promise.all([manifestFromDirectory(a), manifestFromDirectory(b)]);
+    const diff = diffManifests(ma, mb, { ignore: narrowing.ignore(osTree ? [] : ['mtime']) });
+    // The compared directories are the root: paths inside them are locations enough.
+    const children = await narrowing.recordDiff(diff, [], { a, b }, depth);
+    return {
+        kind: 'directory',
+        name,
+        verdict: verdictOf(diff),
+        detail: osTree ? 'directory tree' : 'output directory',
+        counts: diff.counts,
+        children,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/repro/archives.ts
+
+
+
+/**
+ * Streaming readers for cpio (newc) and tar archives: each member's metadata and the sha256 of its
+ * content, read in chunks, so memory stays bounded whatever the archive size.
+ */
+const CHUNK = 1024 * 1024;
+/** Reads a byte range of a file front to back, with a small buffer. */
+class SequentialReader {
+    handle;
+    end;
+    buffer = Buffer.alloc(0);
+    bufferStart = 0;
+    /** Absolute offset of the next byte to be returned. */
+    position;
+    constructor(handle, start, end) {
+        this.handle = handle;
+        this.end = end;
+        this.position = start;
+    }
+    static async open(file, start = 0, length) {
+        const handle = await (0,promises_namespaceObject.open)(file, 'r');
+        const size = (await handle.stat()).size;
+        const end = length === undefined ? size : Math.min(size, start + length);
+        return new SequentialReader(handle, start, end);
+    }
+    async close() {
+        await this.handle.close();
+    }
+    get remaining() {
+        return this.end - this.position;
+    }
+    async fill(n) {
+        const have = this.bufferStart + this.buffer.length - this.position;
+        if (have >= n && this.position >= this.bufferStart)
+            return;
+        const want = Math.min(Math.max(n, CHUNK), this.end - this.position);
+        const buf = Buffer.alloc(want);
+        let got = 0;
+        while (got < want) {
+            const { bytesRead } = await this.handle.read(buf, got, want - got, this.position + got);
+            if (bytesRead === 0)
+                break;
+            got += bytesRead;
+        }
+        this.buffer = buf.subarray(0, got);
+        this.bufferStart = this.position;
+    }
+    /** Up to n bytes without consuming them. */
+    async peek(n) {
+        await this.fill(n);
+        const from = this.position - this.bufferStart;
+        return this.buffer.subarray(from, Math.min(from + n, this.buffer.length));
+    }
+    /** Up to n bytes (fewer only at the end of the range). */
+    async read(n) {
+        const out = Buffer.from(await this.peek(n));
+        this.position += out.length;
+        return out;
+    }
+    skip(n) {
+        this.position = Math.min(this.end, this.position + n);
+    }
+    /** sha256 of the next n bytes, consumed in chunks. */
+    async hash(n) {
+        const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
+        let left = Math.min(n, this.remaining);
+        while (left > 0) {
+            const chunk = await this.read(Math.min(left, CHUNK));
+            if (chunk.length === 0)
+                break;
+            hash.update(chunk);
+            left -= chunk.length;
+        }
+        return hash.digest('hex');
+    }
+}
+/** The compression format of a stream from its first bytes, or undefined. */
+function detectCompression(head) {
+    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
+        return 'zstd';
+    if (head.length >= 2 && head[0] === 0x1f && (head[1] === 0x8b || head[1] === 0x9e))
+        return 'gzip';
+    if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
+        return 'xz';
+    if (head.length >= 4 && (head.readUInt32LE(0) === 0x184d2204 || head.readUInt32LE(0) === 0x184c2102))
+        return 'lz4';
+    if (head.length >= 3 && head.toString('latin1', 0, 3) === 'BZh')
+        return 'bzip2';
+    if (head.length >= 3 && head[0] === 0x5d && head[1] === 0x00 && head[2] === 0x00)
+        return 'lzma';
+    return undefined;
+}
+function isCpio(head) {
+    const magic = head.toString('latin1', 0, 6);
+    return magic === '070701' || magic === '070702';
+}
+function isTar(head) {
+    return head.length >= 263 && head.toString('latin1', 257, 262) === 'ustar';
+}
+function typeFromMode(mode) {
+    switch (mode & 0o170000) {
+        case 0o100000:
+            return 'file';
+        case 0o040000:
+            return 'directory';
+        case 0o120000:
+            return 'symlink';
+        case 0o020000:
+            return 'char';
+        case 0o060000:
+            return 'block';
+        case 0o010000:
+            return 'fifo';
+        case 0o140000:
+            return 'socket';
+        default:
+            return 'other';
+    }
+}
+const pad4 = (n) => (4 - (n % 4)) % 4;
+/** The fields of a newc header, in their order after the 6-byte magic. */
+const CPIO_FIELDS = [
+    'ino',
+    'mode',
+    'uid',
+    'gid',
+    'nlink',
+    'mtime',
+    'size',
+    'devMajor',
+    'devMinor',
+    'rdevMajor',
+    'rdevMinor',
+    'nameSize',
+];
+function parseCpioHeader(header) {
+    const fields = CPIO_FIELDS.map((name, i) => [name, parseInt(header.slice(6 + i * 8, 14 + i * 8), 16)]);
+    return Object.fromEntries(fields);
+}
+/**
+ * Skips the zeros between archives (padded to a block; concatenated archives follow on 4-byte
+ * boundaries); returns an error when data starts off a 4-byte boundary.
+ */
+async function skipZeroPadding(reader) {
+    while (reader.remaining > 0) {
+        const head = await reader.peek(512);
+        let zeros = 0;
+        while (zeros < head.length && head[zeros] === 0)
+            zeros++;
+        if (zeros === 0)
+            break;
+        reader.skip(zeros - (zeros % 4));
+        if (zeros % 4 !== 0) {
+            if (zeros === head.length)
+                continue;
+            return `unaligned data at offset ${reader.position}`;
+        }
+    }
+    return undefined;
+}
+/** Reads a member's data into its entry: a file's hash, a symlink's target, a device's number. */
+async function readCpioData(reader, entry, h, pendingLinks) {
+    if (entry.type === 'file') {
+        entry.size = h.size;
+        // Hardlinked files in newc carry their data once, with the last link; an empty earlier
+        // member with the same inode is marked as a hardlink to the one that has data.
+        const key = `${h.devMajor}:${h.devMinor}:${h.ino}`;
+        if (h.nlink > 1 && h.size === 0) {
+            entry.type = 'hardlink';
+            delete entry.size;
+            pendingLinks.set(key, [...(pendingLinks.get(key) ?? []), entry]);
+        }
+        else {
+            entry.sha256 = await reader.hash(h.size);
+            for (const link of pendingLinks.get(key) ?? [])
+                link.target = entry.path;
+            pendingLinks.delete(key);
+        }
+    }
+    else if (entry.type === 'symlink') {
+        entry.target = (await reader.read(h.size)).toString('utf8');
+    }
+    else {
+        reader.skip(h.size);
+        if (entry.type === 'char' || entry.type === 'block')
+            entry.rdev = `${h.rdevMajor}:${h.rdevMinor}`;
+    }
+    reader.skip(pad4(h.size));
+}
+/**
+ * Lists a newc/crc cpio archive (or several concatenated ones, as an initrd with early microcode is)
+ * in a byte range of a file. Stops at a compressed continuation and says where it starts, so the
+ * caller can decompress it and list it too.
+ */
+async function listCpio(file, start = 0, length) {
+    const reader = await SequentialReader.open(file, start, length);
+    const entries = [];
+    const pendingLinks = new Map();
+    try {
+        for (;;) {
+            const error = await skipZeroPadding(reader);
+            if (error)
+                return { entries, error };
+            if (reader.remaining <= 0)
+                return { entries };
+            const head = await reader.peek(110);
+            const compression = detectCompression(head);
+            if (compression)
+                return { entries, compressedTail: { offset: reader.position, compression } };
+            if (!isCpio(head))
+                return { entries, error: `no cpio header at offset ${reader.position}` };
+            const h = parseCpioHeader((await reader.read(110)).toString('latin1'));
+            const nameBytes = await reader.read(h.nameSize);
+            reader.skip(pad4(110 + h.nameSize));
+            const name = nameBytes.toString('utf8').replace(/\0.*$/s, '');
+            if (name === 'TRAILER!!!') {
+                reader.skip(h.size + pad4(h.size));
+                pendingLinks.clear();
+                continue;
+            }
+            const entry = {
+                path: normalizeManifestPath(name),
+                type: typeFromMode(h.mode),
+                mode: h.mode & 0o7777,
+                uid: h.uid,
+                gid: h.gid,
+                mtime: h.mtime,
+            };
+            await readCpioData(reader, entry, h, pendingLinks);
+            entries.push(entry);
+        }
+    }
+    finally {
+        await reader.close();
+    }
+}
+function tarNumber(field) {
+    if (field.length > 0 && (field[0] & 0x80) !== 0) {
+        // GNU base-256 for large values.
+        let value = 0;
+        for (let i = 1; i < field.length; i++)
+            value = value * 256 + field[i];
+        return value;
+    }
+    const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
+    return text ? parseInt(text, 8) : 0;
+}
+function tarString(field) {
+    return field.toString('utf8').replace(/\0.*$/s, '');
+}
+function parsePax(data) {
+    const out = {};
+    let i = 0;
+    while (i < data.length) {
+        const space = data.indexOf(0x20, i);
+        if (space < 0)
+            break;
+        const length = parseInt(data.toString('latin1', i, space), 10);
+        if (!length)
+            break;
+        const record = data.toString('utf8', space + 1, i + length - 1);
+        const eq = record.indexOf('=');
+        if (eq > 0)
+            out[record.slice(0, eq)] = record.slice(eq + 1);
+        i += length;
+    }
+    return out;
+}
+/**
+ * Lists an uncompressed tar archive (ustar, pax with xattrs, GNU long names) in a byte range.
+ * Hardlinks are entries of type "hardlink" with their target.
+ */
+async function listTar(file, start = 0, length) {
+    const reader = await SequentialReader.open(file, start, length);
+    const entries = [];
+    let pax = {};
+    let globalPax = {};
+    let longName;
+    let longLink;
+    try {
+        while (reader.remaining >= 512) {
+            const block = await reader.read(512);
+            if (block.every((b) => b === 0))
+                continue;
+            const size = tarNumber(block.subarray(124, 136));
+            const typeflag = String.fromCharCode(block[156] ?? 0x30);
+            const padded = size + ((512 - (size % 512)) % 512);
+            if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
+                const data = await reader.read(size);
+                reader.skip(padded - size);
+                if (typeflag === 'x')
+                    pax = { ...pax, ...parsePax(data) };
+                else if (typeflag === 'g')
+                    globalPax = { ...globalPax, ...parsePax(data) };
+                else if (typeflag === 'L')
+                    longName = tarString(data);
+                else
+                    longLink = tarString(data);
+                continue;
+            }
+            const attrs = { ...globalPax, ...pax };
+            const prefix = block.toString('latin1', 257, 262) === 'ustar' ? tarString(block.subarray(345, 500)) : '';
+            const base = tarString(block.subarray(0, 100));
+            const name = attrs.path ?? longName ?? (prefix ? `${prefix}/${base}` : base);
+            const linkName = attrs.linkpath ?? longLink ?? tarString(block.subarray(157, 257));
+            const mode = tarNumber(block.subarray(100, 108));
+            const type = typeflag === '0' || typeflag === '\0' || typeflag === '7'
+                ? 'file'
+                : typeflag === '1'
+                    ? 'hardlink'
+                    : typeflag === '2'
+                        ? 'symlink'
+                        : typeflag === '3'
+                            ? 'char'
+                            : typeflag === '4'
+                                ? 'block'
+                                : typeflag === '5'
+                                    ? 'directory'
+                                    : typeflag === '6'
+                                        ? 'fifo'
+                                        : 'other';
+            const entry = {
+                path: normalizeManifestPath(name),
+                type,
+                mode: mode & 0o7777,
+                uid: attrs.uid !== undefined ? Number(attrs.uid) : tarNumber(block.subarray(108, 116)),
+                gid: attrs.gid !== undefined ? Number(attrs.gid) : tarNumber(block.subarray(116, 124)),
+                mtime: attrs.mtime !== undefined ? Math.floor(Number(attrs.mtime)) : tarNumber(block.subarray(136, 148)),
+            };
+            const xattrs = Object.entries(attrs).filter(([k]) => k.startsWith('SCHILY.xattr.'));
+            if (xattrs.length > 0)
+                entry.xattrs = Object.fromEntries(xattrs.map(([k, v]) => [k.slice(13), v]));
+            const realSize = attrs.size !== undefined ? Number(attrs.size) : size;
+            if (type === 'file') {
+                entry.size = realSize;
+                entry.sha256 = await reader.hash(realSize);
+                reader.skip(padded - realSize);
+            }
+            else {
+                if (type === 'symlink' || type === 'hardlink')
+                    entry.target = linkName;
+                if (type === 'char' || type === 'block') {
+                    entry.rdev = `${tarNumber(block.subarray(329, 337))}:${tarNumber(block.subarray(337, 345))}`;
+                }
+                reader.skip(padded);
+            }
+            entries.push(entry);
+            pax = {};
+            longName = undefined;
+            longLink = undefined;
+        }
+        return entries;
+    }
+    finally {
+        await reader.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/repro/content/archive.ts
+
+
+
+/** A tar archive: its members listed (streamed, hashed) and compared by manifest. */
+const tarContent = {
+    kind: 'tar',
+    node: 'tar',
+    detect: isTar,
+    async compare(narrowing, pair, place) {
+        const [ma, mb] = await Promise.all([listTar(pair.a), listTar(pair.b)]);
+        const diff = diffManifests(ma, mb, { ignore: narrowing.ignore() });
+        await narrowing.recordDiff(diff, place.location);
+        return { kind: 'tar', name: place.name, verdict: verdictOf(diff), counts: diff.counts, children: [] };
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/repro/gpt.ts
 
 /** Discoverable Partitions Specification types mkosi/systemd-repart write most. */
@@ -1149,522 +1923,171 @@ function compareGptTables(a, b) {
     }
     return differences;
 }
-/**
- * Whether two byte ranges are equal, read side by side in chunks; stops at the first difference.
- * Returns the offset (relative to the range) of the first differing chunk, or undefined when equal.
- */
-async function firstDifference(fileA, offsetA, fileB, offsetB, size, chunkSize = 4 * 1024 * 1024) {
-    const [ha, hb] = await Promise.all([(0,promises_namespaceObject.open)(fileA, 'r'), (0,promises_namespaceObject.open)(fileB, 'r')]);
-    try {
-        const ba = Buffer.alloc(chunkSize);
-        const bb = Buffer.alloc(chunkSize);
-        for (let done = 0; done < size; done += chunkSize) {
-            const n = Math.min(chunkSize, size - done);
-            const [ra, rb] = await Promise.all([
-                ha.read(ba, 0, n, offsetA + done),
-                hb.read(bb, 0, n, offsetB + done),
-            ]);
-            if (ra.bytesRead !== rb.bytesRead)
-                return done;
-            if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead)))
-                return done;
-            if (ra.bytesRead < n)
-                return undefined;
-        }
-        return undefined;
-    }
-    finally {
-        await Promise.all([ha.close(), hb.close()]);
-    }
-}
-function encodeGuid(guid) {
-    const hex = guid.replace(/-/g, '');
-    if (!/^[0-9a-fA-F]{32}$/.test(hex))
-        throw new Error(`not a GUID: ${guid}`);
-    const raw = Buffer.from(hex, 'hex');
-    return Buffer.concat([
-        Buffer.from(raw.subarray(0, 4)).reverse(),
-        Buffer.from(raw.subarray(4, 6)).reverse(),
-        Buffer.from(raw.subarray(6, 8)).reverse(),
-        raw.subarray(8, 16),
-    ]);
-}
-const CRC_TABLE = (() => {
-    const table = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-        let c = n;
-        for (let k = 0; k < 8; k++)
-            c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-        table[n] = c >>> 0;
-    }
-    return table;
-})();
-function crc32(buf) {
-    let crc = 0xffffffff;
-    for (const byte of buf)
-        crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-    return (crc ^ 0xffffffff) >>> 0;
-}
-/**
- * The primary GPT structures (protective MBR, header, 128 entries) for a disk of `totalSectors`
- * 512-byte sectors: 34 sectors to write at offset 0. Used to build test fixtures without sfdisk.
- */
-function buildGpt(diskGuid, totalSectors, partitions) {
-    const out = Buffer.alloc(34 * 512);
-    // Protective MBR.
-    out[446 + 4] = 0xee;
-    out.writeUInt32LE(1, 446 + 8);
-    out.writeUInt32LE(Math.min(totalSectors - 1, 0xffffffff), 446 + 12);
-    out[510] = 0x55;
-    out[511] = 0xaa;
-    const entries = out.subarray(1024, 1024 + 128 * 128);
-    partitions.forEach((p, i) => {
-        const e = entries.subarray(i * 128, (i + 1) * 128);
-        encodeGuid(p.typeGuid).copy(e, 0);
-        encodeGuid(p.uuid).copy(e, 16);
-        e.writeBigUInt64LE(BigInt(p.firstLba), 32);
-        e.writeBigUInt64LE(BigInt(p.lastLba), 40);
-        e.writeBigUInt64LE(p.attributes ?? 0n, 48);
-        e.write(p.name.slice(0, 36), 56, 'utf16le');
-    });
-    const header = out.subarray(512, 1024);
-    header.write(SIGNATURE, 0, 'latin1');
-    header.writeUInt32LE(0x00010000, 8);
-    header.writeUInt32LE(92, 12);
-    header.writeBigUInt64LE(1n, 24);
-    header.writeBigUInt64LE(BigInt(totalSectors - 1), 32);
-    header.writeBigUInt64LE(34n, 40);
-    header.writeBigUInt64LE(BigInt(totalSectors - 34), 48);
-    encodeGuid(diskGuid).copy(header, 56);
-    header.writeBigUInt64LE(2n, 72);
-    header.writeUInt32LE(128, 80);
-    header.writeUInt32LE(128, 84);
-    header.writeUInt32LE(crc32(entries), 88);
-    header.writeUInt32LE(crc32(header.subarray(0, 92)), 16);
-    return out;
-}
 
-;// CONCATENATED MODULE: ./src/repro/manifest.ts
-
-
-
-
-const MANIFEST_FIELDS = [
-    'type',
-    'sha256',
-    'size',
-    'target',
-    'mode',
-    'uid',
-    'gid',
-    'rdev',
-    'xattrs',
-    'mtime',
+;// CONCATENATED MODULE: ./src/repro/hints.ts
+const KNOWN_PATHS = [
+    {
+        test: (p) => p === '/var/cache/ldconfig/aux-cache',
+        hint: 'ldconfig cache: RemoveFiles=/var/cache/ldconfig/aux-cache',
+    },
+    { test: (p) => p.startsWith('/var/log/'), hint: 'log written during the build: RemoveFiles= it' },
+    {
+        test: (p) => /^\/var\/(lib|cache)\/(dpkg|apt|rpm|dnf|pacman|zypp)\//.test(p) || p.startsWith('/var/lib/pacman/'),
+        hint: 'package manager state',
+    },
+    { test: (p) => /(^|\/)loader\/random-seed$/.test(p), hint: 'systemd-boot random seed (random by design)' },
+    { test: (p) => p === '/var/lib/systemd/random-seed', hint: 'systemd random seed (random by design)' },
+    { test: (p) => p === '/etc/machine-id', hint: 'machine id' },
+    { test: (p) => p.endsWith('.pyc'), hint: 'Python bytecode (embeds source mtimes)' },
+    {
+        test: (p) => p === '/etc/ssh/ssh_host_' || /^\/etc\/ssh\/ssh_host_/.test(p),
+        hint: 'SSH host key generated at build time',
+    },
 ];
-/** "/a/b", never a trailing slash, "." and ".." resolved, leading "./" dropped. */
-function normalizeManifestPath(p) {
-    const normalized = external_node_path_default().posix.normalize(`/${p.replace(/^\.\/?/, '')}`);
-    return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
+const KNOWN_FIELDS = {
+    'header.diskGuid': 'disk GUID derives from Seed=: pin Seed=',
+    uuid: 'derives from Seed= (partition UUIDs) or is random: pin Seed=',
+    hash_seed: 'ext4 directory hash seed: SYSTEMD_REPART_MKFS_OPTIONS_EXT4=-E hash_seed=<uuid>',
+    mkfs_time: 'filesystem creation time: pin SourceDateEpoch=',
+    write_time: 'filesystem write time: pin SourceDateEpoch=',
+    build_time: 'filesystem build time: pin SourceDateEpoch=',
+    volume_id: 'vfat volume id: derives from Seed=',
+    timestamp: 'PE link time stamp',
+};
+function hintForPath(p, fields = []) {
+    const known = KNOWN_PATHS.find((k) => k.test(p));
+    if (known)
+        return known.hint;
+    if (fields.length === 1 && fields[0] === 'mtime')
+        return 'timestamp only: pin SourceDateEpoch=';
+    return undefined;
 }
-function comparePaths(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/** Sorted by path in byte order (not locale order), so the order is the same on every machine. */
-function sortManifest(entries) {
-    return [...entries].sort((x, y) => comparePaths(x.path, y.path));
-}
-function sameXattrs(a, b) {
-    if (a === undefined || b === undefined)
-        return a === b;
-    const keys = Object.keys(a).sort();
-    const other = Object.keys(b).sort();
-    return keys.length === other.length && keys.every((k, i) => k === other[i] && a[k] === b[k]);
-}
-/** The fields in which two entries for the same path differ. */
-function changedFields(a, b, ignore = []) {
-    const fields = [];
-    for (const field of MANIFEST_FIELDS) {
-        if (ignore.includes(field))
-            continue;
-        const same = field === 'xattrs' ? sameXattrs(a.xattrs, b.xattrs) : a[field] === b[field];
-        if (!same)
-            fields.push(field);
-    }
-    return fields;
+function hintForField(field) {
+    return KNOWN_FIELDS[field] ?? KNOWN_FIELDS[field.replace(/^.*\./, '')];
 }
 /**
- * Compares two manifests by path: what was added (in b only), removed (in a only) and changed, with
- * the changed fields. Duplicate paths keep the last entry. Results are sorted by path.
+ * A mode that differs only in the group/other write bits (0644 → 0664) follows the umask of the
+ * build: whatever created the file did not set its mode.
  */
-function diffManifests(a, b, options = {}) {
-    const left = new Map(a.map((e) => [e.path, e]));
-    const right = new Map(b.map((e) => [e.path, e]));
-    const added = [];
-    const removed = [];
-    const changed = [];
-    let identical = 0;
-    for (const [p, entry] of left) {
-        const other = right.get(p);
-        if (!other) {
-            removed.push(entry);
-            continue;
-        }
-        const fields = changedFields(entry, other, options.ignore);
-        if (fields.length === 0)
-            identical++;
-        else
-            changed.push({ path: p, fields, a: entry, b: other });
-    }
-    for (const [p, entry] of right)
-        if (!left.has(p))
-            added.push(entry);
-    added.sort((x, y) => comparePaths(x.path, y.path));
-    removed.sort((x, y) => comparePaths(x.path, y.path));
-    changed.sort((x, y) => comparePaths(x.path, y.path));
-    return {
-        added,
-        removed,
-        changed,
-        counts: {
-            a: left.size,
-            b: right.size,
-            identical,
-            added: added.length,
-            removed: removed.length,
-            changed: changed.length,
-        },
-    };
-}
-const SMALL_FILE = 1024 * 1024;
-const HASH_CONCURRENCY = 8;
-/** sha256 of a file or of `length` bytes of it from `start`, read in 4 MiB chunks (bounded memory). */
-async function manifest_sha256Of(file, start = 0, length) {
-    const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-    if (length === 0)
-        return hash.digest('hex');
-    if (start === 0 && length === undefined) {
-        // Small files in one read: a stream per file costs more than the hashing itself.
-        const handle = await (0,promises_namespaceObject.open)(file, 'r');
-        try {
-            const size = (await handle.stat()).size;
-            if (size <= SMALL_FILE) {
-                const buf = Buffer.alloc(size);
-                let got = 0;
-                while (got < size) {
-                    const { bytesRead } = await handle.read(buf, got, size - got, got);
-                    if (bytesRead === 0)
-                        break;
-                    got += bytesRead;
-                }
-                return hash.update(buf.subarray(0, got)).digest('hex');
-            }
-        }
-        finally {
-            await handle.close();
-        }
-    }
-    const end = length === undefined ? undefined : start + length - 1;
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, { start, end, highWaterMark: 4 * 1024 * 1024 })) {
-        hash.update(chunk);
-    }
-    return hash.digest('hex');
-}
-function typeOfStats(stats) {
-    if (stats.isFile())
-        return 'file';
-    if (stats.isDirectory())
-        return 'directory';
-    if (stats.isSymbolicLink())
-        return 'symlink';
-    if (stats.isCharacterDevice())
-        return 'char';
-    if (stats.isBlockDevice())
-        return 'block';
-    if (stats.isFIFO())
-        return 'fifo';
-    if (stats.isSocket())
-        return 'socket';
-    return 'other';
-}
-/**
- * The manifest of a directory tree read with lstat, every regular file hashed as a stream. Entries
- * are produced in sorted order; the root itself is "/". Memory grows with the number of entries only.
- */
-async function manifestFromDirectory(root, options = {}) {
-    const entries = [];
-    const toHash = [];
-    const wholeSeconds = options.wholeSeconds ?? true;
-    const visit = async (abs, rel) => {
-        const stats = await (0,promises_namespaceObject.lstat)(abs);
-        const type = typeOfStats(stats);
-        const entry = { path: rel, type };
-        if (options.modes !== false)
-            entry.mode = stats.mode & 0o7777;
-        if (options.owners !== false) {
-            entry.uid = stats.uid;
-            entry.gid = stats.gid;
-        }
-        const keepMtime = (type !== 'symlink' || options.symlinkMtime !== false) &&
-            (type !== 'directory' || options.directoryMtime !== false);
-        if (keepMtime)
-            entry.mtime = wholeSeconds ? Math.floor(stats.mtimeMs / 1000) : stats.mtimeMs / 1000;
-        if (type === 'file') {
-            entry.size = stats.size;
-            toHash.push([entry, abs]);
-        }
-        else if (type === 'symlink') {
-            entry.target = await (0,promises_namespaceObject.readlink)(abs);
-        }
-        else if (type === 'char' || type === 'block') {
-            entry.rdev = `${Math.floor(stats.rdev / 256) & 0xfff}:${(stats.rdev & 0xff) | ((stats.rdev >> 12) & 0xfff00)}`;
-        }
-        entries.push(entry);
-        if (type === 'directory') {
-            const names = [];
-            const dir = await (0,promises_namespaceObject.opendir)(abs);
-            for await (const dirent of dir)
-                names.push(dirent.name);
-            names.sort((x, y) => comparePaths(x, y));
-            for (const name of names)
-                await visit(external_node_path_default().join(abs, name), rel === '/' ? `/${name}` : `${rel}/${name}`);
-        }
-    };
-    await visit(root, '/');
-    // Hash a few files at a time: most are small and the cost is in the system calls.
-    let next = 0;
-    const worker = async () => {
-        while (next < toHash.length) {
-            const [entry, abs] = toHash[next++];
-            entry.sha256 = await manifest_sha256Of(abs);
-        }
-    };
-    await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
-    return entries;
-}
-/** One line for a mode: 0644. */
-function formatMode(mode) {
-    return mode === undefined ? '?' : mode.toString(8).padStart(4, '0');
-}
-/** A short human explanation of one changed entry, e.g. "content (sha256), size 10 → 12". */
-function describeChange(change) {
-    const { a, b } = change;
-    const parts = change.fields.map((field) => {
-        switch (field) {
-            case 'type':
-                return `type ${a.type} → ${b.type}`;
-            case 'sha256':
-                return 'content';
-            case 'size':
-                return `size ${a.size ?? '?'} → ${b.size ?? '?'}`;
-            case 'target':
-                return `target ${a.target ?? '?'} → ${b.target ?? '?'}`;
-            case 'mode':
-                return `mode ${formatMode(a.mode)} → ${formatMode(b.mode)}`;
-            case 'uid':
-                return `uid ${a.uid ?? '?'} → ${b.uid ?? '?'}`;
-            case 'gid':
-                return `gid ${a.gid ?? '?'} → ${b.gid ?? '?'}`;
-            case 'rdev':
-                return `device ${a.rdev ?? '?'} → ${b.rdev ?? '?'}`;
-            case 'xattrs':
-                return 'xattrs';
-            case 'mtime':
-                return `mtime ${formatTime(a.mtime)} → ${formatTime(b.mtime)}`;
-        }
-        return field;
-    });
-    return parts.join(', ');
-}
-function formatTime(seconds) {
-    if (seconds === undefined)
-        return '?';
-    const date = new Date(seconds * 1000);
-    return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString().replace('.000Z', 'Z');
+function hintForModes(a, b) {
+    if (a === undefined || b === undefined || a === b)
+        return undefined;
+    if (((a ^ b) & ~0o022) !== 0)
+        return undefined;
+    return "mode follows the build's umask: the file was created without an explicit mode";
 }
 
-;// CONCATENATED MODULE: ./src/repro/filesystems.ts
-
-
-
-
-
-/** Enough of the start of a partition to find every superblock below (btrfs' is at 64 KiB). */
-const SUPERBLOCK_PROBE_BYTES = 65536 + 4096;
-function detectFilesystem(head) {
-    const u32 = (o) => (head.length >= o + 4 ? head.readUInt32LE(o) : undefined);
-    const text = (o, n) => head.length >= o + n ? head.toString('latin1', o, o + n) : '';
-    if (head.length >= 1024 + 58 && head.readUInt16LE(1024 + 56) === 0xef53)
-        return 'ext4';
-    if (u32(1024) === 0xe0f5e1e2)
-        return 'erofs';
-    if (text(0, 4) === 'hsqs')
-        return 'squashfs';
-    if (text(0, 4) === 'XFSB')
-        return 'xfs';
-    if (text(65536 + 64, 8) === '_BHRfS_M')
-        return 'btrfs';
-    if (text(0, 6) === 'LUKS\xba\xbe')
-        return 'luks';
-    if (text(0, 8) === 'verity\0\0')
-        return 'verity';
-    if (text(4086, 10) === 'SWAPSPACE2')
-        return 'swap';
-    if (head.length >= 512 &&
-        head[510] === 0x55 &&
-        head[511] === 0xaa &&
-        (text(82, 5) === 'FAT32' || text(54, 5) === 'FAT12' || text(54, 5) === 'FAT16' || text(54, 3) === 'FAT')) {
-        return 'vfat';
-    }
-    return 'unknown';
+;// CONCATENATED MODULE: ./src/repro/filesystems/format.ts
+/** The `n` bytes at `offset` as latin1 text, or '' when the head is shorter. */
+function textAt(head, offset, n) {
+    return head.length >= offset + n ? head.toString('latin1', offset, offset + n) : '';
 }
-/** Reads the first bytes of a region of a file (a partition) for detection and superblock fields. */
-async function readHead(file, offset = 0, length = SUPERBLOCK_PROBE_BYTES) {
-    const handle = await (0,promises_namespaceObject.open)(file, 'r');
-    try {
-        const buf = Buffer.alloc(length);
-        const { bytesRead } = await handle.read(buf, 0, length, offset);
-        return buf.subarray(0, bytesRead);
-    }
-    finally {
-        await handle.close();
-    }
+/** A little-endian u32 at `offset`, or undefined when the head is shorter. */
+function u32At(head, offset) {
+    return head.length >= offset + 4 ? head.readUInt32LE(offset) : undefined;
 }
-const rawUuid = (b) => {
+/** A UUID stored as 16 bytes in order (as ext4, btrfs, xfs and erofs store them). */
+function rawUuid(b) {
     const h = b.toString('hex');
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+/** A NUL-terminated (or padded) label. */
+function cString(b) {
+    return b.toString('latin1').replace(/\0.*$/s, '').trimEnd();
+}
+
+;// CONCATENATED MODULE: ./src/repro/filesystems/btrfs.ts
+
+/** Recognized and explained by its superblock; its files are not read (no extractor without mounting). */
+const btrfs = {
+    type: 'btrfs',
+    detect: (head) => textAt(head, 65536 + 64, 8) === '_BHRfS_M',
+    superblock(head) {
+        const sb = head.subarray(65536, 65536 + 4096);
+        return { fsid: rawUuid(sb.subarray(32, 48)), generation: Number(sb.readBigUInt64LE(72)) };
+    },
 };
-const cString = (b) => b.toString('latin1').replace(/\0.*$/s, '').trimEnd();
-/**
- * The superblock fields that commonly differ between two builds of the same content (UUIDs, hash
- * seeds, creation times, volume ids), to explain a partition whose files are all identical.
- */
-function superblockFields(head, type) {
-    try {
-        switch (type) {
-            case 'ext4': {
-                const sb = head.subarray(1024, 2048);
-                return {
-                    uuid: rawUuid(sb.subarray(104, 120)),
-                    label: cString(sb.subarray(120, 136)),
-                    hash_seed: rawUuid(sb.subarray(236, 252)),
-                    mkfs_time: sb.readUInt32LE(264),
-                    write_time: sb.readUInt32LE(48),
-                    mount_time: sb.readUInt32LE(44),
-                    lastcheck: sb.readUInt32LE(64),
-                    free_blocks: sb.readUInt32LE(12),
-                    free_inodes: sb.readUInt32LE(16),
-                    checksum: sb.readUInt32LE(1020),
-                };
-            }
-            case 'vfat': {
-                const fat32 = head.toString('latin1', 82, 87) === 'FAT32';
-                return {
-                    volume_id: head
-                        .readUInt32LE(fat32 ? 67 : 39)
-                        .toString(16)
-                        .padStart(8, '0'),
-                    label: cString(head.subarray(fat32 ? 71 : 43, fat32 ? 82 : 54)),
-                };
-            }
-            case 'squashfs':
-                return {
-                    mkfs_time: head.readUInt32LE(8),
-                    inodes: head.readUInt32LE(4),
-                    bytes_used: Number(head.readBigUInt64LE(40)),
-                };
-            case 'erofs': {
-                const sb = head.subarray(1024, 1152);
-                return {
-                    uuid: rawUuid(sb.subarray(48, 64)),
-                    build_time: Number(sb.readBigUInt64LE(16)),
-                    inodes: Number(sb.readBigUInt64LE(8)),
-                    checksum: sb.readUInt32LE(4),
-                };
-            }
-            case 'btrfs': {
-                const sb = head.subarray(65536, 65536 + 4096);
-                return { fsid: rawUuid(sb.subarray(32, 48)), generation: Number(sb.readBigUInt64LE(72)) };
-            }
-            case 'xfs':
-                return { uuid: rawUuid(head.subarray(32, 48)) };
-            case 'luks':
-                return { uuid: cString(head.subarray(168, 208)) };
-            case 'verity':
-                return { uuid: formatGuid(head.subarray(16, 32)), salt_size: head.readUInt16LE(78) };
-            default:
-                return {};
-        }
-    }
-    catch {
-        return {};
-    }
-}
-/** Programs on the host's PATH. */
-function hostToolBox(runner) {
-    return {
-        async find(name) {
-            const found = await runner.which(name);
-            return found ? { command: found, args: [] } : undefined;
+
+;// CONCATENATED MODULE: ./src/repro/filesystems/containers.ts
+
+
+/** Partitions whose content is not a tree of files: compared by bytes and superblock only. */
+const luks = {
+    type: 'luks',
+    detect: (head) => textAt(head, 0, 6) === 'LUKS\xba\xbe',
+    superblock: (head) => ({ uuid: cString(head.subarray(168, 208)) }),
+    holdsNoFiles: true,
+};
+const verity = {
+    type: 'verity',
+    detect: (head) => textAt(head, 0, 8) === 'verity\0\0',
+    superblock: (head) => ({ uuid: formatGuid(head.subarray(16, 32)), salt_size: head.readUInt16LE(78) }),
+    holdsNoFiles: true,
+};
+const swap = {
+    type: 'swap',
+    detect: (head) => textAt(head, 4086, 10) === 'SWAPSPACE2',
+    superblock: () => ({}),
+    holdsNoFiles: true,
+};
+
+;// CONCATENATED MODULE: ./src/repro/filesystems/erofs.ts
+
+
+
+const erofs = {
+    type: 'erofs',
+    detect: (head) => u32At(head, 1024) === 0xe0f5e1e2,
+    superblock(head) {
+        const sb = head.subarray(1024, 1152);
+        return {
+            uuid: rawUuid(sb.subarray(48, 64)),
+            build_time: Number(sb.readBigUInt64LE(16)),
+            inodes: Number(sb.readBigUInt64LE(8)),
+            checksum: sb.readUInt32LE(4),
+        };
+    },
+    extractor: {
+        tool: 'fsck.erofs',
+        async extract(ctx, tool, image, region, dir) {
+            const target = external_node_path_default().join(dir, 'root');
+            const result = await runTool(ctx, tool, [
+                `--offset=${region.offset}`,
+                `--extract=${target}`,
+                '--preserve',
+                '--no-xattrs',
+                image,
+            ]);
+            return result.exitCode === 0 ? undefined : toolFailure('fsck.erofs', result);
         },
-    };
-}
-const LOADERS = [
-    'lib64/ld-linux-x86-64.so.2',
-    'lib/ld-linux-aarch64.so.1',
-    'lib/ld-linux-riscv64-lp64d.so.1',
-    'lib/ld-linux.so.2',
-];
-/**
- * Programs of an mkosi tools tree (a directory holding a distribution), run on the host through the
- * tree's own dynamic loader and libraries so that no chroot or mount is needed. Falls back to
- * `fallback` (e.g. the host) for what the tree does not have. Good for self-contained programs
- * (mtools, squashfs-tools, erofs-utils, cpio), not for programs that start others.
- */
-function toolsTreeToolBox(tree, fallback) {
-    const loader = LOADERS.map((l) => external_node_path_default().join(tree, l)).find((l) => (0,external_node_fs_namespaceObject.existsSync)(l));
-    const libraryPath = loader ? external_node_path_default().dirname((0,external_node_fs_namespaceObject.realpathSync)(loader)) : undefined;
-    return {
-        async find(name) {
-            if (loader && libraryPath) {
-                for (const dir of ['usr/bin', 'usr/sbin', 'bin', 'sbin']) {
-                    const program = external_node_path_default().join(tree, dir, name);
-                    if ((0,external_node_fs_namespaceObject.existsSync)(program)) {
-                        return { command: loader, args: ['--library-path', libraryPath, program] };
-                    }
-                }
-            }
-            return await fallback?.find(name);
-        },
-    };
-}
-/** The first ToolBox that has the program. */
-function chainToolBoxes(...boxes) {
-    return {
-        async find(name) {
-            for (const box of boxes) {
-                const found = await box.find(name);
-                if (found)
-                    return found;
-            }
-            return undefined;
-        },
-    };
-}
-async function runTool(ctx, tool, args, env = {}) {
-    return await ctx.runner.run(tool.command, [...tool.args, ...args], {
-        stream: false,
-        timeoutMs: ctx.timeoutMs ?? 10 * 60_000,
-        env: { ...tool.env, ...env },
-    });
-}
-function failure(tool, result) {
-    if (result.timedOut)
-        return `${tool} timed out`;
-    const tail = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' / ');
-    return `${tool} exited with ${result.signal ?? result.exitCode}${tail ? `: ${tail}` : ''}`;
-}
-const EXTRACTORS = {
-    ext4: {
+        manifestOptions: {},
+        ignore: ['xattrs'],
+        subdir: true,
+    },
+};
+
+;// CONCATENATED MODULE: ./src/repro/filesystems/ext4.ts
+
+
+const ext4 = {
+    type: 'ext4',
+    detect: (head) => head.length >= 1024 + 58 && head.readUInt16LE(1024 + 56) === 0xef53,
+    superblock(head) {
+        const sb = head.subarray(1024, 2048);
+        return {
+            uuid: rawUuid(sb.subarray(104, 120)),
+            label: cString(sb.subarray(120, 136)),
+            hash_seed: rawUuid(sb.subarray(236, 252)),
+            mkfs_time: sb.readUInt32LE(264),
+            write_time: sb.readUInt32LE(48),
+            mount_time: sb.readUInt32LE(44),
+            lastcheck: sb.readUInt32LE(64),
+            free_blocks: sb.readUInt32LE(12),
+            free_inodes: sb.readUInt32LE(16),
+            checksum: sb.readUInt32LE(1020),
+        };
+    },
+    extractor: {
         tool: 'debugfs',
         // e2fsprogs opens "file?offset=N" through its unix I/O manager; rdump keeps modes, owners
         // (when run as root) and times of files and directories, not of symlinks, and skips devices.
@@ -1672,7 +2095,7 @@ const EXTRACTORS = {
             const source = region.offset ? `${image}?offset=${region.offset}` : image;
             const result = await runTool(ctx, tool, ['-R', `rdump / "${dir}"`, source]);
             if (result.exitCode !== 0 || result.timedOut)
-                return failure('debugfs', result);
+                return toolFailure('debugfs', result);
             // debugfs exits 0 even when it cannot open the filesystem; its errors read "... while ...".
             const errors = result.stderr.split('\n').filter((l) => /while |bad magic|error/i.test(l));
             return errors.length > 0 ? errors.slice(0, 3).join(' / ') : undefined;
@@ -1680,20 +2103,21 @@ const EXTRACTORS = {
         manifestOptions: { symlinkMtime: false },
         ignore: ['xattrs'],
     },
-    vfat: {
-        tool: 'mcopy',
-        async extract(ctx, tool, image, region, dir) {
-            const result = await runTool(ctx, tool, ['-s', '-p', '-m', '-n', '-Q', '-i', `${image}@@${region.offset}`, '::/*', `${dir}/`], { MTOOLS_SKIP_CHECK: '1', TZ: 'UTC' });
-            // An empty filesystem makes mcopy complain about "::/*" matching nothing.
-            if (result.exitCode !== 0 && !/no match|not found/i.test(result.stderr))
-                return failure('mcopy', result);
-            return undefined;
-        },
-        // FAT has no owners or permissions; mcopy cannot restore directory times.
-        manifestOptions: { owners: false, modes: false, directoryMtime: false },
-        ignore: ['uid', 'gid', 'mode', 'xattrs'],
-    },
-    squashfs: {
+};
+
+;// CONCATENATED MODULE: ./src/repro/filesystems/squashfs.ts
+
+
+
+const squashfs = {
+    type: 'squashfs',
+    detect: (head) => textAt(head, 0, 4) === 'hsqs',
+    superblock: (head) => ({
+        mkfs_time: head.readUInt32LE(8),
+        inodes: head.readUInt32LE(4),
+        bytes_used: Number(head.readBigUInt64LE(40)),
+    }),
+    extractor: {
         tool: 'unsquashfs',
         async extract(ctx, tool, image, region, dir) {
             const target = external_node_path_default().join(dir, 'root');
@@ -1707,71 +2131,128 @@ const EXTRACTORS = {
                 target,
                 image,
             ]);
-            return result.exitCode === 0 ? undefined : failure('unsquashfs', result);
-        },
-        manifestOptions: {},
-        ignore: ['xattrs'],
-        subdir: true,
-    },
-    erofs: {
-        tool: 'fsck.erofs',
-        async extract(ctx, tool, image, region, dir) {
-            const target = external_node_path_default().join(dir, 'root');
-            const result = await runTool(ctx, tool, [
-                `--offset=${region.offset}`,
-                `--extract=${target}`,
-                '--preserve',
-                '--no-xattrs',
-                image,
-            ]);
-            return result.exitCode === 0 ? undefined : failure('fsck.erofs', result);
+            return result.exitCode === 0 ? undefined : toolFailure('unsquashfs', result);
         },
         manifestOptions: {},
         ignore: ['xattrs'],
         subdir: true,
     },
 };
-/** Types whose content is not a tree of files: compared by bytes and superblock only. */
-const NO_FILES = ['swap', 'luks', 'verity'];
+
+;// CONCATENATED MODULE: ./src/repro/filesystems/vfat.ts
+
+
+const vfat = {
+    type: 'vfat',
+    detect(head) {
+        const text = (o, n) => textAt(head, o, n);
+        return (head.length >= 512 &&
+            head[510] === 0x55 &&
+            head[511] === 0xaa &&
+            (text(82, 5) === 'FAT32' || text(54, 5) === 'FAT12' || text(54, 5) === 'FAT16' || text(54, 3) === 'FAT'));
+    },
+    superblock(head) {
+        const fat32 = head.toString('latin1', 82, 87) === 'FAT32';
+        return {
+            volume_id: head
+                .readUInt32LE(fat32 ? 67 : 39)
+                .toString(16)
+                .padStart(8, '0'),
+            label: cString(head.subarray(fat32 ? 71 : 43, fat32 ? 82 : 54)),
+        };
+    },
+    extractor: {
+        tool: 'mcopy',
+        async extract(ctx, tool, image, region, dir) {
+            const result = await runTool(ctx, tool, ['-s', '-p', '-m', '-n', '-Q', '-i', `${image}@@${region.offset}`, '::/*', `${dir}/`], { MTOOLS_SKIP_CHECK: '1', TZ: 'UTC' });
+            // An empty filesystem makes mcopy complain about "::/*" matching nothing.
+            if (result.exitCode !== 0 && !/no match|not found/i.test(result.stderr))
+                return toolFailure('mcopy', result);
+            return undefined;
+        },
+        // FAT has no owners or permissions; mcopy cannot restore directory times.
+        manifestOptions: { owners: false, modes: false, directoryMtime: false },
+        ignore: ['uid', 'gid', 'mode', 'xattrs'],
+        rootMtimeIsOurs: true,
+    },
+};
+
+;// CONCATENATED MODULE: ./src/repro/filesystems/xfs.ts
+
+/** Recognized and explained by its superblock; its files are not read (no extractor without mounting). */
+const xfs = {
+    type: 'xfs',
+    detect: (head) => textAt(head, 0, 4) === 'XFSB',
+    superblock: (head) => ({ uuid: rawUuid(head.subarray(32, 48)) }),
+};
+
+;// CONCATENATED MODULE: ./src/repro/filesystems/formats.ts
+
+
+
+
+
+
+
+/**
+ * The filesystem types the narrowing knows, in the order they are tried on a partition's first
+ * bytes (vfat last: its boot-sector signature is the weakest). A new type is one module and one row.
+ */
+const FILESYSTEMS = [
+    ext4,
+    erofs,
+    squashfs,
+    xfs,
+    btrfs,
+    luks,
+    verity,
+    swap,
+    vfat,
+];
+function filesystemFormat(type) {
+    return FILESYSTEMS.find((f) => f.type === type);
+}
+function detectFilesystem(head) {
+    return FILESYSTEMS.find((f) => f.detect(head))?.type ?? 'unknown';
+}
+/** The superblock fields of a type (empty for an unknown type or a superblock cut short). */
+function superblockFields(head, type) {
+    try {
+        return filesystemFormat(type)?.superblock(head) ?? {};
+    }
+    catch {
+        return {};
+    }
+}
+
+;// CONCATENATED MODULE: ./src/repro/filesystems/extract.ts
+
+
+
+
+
+const nothingToClean = async () => { };
+function unread(type, reason, tool) {
+    const fs = { type, supported: false, reason, entries: [], ignore: [] };
+    if (tool)
+        fs.tool = tool;
+    return { fs, cleanup: nothingToClean };
+}
 /**
  * Extracts a filesystem (at `region` of `image`) into a temporary directory and reads its manifest.
  * The caller keeps the files until `cleanup()` (to look into changed files) and must call it.
  */
 async function extractFilesystem(ctx, image, region, type) {
     const fsType = type ?? detectFilesystem(await readHead(image, region.offset));
-    const none = async () => { };
-    if (NO_FILES.includes(fsType)) {
-        return {
-            fs: { type: fsType, supported: false, reason: `${fsType} holds no files`, entries: [], ignore: [] },
-            cleanup: none,
-        };
-    }
-    const extractor = EXTRACTORS[fsType];
-    if (!extractor) {
-        return {
-            fs: {
-                type: fsType,
-                supported: false,
-                reason: `no reader for ${fsType} filesystems`,
-                entries: [],
-                ignore: [],
-            },
-            cleanup: none,
-        };
-    }
+    const format = filesystemFormat(fsType);
+    if (format?.holdsNoFiles)
+        return unread(fsType, `${fsType} holds no files`);
+    const extractor = format?.extractor;
+    if (!extractor)
+        return unread(fsType, `no reader for ${fsType} filesystems`);
     const tool = await ctx.tools.find(extractor.tool);
-    if (!tool) {
-        return {
-            fs: {
-                type: fsType,
-                supported: false,
-                reason: `${extractor.tool} is not installed (needed to read ${fsType})`,
-                entries: [],
-                ignore: [],
-            },
-            cleanup: none,
-        };
-    }
+    if (!tool)
+        return unread(fsType, `${extractor.tool} is not installed (needed to read ${fsType})`);
     const dir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(ctx.tmpDir, `fs-${fsType}-`));
     const cleanup = async () => {
         await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
@@ -1780,18 +2261,13 @@ async function extractFilesystem(ctx, image, region, type) {
         const error = await extractor.extract(ctx, tool, image, region, dir);
         if (error) {
             await cleanup();
-            return {
-                fs: { type: fsType, supported: false, reason: error, tool: extractor.tool, entries: [], ignore: [] },
-                cleanup: none,
-            };
+            return unread(fsType, error, extractor.tool);
         }
         const root = extractor.subdir ? external_node_path_default().join(dir, 'root') : dir;
         const entries = await manifestFromDirectory(root, extractor.manifestOptions);
-        // The extraction directory is ours, not the filesystem's: its root's metadata means nothing.
         const top = entries[0];
-        if (top?.path === '/' && fsType === 'vfat') {
+        if (top?.path === '/' && extractor.rootMtimeIsOurs)
             delete top.mtime;
-        }
         return {
             fs: { type: fsType, supported: true, tool: extractor.tool, entries, ignore: extractor.ignore },
             root,
@@ -1803,357 +2279,191 @@ async function extractFilesystem(ctx, image, region, type) {
         throw error;
     }
 }
-/** The manifest of a filesystem image or partition; the extraction is removed before returning. */
-async function readFilesystemManifest(ctx, image, region, type) {
-    const extraction = await extractFilesystem(ctx, image, region, type);
-    await extraction.cleanup();
-    return extraction.fs;
+
+;// CONCATENATED MODULE: ./src/repro/content/filesystem.ts
+
+
+
+
+
+
+function superblockDifferences(heada, headb, type) {
+    const sa = superblockFields(heada, type);
+    const sb = superblockFields(headb, type);
+    return Object.keys({ ...sa, ...sb })
+        .filter((k) => sa[k] !== sb[k])
+        .map((k) => ({ field: k, a: sa[k], b: sb[k], hint: hintForField(k) }));
 }
-
-;// CONCATENATED MODULE: ./src/repro/archives.ts
-
-
-
 /**
- * Streaming readers for cpio (newc) and tar archives: each member's metadata and the sha256 of its
- * content, read in chunks, so memory stays bounded whatever the archive size.
+ * Both sides at once (extraction and hashing are bound by one core and the disk each); when one
+ * fails, the other's extraction is removed before the failure goes on.
  */
-const CHUNK = 1024 * 1024;
-/** Reads a byte range of a file front to back, with a small buffer. */
-class SequentialReader {
-    handle;
-    end;
-    buffer = Buffer.alloc(0);
-    bufferStart = 0;
-    /** Absolute offset of the next byte to be returned. */
-    position;
-    constructor(handle, start, end) {
-        this.handle = handle;
-        this.end = end;
-        this.position = start;
-    }
-    static async open(file, start = 0, length) {
-        const handle = await (0,promises_namespaceObject.open)(file, 'r');
-        const size = (await handle.stat()).size;
-        const end = length === undefined ? size : Math.min(size, start + length);
-        return new SequentialReader(handle, start, end);
-    }
-    async close() {
-        await this.handle.close();
-    }
-    get remaining() {
-        return this.end - this.position;
-    }
-    async fill(n) {
-        const have = this.bufferStart + this.buffer.length - this.position;
-        if (have >= n && this.position >= this.bufferStart)
-            return;
-        const want = Math.min(Math.max(n, CHUNK), this.end - this.position);
-        const buf = Buffer.alloc(want);
-        let got = 0;
-        while (got < want) {
-            const { bytesRead } = await this.handle.read(buf, got, want - got, this.position + got);
-            if (bytesRead === 0)
-                break;
-            got += bytesRead;
-        }
-        this.buffer = buf.subarray(0, got);
-        this.bufferStart = this.position;
-    }
-    /** Up to n bytes without consuming them. */
-    async peek(n) {
-        await this.fill(n);
-        const from = this.position - this.bufferStart;
-        return this.buffer.subarray(from, Math.min(from + n, this.buffer.length));
-    }
-    /** Up to n bytes (fewer only at the end of the range). */
-    async read(n) {
-        const out = Buffer.from(await this.peek(n));
-        this.position += out.length;
-        return out;
-    }
-    skip(n) {
-        this.position = Math.min(this.end, this.position + n);
-    }
-    /** sha256 of the next n bytes, consumed in chunks. */
-    async hash(n) {
-        const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-        let left = Math.min(n, this.remaining);
-        while (left > 0) {
-            const chunk = await this.read(Math.min(left, CHUNK));
-            if (chunk.length === 0)
-                break;
-            hash.update(chunk);
-            left -= chunk.length;
-        }
-        return hash.digest('hex');
-    }
+async function extractBoth(narrowing, a, b, type) {
+    const [sa, sb] = await Promise.allSettled([
+        extractFilesystem(narrowing.options, a.file, a.region, type),
+        extractFilesystem(narrowing.options, b.file, b.region, type),
+    ]);
+    if (sa.status === 'fulfilled' && sb.status === 'fulfilled')
+        return [sa.value, sb.value];
+    if (sa.status === 'fulfilled')
+        await sa.value.cleanup();
+    if (sb.status === 'fulfilled')
+        await sb.value.cleanup();
+    throw sa.status === 'rejected' ? sa.reason : sb.reason;
 }
-/** The compression format of a stream from its first bytes, or undefined. */
-function detectCompression(head) {
-    if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528)
-        return 'zstd';
-    if (head.length >= 2 && head[0] === 0x1f && (head[1] === 0x8b || head[1] === 0x9e))
-        return 'gzip';
-    if (head.length >= 6 && head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])))
-        return 'xz';
-    if (head.length >= 4 && (head.readUInt32LE(0) === 0x184d2204 || head.readUInt32LE(0) === 0x184c2102))
-        return 'lz4';
-    if (head.length >= 3 && head.toString('latin1', 0, 3) === 'BZh')
-        return 'bzip2';
-    if (head.length >= 3 && head[0] === 0x5d && head[1] === 0x00 && head[2] === 0x00)
-        return 'lzma';
-    return undefined;
+/** "disk.raw › partition 2 root-x86-64 ext4": the filesystem type joins the partition's level. */
+function locationWithType(location, type) {
+    const last = location[location.length - 1];
+    return last?.startsWith('partition ') ? [...location.slice(0, -1), `${last} ${type}`] : [...location, type];
 }
-function isCpio(head) {
-    const magic = head.toString('latin1', 0, 6);
-    return magic === '070701' || magic === '070702';
+function identicalFilesReason(diff, fields) {
+    return fields.length > 0
+        ? `all ${diff.counts.a} files identical; filesystem metadata differs: ${fields.map((f) => f.field).join(', ')}`
+        : `all ${diff.counts.a} files identical; the filesystem's layout or metadata differs`;
 }
-function isTar(head) {
-    return head.length >= 263 && head.toString('latin1', 257, 262) === 'ustar';
-}
-function typeFromMode(mode) {
-    switch (mode & 0o170000) {
-        case 0o100000:
-            return 'file';
-        case 0o040000:
-            return 'directory';
-        case 0o120000:
-            return 'symlink';
-        case 0o020000:
-            return 'char';
-        case 0o060000:
-            return 'block';
-        case 0o010000:
-            return 'fifo';
-        case 0o140000:
-            return 'socket';
-        default:
-            return 'other';
+async function compareFilesystemRegions(narrowing, a, b, place) {
+    const { kind, name } = place;
+    const [heada, headb] = await Promise.all([
+        readHead(a.file, a.region.offset),
+        readHead(b.file, b.region.offset),
+    ]);
+    const type = detectFilesystem(heada);
+    const typeB = detectFilesystem(headb);
+    if (type !== typeB) {
+        return {
+            kind,
+            name,
+            verdict: 'different',
+            detail: `${type} → ${typeB}`,
+            reason: 'different filesystem types',
+            children: [],
+        };
     }
-}
-const pad4 = (n) => (4 - (n % 4)) % 4;
-/**
- * Lists a newc/crc cpio archive (or several concatenated ones, as an initrd with early microcode is)
- * in a byte range of a file. Stops at a compressed continuation and says where it starts, so the
- * caller can decompress it and list it too.
- */
-async function listCpio(file, start = 0, length) {
-    const reader = await SequentialReader.open(file, start, length);
-    const entries = [];
-    const pendingLinks = new Map();
+    const fields = superblockDifferences(heada, headb, type);
+    const [ea, eb] = await extractBoth(narrowing, a, b, type);
     try {
-        for (;;) {
-            // Archives are padded with zeros to a block; concatenated archives follow on 4-byte boundaries.
-            while (reader.remaining > 0) {
-                const head = await reader.peek(512);
-                let zeros = 0;
-                while (zeros < head.length && head[zeros] === 0)
-                    zeros++;
-                if (zeros === 0)
-                    break;
-                reader.skip(zeros - (zeros % 4));
-                if (zeros % 4 !== 0) {
-                    if (zeros === head.length)
-                        continue;
-                    return { entries, error: `unaligned data at offset ${reader.position}` };
-                }
-            }
-            if (reader.remaining <= 0)
-                return { entries };
-            const head = await reader.peek(110);
-            const compression = detectCompression(head);
-            if (compression)
-                return { entries, compressedTail: { offset: reader.position, compression } };
-            if (!isCpio(head))
-                return { entries, error: `no cpio header at offset ${reader.position}` };
-            const header = (await reader.read(110)).toString('latin1');
-            const field = (i) => parseInt(header.slice(6 + i * 8, 14 + i * 8), 16);
-            const [ino, mode, uid, gid, nlink, mtime, size, devMajor, devMinor, rdevMajor, rdevMinor, nameSize] = [
-                field(0),
-                field(1),
-                field(2),
-                field(3),
-                field(4),
-                field(5),
-                field(6),
-                field(7),
-                field(8),
-                field(9),
-                field(10),
-                field(11),
-            ];
-            const nameBytes = await reader.read(nameSize);
-            reader.skip(pad4(110 + nameSize));
-            const name = nameBytes.toString('utf8').replace(/\0.*$/s, '');
-            if (name === 'TRAILER!!!') {
-                reader.skip(size + pad4(size));
-                pendingLinks.clear();
-                continue;
-            }
-            const type = typeFromMode(mode);
-            const entry = {
-                path: normalizeManifestPath(name),
-                type,
-                mode: mode & 0o7777,
-                uid,
-                gid,
-                mtime,
-            };
-            if (type === 'file') {
-                entry.size = size;
-                // Hardlinked files in newc carry their data once, with the last link; an empty earlier
-                // member with the same inode is marked as a hardlink to the one that has data.
-                const key = `${devMajor}:${devMinor}:${ino}`;
-                if (nlink > 1 && size === 0) {
-                    entry.type = 'hardlink';
-                    delete entry.size;
-                    pendingLinks.set(key, [...(pendingLinks.get(key) ?? []), entry]);
-                }
-                else {
-                    entry.sha256 = await reader.hash(size);
-                    for (const link of pendingLinks.get(key) ?? [])
-                        link.target = entry.path;
-                    pendingLinks.delete(key);
-                }
-            }
-            else if (type === 'symlink') {
-                entry.target = (await reader.read(size)).toString('utf8');
-            }
-            else {
-                reader.skip(size);
-                if (type === 'char' || type === 'block')
-                    entry.rdev = `${rdevMajor}:${rdevMinor}`;
-            }
-            reader.skip(pad4(size));
-            entries.push(entry);
+        const node = { kind, name, verdict: 'different', detail: type, fields, children: [] };
+        if (!ea.fs.supported || !eb.fs.supported) {
+            node.verdict = 'unsupported';
+            node.reason = ea.fs.reason ?? eb.fs.reason ?? `cannot read ${type}`;
+            return node;
         }
+        const diff = diffManifests(ea.fs.entries, eb.fs.entries, { ignore: narrowing.ignore(ea.fs.ignore) });
+        node.counts = diff.counts;
+        node.detail = `${type} (read with ${ea.fs.tool})`;
+        const roots = ea.root && eb.root ? { a: ea.root, b: eb.root } : undefined;
+        node.children = await narrowing.recordDiff(diff, locationWithType(place.location, type), roots, place.depth);
+        if (verdictOf(diff) === 'identical')
+            node.reason = identicalFilesReason(diff, fields);
+        return node;
     }
     finally {
-        await reader.close();
+        await ea.cleanup();
+        await eb.cleanup();
     }
 }
-function tarNumber(field) {
-    if (field.length > 0 && (field[0] & 0x80) !== 0) {
-        // GNU base-256 for large values.
-        let value = 0;
-        for (let i = 1; i < field.length; i++)
-            value = value * 256 + field[i];
-        return value;
-    }
-    const text = field.toString('latin1').replace(/\0.*$/s, '').trim();
-    return text ? parseInt(text, 8) : 0;
-}
-function tarString(field) {
-    return field.toString('utf8').replace(/\0.*$/s, '');
-}
-function parsePax(data) {
-    const out = {};
-    let i = 0;
-    while (i < data.length) {
-        const space = data.indexOf(0x20, i);
-        if (space < 0)
-            break;
-        const length = parseInt(data.toString('latin1', i, space), 10);
-        if (!length)
-            break;
-        const record = data.toString('utf8', space + 1, i + length - 1);
-        const eq = record.indexOf('=');
-        if (eq > 0)
-            out[record.slice(0, eq)] = record.slice(eq + 1);
-        i += length;
-    }
-    return out;
-}
+const filesystemContent = {
+    kind: 'filesystem',
+    node: 'filesystem',
+    detect: (head) => detectFilesystem(head) !== 'unknown',
+    compare: (narrowing, pair, place) => compareFilesystemRegions(narrowing, { file: pair.a, region: { offset: 0, size: pair.sizeA } }, { file: pair.b, region: { offset: 0, size: pair.sizeB } }, { ...place, kind: 'filesystem' }),
+};
+
+;// CONCATENATED MODULE: ./src/repro/content/disk.ts
+
+
+
+
 /**
- * Lists an uncompressed tar archive (ustar, pax with xattrs, GNU long names) in a byte range.
- * Hardlinks are entries of type "hardlink" with their target.
+ * A GPT disk image: the partition tables compared field by field, partitions paired by slot, each
+ * partition whose bytes differ narrowed as a filesystem.
  */
-async function listTar(file, start = 0, length) {
-    const reader = await SequentialReader.open(file, start, length);
-    const entries = [];
-    let pax = {};
-    let globalPax = {};
-    let longName;
-    let longLink;
-    try {
-        while (reader.remaining >= 512) {
-            const block = await reader.read(512);
-            if (block.every((b) => b === 0))
-                continue;
-            const size = tarNumber(block.subarray(124, 136));
-            const typeflag = String.fromCharCode(block[156] ?? 0x30);
-            const padded = size + ((512 - (size % 512)) % 512);
-            if (typeflag === 'x' || typeflag === 'g' || typeflag === 'L' || typeflag === 'K') {
-                const data = await reader.read(size);
-                reader.skip(padded - size);
-                if (typeflag === 'x')
-                    pax = { ...pax, ...parsePax(data) };
-                else if (typeflag === 'g')
-                    globalPax = { ...globalPax, ...parsePax(data) };
-                else if (typeflag === 'L')
-                    longName = tarString(data);
-                else
-                    longLink = tarString(data);
-                continue;
-            }
-            const attrs = { ...globalPax, ...pax };
-            const prefix = block.toString('latin1', 257, 262) === 'ustar' ? tarString(block.subarray(345, 500)) : '';
-            const base = tarString(block.subarray(0, 100));
-            const name = attrs.path ?? longName ?? (prefix ? `${prefix}/${base}` : base);
-            const linkName = attrs.linkpath ?? longLink ?? tarString(block.subarray(157, 257));
-            const mode = tarNumber(block.subarray(100, 108));
-            const type = typeflag === '0' || typeflag === '\0' || typeflag === '7'
-                ? 'file'
-                : typeflag === '1'
-                    ? 'hardlink'
-                    : typeflag === '2'
-                        ? 'symlink'
-                        : typeflag === '3'
-                            ? 'char'
-                            : typeflag === '4'
-                                ? 'block'
-                                : typeflag === '5'
-                                    ? 'directory'
-                                    : typeflag === '6'
-                                        ? 'fifo'
-                                        : 'other';
-            const entry = {
-                path: normalizeManifestPath(name),
-                type,
-                mode: mode & 0o7777,
-                uid: attrs.uid !== undefined ? Number(attrs.uid) : tarNumber(block.subarray(108, 116)),
-                gid: attrs.gid !== undefined ? Number(attrs.gid) : tarNumber(block.subarray(116, 124)),
-                mtime: attrs.mtime !== undefined ? Math.floor(Number(attrs.mtime)) : tarNumber(block.subarray(136, 148)),
-            };
-            const xattrs = Object.entries(attrs).filter(([k]) => k.startsWith('SCHILY.xattr.'));
-            if (xattrs.length > 0)
-                entry.xattrs = Object.fromEntries(xattrs.map(([k, v]) => [k.slice(13), v]));
-            const realSize = attrs.size !== undefined ? Number(attrs.size) : size;
-            if (type === 'file') {
-                entry.size = realSize;
-                entry.sha256 = await reader.hash(realSize);
-                reader.skip(padded - realSize);
-            }
-            else {
-                if (type === 'symlink' || type === 'hardlink')
-                    entry.target = linkName;
-                if (type === 'char' || type === 'block') {
-                    entry.rdev = `${tarNumber(block.subarray(329, 337))}:${tarNumber(block.subarray(337, 345))}`;
-                }
-                reader.skip(padded);
-            }
-            entries.push(entry);
-            pax = {};
-            longName = undefined;
-            longLink = undefined;
-        }
-        return entries;
-    }
-    finally {
-        await reader.close();
-    }
+function isGpt(head) {
+    if (head.length >= 520 && head.toString('latin1', 512, 520) === 'EFI PART')
+        return true;
+    return head.length >= 4104 && head.toString('latin1', 4096, 4104) === 'EFI PART';
 }
+function partitionTableNode(ta, tb) {
+    const fields = compareGptTables(ta, tb).map((f) => ({
+        ...f,
+        hint: hintForField(f.field.includes('uuid') ? 'uuid' : f.field),
+    }));
+    return {
+        kind: 'partition-table',
+        name: 'partition table',
+        verdict: fields.length === 0 ? 'identical' : 'different',
+        fields,
+        children: [],
+    };
+}
+/** A partition present on both sides: identical bytes, else narrowed as a filesystem. */
+async function comparePartition(narrowing, pair, pa, pb, place) {
+    const label = partitionLabel(pa);
+    const sides = { a: { size: pa.size }, b: { size: pb.size } };
+    const same = pa.size === pb.size &&
+        (await firstDifference(pair.a, pa.offset, pair.b, pb.offset, pa.size)) === undefined;
+    if (same)
+        return { kind: 'partition', name: label, verdict: 'identical', ...sides, children: [] };
+    const before = narrowing.total;
+    const fs = await compareFilesystemRegions(narrowing, { file: pair.a, region: pa }, { file: pair.b, region: pb }, {
+        location: [...place.location, `partition ${label}`],
+        depth: place.depth,
+        name: label,
+        kind: 'partition',
+    });
+    if (narrowing.total === before) {
+        // All files the same (or unreadable): the partition itself is what differs.
+        const hints = [...new Set((fs.fields ?? []).map((f) => f.hint).filter((h) => !!h))];
+        const difference = {
+            location: place.location,
+            path: `partition ${label}`,
+            change: 'changed',
+            fields: ['sha256'],
+            reason: fs.reason ?? 'content differs',
+        };
+        if (hints.length > 0)
+            difference.hint = hints.join('; ');
+        narrowing.record(difference);
+    }
+    return { ...fs, ...sides };
+}
+async function compareDisks(narrowing, pair, place) {
+    const { name } = place;
+    const [ta, tb] = await Promise.all([readGptTable(pair.a), readGptTable(pair.b)]);
+    if (!ta || !tb)
+        return { kind: 'disk', name, verdict: 'unsupported', reason: 'no readable GPT', children: [] };
+    const children = [partitionTableNode(ta, tb)];
+    for (const { a: pa, b: pb } of pairPartitions(ta, tb)) {
+        if (!pa || !pb) {
+            const only = (pa ?? pb);
+            children.push({
+                kind: 'partition',
+                name: partitionLabel(only),
+                verdict: pa ? 'only-in-a' : 'only-in-b',
+                children: [],
+            });
+            continue;
+        }
+        children.push(await comparePartition(narrowing, pair, pa, pb, place));
+    }
+    const verdict = children.every((c) => c.verdict === 'identical') ? 'identical' : 'different';
+    const node = {
+        kind: 'disk',
+        name,
+        verdict,
+        detail: `GPT, ${ta.partitions.length} partitions`,
+        children,
+    };
+    if (verdict === 'identical')
+        node.reason = 'partition table and partitions identical: bytes outside the partitions differ';
+    return node;
+}
+const diskContent = {
+    kind: 'gpt',
+    node: 'disk',
+    detect: isGpt,
+    compare: compareDisks,
+};
 
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
@@ -2308,7 +2618,7 @@ async function copyRange(file, offset, size, target) {
         await (await (0,promises_namespaceObject.open)(target, 'w')).close();
         return;
     }
-    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { start: offset, end: offset + size - 1, highWaterMark: 4 * 1024 * 1024 }), (0,external_node_fs_namespaceObject.createWriteStream)(target));
+    await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file, { start: offset, end: offset + size - 1, highWaterMark: 4 * 1024 * 1024 }), (0,external_node_fs_.createWriteStream)(target));
 }
 const DECOMPRESSORS = {
     zstd: { tool: 'zstd', args: (input, output) => ['-d', '-q', '-f', '-o', output, input] },
@@ -2323,7 +2633,7 @@ const DECOMPRESSORS = {
 async function decompressRange(ctx, file, offset, size, compression, output) {
     if (compression === 'gzip') {
         try {
-            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_namespaceObject.createReadStream)(file, { start: offset, end: offset + size - 1, highWaterMark: 4 * 1024 * 1024 }), (0,external_node_zlib_namespaceObject.createGunzip)(), (0,external_node_fs_namespaceObject.createWriteStream)(output));
+            await (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(file, { start: offset, end: offset + size - 1, highWaterMark: 4 * 1024 * 1024 }), (0,external_node_zlib_namespaceObject.createGunzip)(), (0,external_node_fs_.createWriteStream)(output));
             return undefined;
         }
         catch (error) {
@@ -2496,6 +2806,196 @@ async function listInitrd(ctx, file, offset = 0, size, depth = 0) {
     return result;
 }
 
+;// CONCATENATED MODULE: ./src/repro/content/initrd.ts
+
+
+
+
+async function compareInitrdRegions(narrowing, a, b, place) {
+    const ia = await listInitrd(narrowing.options, a.file, a.region.offset, a.region.size);
+    const ib = await listInitrd(narrowing.options, b.file, b.region.offset, b.region.size);
+    const node = {
+        kind: place.kind,
+        name: place.name,
+        verdict: 'different',
+        detail: `cpio (${ia.parts.join(' + ') || 'empty'})`,
+        children: [],
+    };
+    if (ia.error || ib.error) {
+        node.reason = ia.error ?? ib.error;
+        if (ia.entries.length === 0 || ib.entries.length === 0) {
+            node.verdict = 'unsupported';
+            return node;
+        }
+    }
+    const diff = diffManifests(ia.entries, ib.entries, { ignore: narrowing.ignore() });
+    node.counts = diff.counts;
+    await narrowing.recordDiff(diff, place.location);
+    if (verdictOf(diff) === 'identical') {
+        node.reason ??= `all ${diff.counts.a} files identical; the archive's framing or compression differs`;
+    }
+    return node;
+}
+const initrdContent = {
+    kind: 'initrd',
+    node: 'initrd',
+    detect: (head) => isCpio(head) || detectCompression(head) !== undefined,
+    compare: (narrowing, pair, place) => compareInitrdRegions(narrowing, { file: pair.a, region: { offset: 0, size: pair.sizeA } }, { file: pair.b, region: { offset: 0, size: pair.sizeB } }, { location: place.location, name: place.name, kind: 'initrd' }),
+};
+
+;// CONCATENATED MODULE: ./src/repro/content/uki.ts
+
+
+
+
+
+/**
+ * A unified kernel image (a PE file): header fields compared, then its sections by manifest, short
+ * text sections quoted line by line and the .initrd section narrowed as an initrd.
+ */
+/** The first differing line of two short texts, quoted: `line 2: "A=1" → "A=2"`. */
+function textDifference(a, b) {
+    const la = a.split('\n');
+    const lb = b.split('\n');
+    for (let i = 0; i < Math.max(la.length, lb.length); i++) {
+        if (la[i] !== lb[i]) {
+            const q = (s) => s === undefined ? '(none)' : JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}…` : s);
+            return `line ${i + 1}: ${q(la[i])} → ${q(lb[i])}`;
+        }
+    }
+    return 'content';
+}
+function headerFields(pa, pb) {
+    const fields = [];
+    for (const key of ['machine', 'timestamp', 'format', 'checksum', 'sizeOfImage']) {
+        if (pa.header[key] !== pb.header[key])
+            fields.push({ field: key, a: pa.header[key], b: pb.header[key], hint: hintForField(key) });
+    }
+    // A section that changed size moves the ones after it: say so, it explains "(headers)".
+    for (const section of pa.sections) {
+        const other = pb.sections.find((o) => o.name === section.name);
+        if (other && other.size !== section.size) {
+            fields.push({ field: `${section.name} size`, a: section.size, b: other.size });
+        }
+    }
+    return fields;
+}
+const sides = (ea, eb) => ({
+    a: { size: ea.size, sha256: ea.sha256 },
+    b: { size: eb.size, sha256: eb.sha256 },
+});
+/** The .initrd section narrowed as an initrd; the section itself is recorded when nothing inside was. */
+async function compareInitrdSection(narrowing, pair, change, [ea, eb], location) {
+    const before = narrowing.total;
+    const node = await compareInitrdRegions(narrowing, { file: pair.a, region: { offset: ea.offset, size: ea.size ?? 0 } }, { file: pair.b, region: { offset: eb.offset, size: eb.size ?? 0 } }, { location: [...location, '.initrd'], name: '.initrd', kind: 'section' });
+    if (narrowing.total === before) {
+        narrowing.record({
+            location,
+            path: '.initrd',
+            change: 'changed',
+            fields: change.fields,
+            reason: node.reason ?? describeChange(change),
+            a: change.a,
+            b: change.b,
+        });
+    }
+    return { ...node, ...sides(ea, eb) };
+}
+function compareSection(narrowing, change, [ea, eb], location) {
+    const section = change.path.slice(1);
+    const reason = ea.text !== undefined && eb.text !== undefined
+        ? textDifference(ea.text, eb.text)
+        : describeChange(change);
+    narrowing.record({
+        location,
+        path: section,
+        change: 'changed',
+        fields: change.fields,
+        reason,
+        a: change.a,
+        b: change.b,
+    });
+    return { kind: 'section', name: section, verdict: 'different', reason, ...sides(ea, eb), children: [] };
+}
+function recordPresence(narrowing, diff, location) {
+    for (const entry of diff.removed)
+        narrowing.record({
+            location,
+            path: entry.path.slice(1),
+            change: 'removed',
+            fields: [],
+            reason: 'section only in a',
+            a: entry,
+        });
+    for (const entry of diff.added)
+        narrowing.record({
+            location,
+            path: entry.path.slice(1),
+            change: 'added',
+            fields: [],
+            reason: 'section only in b',
+            b: entry,
+        });
+}
+async function compareUkis(narrowing, pair, place) {
+    const { location, depth, name } = place;
+    const [pa, pb] = await Promise.all([readPe(pair.a), readPe(pair.b)]);
+    if (!pa || !pb)
+        return { kind: 'uki', name, verdict: 'unsupported', reason: 'unreadable PE headers', children: [] };
+    const fields = headerFields(pa, pb);
+    const [sa, sb] = await Promise.all([sectionManifest(pair.a, pa), sectionManifest(pair.b, pb)]);
+    const diff = diffManifests(sa, sb, { ignore: narrowing.ignore() });
+    const children = [];
+    const byPath = (list, p) => list.find((s) => s.path === p);
+    for (const change of diff.changed) {
+        const entries = [byPath(sa, change.path), byPath(sb, change.path)];
+        children.push(change.path === '/.initrd' && depth < narrowing.maxDepth
+            ? await compareInitrdSection(narrowing, pair, change, entries, location)
+            : compareSection(narrowing, change, entries, location));
+    }
+    recordPresence(narrowing, diff, location);
+    return {
+        kind: 'uki',
+        name,
+        verdict: verdictOf(diff) === 'identical' && fields.length === 0 ? 'identical' : 'different',
+        detail: `PE ${pa.header.format}, ${pa.sections.length} sections`,
+        counts: diff.counts,
+        fields,
+        children,
+    };
+}
+const ukiContent = {
+    kind: 'pe',
+    node: 'uki',
+    detect: isPe,
+    compare: compareUkis,
+};
+
+;// CONCATENATED MODULE: ./src/repro/content/kinds.ts
+
+
+
+
+
+/**
+ * The content kinds narrowing looks into, in the order they are tried on a file's first bytes: a
+ * new kind is one module and one row. Anything else is a blob, compared by its bytes only.
+ */
+const CONTENT_KINDS = [
+    diskContent,
+    ukiContent,
+    initrdContent,
+    tarContent,
+    filesystemContent,
+];
+/** What a file is from its first bytes (at least HEAD_BYTES of them for filesystems). */
+function sniff(head) {
+    return CONTENT_KINDS.find((c) => c.detect(head))?.kind ?? 'blob';
+}
+function contentComparer(kind) {
+    return CONTENT_KINDS.find((c) => c.kind === kind);
+}
+
 ;// CONCATENATED MODULE: ./src/repro/narrow.ts
 
 
@@ -2504,78 +3004,39 @@ async function listInitrd(ctx, file, offset = 0, size, depth = 0) {
 
 
 
-
-/** Known sources of difference between two builds (see FIELD-NOTES "Comparing builds"). */
-const KNOWN_PATHS = [
-    {
-        test: (p) => p === '/var/cache/ldconfig/aux-cache',
-        hint: 'ldconfig cache: RemoveFiles=/var/cache/ldconfig/aux-cache',
-    },
-    { test: (p) => p.startsWith('/var/log/'), hint: 'log written during the build: RemoveFiles= it' },
-    {
-        test: (p) => /^\/var\/(lib|cache)\/(dpkg|apt|rpm|dnf|pacman|zypp)\//.test(p) || p.startsWith('/var/lib/pacman/'),
-        hint: 'package manager state',
-    },
-    { test: (p) => /(^|\/)loader\/random-seed$/.test(p), hint: 'systemd-boot random seed (random by design)' },
-    { test: (p) => p === '/var/lib/systemd/random-seed', hint: 'systemd random seed (random by design)' },
-    { test: (p) => p === '/etc/machine-id', hint: 'machine id' },
-    { test: (p) => p.endsWith('.pyc'), hint: 'Python bytecode (embeds source mtimes)' },
-    {
-        test: (p) => p === '/etc/ssh/ssh_host_' || /^\/etc\/ssh\/ssh_host_/.test(p),
-        hint: 'SSH host key generated at build time',
-    },
-];
-const KNOWN_FIELDS = {
-    'header.diskGuid': 'disk GUID derives from Seed=: pin Seed=',
-    uuid: 'derives from Seed= (partition UUIDs) or is random: pin Seed=',
-    hash_seed: 'ext4 directory hash seed: SYSTEMD_REPART_MKFS_OPTIONS_EXT4=-E hash_seed=<uuid>',
-    mkfs_time: 'filesystem creation time: pin SourceDateEpoch=',
-    write_time: 'filesystem write time: pin SourceDateEpoch=',
-    build_time: 'filesystem build time: pin SourceDateEpoch=',
-    volume_id: 'vfat volume id: derives from Seed=',
-    timestamp: 'PE link time stamp',
-};
-function hintForPath(p, fields = []) {
-    const known = KNOWN_PATHS.find((k) => k.test(p));
-    if (known)
-        return known.hint;
-    if (fields.length === 1 && fields[0] === 'mtime')
-        return 'timestamp only: pin SourceDateEpoch=';
-    return undefined;
-}
-function hintForField(field) {
-    return KNOWN_FIELDS[field] ?? KNOWN_FIELDS[field.replace(/^.*\./, '')];
-}
 /**
- * A mode that differs only in the group/other write bits (0644 → 0664) follows the umask of the
- * build: whatever created the file did not set its mode.
+ * Narrowing two outputs down to the files that differ: a whole file, then its structure (a disk's
+ * partition table and partitions, a UKI's sections), then the files inside (a partition's
+ * filesystem, an initrd's cpio), each level compared by a manifest. Each content kind is a module
+ * under content/; this driver keeps the differences found and hands each file to its kind. Content
+ * is streamed and extracted filesystems are removed as soon as their level is done, so memory stays
+ * bounded by the size of the manifests, not of the images.
  */
-function hintForModes(a, b) {
-    if (a === undefined || b === undefined || a === b)
-        return undefined;
-    if (((a ^ b) & ~0o022) !== 0)
-        return undefined;
-    return "mode follows the build's umask: the file was created without an explicit mode";
-}
-/** What a file is from its first bytes (at least 68 KiB for filesystems). */
-function sniff(head) {
-    if (head.length >= 520 && head.toString('latin1', 512, 520) === 'EFI PART')
-        return 'gpt';
-    if (head.length >= 4104 && head.toString('latin1', 4096, 4104) === 'EFI PART')
-        return 'gpt';
-    if (isPe(head))
-        return 'pe';
-    if (isCpio(head) || detectCompression(head) !== undefined)
-        return 'initrd';
-    if (isTar(head))
-        return 'tar';
-    if (detectFilesystem(head) !== 'unknown')
-        return 'filesystem';
-    return 'blob';
-}
 /** Differences that are only a timestamp rank below content, ownership and presence. */
 function isMinor(difference) {
     return difference.change === 'changed' && difference.fields.every((f) => f === 'mtime');
+}
+function presenceDifferences(diff, location) {
+    return [
+        ...diff.removed.map((entry) => ({
+            location,
+            path: entry.path,
+            change: 'removed',
+            fields: [],
+            reason: 'only in a',
+            hint: hintForPath(entry.path),
+            a: entry,
+        })),
+        ...diff.added.map((entry) => ({
+            location,
+            path: entry.path,
+            change: 'added',
+            fields: [],
+            reason: 'only in b',
+            hint: hintForPath(entry.path),
+            b: entry,
+        })),
+    ];
 }
 class Narrower {
     options;
@@ -2608,31 +3069,13 @@ class Narrower {
     get differences() {
         return [...this.major, ...this.minor].slice(0, this.maxFiles);
     }
-    /** Records the differences of a manifest diff; returns the changed regular files to look into. */
+    ignore(extra = []) {
+        return [...new Set([...(this.options.ignore ?? []), ...extra])];
+    }
     async recordDiff(diff, location, roots, depth = 0) {
+        for (const difference of presenceDifferences(diff, location))
+            this.record(difference);
         const children = [];
-        for (const entry of diff.removed) {
-            this.record({
-                location,
-                path: entry.path,
-                change: 'removed',
-                fields: [],
-                reason: 'only in a',
-                hint: hintForPath(entry.path),
-                a: entry,
-            });
-        }
-        for (const entry of diff.added) {
-            this.record({
-                location,
-                path: entry.path,
-                change: 'added',
-                fields: [],
-                reason: 'only in b',
-                hint: hintForPath(entry.path),
-                b: entry,
-            });
-        }
         for (const change of diff.changed) {
             const difference = {
                 location,
@@ -2652,19 +3095,22 @@ class Narrower {
             const files = { a: external_node_path_default().join(roots.a, change.path), b: external_node_path_default().join(roots.b, change.path) };
             if (kept && this.options.onDifference)
                 await this.options.onDifference(difference, files);
-            if (depth < this.maxDepth) {
-                const kind = sniff(await readHead(files.a));
-                if (kind !== 'blob' && kind === sniff(await readHead(files.b))) {
-                    const node = await this.compareFiles(files.a, files.b, location, depth + 1, change.path);
-                    difference.narrowed = true;
-                    children.push(node);
-                }
+            const node = await this.narrowChangedFile(files, location, depth, change.path);
+            if (node) {
+                difference.narrowed = true;
+                children.push(node);
             }
         }
         return children;
     }
-    ignore(extra = []) {
-        return [...new Set([...(this.options.ignore ?? []), ...extra])];
+    /** Looks into a changed file when both versions are of a kind that has structure. */
+    async narrowChangedFile(files, location, depth, name) {
+        if (depth >= this.maxDepth)
+            return undefined;
+        const kind = sniff(await readHead(files.a));
+        if (kind === 'blob' || kind !== sniff(await readHead(files.b)))
+            return undefined;
+        return await this.compareFiles(files.a, files.b, location, depth + 1, name);
     }
     async compare(a, b) {
         const [sa, sb] = await Promise.all([(0,promises_namespaceObject.stat)(a).catch(() => undefined), (0,promises_namespaceObject.stat)(b).catch(() => undefined)]);
@@ -2679,7 +3125,7 @@ class Narrower {
             };
         }
         if (sa.isDirectory() && sb.isDirectory())
-            return await this.compareDirectories(a, b, name, 0);
+            return await compareDirectories(this, a, b, name, 0);
         if (sa.isDirectory() !== sb.isDirectory()) {
             this.record({
                 location: [],
@@ -2698,58 +3144,27 @@ class Narrower {
         }
         return await this.compareFiles(a, b, [], 0, name);
     }
-    async compareDirectories(a, b, name, depth) {
-        // An OS tree (a directory image) keeps its mtimes in the comparison; an output directory's
-        // files always have new mtimes, which say nothing about reproducibility.
-        const osTree = ['usr', 'etc'].some((d) => (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(a, d)) || (0,external_node_fs_namespaceObject.existsSync)(external_node_path_default().join(b, d)));
-        const [ma, mb] = await Promise.all([manifestFromDirectory(a), manifestFromDirectory(b)]);
-        const diff = diffManifests(ma, mb, { ignore: this.ignore(osTree ? [] : ['mtime']) });
-        // The compared directories are the root: paths inside them are locations enough.
-        const children = await this.recordDiff(diff, [], { a, b }, depth);
-        return {
-            kind: 'directory',
-            name,
-            verdict: diff.counts.added + diff.counts.removed + diff.counts.changed === 0 ? 'identical' : 'different',
-            detail: osTree ? 'directory tree' : 'output directory',
-            counts: diff.counts,
-            children,
-        };
+    /** Records a differing top-level file that no level below explained. */
+    recordWhole(location, name, reason) {
+        this.record({ location, path: name, change: 'changed', fields: ['sha256'], reason });
     }
     async compareFiles(a, b, location, depth, name) {
         const [la, lb] = await Promise.all([(0,promises_namespaceObject.lstat)(a), (0,promises_namespaceObject.lstat)(b)]);
-        if (la.isSymbolicLink() || lb.isSymbolicLink()) {
-            const [ta, tb] = await Promise.all([
-                (0,promises_namespaceObject.readlink)(a).catch(() => undefined),
-                (0,promises_namespaceObject.readlink)(b).catch(() => undefined),
-            ]);
-            const same = ta === tb;
-            return {
-                kind: 'file',
-                name,
-                verdict: same ? 'identical' : 'different',
-                reason: same ? undefined : `link ${ta} → ${tb}`,
-                children: [],
-            };
-        }
+        if (la.isSymbolicLink() || lb.isSymbolicLink())
+            return await compareLinks(a, b, name);
         // Equal or not is decided by reading both side by side, stopping at the first difference;
         // whole-file hashes are the pipeline's business (discoverArtifacts), not needed here.
         const same = la.size === lb.size && (await firstDifference(a, 0, b, 0, la.size)) === undefined;
         const sides = { a: { size: la.size }, b: { size: lb.size } };
         const [heada, headb] = await Promise.all([readHead(a), readHead(b)]);
         const kind = sniff(heada);
+        const comparer = contentComparer(kind);
         if (same)
-            return { kind: nodeKind(kind), name, verdict: 'identical', ...sides, children: [] };
+            return { kind: comparer?.node ?? 'file', name, verdict: 'identical', ...sides, children: [] };
         const other = sniff(headb);
-        const here = [...location, name];
         if (kind !== other) {
             if (depth === 0)
-                this.record({
-                    location,
-                    path: name,
-                    change: 'changed',
-                    fields: ['sha256'],
-                    reason: `${kind} → ${other}`,
-                });
+                this.recordWhole(location, name, `${kind} → ${other}`);
             return {
                 kind: 'file',
                 name,
@@ -2759,334 +3174,40 @@ class Narrower {
                 children: [],
             };
         }
-        let node;
         const before = this.total;
-        switch (kind) {
-            case 'gpt':
-                node = await this.compareDisks(a, b, here, depth, name);
-                break;
-            case 'pe':
-                node = await this.compareUkis(a, b, here, depth, name);
-                break;
-            case 'initrd':
-                node = await this.compareInitrds(a, { offset: 0, size: la.size }, b, { offset: 0, size: lb.size }, here, name, 'initrd');
-                break;
-            case 'tar': {
-                const [ma, mb] = await Promise.all([listTar(a), listTar(b)]);
-                const diff = diffManifests(ma, mb, { ignore: this.ignore() });
-                await this.recordDiff(diff, here);
-                node = { kind: 'tar', name, verdict: verdictOf(diff), counts: diff.counts, children: [] };
-                break;
-            }
-            case 'filesystem':
-                node = await this.compareFilesystems(a, { offset: 0, size: la.size }, b, { offset: 0, size: lb.size }, here, depth, name, 'filesystem');
-                break;
-            default:
-                if (depth === 0)
-                    this.record({
-                        location,
-                        path: name,
-                        change: 'changed',
-                        fields: ['sha256'],
-                        reason: `content differs (${la.size} and ${lb.size} bytes)`,
-                    });
-                node = { kind: 'file', name, verdict: 'different', reason: 'content differs', children: [] };
+        let node;
+        if (comparer) {
+            const pair = { a, b, sizeA: la.size, sizeB: lb.size };
+            node = await comparer.compare(this, pair, { location: [...location, name], depth, name });
         }
+        else {
+            if (depth === 0)
+                this.recordWhole(location, name, `content differs (${la.size} and ${lb.size} bytes)`);
+            node = { kind: 'file', name, verdict: 'different', reason: 'content differs', children: [] };
+        }
+        // The bytes differ: whatever the levels below found, the file is different.
         if (node.verdict === 'identical') {
             node.verdict = 'different';
             node.reason ??= 'the bytes differ though every part compared is the same';
         }
-        if (depth === 0 && this.total === before) {
-            this.record({
-                location,
-                path: name,
-                change: 'changed',
-                fields: ['sha256'],
-                reason: node.reason ?? 'content differs',
-            });
-        }
+        if (depth === 0 && this.total === before)
+            this.recordWhole(location, name, node.reason ?? 'content differs');
         return { ...node, ...sides };
     }
-    async compareDisks(a, b, location, depth, name) {
-        const [ta, tb] = await Promise.all([readGptTable(a), readGptTable(b)]);
-        if (!ta || !tb)
-            return { kind: 'disk', name, verdict: 'unsupported', reason: 'no readable GPT', children: [] };
-        const tableFields = compareGptTables(ta, tb).map((f) => ({
-            ...f,
-            hint: hintForField(f.field.includes('uuid') ? 'uuid' : f.field),
-        }));
-        const children = [
-            {
-                kind: 'partition-table',
-                name: 'partition table',
-                verdict: tableFields.length === 0 ? 'identical' : 'different',
-                fields: tableFields,
-                children: [],
-            },
-        ];
-        for (const pair of pairPartitions(ta, tb)) {
-            if (!pair.a || !pair.b) {
-                const only = (pair.a ?? pair.b);
-                children.push({
-                    kind: 'partition',
-                    name: partitionLabel(only),
-                    verdict: pair.a ? 'only-in-a' : 'only-in-b',
-                    children: [],
-                });
-                continue;
-            }
-            const label = partitionLabel(pair.a);
-            const sides = { a: { size: pair.a.size }, b: { size: pair.b.size } };
-            const same = pair.a.size === pair.b.size &&
-                (await firstDifference(a, pair.a.offset, b, pair.b.offset, pair.a.size)) === undefined;
-            if (same) {
-                children.push({ kind: 'partition', name: label, verdict: 'identical', ...sides, children: [] });
-                continue;
-            }
-            const before = this.total;
-            const fs = await this.compareFilesystems(a, pair.a, b, pair.b, [...location, `partition ${label}`], depth, label, 'partition');
-            if (this.total === before) {
-                // All files the same (or unreadable): the partition itself is what differs.
-                const hints = [...new Set((fs.fields ?? []).map((f) => f.hint).filter((h) => !!h))];
-                const difference = {
-                    location,
-                    path: `partition ${label}`,
-                    change: 'changed',
-                    fields: ['sha256'],
-                    reason: fs.reason ?? 'content differs',
-                };
-                if (hints.length > 0)
-                    difference.hint = hints.join('; ');
-                this.record(difference);
-            }
-            children.push({ ...fs, ...sides });
-        }
-        const verdict = children.every((c) => c.verdict === 'identical') ? 'identical' : 'different';
-        const node = {
-            kind: 'disk',
-            name,
-            verdict,
-            detail: `GPT, ${ta.partitions.length} partitions`,
-            children,
-        };
-        if (verdict === 'identical')
-            node.reason = 'partition table and partitions identical: bytes outside the partitions differ';
-        return node;
-    }
-    async compareFilesystems(a, ra, b, rb, location, depth, name, kind) {
-        const [heada, headb] = await Promise.all([readHead(a, ra.offset), readHead(b, rb.offset)]);
-        const type = detectFilesystem(heada);
-        const typeB = detectFilesystem(headb);
-        if (type !== typeB) {
-            return {
-                kind,
-                name,
-                verdict: 'different',
-                detail: `${type} → ${typeB}`,
-                reason: 'different filesystem types',
-                children: [],
-            };
-        }
-        const sa = superblockFields(heada, type);
-        const sb = superblockFields(headb, type);
-        const fields = Object.keys({ ...sa, ...sb })
-            .filter((k) => sa[k] !== sb[k])
-            .map((k) => ({ field: k, a: sa[k], b: sb[k], hint: hintForField(k) }));
-        let ea;
-        let eb;
-        try {
-            // Both sides at once: extraction and hashing are bound by one core and the disk each.
-            const [sa, sb] = await Promise.allSettled([
-                extractFilesystem(this.options, a, ra, type),
-                extractFilesystem(this.options, b, rb, type),
-            ]);
-            if (sa.status === 'fulfilled')
-                ea = sa.value;
-            if (sb.status === 'fulfilled')
-                eb = sb.value;
-            if (sa.status === 'rejected')
-                throw sa.reason;
-            if (sb.status === 'rejected')
-                throw sb.reason;
-            if (!ea || !eb)
-                throw new Error('unreachable: both extractions settled');
-            const node = { kind, name, verdict: 'different', detail: type, fields, children: [] };
-            if (!ea.fs.supported || !eb.fs.supported) {
-                node.verdict = 'unsupported';
-                node.reason = ea.fs.reason ?? eb.fs.reason ?? `cannot read ${type}`;
-                return node;
-            }
-            const diff = diffManifests(ea.fs.entries, eb.fs.entries, { ignore: this.ignore(ea.fs.ignore) });
-            node.counts = diff.counts;
-            node.detail = `${type} (read with ${ea.fs.tool})`;
-            const here = location[location.length - 1]?.startsWith('partition ')
-                ? [...location.slice(0, -1), `${location[location.length - 1]} ${type}`]
-                : [...location, type];
-            node.children = await this.recordDiff(diff, here, ea.root && eb.root ? { a: ea.root, b: eb.root } : undefined, depth);
-            if (verdictOf(diff) === 'identical') {
-                node.reason =
-                    fields.length > 0
-                        ? `all ${diff.counts.a} files identical; filesystem metadata differs: ${fields.map((f) => f.field).join(', ')}`
-                        : `all ${diff.counts.a} files identical; the filesystem's layout or metadata differs`;
-            }
-            return node;
-        }
-        finally {
-            await ea?.cleanup();
-            await eb?.cleanup();
-        }
-    }
-    async compareUkis(a, b, location, depth, name) {
-        const [pa, pb] = await Promise.all([readPe(a), readPe(b)]);
-        if (!pa || !pb)
-            return { kind: 'uki', name, verdict: 'unsupported', reason: 'unreadable PE headers', children: [] };
-        const fields = [];
-        for (const key of ['machine', 'timestamp', 'format', 'checksum', 'sizeOfImage']) {
-            if (pa.header[key] !== pb.header[key])
-                fields.push({ field: key, a: pa.header[key], b: pb.header[key], hint: hintForField(key) });
-        }
-        const [sa, sb] = await Promise.all([sectionManifest(a, pa), sectionManifest(b, pb)]);
-        // A section that changed size moves the ones after it: say so, it explains "(headers)".
-        for (const section of pa.sections) {
-            const other = pb.sections.find((o) => o.name === section.name);
-            if (other && other.size !== section.size) {
-                fields.push({ field: `${section.name} size`, a: section.size, b: other.size });
-            }
-        }
-        const diff = diffManifests(sa, sb, { ignore: this.ignore() });
-        const children = [];
-        const byPath = (list, p) => list.find((s) => s.path === p);
-        for (const change of diff.changed) {
-            const ea = byPath(sa, change.path);
-            const eb = byPath(sb, change.path);
-            const section = change.path.slice(1);
-            if (section === '.initrd' && depth < this.maxDepth) {
-                const before = this.total;
-                const node = await this.compareInitrds(a, { offset: ea.offset, size: ea.size ?? 0 }, b, { offset: eb.offset, size: eb.size ?? 0 }, [...location, '.initrd'], '.initrd', 'section');
-                if (this.total === before) {
-                    this.record({
-                        location,
-                        path: section,
-                        change: 'changed',
-                        fields: change.fields,
-                        reason: node.reason ?? describeChange(change),
-                        a: change.a,
-                        b: change.b,
-                    });
-                }
-                children.push({
-                    ...node,
-                    a: { size: ea.size, sha256: ea.sha256 },
-                    b: { size: eb.size, sha256: eb.sha256 },
-                });
-                continue;
-            }
-            const reason = ea.text !== undefined && eb.text !== undefined
-                ? textDifference(ea.text, eb.text)
-                : describeChange(change);
-            this.record({
-                location,
-                path: section,
-                change: 'changed',
-                fields: change.fields,
-                reason,
-                a: change.a,
-                b: change.b,
-            });
-            children.push({
-                kind: 'section',
-                name: section,
-                verdict: 'different',
-                reason,
-                a: { size: ea.size, sha256: ea.sha256 },
-                b: { size: eb.size, sha256: eb.sha256 },
-                children: [],
-            });
-        }
-        for (const entry of diff.removed)
-            this.record({
-                location,
-                path: entry.path.slice(1),
-                change: 'removed',
-                fields: [],
-                reason: 'section only in a',
-                a: entry,
-            });
-        for (const entry of diff.added)
-            this.record({
-                location,
-                path: entry.path.slice(1),
-                change: 'added',
-                fields: [],
-                reason: 'section only in b',
-                b: entry,
-            });
-        return {
-            kind: 'uki',
-            name,
-            verdict: verdictOf(diff) === 'identical' && fields.length === 0 ? 'identical' : 'different',
-            detail: `PE ${pa.header.format}, ${pa.sections.length} sections`,
-            counts: diff.counts,
-            fields,
-            children,
-        };
-    }
-    async compareInitrds(a, ra, b, rb, location, name, kind) {
-        const ia = await listInitrd(this.options, a, ra.offset, ra.size);
-        const ib = await listInitrd(this.options, b, rb.offset, rb.size);
-        const node = {
-            kind,
-            name,
-            verdict: 'different',
-            detail: `cpio (${ia.parts.join(' + ') || 'empty'})`,
-            children: [],
-        };
-        if (ia.error || ib.error) {
-            node.reason = ia.error ?? ib.error;
-            if (ia.entries.length === 0 || ib.entries.length === 0) {
-                node.verdict = 'unsupported';
-                return node;
-            }
-        }
-        const diff = diffManifests(ia.entries, ib.entries, { ignore: this.ignore() });
-        node.counts = diff.counts;
-        await this.recordDiff(diff, location);
-        if (verdictOf(diff) === 'identical') {
-            node.reason ??= `all ${diff.counts.a} files identical; the archive's framing or compression differs`;
-        }
-        return node;
-    }
 }
-function nodeKind(kind) {
-    switch (kind) {
-        case 'gpt':
-            return 'disk';
-        case 'pe':
-            return 'uki';
-        case 'initrd':
-            return 'initrd';
-        case 'tar':
-            return 'tar';
-        case 'filesystem':
-            return 'filesystem';
-        default:
-            return 'file';
-    }
-}
-function verdictOf(diff) {
-    return diff.counts.added + diff.counts.removed + diff.counts.changed === 0 ? 'identical' : 'different';
-}
-/** The first differing line of two short texts, quoted: `line 2: "A=1" → "A=2"`. */
-function textDifference(a, b) {
-    const la = a.split('\n');
-    const lb = b.split('\n');
-    for (let i = 0; i < Math.max(la.length, lb.length); i++) {
-        if (la[i] !== lb[i]) {
-            const q = (s) => s === undefined ? '(none)' : JSON.stringify(s.length > 80 ? `${s.slice(0, 77)}…` : s);
-            return `line ${i + 1}: ${q(la[i])} → ${q(lb[i])}`;
-        }
-    }
-    return 'content';
+async function compareLinks(a, b, name) {
+    const [ta, tb] = await Promise.all([
+        (0,promises_namespaceObject.readlink)(a).catch(() => undefined),
+        (0,promises_namespaceObject.readlink)(b).catch(() => undefined),
+    ]);
+    const same = ta === tb;
+    return {
+        kind: 'file',
+        name,
+        verdict: same ? 'identical' : 'different',
+        reason: same ? undefined : `link ${ta} → ${tb}`,
+        children: [],
+    };
 }
 /**
  * Compares two outputs (files, or directories of outputs, or directory trees) and narrows every
@@ -5093,7 +5214,7 @@ function classifyOutputs(image, entries) {
 }
 async function sha256File(file) {
     const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
-    for await (const chunk of (0,external_node_fs_namespaceObject.createReadStream)(file, { highWaterMark: 4 * 1024 * 1024 })) {
+    for await (const chunk of (0,external_node_fs_.createReadStream)(file, { highWaterMark: 4 * 1024 * 1024 })) {
         hash.update(chunk);
     }
     return hash.digest('hex');
@@ -5319,7 +5440,10 @@ const buildStage = {
     },
 };
 
+// EXTERNAL MODULE: ./src/process/cleanup.ts
+var process_cleanup = __nccwpck_require__(781);
 ;// CONCATENATED MODULE: ./src/publish/gpg.ts
+
 
 
 
@@ -5388,6 +5512,36 @@ function gpgFailure(result) {
         .filter((l) => l.startsWith('gpg:') || l.startsWith('gpgv:'));
     return lines.at(-1) ?? `exit status ${result.exitCode}`;
 }
+/** The names of the temporary GnuPG homes mkosi-ci makes: a throwaway keyring, an empty gpgv home. */
+const KEYRING_PREFIX = 'mkosi-ci-gnupg-';
+const GPGV_HOME_PREFIX = 'mkosi-ci-gpgv-';
+/** Whether `dir` is a GnuPG home this program made (so a recorded path names nothing else). */
+function isTemporaryGnupgHome(dir) {
+    const name = path.basename(dir);
+    return (path.isAbsolute(dir) &&
+        path.dirname(dir) === path.resolve(os.tmpdir()) &&
+        (name.startsWith(KEYRING_PREFIX) || name.startsWith(GPGV_HOME_PREFIX)) &&
+        !name.includes('..'));
+}
+/**
+ * Stops the agent of a GnuPG home and removes it with the key inside, outside any runner: while the run
+ * is being stopped, or in a later process (the action's post step) after main died.
+ */
+async function removeGnupgHome(home) {
+    await (0,process_cleanup/* runCleanupCommand */.Fx)('gpgconf', ['--homedir', home, '--kill', 'all']);
+    await (0,promises_namespaceObject.rm)(home, { recursive: true, force: true });
+}
+/** A temporary GnuPG home, registered so a signal removes it (and its agent) too. */
+async function temporaryGnupgHome(prefix, cleanup) {
+    // mkdtemp creates the directory 0700, which gpg insists on for its home.
+    const home = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), prefix));
+    const forget = cleanup.addStep({
+        what: `the GnuPG home ${home}`,
+        path: home,
+        run: () => removeGnupgHome(home),
+    });
+    return { home, forget };
+}
 /**
  * A keyring that exists for one run: created empty in a private temp directory (short, so gpg-agent's
  * socket path fits), holding only the imported signing key, removed with its agent afterwards.
@@ -5395,17 +5549,18 @@ function gpgFailure(result) {
 class ThrowawayKeyring {
     runner;
     home;
-    constructor(runner, home) {
+    forget;
+    constructor(runner, home, forget) {
         this.runner = runner;
         this.home = home;
+        this.forget = forget;
     }
-    static async create(runner) {
+    static async create(runner, cleanup = process_cleanup/* runCleanup */.Kt) {
         if (!(await runner.which('gpg'))) {
             throw new ConfigurationError(`Input ${Input.SignKey}: signing needs gpg (GnuPG 2) on PATH; install the gnupg package or leave ${Input.SignKey} empty.`);
         }
-        // mkdtemp creates the directory 0700, which gpg insists on for its home.
-        const home = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-gnupg-'));
-        return new ThrowawayKeyring(runner, home);
+        const { home, forget } = await temporaryGnupgHome(KEYRING_PREFIX, cleanup);
+        return new ThrowawayKeyring(runner, home, forget);
     }
     gpg(args, input) {
         return this.runner.run('gpg', ['--homedir', this.home, '--batch', '--no-tty', ...args], {
@@ -5466,18 +5621,20 @@ class ThrowawayKeyring {
             .run('gpgconf', ['--homedir', this.home, '--kill', 'all'], { stream: false })
             .catch(() => undefined);
         await (0,promises_namespaceObject.rm)(this.home, { recursive: true, force: true });
+        this.forget();
     }
 }
 /** Checks a detached signature with gpgv against exactly one public keyring file. */
 async function verifySignature(runner, publicKeyring, signature, data) {
     // An empty home keeps gpgv off the user's own trustedkeys.
-    const home = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-gpgv-'));
+    const { home, forget } = await temporaryGnupgHome(GPGV_HOME_PREFIX, process_cleanup/* runCleanup */.Kt);
     try {
         const result = await runner.run('gpgv', ['--homedir', home, '--keyring', external_node_path_default().resolve(publicKeyring), signature, data], { stream: false });
         return { valid: result.exitCode === 0, message: gpgFailure(result) };
     }
     finally {
         await (0,promises_namespaceObject.rm)(home, { recursive: true, force: true });
+        forget();
     }
 }
 
@@ -5839,10 +5996,10 @@ async function findDiffoscope(toolsTree, which) {
         const loader = external_node_path_default().join(toolsTree, LOADER);
         const python = external_node_path_default().join(toolsTree, 'usr/bin/python3');
         const script = external_node_path_default().join(toolsTree, 'usr/bin/diffoscope');
-        if ([loader, python, script].every((f) => (0,external_node_fs_namespaceObject.existsSync)(f))) {
+        if ([loader, python, script].every((f) => (0,external_node_fs_.existsSync)(f))) {
             return {
                 command: loader,
-                args: ['--library-path', external_node_path_default().dirname((0,external_node_fs_namespaceObject.realpathSync)(loader)), python, script],
+                args: ['--library-path', external_node_path_default().dirname((0,external_node_fs_.realpathSync)(loader)), python, script],
             };
         }
     }
@@ -6233,7 +6390,7 @@ async function copyProject(source, target, exclude) {
 /** The tools tree of the second build: the first build's, so it is neither rebuilt nor compared. */
 function secondToolsTree(options) {
     const inProject = external_node_path_default().join(options.directory, 'mkosi.tools');
-    if (options.toolsTree.kind === 'default' && (0,external_node_fs_namespaceObject.existsSync)(inProject))
+    if (options.toolsTree.kind === 'default' && (0,external_node_fs_.existsSync)(inProject))
         return { kind: 'path', path: inProject };
     return options.toolsTree;
 }
@@ -6884,7 +7041,7 @@ const STAGES = [
     reproStage, // a second build, compared with the first
     publishStage, // SHA256SUMS, its signature, the artifact and the release
 ];
-function run_failure(stage, error) {
+function failure(stage, error) {
     return {
         stage,
         message: errorMessage(error),
@@ -6929,7 +7086,7 @@ async function runPipeline(ctx, options, command = 'build') {
             }
         }
         catch (error) {
-            state.result.failure = run_failure(stage.name, error);
+            state.result.failure = failure(stage.name, error);
         }
         if (state.result.failure)
             break;
@@ -6937,9 +7094,227 @@ async function runPipeline(ctx, options, command = 'build') {
     return state.result;
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(421);
+;// CONCATENATED MODULE: ./src/process/environment.ts
+/**
+ * What of mkosi-ci's own environment its children (mkosi, and through it the user's sync, configure,
+ * build and postinst scripts) may see. Everything stays but the credentials and channels of the CI
+ * platform itself: a build script has no business with the job's tokens, the action's inputs (the
+ * signing key and passphrase arrive as INPUT_SIGN-KEY and INPUT_SIGN-PASSPHRASE) or the files through
+ * which a step sets the outputs and environment of the steps after it.
+ */
+/** Prefixes of variables no child gets: action inputs, the runner's service credentials and URLs, post state. */
+const WITHHELD_PREFIXES = ['INPUT_', 'ACTIONS_', 'STATE_'];
+const WITHHELD_NAMES = new Set([
+    // GitHub: a token a workflow often exports for every step.
+    'GITHUB_TOKEN',
+    // GitHub: the command files. A child writing to them would set outputs, state or the environment and
+    // PATH of the later steps, the same workflow commands the log is fenced against.
+    'GITHUB_ENV',
+    'GITHUB_OUTPUT',
+    'GITHUB_PATH',
+    'GITHUB_STATE',
+    'GITHUB_STEP_SUMMARY',
+    // GitLab: the job's own credentials (CI_REPOSITORY_URL carries the job token in its user part).
+    'CI_JOB_TOKEN',
+    'CI_JOB_JWT',
+    'CI_JOB_JWT_V1',
+    'CI_JOB_JWT_V2',
+    'CI_REGISTRY_PASSWORD',
+    'CI_DEPLOY_PASSWORD',
+    'CI_DEPENDENCY_PROXY_PASSWORD',
+    'CI_REPOSITORY_URL',
+]);
+function isWithheld(name) {
+    const upper = name.toUpperCase();
+    return WITHHELD_NAMES.has(upper) || WITHHELD_PREFIXES.some((p) => upper.startsWith(p));
+}
+/** The base environment of every child: `env` without the withheld variables. */
+function childEnvironment(env) {
+    return Object.fromEntries(Object.entries(env).filter(([name]) => !isWithheld(name)));
+}
+/** Variables whose values are credentials: masked in every log, even though no child gets them. */
+const CREDENTIALS = [
+    'ACTIONS_RUNTIME_TOKEN',
+    'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+    'GITHUB_TOKEN',
+    'CI_JOB_TOKEN',
+    'CI_JOB_JWT',
+    'CI_JOB_JWT_V1',
+    'CI_JOB_JWT_V2',
+    'CI_REGISTRY_PASSWORD',
+    'CI_DEPLOY_PASSWORD',
+    'CI_DEPENDENCY_PROXY_PASSWORD',
+];
+/** The credential values in `env`, to hand to the Log's mask(). */
+function environmentSecrets(env) {
+    return CREDENTIALS.map((name) => env[name]).filter((value) => !!value && value.trim() !== '');
+}
+
+;// CONCATENATED MODULE: ./src/process/mask.ts
+
+
+
+/**
+ * The secrets of a run, shared by the Log (whose mask() adds to them) and the runner (which masks the
+ * output of every child in its log files and stream with them), and the masking itself.
+ */
+const MASK = '***';
+const MASK_BYTES = Buffer.from(MASK);
+/**
+ * The lines of a multi-line secret worth hiding on their own (a key printed line by line): its body.
+ * Armor lines (`-----BEGIN …`) and `Header: value` lines are the same for every key, and hiding them
+ * would only blank out harmless text.
+ */
+function secretLinesOf(secret) {
+    if (!/[\r\n]/.test(secret))
+        return [];
+    return secret
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length >= 8 && !line.startsWith('-----') && !/^[A-Za-z-]+: /.test(line));
+}
+class SecretSet {
+    values = new Set();
+    encoded = [];
+    /**
+     * Adds a secret and, when it spans lines, each line of its body. Blank values are ignored, and so are
+     * line breaks around a value (a key file's last newline is no part of the secret).
+     */
+    add(value) {
+        const secret = value?.replace(/^[\r\n]+|[\r\n]+$/g, '');
+        if (!secret || secret.trim() === '')
+            return;
+        const before = this.values.size;
+        for (const value of [secret, ...secretLinesOf(secret)])
+            this.values.add(value);
+        if (this.values.size !== before) {
+            // Longest first, so a secret containing a shorter one is hidden whole.
+            this.encoded = [...this.values].map((v) => Buffer.from(v)).sort((a, b) => b.length - a.length);
+        }
+    }
+    /** Encoded, longest first. */
+    buffers() {
+        return this.encoded;
+    }
+    get size() {
+        return this.values.size;
+    }
+}
+/** The secrets of this process: what the adapters' Log.mask() was given. */
+const runSecrets = new SecretSet();
+/** Hands every secret value (as given and trimmed) to the Log, whose mask() reaches `runSecrets` too. */
+function maskSecrets(log, values) {
+    for (const value of values) {
+        if (!value || value.trim() === '')
+            continue;
+        log.mask(value);
+        if (value.trim() !== value)
+            log.mask(value.trim());
+    }
+}
+/** The [start, end) ranges where any secret occurs in `data`, merged where they overlap. */
+function secretRanges(data, secrets) {
+    const ranges = [];
+    for (const secret of secrets) {
+        for (let at = data.indexOf(secret); at >= 0; at = data.indexOf(secret, at + 1)) {
+            ranges.push([at, at + secret.length]);
+        }
+    }
+    ranges.sort((a, b) => a[0] - b[0]);
+    const merged = [];
+    for (const range of ranges) {
+        const last = merged.at(-1);
+        if (last && range[0] <= last[1])
+            last[1] = Math.max(last[1], range[1]);
+        else
+            merged.push([...range]);
+    }
+    return merged;
+}
+function replaceRanges(data, ranges) {
+    if (ranges.length === 0)
+        return data;
+    const parts = [];
+    let from = 0;
+    for (const [start, end] of ranges) {
+        parts.push(data.subarray(from, start), MASK_BYTES);
+        from = end;
+    }
+    parts.push(data.subarray(from));
+    return Buffer.concat(parts);
+}
+function maskBuffer(data, secrets) {
+    return replaceRanges(data, secretRanges(data, secrets.buffers()));
+}
+function maskText(text, secrets) {
+    return secrets.size === 0 ? text : maskBuffer(Buffer.from(text), secrets).toString('utf8');
+}
+/** How many bytes at the end of `data` (from `from` on) could be the start of a secret the next chunk completes. */
+function pendingPrefixLength(data, from, secrets) {
+    const longest = Math.min((secrets[0]?.length ?? 1) - 1, data.length - from);
+    for (let length = longest; length > 0; length--) {
+        const tail = data.subarray(data.length - length);
+        if (secrets.some((s) => s.length > length && s.subarray(0, length).equals(tail)))
+            return length;
+    }
+    return 0;
+}
+/**
+ * Masks one output stream chunk by chunk. A secret may arrive split across chunks, so the end of a chunk
+ * that could be the start of a secret is held back until the next chunk (or the end) decides.
+ */
+class MaskingStream {
+    secrets;
+    pending = Buffer.alloc(0);
+    constructor(secrets) {
+        this.secrets = secrets;
+    }
+    push(chunk) {
+        const secrets = this.secrets.buffers();
+        if (secrets.length === 0 && this.pending.length === 0)
+            return chunk;
+        const data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
+        const ranges = secretRanges(data, secrets);
+        const held = pendingPrefixLength(data, ranges.at(-1)?.[1] ?? 0, secrets);
+        this.pending = Buffer.from(data.subarray(data.length - held));
+        return replaceRanges(data.subarray(0, data.length - held), ranges);
+    }
+    /** What was held back, masked: the stream has ended. */
+    end() {
+        const rest = maskBuffer(this.pending, this.secrets);
+        this.pending = Buffer.alloc(0);
+        return rest;
+    }
+}
+/**
+ * Masks a file written by someone other than the runner (qemu's serial console, a journal) in place,
+ * streaming, before it leaves the machine.
+ */
+async function maskFile(file, secrets) {
+    if (secrets.size === 0)
+        return;
+    const temporary = `${file}.masking`;
+    const mask = new MaskingStream(secrets);
+    try {
+        await pipeline(createReadStream(file), async function* (source) {
+            for await (const chunk of source)
+                yield mask.push(chunk);
+            yield mask.end();
+        }, createWriteStream(temporary, { mode: (await stat(file)).mode & 0o777 }));
+    }
+    catch (error) {
+        await rm(temporary, { force: true });
+        throw error;
+    }
+    await rename(temporary, file);
+}
+
 ;// CONCATENATED MODULE: ./src/process/runner.ts
+
+
+
 
 
 
@@ -6976,16 +7351,25 @@ function killTree(pid, signal) {
 }
 /**
  * Runs processes with an argument array (never a shell string), streams their output to `sink`,
- * copies it to a log file, and kills the whole process tree on timeout or when mkosi-ci is stopped.
+ * copies it to a log file, both with every known secret masked, and kills the whole process tree on
+ * timeout or when mkosi-ci is stopped (each child leads a process group registered in `cleanup`).
  */
 class ProcessRunner {
     sink;
+    /** What every child starts from: the given environment without the CI platform's secrets. */
     baseEnv;
-    constructor(sink, baseEnv) {
+    cleanup;
+    secrets;
+    constructor(sink, env, options = {}) {
         this.sink = sink;
-        this.baseEnv = baseEnv;
+        this.baseEnv = childEnvironment(env);
+        this.cleanup = options.cleanup ?? process_cleanup/* runCleanup */.Kt;
+        this.secrets = options.secrets ?? runSecrets;
     }
     async run(command, args, options = {}) {
+        if (this.cleanup.cancelledBy) {
+            throw new Error(`mkosi-ci is stopping (${this.cleanup.cancelledBy}): ${command} not started.`);
+        }
         const env = { ...this.baseEnv };
         for (const [key, value] of Object.entries(options.env ?? {})) {
             if (value === undefined)
@@ -6997,13 +7381,13 @@ class ProcessRunner {
         let logFile;
         if (options.logFile) {
             await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(options.logFile), { recursive: true });
-            logFile = (0,external_node_fs_namespaceObject.createWriteStream)(options.logFile, { flags: 'a' });
+            logFile = (0,external_node_fs_.createWriteStream)(options.logFile, { flags: 'a' });
         }
         const limit = stream ? STREAMED_TAIL_BYTES : Number.MAX_SAFE_INTEGER;
         const stdout = new OutputBuffer(limit);
         const stderr = new OutputBuffer(limit);
         return await new Promise((resolve, reject) => {
-            const child = (0,external_node_child_process_namespaceObject.spawn)(command, args, {
+            const child = (0,external_node_child_process_.spawn)(command, args, {
                 cwd: options.cwd,
                 env,
                 detached: true,
@@ -7012,11 +7396,7 @@ class ProcessRunner {
             let timedOut = false;
             let timer;
             let killTimer;
-            const onExit = () => {
-                if (child.pid)
-                    killTree(child.pid, 'SIGKILL');
-            };
-            process.once('exit', onExit);
+            const forget = child.pid ? this.cleanup.addProcessGroup(child.pid) : () => undefined;
             if (options.timeoutMs) {
                 timer = setTimeout(() => {
                     timedOut = true;
@@ -7025,27 +7405,36 @@ class ProcessRunner {
                     killTimer = setTimeout(() => child.pid && killTree(child.pid, 'SIGKILL'), KILL_GRACE_MS);
                 }, options.timeoutMs);
             }
-            const handle = (buffer) => (chunk) => {
-                buffer.push(chunk);
-                logFile?.write(chunk);
+            // What the caller parses stays as printed; what is written out for people is masked.
+            const print = (masked) => {
+                if (masked.length === 0)
+                    return;
+                logFile?.write(masked);
                 if (stream)
-                    this.sink(chunk);
+                    this.sink(masked);
             };
-            child.stdout?.on('data', handle(stdout));
-            child.stderr?.on('data', handle(stderr));
+            const masks = [new MaskingStream(this.secrets), new MaskingStream(this.secrets)];
+            const handle = (buffer, mask) => (chunk) => {
+                buffer.push(chunk);
+                print(mask.push(chunk));
+            };
+            child.stdout?.on('data', handle(stdout, masks[0]));
+            child.stderr?.on('data', handle(stderr, masks[1]));
             if (options.input !== undefined) {
                 child.stdin?.end(options.input);
             }
             child.on('error', (error) => {
                 clearTimeout(timer);
-                process.removeListener('exit', onExit);
+                forget();
                 logFile?.end();
                 reject(error);
             });
             child.on('close', (code, signal) => {
                 clearTimeout(timer);
                 clearTimeout(killTimer);
-                process.removeListener('exit', onExit);
+                forget();
+                for (const mask of masks)
+                    print(mask.end());
                 const result = {
                     exitCode: code ?? 128,
                     signal: signal ?? null,
@@ -7742,11 +8131,14 @@ function directoryCacheStore(dir, runner) {
 
 ;// CONCATENATED MODULE: ./src/cli/log.ts
 
-/** The Log port on a terminal or another CI: plain lines, groups as headings. */
-function consoleLog(debugEnabled, write = (text) => process.stderr.write(text)) {
-    const secrets = [];
+
+/**
+ * The Log port on a terminal or another CI: plain lines, groups as headings, secrets masked. The secrets
+ * are shared with the runner, which masks the same values in the children's output and log files.
+ */
+function consoleLog(debugEnabled, write = (text) => process.stderr.write(text), secrets = runSecrets) {
     const started = Date.now();
-    const scrub = (message) => secrets.reduce((m, s) => m.split(s).join('***'), message);
+    const scrub = (message) => maskText(message, secrets);
     const where = (a) => a?.file ? ` (${a.file}${a.line ? `:${a.line}` : ''})` : '';
     return {
         info: (message) => write(`${scrub(message)}\n`),
@@ -7757,13 +8149,10 @@ function consoleLog(debugEnabled, write = (text) => process.stderr.write(text)) 
                 write(`debug: ${scrub(message)}\n`);
         },
         group: async (name, fn) => {
-            write(`▶ ${name} [+${format_formatDuration(Date.now() - started)}]\n`);
+            write(`▶ ${scrub(name)} [+${format_formatDuration(Date.now() - started)}]\n`);
             return await fn();
         },
-        mask: (secret) => {
-            if (secret)
-                secrets.push(secret);
-        },
+        mask: (secret) => secrets.add(secret),
     };
 }
 
@@ -7790,7 +8179,7 @@ function directoryToolCache(root, runner) {
             if (!response.ok || !response.body)
                 throw new Error(`HTTP ${response.status} ${response.statusText}`);
             const file = external_node_path_default().join(await scratch(), (0,external_node_crypto_namespaceObject.randomUUID)());
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(external_node_stream_namespaceObject.Readable.fromWeb(response.body), (0,external_node_fs_namespaceObject.createWriteStream)(file));
+            await (0,external_node_stream_promises_namespaceObject.pipeline)(external_node_stream_namespaceObject.Readable.fromWeb(response.body), (0,external_node_fs_.createWriteStream)(file));
             return file;
         },
         async extractTar(file) {
@@ -7816,6 +8205,8 @@ function directoryToolCache(root, runner) {
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
+
 
 
 
@@ -7924,6 +8315,7 @@ async function runCli(argv, env = process.env) {
         }
         debug = parsed.flags.debug;
         const options = parseOptions(await withSecretFiles(parsed.inputs, parsed.flags), process.cwd());
+        maskSecrets(log, [options.publish.signKey, options.publish.signPassphrase, ...environmentSecrets(env)]);
         const io = streams(parsed.flags.json);
         const ctx = await cliContext(parsed.flags, env, log, io);
         if (parsed.command === 'diff') {
@@ -7945,6 +8337,287 @@ async function runCli(argv, env = process.env) {
     }
 }
 
+
+/***/ }),
+
+/***/ 781:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Fx: () => (/* binding */ runCleanupCommand),
+/* harmony export */   Kt: () => (/* binding */ runCleanup)
+/* harmony export */ });
+/* unused harmony exports livingMembers, RunCleanup */
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(24);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1___default = /*#__PURE__*/__nccwpck_require__.n(node_fs__WEBPACK_IMPORTED_MODULE_1__);
+
+
+/**
+ * What a run leaves behind while it works and must not leave when it is stopped: the process groups
+ * the runner started (mkosi, qemu, vhost-device-vsock, gpg) and steps that remove a keyring or a
+ * temporary copy. One registry per process, because a signal belongs to the process, not to a stage.
+ */
+/** How long a process group gets to end after SIGTERM before it gets SIGKILL. */
+const TERM_GRACE_MS = 3_000;
+/** How long one removal step may take while the run is being stopped. */
+const STEP_LIMIT_MS = 3_000;
+const POLL_MS = 50;
+/** The members of a process group that have not ended (zombies have ended), from /proc. */
+function livingMembers(pgid, proc = '/proc') {
+    let entries;
+    try {
+        entries = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readdirSync)(proc);
+    }
+    catch {
+        return signalReaches(pgid) ? [pgid] : [];
+    }
+    const members = [];
+    for (const entry of entries) {
+        if (!/^\d+$/.test(entry))
+            continue;
+        let stat;
+        try {
+            stat = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(`${proc}/${entry}/stat`, 'utf8');
+        }
+        catch {
+            continue;
+        }
+        // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses, so read from the last ')'.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X')
+            members.push(Number(entry));
+    }
+    return members;
+}
+function signalReaches(pgid) {
+    try {
+        process.kill(-pgid, 0);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+function killGroup(pgid, signal) {
+    try {
+        process.kill(-pgid, signal);
+    }
+    catch {
+        // Already gone.
+    }
+}
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+async function withinLimit(work, ms) {
+    let timer;
+    const limit = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`did not finish within ${ms / 1000} s`)), ms);
+    });
+    try {
+        await Promise.race([Promise.resolve(work), limit]);
+    }
+    finally {
+        clearTimeout(timer);
+    }
+}
+/** Runs a program (argument array, no shell) for a removal step, when the runner no longer starts any. */
+function runCleanupCommand(command, args, timeoutMs = 2_000) {
+    return new Promise((resolve) => {
+        (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.execFile)(command, args, { timeout: timeoutMs, killSignal: 'SIGKILL' }, () => resolve());
+    });
+}
+class RunCleanup {
+    termGraceMs;
+    groups = new Set();
+    steps = new Set();
+    pathListeners = new Set();
+    exitHookInstalled = false;
+    cancelling;
+    stoppedBy;
+    constructor(termGraceMs = TERM_GRACE_MS) {
+        this.termGraceMs = termGraceMs;
+    }
+    /** The signal that is stopping the run, once one is: nothing new may start then. */
+    get cancelledBy() {
+        return this.stoppedBy;
+    }
+    /** A process group the run started; the returned function forgets it once its leader has ended. */
+    addProcessGroup(pgid) {
+        this.installExitHook();
+        this.groups.add(pgid);
+        return () => this.groups.delete(pgid);
+    }
+    processGroups() {
+        return [...this.groups];
+    }
+    /** A removal to do when the run is stopped; the returned function forgets it once done normally. */
+    addStep(step) {
+        this.steps.add(step);
+        this.notifyPaths();
+        return () => {
+            if (this.steps.delete(step))
+                this.notifyPaths();
+        };
+    }
+    /** The directories the pending steps remove. */
+    paths() {
+        return [...this.steps].flatMap((s) => (s.path ? [s.path] : []));
+    }
+    /** Called with the pending directories whenever they change (the action keeps them in its state). */
+    onPathsChanged(listener) {
+        this.pathListeners.add(listener);
+        return () => this.pathListeners.delete(listener);
+    }
+    notifyPaths() {
+        const paths = this.paths();
+        for (const listener of this.pathListeners) {
+            try {
+                listener(paths);
+            }
+            catch {
+                // Recording is best effort; the removal itself still happens.
+            }
+        }
+    }
+    /** node's 'exit' comes on every normal end, never on a signal: a last SIGKILL for what is still there. */
+    installExitHook() {
+        if (this.exitHookInstalled)
+            return;
+        this.exitHookInstalled = true;
+        process.on('exit', () => this.killAllNow());
+    }
+    killAllNow() {
+        for (const pgid of this.groups)
+            killGroup(pgid, 'SIGKILL');
+    }
+    /**
+     * Stops the run: SIGTERM to every process group, SIGKILL to what is left after the grace period,
+     * then every removal step, newest first (a keyring before the directory holding it). Resolves when
+     * done; a second call (a second signal) kills the groups at once and waits for the same work.
+     */
+    cancel(signal, report = () => undefined) {
+        if (this.cancelling) {
+            this.killAllNow();
+            return this.cancelling;
+        }
+        this.stoppedBy = signal;
+        this.cancelling = this.stop(report);
+        return this.cancelling;
+    }
+    /** Resolves at once when the run is not being stopped, else when stopping is done. */
+    settled() {
+        return this.cancelling ?? Promise.resolve();
+    }
+    async stop(report) {
+        for (const pgid of this.groups)
+            killGroup(pgid, 'SIGTERM');
+        const deadline = Date.now() + this.termGraceMs;
+        while (Date.now() < deadline && [...this.groups].some((g) => livingMembers(g).length > 0)) {
+            await sleep(POLL_MS);
+        }
+        // Groups started while waiting are caught here too.
+        this.killAllNow();
+        for (const step of [...this.steps].reverse()) {
+            try {
+                await withinLimit(step.run(), STEP_LIMIT_MS);
+            }
+            catch (error) {
+                report(`could not remove ${step.what}: ${error instanceof Error ? error.message : String(error)}`);
+            }
+            this.steps.delete(step);
+        }
+        this.notifyPaths();
+    }
+}
+/** The registry of this process: the runner and the keyring register into it, the entry points stop it. */
+const runCleanup = new RunCleanup();
+
+
+/***/ }),
+
+/***/ 396:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   ZI: () => (/* binding */ stopOnSignals)
+/* harmony export */ });
+/* unused harmony exports STOP_SIGNALS, signalExitStatus */
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(161);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_os__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _cleanup_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(781);
+
+
+/** Ctrl-C, a cancelled job (GitHub sends SIGINT then SIGTERM, GitLab SIGTERM), a closed terminal. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+/** However long removal takes, the process is gone by then (GitHub kills the step 7.5 s after SIGINT). */
+const HARD_DEADLINE_MS = 8_000;
+/** The status a shell reports for a process ended by `signal`: 128 + its number. */
+function signalExitStatus(signal) {
+    return 128 + ((node_os__WEBPACK_IMPORTED_MODULE_0___default().constants).signals[signal] ?? 0);
+}
+/**
+ * Makes SIGINT/SIGTERM/SIGHUP stop the run instead of ending node on the spot (which emits no 'exit'
+ * and so left every detached process group and the keyring behind): end the process groups, remove the
+ * keyrings and temporary copies, then exit with the signal's status. Returns the uninstaller.
+ */
+function stopOnSignals(options = {}) {
+    const cleanup = options.cleanup ?? _cleanup_js__WEBPACK_IMPORTED_MODULE_1__/* .runCleanup */ .Kt;
+    const report = options.report ?? ((message) => process.stderr.write(`mkosi-ci: ${message}\n`));
+    const exit = options.exit ?? ((status) => process.exit(status));
+    let exiting = false;
+    const onSignal = (signal) => {
+        if (cleanup.cancelledBy) {
+            // A second signal: no more grace for the processes, the removals still run.
+            void cleanup.cancel(signal, report);
+            return;
+        }
+        const status = signalExitStatus(signal);
+        const groups = cleanup.processGroups().length;
+        const paths = cleanup.paths().length;
+        report(`${signal}: stopping ${groups} process group(s), removing ${paths} temporary director(ies).`);
+        const finish = () => {
+            if (exiting)
+                return;
+            exiting = true;
+            exit(status);
+        };
+        setTimeout(() => {
+            cleanup.killAllNow();
+            report(`${signal}: removal did not finish within ${HARD_DEADLINE_MS / 1000} s; exiting anyway.`);
+            finish();
+        }, HARD_DEADLINE_MS);
+        void cleanup.cancel(signal, report).finally(finish);
+    };
+    for (const signal of STOP_SIGNALS)
+        process.on(signal, onSignal);
+    return () => {
+        for (const signal of STOP_SIGNALS)
+            process.removeListener(signal, onSignal);
+    };
+}
+
+
+/***/ }),
+
+/***/ 421:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+
+/***/ }),
+
+/***/ 24:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
+/***/ 161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ })
 

@@ -7,6 +7,7 @@ import type { Mkosi } from '../mkosi/install.js';
 import type { MkosiOptions, ToolsTree } from '../mkosi/options.js';
 import { resolveConfig } from '../mkosi/resolve.js';
 import type { Log, Runner } from '../ports.js';
+import { runCleanup } from '../process/cleanup.js';
 import type { ReproOptions } from './options.js';
 import type { VariedBuild } from './variations.js';
 
@@ -79,12 +80,35 @@ export async function secondBuild(
   dir: string,
   varied: VariedBuild,
 ): Promise<{ second: BuildResult; directory: string; toolsTree: ToolsTree }> {
-  const directory = options.repro.variations.includes('build-path')
-    ? path.join(await mkdtemp(path.join(dir, 'src-')), path.basename(options.directory))
-    : options.directory;
-  if (directory !== options.directory) {
-    await copyProject(options.directory, directory, [first.outputDirectory, ctx.workDir]);
+  const copy = options.repro.variations.includes('build-path')
+    ? await mkdtemp(path.join(dir, 'src-'))
+    : undefined;
+  const directory = copy ? path.join(copy, path.basename(options.directory)) : options.directory;
+  // The copy holds the project's keys too: gone after the build, and on a signal during it.
+  const forget = copy
+    ? runCleanup.addStep({
+        what: `the copy of the project in ${copy}`,
+        path: copy,
+        run: () => rm(copy, { recursive: true, force: true }),
+      })
+    : undefined;
+  try {
+    if (copy) await copyProject(options.directory, directory, [first.outputDirectory, ctx.workDir]);
+    return await buildIn(ctx, options, mkosi, directory, dir, varied);
+  } finally {
+    if (copy) await rm(copy, { recursive: true, force: true });
+    forget?.();
   }
+}
+
+async function buildIn(
+  ctx: Ports,
+  options: ReproBuildOptions,
+  mkosi: Mkosi,
+  directory: string,
+  dir: string,
+  varied: VariedBuild,
+): Promise<{ second: BuildResult; directory: string; toolsTree: ToolsTree }> {
   const own = (name: string): string => path.join(dir, 'second', name);
   for (const d of ['output', 'workspace', 'build']) await mkdir(own(d), { recursive: true });
   const toolsTree = secondToolsTree(options);
