@@ -129,11 +129,29 @@ describe('restoreCaches and saveCaches', () => {
     expect(saved[0]!.save?.outcome).toBe('saved');
   });
 
+  it('a job without a suffix never falls back to the entries of a job with one, nor the reverse', async () => {
+    const withSuffix = () =>
+      parseOptions({ ...defaultInputs(), 'tools-tree': '/opt/tools', 'cache-key-suffix': 'pr' }, scratch);
+    const first = await restoreCaches(ctx, withSuffix(), '27.1', config, 0);
+    fill(packages, 'pr.deb', 'from a pull request');
+    await saveCaches(ctx, first.records, succeeded);
+    rmSync(packages, { recursive: true });
+    const plain = await restoreCaches(ctx, options(), '27.1', config, 8 * 86_400_000);
+    expect(plain.records[0]!.hit).toBe('miss');
+    expect(existsSync(path.join(packages, 'pr.deb'))).toBe(false);
+    fill(packages, 'main.deb', 'from main');
+    await saveCaches(ctx, plain.records, succeeded);
+    rmSync(packages, { recursive: true });
+    const later = await restoreCaches(ctx, withSuffix(), '27.1', config, 16 * 86_400_000);
+    expect(later.records[0]!.hit).toBe('partial');
+    expect(readdirSync(packages)).toEqual(['pr.deb']);
+  });
+
   it('a corrupt archive gives a warning, a miss and no half-restored tree', async () => {
     const cold = await restoreCaches(ctx, options(), '27.1', config);
     for (let i = 0; i < 50; i++) fill(incremental, `f${i}`, `content ${i}\n`.repeat(1000));
     await saveCaches(ctx, cold.records, succeeded);
-    const [archive] = readdirSync(store).filter((n) => n.startsWith('mkosi-ci-v1-incremental'));
+    const [archive] = readdirSync(store).filter((n) => n.startsWith('mkosi-ci-v2-incremental'));
     const file = path.join(store, archive!);
     const bytes = readFileSync(file);
     bytes.fill(0x55, Math.floor(bytes.length / 2));
