@@ -159,9 +159,40 @@ describe('restoreCaches and saveCaches', () => {
     rmSync(incremental, { recursive: true });
     const warm = await restoreCaches(ctx, options(), '27.1', config);
     expect(warm.records.find((r) => r.name === 'incremental')?.hit).toBe('miss');
-    expect(lines.join('\n')).toMatch(/warning: Cache incremental: restore failed, building without it: tar/);
-    // Removed, then made again empty for mkosi.
+    expect(lines.join('\n')).toMatch(
+      /warning: Cache incremental: restore failed, building without it: zstd could not decompress the archive: .*Data corruption/,
+    );
+    // What was extracted before the damage stayed in the staging directory, which is gone; the cache
+    // directory is made empty for mkosi.
     expect(readdirSync(incremental)).toEqual([]);
+    expect(readdirSync(scratch).filter((n) => n.startsWith('.mkosi-ci-restore-'))).toEqual([]);
+  });
+
+  it('adds to a package cache the user filled, never replacing a file of theirs', async () => {
+    const cold = await restoreCaches(ctx, options(), '27.1', config);
+    fill(packages, 'bash.deb', 'from the cache');
+    fill(path.join(packages, 'sub'), 'zsh.deb', 'from the cache');
+    await saveCaches(ctx, cold.records, succeeded);
+    rmSync(packages, { recursive: true });
+    fill(packages, 'bash.deb', "the user's own");
+    const warm = await restoreCaches(ctx, options(), '27.1', config);
+    expect(warm.records[0]!.hit).toBe('exact');
+    expect(readFileSync(path.join(packages, 'bash.deb'), 'utf8')).toBe("the user's own");
+    expect(readFileSync(path.join(packages, 'sub/zsh.deb'), 'utf8')).toBe('from the cache');
+    expect(lines).toContain(
+      `Cache packages: 1 entries already in ${scratch} were kept as they were; 1 were added from the cache.`,
+    );
+  });
+
+  it('restores no incremental cache over one that is there, and says so', async () => {
+    const cold = await restoreCaches(ctx, options(), '27.1', config);
+    fill(incremental, 'main.cache', 'saved');
+    await saveCaches(ctx, cold.records, succeeded);
+    fill(incremental, 'main.cache', 'made by the project');
+    const warm = await restoreCaches(ctx, options(), '27.1', config);
+    expect(warm.records[1]!.hit).toBe('miss');
+    expect(readFileSync(path.join(incremental, 'main.cache'), 'utf8')).toBe('made by the project');
+    expect(lines.join('\n')).toContain(`Cache incremental: ${incremental} already there`);
   });
 
   it('without a store, says why once and uses no cache', async () => {
