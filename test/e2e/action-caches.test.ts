@@ -190,7 +190,12 @@ describe('faults of the cache service give a warning and a cold build, never a f
       { endpoint: 'GetCacheEntryDownloadURL', kind: 'hang', times: Infinity },
       /Cache (packages|incremental): restore failed, building without it: the cache service did not answer within 5 s/,
     ],
-    ['a corrupt archive', { endpoint: 'blob:get', kind: 'corrupt', times: Infinity }, /Failed to restore: /],
+    [
+      'a corrupt archive',
+      { endpoint: 'blob:get', kind: 'corrupt', times: Infinity },
+      // mkosi-ci extracts the archive itself (the library only hands it over): its check or zstd fails.
+      /Cache (packages|incremental): (restore failed, building without it: zstd|the entry \S+ was refused)/,
+    ],
   ];
 
   it.each(faults)('%s', { timeout: 10 * 60_000 }, async (_, fault, warning, env) => {
