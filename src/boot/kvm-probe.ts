@@ -1,7 +1,8 @@
-import { access, constants, mkdir, readFile, rm } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../pipeline/context.js';
 import { qemuArgs, type Firmware, type QemuCommand } from './qemu-args.js';
+import { claimDirectory } from '../process/owned-directory.js';
 
 /**
  * Whether KVM really works. An openable `/dev/kvm` is not enough: some nested setups (our own machines'
@@ -91,8 +92,7 @@ export async function probeKvm(ctx: Context, options: KvmProbeOptions): Promise<
   } catch {
     return { usable: false, reason: `${device} is missing or not accessible` };
   }
-  await rm(options.workDir, { recursive: true, force: true });
-  await mkdir(options.workDir, { recursive: true });
+  await claimDirectory(options.workDir);
   const result = await ctx.runner.run(
     options.qemu.command,
     [...options.qemu.prefix, ...probeQemuArgs(options)],

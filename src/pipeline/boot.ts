@@ -12,6 +12,7 @@ import type { Credential } from '../boot/check-unit.js';
 import { ConfigurationError } from '../errors.js';
 import type { MkosiConfig } from '../mkosi/config.js';
 import type { Artifact } from '../mkosi/outputs.js';
+import { claimDirectory } from '../process/owned-directory.js';
 import type { Context } from './context.js';
 import { Input } from './inputs.js';
 import type { BootOptions } from './options.js';
@@ -144,7 +145,7 @@ export async function boot(
   const { accel, reason } = await chooseAccel(ctx, options, emulator, firmware);
   const { transport, daemon } = await chooseTransport(ctx, options);
   const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel);
-  const logsDir = path.join(ctx.workDir, 'logs', 'boot');
+  const logsDir = await claimDirectory(path.join(ctx.workDir, 'logs', 'boot'));
   ctx.log.info(
     `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`,
   );

@@ -6,6 +6,7 @@ import { ConfigurationError } from '../errors.js';
 import { summaryArgs } from '../mkosi/args.js';
 import type { Artifact } from '../mkosi/outputs.js';
 import type { Runner } from '../ports.js';
+import { claimDirectory } from '../process/owned-directory.js';
 import { chainToolBoxes, hostToolBox, toolsTreeToolBox, type ToolBox } from '../repro/filesystems.js';
 import { diffoscopeArgs, findDiffoscope, narrowedPath, type DiffoscopeRun } from '../repro/diffoscope.js';
 import { mergeComparisons } from '../repro/merge.js';
@@ -365,10 +366,9 @@ export async function repro(
 ): Promise<ReproResult> {
   const dir = path.join(ctx.workDir, 'repro');
   const reportDir = path.join(ctx.workDir, 'logs', 'repro');
-  await rm(dir, { recursive: true, force: true });
-  await rm(reportDir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  await mkdir(reportDir, { recursive: true });
+  // Emptied only when an earlier run made them: --work-dir may be a directory of the user's.
+  await claimDirectory(dir);
+  await claimDirectory(reportDir);
   const varied = variedBuild(options.repro.variations, { root: ctx.host.root });
   const { second, directory, toolsTree } = await secondBuild(ctx, options, mkosi, first, dir, varied);
 
