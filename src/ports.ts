@@ -57,13 +57,18 @@ export interface Runner {
 
 /**
  * Where downloaded tools are kept between runs: `@actions/tool-cache` on a runner, a directory under
- * the user's cache on a laptop.
+ * the user's cache on a laptop. What it holds is untrusted: it keeps the downloaded file itself, which
+ * is checked against its checksum on every use.
  */
 export interface ToolCache {
+  /** The directory of an entry, or undefined. */
   find(tool: string, version: string): Promise<string | undefined>;
+  /** Downloads `url` into a new temporary file; its path. */
   download(url: string): Promise<string>;
-  extractTar(file: string): Promise<string>;
-  cacheDir(source: string, tool: string, version: string): Promise<string>;
+  /** Extracts a gzipped tar into the directory `dest` (made when missing); `dest`. */
+  extractTar(file: string, dest: string): Promise<string>;
+  /** Keeps `file` as `name` in the entry of tool and version (replacing the entry); the entry's directory. */
+  cacheFile(file: string, name: string, tool: string, version: string): Promise<string>;
 }
 
 export interface ArtifactUpload {
