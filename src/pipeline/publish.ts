@@ -1,4 +1,4 @@
-import { copyFile, lstat, readFile, writeFile } from 'node:fs/promises';
+import { lstat, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { MkosiConfig } from '../mkosi/config.js';
@@ -7,15 +7,19 @@ import type { UploadedArtifact, PublishedRelease } from '../ports.js';
 import { renderArtifactName, type ArtifactNameFields } from '../publish/artifact-name.js';
 import {
   CHECKSUMS_FILE,
+  LISTING_FILE,
   PUBLIC_KEY_FILE,
   SIGNATURE_FILE,
   directoryFiles,
+  directoryListedNames,
+  listedNames,
   parseChecksums,
   publishedFiles,
   renderChecksums,
-  unrepresentableName,
+  writeTreeListing,
   type PublishedFile,
 } from '../publish/checksums.js';
+import { copyFileReplacing, writeFileReplacing } from '../publish/safe-write.js';
 import { compressionLevel, isCompressedFile } from '../publish/compression.js';
 import { secretLines, ThrowawayKeyring, verifySignature, type SigningKey } from '../publish/gpg.js';
 import type { BuildResult } from './build.js';
@@ -43,6 +47,8 @@ export interface ArtifactUploadResult extends UploadedArtifact {
 export interface PublishResult {
   directory: string;
   checksumsFile: string;
+  /** The mtree listing of a published tree (SHA256SUMS lists it too), when a directory is published. */
+  listingFile?: string;
   /** What SHA256SUMS lists. */
   files: PublishedFile[];
   signature?: Signature;
@@ -86,27 +92,39 @@ export function artifactNameFields(config: MkosiConfig, profiles: readonly strin
   };
 }
 
-/** Writes SHA256SUMS over `files` into `directory` and, given a key, signs it and checks the signature. */
+/**
+ * Writes SHA256SUMS over `files` into `directory` (and, when `listed` names what is published and a
+ * directory is among it, the tree listing, which SHA256SUMS lists too) and, given a key, signs it and
+ * checks the signature. Nothing there is written through: see safe-write.ts.
+ */
 export async function writeChecksums(
   ctx: Context,
   options: PublishOptions,
   directory: string,
   files: PublishedFile[],
-): Promise<Pick<PublishResult, 'checksumsFile' | 'signature'>> {
-  const odd = files.find((f) => unrepresentableName(f.name));
-  if (odd) {
-    throw new ConfigurationError(
-      `Cannot list '${odd.name.replace(/\n/g, '\\n')}' in SHA256SUMS: names with line breaks or backslashes cannot be checked by sha256sum -c; rename the file.`,
-    );
-  }
+  listed?: readonly string[],
+): Promise<Pick<PublishResult, 'checksumsFile' | 'listingFile' | 'signature'>> {
+  // A signature or listing of an earlier run must not sit next to this run's SHA256SUMS (unlinked, never followed).
+  for (const stale of [SIGNATURE_FILE, PUBLIC_KEY_FILE, LISTING_FILE])
+    await rm(path.join(directory, stale), { force: true });
+  const listing = listed && (await writeTreeListing(directory, files, listed));
   const checksumsFile = path.join(directory, CHECKSUMS_FILE);
-  await writeFile(checksumsFile, renderChecksums(files));
-  ctx.log.info(`SHA256SUMS: ${files.length} files, in ${checksumsFile}`);
-  if (!options.signKey) return { checksumsFile };
-  return { checksumsFile, signature: await sign(ctx, options, checksumsFile) };
+  const text = renderChecksums(listing ? [...files, listing] : files);
+  await writeFileReplacing(checksumsFile, text);
+  ctx.log.info(
+    `SHA256SUMS: ${files.length} files, in ${checksumsFile}${listing ? `; the tree in ${listing.path}` : ''}`,
+  );
+  const written = { checksumsFile, ...(listing ? { listingFile: listing.path } : {}) };
+  if (!options.signKey) return written;
+  return { ...written, signature: await sign(ctx, options, checksumsFile, text) };
 }
 
-async function sign(ctx: Context, options: PublishOptions, checksumsFile: string): Promise<Signature> {
+async function sign(
+  ctx: Context,
+  options: PublishOptions,
+  checksumsFile: string,
+  text: string,
+): Promise<Signature> {
   const armoredKey = options.signKey!;
   for (const line of secretLines(armoredKey)) ctx.log.mask(line);
   ctx.log.mask(armoredKey);
@@ -115,14 +133,20 @@ async function sign(ctx: Context, options: PublishOptions, checksumsFile: string
   const keyring = await ThrowawayKeyring.create(ctx.runner);
   try {
     const key = await keyring.importSigningKey(armoredKey);
-    const file = path.join(directory, SIGNATURE_FILE);
-    await keyring.sign(checksumsFile, file, key, options.signPassphrase);
-    const publicKeyFile = path.join(directory, PUBLIC_KEY_FILE);
+    // Signed and checked in the keyring's private directory, over the text just written, then copied
+    // into place: what is in the output directory may have been swapped or be a planted link.
+    const own = (name: string): string => path.join(keyring.home, name);
+    await writeFileReplacing(own(CHECKSUMS_FILE), text);
+    await keyring.sign(own(CHECKSUMS_FILE), own(SIGNATURE_FILE), key, options.signPassphrase);
     const publicKeyring = path.join(keyring.home, 'public.gpg');
-    await keyring.exportPublicKey(key, publicKeyFile, publicKeyring);
+    await keyring.exportPublicKey(key, own(PUBLIC_KEY_FILE), publicKeyring);
     // Checked with the public key alone, as whoever downloads the files will check it.
-    const check = await verifySignature(ctx.runner, publicKeyring, file, checksumsFile);
+    const check = await verifySignature(ctx.runner, publicKeyring, own(SIGNATURE_FILE), own(CHECKSUMS_FILE));
     if (!check.valid) throw new Error(`The new signature of SHA256SUMS does not verify: ${check.message}`);
+    const file = path.join(directory, SIGNATURE_FILE);
+    const publicKeyFile = path.join(directory, PUBLIC_KEY_FILE);
+    await copyFileReplacing(own(SIGNATURE_FILE), file);
+    await copyFileReplacing(own(PUBLIC_KEY_FILE), publicKeyFile);
     ctx.log.info(
       `SHA256SUMS.gpg: signed by ${key.fingerprint}${key.userId ? ` (${key.userId})` : ''}; ${check.message}`,
     );
@@ -172,7 +196,7 @@ async function reportFiles(directory: string, reports: readonly ReportFile[]): P
   const files: PublishedFile[] = [];
   for (const report of reports) {
     const file = path.join(directory, report.name);
-    await copyFile(report.path, file);
+    await copyFileReplacing(report.path, file);
     files.push({
       name: report.name,
       path: file,
@@ -196,11 +220,18 @@ export async function publish(
 ): Promise<PublishResult> {
   const directory = build.outputDirectory;
   const files = [...(await publishedFiles(build.artifacts)), ...(await reportFiles(directory, reports))];
-  const written = await writeChecksums(ctx, options, directory, files);
-  const result: PublishResult = { directory, files, notes: [], ...written };
-  const ownFiles = [written.checksumsFile, written.signature?.file, written.signature?.publicKeyFile].filter(
-    (f): f is string => f !== undefined,
+  const listed = listedNames(
+    build.artifacts,
+    reports.map((r) => r.name),
   );
+  const written = await writeChecksums(ctx, options, directory, files, listed);
+  const result: PublishResult = { directory, files, notes: [], ...written };
+  const ownFiles = [
+    written.checksumsFile,
+    written.listingFile,
+    written.signature?.file,
+    written.signature?.publicKeyFile,
+  ].filter((f): f is string => f !== undefined);
 
   const upload = shouldUpload(options.upload, ctx.trigger);
   const { tag, note } = releaseTag(options, ctx.trigger);
@@ -278,6 +309,6 @@ export async function publishDirectory(
   if (files.length === 0) {
     throw new ConfigurationError(`The output directory ${directory} holds no files to publish.`);
   }
-  const written = await writeChecksums(ctx, options, directory, files);
+  const written = await writeChecksums(ctx, options, directory, files, await directoryListedNames(directory));
   return { directory, files, notes: [], ...written };
 }
