@@ -22,7 +22,7 @@ import { entryName, directoryCacheStore } from '../../src/cli/cache-store.js';
 import { consoleLog } from '../../src/cli/log.js';
 import { actionsCacheStore } from '../../src/github/cache-store.js';
 import { parseSummary, type MkosiConfig } from '../../src/mkosi/config.js';
-import { restoreCaches, type CacheRecord } from '../../src/pipeline/caches.js';
+import { restoreCaches, saveCaches, type CacheRecord } from '../../src/pipeline/caches.js';
 import type { Context } from '../../src/pipeline/context.js';
 import { defaultInputs } from '../../src/pipeline/inputs.js';
 import { parseOptions } from '../../src/pipeline/options.js';
@@ -326,4 +326,29 @@ describe('with the results server', () => {
   beforeEach(() => server.reset());
 
   describeStore('the action store (real @actions/cache)', () => actionsStore(() => server));
+
+  it('the action store restores what the real library saved, names relative to their root', async () => {
+    const ctx = context(actionsCacheStore(process.env));
+    const cold = await restoreCaches(ctx, options(), '27.1', config);
+    const packages = path.join(scratch, 'packages');
+    mkdirSync(path.join(packages, 'sub'), { recursive: true });
+    writeFileSync(path.join(packages, 'sub/bash.deb'), 'bash');
+    symlinkSync('sub/bash.deb', path.join(packages, 'latest.deb'));
+    await saveCaches(ctx, cold.records, { succeeded: true, secretFiles: [], directory: '/work/project' });
+    const [entry] = server.cacheEntries().filter((e) => e.key === cold.records[0]!.key);
+    const listed = execFileSync('tar', ['--zstd', '-tf', server.blobPath(entry!.blob)!], {
+      encoding: 'utf8',
+    });
+    expect(listed.split('\n').filter(Boolean).sort()).toEqual([
+      'packages/',
+      'packages/latest.deb',
+      'packages/sub/',
+      'packages/sub/bash.deb',
+    ]);
+    rmSync(packages, { recursive: true });
+    const warm = await restoreCaches(ctx, options(), '27.1', config);
+    expect(warm.records[0]!.hit).toBe('exact');
+    expect(readFileSync(path.join(packages, 'latest.deb'), 'utf8')).toBe('bash');
+    expect(readlinkSync(path.join(packages, 'latest.deb'))).toBe('sub/bash.deb');
+  });
 });

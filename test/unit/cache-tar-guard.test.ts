@@ -91,6 +91,18 @@ describe('TarGuard passes what a cache holds', () => {
     },
   );
 
+  it('joins the ustar prefix into the name where GNU tar does', () => {
+    const src = source();
+    const dir = path.join(src, 'packages', 'p'.repeat(80));
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, `${'n'.repeat(60)}.deb`), 'x');
+    tar('--format=ustar', '-cf', path.join(scratch, 'a.tar'), '-C', src, 'packages');
+    const input = archive('a.tar');
+    // The name is split: the directory part is in the prefix field.
+    expect(input.subarray(2 * 512 + 345, 2 * 512 + 345 + 8).toString()).toBe('packages');
+    expect(guard(input, FILES)).toBeInstanceOf(Buffer);
+  });
+
   it('hands nothing on after the end marker', () => {
     const src = source();
     writeFileSync(path.join(src, 'packages/a'), 'a');
