@@ -31,6 +31,13 @@ export interface RunOptions {
   /** Kill the whole process tree after this many milliseconds. */
   timeoutMs?: number;
   input?: string;
+  /** Piped into the process's standard input (instead of `input`). */
+  stdin?: NodeJS.ReadableStream;
+  /**
+   * Receives the process's standard output, which is then not kept in the result. When it fails, the
+   * pipe is closed and the process gets EPIPE.
+   */
+  stdout?: NodeJS.WritableStream;
 }
 
 export interface RunResult {
@@ -50,13 +57,18 @@ export interface Runner {
 
 /**
  * Where downloaded tools are kept between runs: `@actions/tool-cache` on a runner, a directory under
- * the user's cache on a laptop.
+ * the user's cache on a laptop. What it holds is untrusted: it keeps the downloaded file itself, which
+ * is checked against its checksum on every use.
  */
 export interface ToolCache {
+  /** The directory of an entry, or undefined. */
   find(tool: string, version: string): Promise<string | undefined>;
+  /** Downloads `url` into a new temporary file; its path. */
   download(url: string): Promise<string>;
-  extractTar(file: string): Promise<string>;
-  cacheDir(source: string, tool: string, version: string): Promise<string>;
+  /** Extracts a gzipped tar into the directory `dest` (made when missing); `dest`. */
+  extractTar(file: string, dest: string): Promise<string>;
+  /** Keeps `file` as `name` in the entry of tool and version (replacing the entry); the entry's directory. */
+  cacheFile(file: string, name: string, tool: string, version: string): Promise<string>;
 }
 
 export interface ArtifactUpload {
@@ -104,6 +116,25 @@ export interface ReleaseStore {
 }
 
 /**
+ * What a cache holds: files and directories named relative to one directory, so that its archive
+ * holds relative names only and can be unpacked anywhere.
+ */
+export interface CacheEntry {
+  /** The directory the members are in. */
+  root: string;
+  /** Names directly below `root`; each may be missing. */
+  members: string[];
+}
+
+/** The archive of a cache entry as a store hands it over, not yet extracted. */
+export interface FetchedArchive {
+  /** The key of the entry found. */
+  key: string;
+  /** A tar archive, plain or compressed with zstd or gzip, of the entry's members. */
+  file: string;
+}
+
+/**
  * Where caches live between runs: GitHub's cache service through `@actions/cache` in the action, a
  * local directory in the CLI. Both take the same keys. Implementations report a failure by throwing;
  * the caller turns it into a warning.
@@ -111,8 +142,17 @@ export interface ReleaseStore {
 export interface CacheStore {
   /** Why this store cannot be used in this run (no cache service, no --cache-dir), or undefined. */
   unavailable(): string | undefined;
-  /** Restores `paths` from `key` or the newest entry a restore key prefixes; the key it found or undefined. */
-  restore(paths: readonly string[], key: string, restoreKeys: readonly string[]): Promise<string | undefined>;
-  /** Saves `paths` under `key`; false when the entry already exists (another job saved it first). */
-  save(paths: readonly string[], key: string): Promise<boolean>;
+  /**
+   * Finds the entry of `key`, else the newest one a restore key prefixes, and hands over its archive
+   * without extracting anything: what it holds is untrusted until checked (src/cache/restore.ts).
+   * `scratch` is an empty directory of this run, only for the store's use.
+   */
+  fetch(
+    members: readonly string[],
+    key: string,
+    restoreKeys: readonly string[],
+    scratch: string,
+  ): Promise<FetchedArchive | undefined>;
+  /** Saves the members of `entry` under `key`; false when the entry already exists (another job saved it first). */
+  save(entry: CacheEntry, key: string): Promise<boolean>;
 }

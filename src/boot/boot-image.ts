@@ -4,6 +4,7 @@ import { Input } from '../inputs.js';
 import type { MkosiConfig } from '../mkosi/config.js';
 import type { Artifact } from '../mkosi/outputs.js';
 import type { Log, Runner } from '../ports.js';
+import { claimDirectory } from '../process/owned-directory.js';
 import { chooseAccel, type Accel } from './accelerator.js';
 import type { Credential } from './check-unit.js';
 import { findEmulator } from './emulator.js';
@@ -51,7 +52,7 @@ export async function bootImage(
   const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
   const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
   const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel);
-  const logsDir = path.join(ctx.workDir, 'logs', 'boot');
+  const logsDir = await claimDirectory(path.join(ctx.workDir, 'logs', 'boot'));
   ctx.log.info(
     `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`,
   );

@@ -1,6 +1,7 @@
-import { access, constants, mkdir, readFile, rm } from 'node:fs/promises';
+import { access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Log, Runner } from '../ports.js';
+import { claimDirectory } from '../process/owned-directory.js';
 import type { Firmware } from './firmware.js';
 import { qemuArgs, type QemuCommand } from './qemu-args.js';
 
@@ -95,8 +96,7 @@ export async function probeKvm(
   } catch {
     return { usable: false, reason: `${device} is missing or not accessible` };
   }
-  await rm(options.workDir, { recursive: true, force: true });
-  await mkdir(options.workDir, { recursive: true });
+  await claimDirectory(options.workDir);
   const result = await ctx.runner.run(
     options.qemu.command,
     [...options.qemu.prefix, ...probeQemuArgs(options)],

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { HostFacts } from '../context.js';
@@ -10,6 +10,7 @@ import { cacheKeys, hitKind, type CacheName, type HitKind, type InstallFields } 
 import { cacheManifest } from './manifest.js';
 import type { CacheOptions } from './options.js';
 import { choosesIncremental, planCaches, secretsInside } from './plan.js';
+import { cacheEntry, restoreEntry } from './restore.js';
 
 /** What restoring and saving caches uses of the world. */
 export interface CachePorts {
@@ -57,13 +58,6 @@ async function exists(file: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-async function hasContent(file: string): Promise<boolean> {
-  const info = await stat(file).catch(() => undefined);
-  if (!info) return false;
-  if (!info.isDirectory()) return true;
-  return (await readdir(file)).length > 0;
 }
 
 async function sha256Of(file: string): Promise<string> {
@@ -122,31 +116,7 @@ async function restoreOne(
   target: { name: CacheName; key: string; restoreKeys: string[]; paths: string[] },
 ): Promise<CacheRecord> {
   const started = Date.now();
-  const existed = await Promise.all(target.paths.map(exists));
-  let matchedKey: string | undefined;
-  // A tree that is already here (a persistent runner) is mkosi's to judge; extracting over it would mix
-  // two trees. The package cache only gains files, so it is restored over what is there.
-  const present =
-    target.name !== 'packages' && (await Promise.all(target.paths.map(hasContent))).every(Boolean);
-  if (present) {
-    ctx.log.info(`Cache ${target.name}: already present in ${target.paths[0]}, not restored.`);
-  } else {
-    try {
-      matchedKey = await ctx.cacheStore.restore(target.paths, target.key, target.restoreKeys);
-    } catch (error) {
-      ctx.log.warning(`Cache ${target.name}: restore failed, building without it: ${errorMessage(error)}`);
-    }
-    if (matchedKey === undefined) {
-      // A failed extraction (a corrupt or truncated archive) can leave part of a tree behind: remove
-      // what was not there before, so mkosi starts from nothing rather than from half a cache.
-      for (const [index, file] of target.paths.entries()) {
-        if (!existed[index] && (await exists(file))) {
-          ctx.log.warning(`Cache ${target.name}: removing ${file}, left behind by a failed restore.`);
-          await rm(file, { recursive: true, force: true });
-        }
-      }
-    }
-  }
+  const matchedKey = await restoreEntry({ store: ctx.cacheStore, runner: ctx.runner, log: ctx.log }, target);
   const restoreMs = Date.now() - started;
   const manifest = await cacheManifest(target.paths);
   const hit = hitKind(target.key, matchedKey);
@@ -258,7 +228,7 @@ async function saveOne(
   }
   const started = Date.now();
   await fixOwnership(ctx, record.paths);
-  const saved = await ctx.cacheStore.save(record.paths, record.key);
+  const saved = await ctx.cacheStore.save(cacheEntry(record.paths), record.key);
   return {
     outcome: saved ? 'saved' : 'exists',
     ms: Date.now() - started,

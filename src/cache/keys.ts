@@ -5,7 +5,13 @@ import { createHash } from 'node:crypto';
  * what the cache holds would change: the fields that decide what gets installed, mkosi's version, the
  * user's suffix and (for content that carries installed packages) the time bucket of `cache-max-age`.
  *
- *   mkosi-ci-v1-<cache>-<distribution>-<release>-<architecture>-[<suffix>-]<hash>
+ *   mkosi-ci-v2-<cache>-<distribution>-<release>-<architecture>-<suffix>-<scope>-<hash>
+ *
+ * The readable fields are slugs without '-', so '-' only ever separates fields and every key has the
+ * same number of them (the suffix field is empty without a suffix). Slugs lose information ("a-b" and
+ * "a_b" are both "a_b"), so `<scope>` hashes the exact cache name, distribution, release, architecture
+ * and suffix: a restore prefix (everything up to `<scope>-`) matches only keys of that very scope, never
+ * the entries of another suffix.
  */
 
 export const CACHE_NAMES = ['packages', 'incremental', 'tools-tree'] as const;
@@ -50,7 +56,7 @@ export interface CacheKey {
   restoreKeys: string[];
 }
 
-export const KEY_VERSION = 'mkosi-ci-v1';
+export const KEY_VERSION = 'mkosi-ci-v2';
 
 const DAY_MS = 86_400_000;
 
@@ -80,19 +86,22 @@ function canonical(fields: InstallFields): unknown {
   };
 }
 
-function hash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);
+function hash(value: unknown, length = 24): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, length);
 }
 
-function prefix(name: CacheName, fields: InstallFields, suffix: string): string {
+/** Everything of a key but its content hash; also the restore prefix of the package cache. */
+export function keyPrefix(name: CacheName, fields: InstallFields, suffix: string): string {
+  const scope = hash([name, fields.distribution, fields.release, fields.architecture, suffix], 12);
   const parts = [
     KEY_VERSION,
     name,
     slug(fields.distribution),
     slug(fields.release),
     slug(fields.architecture),
+    suffix ? slug(suffix) : '',
+    scope,
   ];
-  if (suffix) parts.push(slug(suffix));
   return parts.join('-') + '-';
 }
 
@@ -113,7 +122,7 @@ export function cacheKeys(inputs: KeyInputs): CacheKey[] {
   const images = inputs.images.map(canonical);
   const tools = inputs.tools && canonical(inputs.tools);
   const keys: CacheKey[] = [];
-  const packages = prefix('packages', main, inputs.suffix);
+  const packages = keyPrefix('packages', main, inputs.suffix);
   // The package cache also holds the tools tree's packages.
   keys.push({
     name: 'packages',
@@ -122,14 +131,15 @@ export function cacheKeys(inputs: KeyInputs): CacheKey[] {
   });
   keys.push({
     name: 'incremental',
-    key: prefix('incremental', main, inputs.suffix) + hash({ cache: 'incremental', images, ...common }),
+    key: keyPrefix('incremental', main, inputs.suffix) + hash({ cache: 'incremental', images, ...common }),
     restoreKeys: [],
   });
   if (inputs.tools) {
     keys.push({
       name: 'tools-tree',
       key:
-        prefix('tools-tree', inputs.tools, inputs.suffix) + hash({ cache: 'tools-tree', tools, ...common }),
+        keyPrefix('tools-tree', inputs.tools, inputs.suffix) +
+        hash({ cache: 'tools-tree', tools, ...common }),
       restoreKeys: [],
     });
   }

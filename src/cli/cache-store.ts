@@ -1,39 +1,43 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { CacheStore, Runner } from '../ports.js';
 
 const EXTENSION = '.tar.zst';
 
-/** Entries for other paths never match, as with actions/cache's version. */
-function pathsTag(paths: readonly string[]): string {
-  return createHash('sha256').update(paths.join('\n')).digest('hex').slice(0, 12);
+/** Entries for other members never match, as with actions/cache's version. */
+function membersTag(members: readonly string[]): string {
+  return createHash('sha256').update(members.join('\n')).digest('hex').slice(0, 12);
 }
 
-function entryName(key: string, paths: readonly string[]): string {
-  return `${key}~${pathsTag(paths)}${EXTENSION}`;
+/** The file name of an entry in the store. */
+export function entryName(key: string, members: readonly string[]): string {
+  return `${key}~${membersTag(members)}${EXTENSION}`;
+}
+
+async function lexists(file: string): Promise<boolean> {
+  return lstat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
  * The CLI's cache store: one zstd tar per entry in a local directory (`--cache-dir`), for a laptop or a
  * runner with a persistent volume. Same keys and the same lookup as GitHub's service: the exact key,
- * else the newest entry a restore key prefixes. An entry is written under a temporary name and renamed,
- * so a store never holds half an archive; an existing entry is never replaced.
+ * else the newest entry a restore key prefixes. The directory may be shared with other jobs, so what it
+ * holds is untrusted: an archive is handed over as it is and checked by whoever extracts it. An entry is
+ * written in a fresh private directory and renamed into place, so a store never holds half an archive
+ * and a planted link is never written through; an existing entry is never replaced.
  */
 export function directoryCacheStore(dir: string | undefined, runner: Runner): CacheStore {
-  const tar = async (args: string[]): Promise<void> => {
-    const result = await runner.run('tar', args, { stream: false });
-    if (result.exitCode !== 0) {
-      throw new Error(`tar ${args[0]} failed (exit status ${result.exitCode}): ${result.stderr.trim()}`);
-    }
-  };
   return {
     unavailable() {
       return dir ? undefined : 'no --cache-dir given';
     },
-    async restore(paths, key, restoreKeys) {
+    async fetch(members, key, restoreKeys) {
       const names = await readdir(dir!).catch(() => [] as string[]);
-      const tag = `~${pathsTag(paths)}${EXTENSION}`;
+      const tag = `~${membersTag(members)}${EXTENSION}`;
       const keyOf = (name: string): string => name.slice(0, -tag.length);
       const mine = names.filter((n) => n.endsWith(tag));
       let found = mine.find((n) => keyOf(n) === key);
@@ -41,7 +45,7 @@ export function directoryCacheStore(dir: string | undefined, runner: Runner): Ca
         if (found) break;
         const candidates = mine.filter((n) => keyOf(n).startsWith(prefix));
         const times = await Promise.all(
-          candidates.map(async (n) => (await stat(path.join(dir!, n))).mtimeMs),
+          candidates.map(async (n) => (await lstat(path.join(dir!, n))).mtimeMs),
         );
         let newest = -1;
         candidates.forEach((n, i) => {
@@ -49,34 +53,38 @@ export function directoryCacheStore(dir: string | undefined, runner: Runner): Ca
         });
       }
       if (!found) return undefined;
-      await tar(['--extract', '--zstd', '--absolute-names', '--file', path.join(dir!, found)]);
-      return keyOf(found);
+      const file = path.join(dir!, found);
+      // Not a link to something else, not a FIFO that would block the decompressor.
+      if (!(await lstat(file)).isFile()) throw new Error(`${file} is not a regular file`);
+      return { key: keyOf(found), file };
     },
-    async save(paths, key) {
+    async save(entry, key) {
       await mkdir(dir!, { recursive: true });
-      const file = path.join(dir!, entryName(key, paths));
-      if (
-        await stat(file).then(
-          () => true,
-          () => false,
-        )
-      )
-        return false;
-      const temporary = `${file}.${process.pid}.tmp`;
+      const file = path.join(dir!, entryName(key, entry.members));
+      if (await lexists(file)) return false;
+      const existing = [];
+      for (const member of entry.members) {
+        if (await lexists(path.join(entry.root, member))) existing.push(member);
+      }
+      const scratch = await mkdtemp(path.join(dir!, '.saving-'));
       try {
-        const existing = [];
-        for (const p of paths)
-          if (
-            await stat(p).then(
-              () => true,
-              () => false,
-            )
-          )
-            existing.push(p);
-        await tar(['--create', '--zstd', '--absolute-names', '--file', temporary, ...existing]);
+        const temporary = path.join(scratch, 'entry');
+        // Names relative to the root: the archive restores wherever its root is.
+        const args = [
+          '--create',
+          '--zstd',
+          `--file=${temporary}`,
+          `--directory=${entry.root}`,
+          '--',
+          ...existing,
+        ];
+        const result = await runner.run('tar', args, { stream: false });
+        if (result.exitCode !== 0) {
+          throw new Error(`tar --create failed (exit status ${result.exitCode}): ${result.stderr.trim()}`);
+        }
         await rename(temporary, file);
       } finally {
-        await rm(temporary, { force: true });
+        await rm(scratch, { recursive: true, force: true });
       }
       return true;
     },

@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Runner, ToolCache } from '../ports.js';
 
-/** The ToolCache port off the runner: $XDG_CACHE_HOME/mkosi-ci/tools/<tool>/<version>. */
+/**
+ * The ToolCache port off the runner: $XDG_CACHE_HOME/mkosi-ci/tools/<tool>/<version>, complete once
+ * its `.complete` marker is there. An entry is put together in a fresh directory beside it and renamed
+ * into place.
+ */
 export function directoryToolCache(root: string, runner: Runner): ToolCache {
-  const scratch = (): Promise<string> => mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-'));
   return {
     async find(tool, version) {
       const dir = path.join(root, tool, version);
@@ -18,28 +21,31 @@ export function directoryToolCache(root: string, runner: Runner): ToolCache {
     async download(url) {
       const response = await fetch(url);
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-      const file = path.join(await scratch(), randomUUID());
+      const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')), randomUUID());
       await pipeline(
         Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
         createWriteStream(file),
       );
       return file;
     },
-    async extractTar(file) {
-      const dir = await scratch();
-      const result = await runner.run('tar', ['-xzf', file, '-C', dir], { stream: false });
+    async extractTar(file, dest) {
+      await mkdir(dest, { recursive: true });
+      const result = await runner.run('tar', ['-xzf', file, '-C', dest], { stream: false });
       if (result.exitCode !== 0) throw new Error(`tar could not extract ${file}: ${result.stderr.trim()}`);
-      return dir;
+      return dest;
     },
-    async cacheDir(source, tool, version) {
+    async cacheFile(file, name, tool, version) {
       const dir = path.join(root, tool, version);
-      await rm(dir, { recursive: true, force: true });
       await mkdir(path.dirname(dir), { recursive: true });
-      await rename(source, dir).catch(async () => {
-        const copy = await runner.run('cp', ['-a', source, dir], { stream: false });
-        if (copy.exitCode !== 0) throw new Error(`could not copy ${source} to ${dir}`);
-      });
-      await writeFile(path.join(dir, '.complete'), '');
+      const fresh = await mkdtemp(path.join(path.dirname(dir), `.${version}-`));
+      try {
+        await copyFile(file, path.join(fresh, name));
+        await writeFile(path.join(fresh, '.complete'), '');
+        await rm(dir, { recursive: true, force: true });
+        await rename(fresh, dir);
+      } finally {
+        await rm(fresh, { recursive: true, force: true });
+      }
       return dir;
     },
   };

@@ -5,6 +5,6 @@ import type { ToolCache } from '../ports.js';
 export const actionsToolCache: ToolCache = {
   find: async (tool, version) => tc.find(tool, version) || undefined,
   download: (url) => tc.downloadTool(url),
-  extractTar: (file) => tc.extractTar(file),
-  cacheDir: (source, tool, version) => tc.cacheDir(source, tool, version),
+  extractTar: (file, dest) => tc.extractTar(file, dest),
+  cacheFile: (file, name, tool, version) => tc.cacheFile(file, name, tool, version),
 };

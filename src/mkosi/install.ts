@@ -1,11 +1,11 @@
-import { access, constants, readdir } from 'node:fs/promises';
+import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { Input } from '../inputs.js';
 import type { Log, Runner, ToolCache } from '../ports.js';
 import type { MkosiOptions } from './options.js';
-import { sha256File } from './outputs.js';
-import { expectedSha256, isCommit, releaseUrl, toolCacheVersion } from './release.js';
+import { installRelease as installVerifiedRelease } from './install-release.js';
+import { isCommit } from './release.js';
 import { MINIMUM_MKOSI_VERSION, compareVersions, isSupportedVersion, parseVersionOutput } from './version.js';
 
 /** What installing mkosi uses of the world. */
@@ -15,6 +15,8 @@ export interface InstallPorts {
   toolCache: ToolCache;
   /** Running as root: apt needs no sudo. */
   root: boolean;
+  /** This run's work directory: a release is unpacked under it. */
+  workDir: string;
 }
 
 type InstallOptions = Pick<MkosiOptions, 'mkosiVersion' | 'mkosiSource' | 'mkosiReleaseUrl' | 'mkosiSha256'>;
@@ -37,53 +39,16 @@ async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-const TOOL_NAME = 'mkosi';
-
-/** Downloads the release tarball once per tool cache, verifies it, and returns its bin/mkosi. */
-async function installRelease(
+/** Downloads the release tarball (or takes it from the tool cache), verifies it, and returns its bin/mkosi. */
+function installRelease(
   ctx: InstallPorts,
   options: InstallOptions,
 ): Promise<{ command: string; origin: string }> {
-  const version = options.mkosiVersion;
-  const cacheVersion = toolCacheVersion(version);
-  const cached = await ctx.toolCache.find(TOOL_NAME, cacheVersion);
-  if (cached) {
-    return { command: path.join(cached, 'bin', 'mkosi'), origin: `release ${version} (tool cache)` };
-  }
-  const url = releaseUrl(options.mkosiReleaseUrl, version);
-  ctx.log.info(`Downloading mkosi ${version} from ${url}`);
-  let tarball: string;
-  try {
-    tarball = await ctx.toolCache.download(url);
-  } catch (error) {
-    throw new ConfigurationError(
-      `Input ${Input.MkosiVersion}: could not download ${url} (${(error as Error).message}); check that ${version} is an mkosi release tag or commit.`,
-      { cause: error },
-    );
-  }
-  const expected = expectedSha256(version, options.mkosiSha256);
-  const actual = await sha256File(tarball);
-  if (expected && actual !== expected) {
-    throw new ConfigurationError(
-      `Input ${options.mkosiSha256 ? Input.MkosiSha256 : Input.MkosiVersion}: the tarball from ${url} has sha256 ${actual}, expected ${expected}; refusing to run it.`,
-    );
-  }
-  if (!expected && !isCommit(version)) {
-    ctx.log.warning(
-      `mkosi ${version}: no checksum is known for this tag (sha256 ${actual}); set ${Input.MkosiSha256} to pin it.`,
-    );
-  }
-  const extracted = await ctx.toolCache.extractTar(tarball);
-  // GitHub's archives hold one top-level directory, mkosi-<version>/.
-  const [top, ...rest] = (await readdir(extracted, { withFileTypes: true })).filter((e) => e.isDirectory());
-  const root = top && rest.length === 0 ? path.join(extracted, top.name) : extracted;
-  if (!(await isExecutable(path.join(root, 'bin', 'mkosi')))) {
-    throw new ConfigurationError(
-      `Input ${Input.MkosiReleaseUrl}: ${url} is not an mkosi source tarball (no bin/mkosi).`,
-    );
-  }
-  const dir = await ctx.toolCache.cacheDir(root, TOOL_NAME, cacheVersion);
-  return { command: path.join(dir, 'bin', 'mkosi'), origin: `release ${version}` };
+  return installVerifiedRelease(ctx, {
+    version: options.mkosiVersion,
+    urlTemplate: options.mkosiReleaseUrl,
+    sha256: options.mkosiSha256,
+  });
 }
 
 async function installApt(ctx: InstallPorts): Promise<{ command: string; origin: string }> {

@@ -9,6 +9,7 @@ import {
   type Tristate,
 } from '../input-parsing.js';
 import { ConfigurationError } from '../errors.js';
+import { checkReleaseSource } from './release.js';
 
 export type MkosiSource =
   | { kind: 'auto' }
@@ -141,7 +142,7 @@ export function parseReleaseUrl(value: string): string {
 
 export function parseMkosiOptions(inputs: InputReader, cwd: string): MkosiOptions {
   const { value, raw } = inputs;
-  return {
+  const options: MkosiOptions = {
     directory: path.resolve(cwd, value(Input.Directory)),
     mkosiVersion: parseMkosiVersion(value(Input.MkosiVersion)),
     mkosiSource: parseMkosiSource(value(Input.MkosiSource), cwd),
@@ -155,4 +156,10 @@ export function parseMkosiOptions(inputs: InputReader, cwd: string): MkosiOption
     toolsTree: parseToolsTree(value(Input.ToolsTree), cwd),
     force: parseForce(value(Input.Force)),
   };
+  // A release is run as the job's user: where it comes from and what it must hash to are judged now.
+  // (auto takes a release only when PATH has no pinned mkosi; the download checks again then.)
+  if (options.mkosiSource.kind === 'release') {
+    checkReleaseSource(options.mkosiReleaseUrl, options.mkosiVersion, options.mkosiSha256);
+  }
+  return options;
 }

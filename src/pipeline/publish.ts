@@ -1,4 +1,4 @@
-import { copyFile, lstat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import { Input } from '../inputs.js';
@@ -6,7 +6,8 @@ import type { BuildResult } from '../mkosi/build-result.js';
 import { sha256File } from '../mkosi/outputs.js';
 import type { PublishedRelease } from '../ports.js';
 import { artifactNameFields, renderArtifactName } from '../publish/artifact-name.js';
-import { publishedFiles, type PublishedFile } from '../publish/checksums.js';
+import { listedNames, publishedFiles, type PublishedFile } from '../publish/checksums.js';
+import { copyFileReplacing } from '../publish/safe-write.js';
 import { releaseTag, shouldUpload } from '../publish/destinations.js';
 import type { PublishOptions } from '../publish/options.js';
 import { noArtifactService, noReleaseStore } from '../publish/prerequisites.js';
@@ -35,7 +36,7 @@ async function reportFiles(directory: string, reports: readonly ReportFile[]): P
   const files: PublishedFile[] = [];
   for (const report of reports) {
     const file = path.join(directory, report.name);
-    await copyFile(report.path, file);
+    await copyFileReplacing(report.path, file);
     files.push({
       name: report.name,
       path: file,
@@ -60,13 +61,20 @@ export async function publish(
 ): Promise<PublishResult> {
   const directory = build.outputDirectory;
   const files = [...(await publishedFiles(build.artifacts)), ...(await reportFiles(directory, reports))];
+  const listed = listedNames(
+    build.artifacts,
+    reports.map((r) => r.name),
+  );
   const written = await time(options.signKey ? 'SHA256SUMS, signed' : 'SHA256SUMS', () =>
-    writeChecksums(ctx, options, directory, files),
+    writeChecksums(ctx, options, directory, files, listed),
   );
   const result: PublishResult = { directory, files, notes: [], ...written };
-  const ownFiles = [written.checksumsFile, written.signature?.file, written.signature?.publicKeyFile].filter(
-    (f): f is string => f !== undefined,
-  );
+  const ownFiles = [
+    written.checksumsFile,
+    written.listingFile,
+    written.signature?.file,
+    written.signature?.publicKeyFile,
+  ].filter((f): f is string => f !== undefined);
 
   const upload = shouldUpload(options.upload, ctx.trigger);
   const { tag, note } = releaseTag(options, ctx.trigger);

@@ -1,4 +1,4 @@
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Context } from '../context.js';
 import type { BuildResult } from '../mkosi/build-result.js';
@@ -9,6 +9,7 @@ import type { ComparisonResult } from '../repro/comparison.js';
 import type { ReproMode } from '../repro/options.js';
 import { reproPins, type ReproPins } from '../repro/pins.js';
 import { formatDifference } from '../repro/report.js';
+import { claimDirectory } from '../process/owned-directory.js';
 import { renderReproJson, renderReproMarkdown, type ReproConditions } from '../repro/repro-report.js';
 import { runDiffoscope } from '../repro/run-diffoscope.js';
 import { secondBuild } from '../repro/second-build.js';
@@ -103,10 +104,9 @@ export async function repro(
 ): Promise<ReproResult> {
   const dir = path.join(ctx.workDir, 'repro');
   const reportDir = path.join(ctx.workDir, 'logs', 'repro');
-  await rm(dir, { recursive: true, force: true });
-  await rm(reportDir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  await mkdir(reportDir, { recursive: true });
+  // Emptied only when an earlier run made them: --work-dir may be a directory of the user's.
+  await claimDirectory(dir);
+  await claimDirectory(reportDir);
   const varied = variedBuild(options.repro.variations, { root: ctx.host.root });
   const { second, directory, toolsTree } = await time('second build', () =>
     secondBuild(ctx, options, mkosi, first, dir, varied),

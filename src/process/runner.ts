@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import type { RunOptions, RunResult, Runner } from '../ports.js';
 import { runCleanup, type RunCleanup } from './cleanup.js';
 import { childEnvironment } from './environment.js';
@@ -88,7 +89,7 @@ export class ProcessRunner implements Runner {
         cwd: options.cwd,
         env,
         detached: true,
-        stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        stdio: [options.input === undefined && !options.stdin ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
       let timedOut = false;
       let timer: NodeJS.Timeout | undefined;
@@ -112,9 +113,13 @@ export class ProcessRunner implements Runner {
         buffer.push(chunk);
         print(mask.push(chunk));
       };
-      child.stdout?.on('data', handle(stdout, masks[0]));
+      // A failing stream is the business of whoever owns it: here it only ends the pipe, so the process
+      // sees end of input or EPIPE and its exit status says the rest.
+      if (options.stdout) pipeline(child.stdout!, options.stdout, () => {});
+      else child.stdout?.on('data', handle(stdout, masks[0]));
       child.stderr?.on('data', handle(stderr, masks[1]));
-      if (options.input !== undefined) {
+      if (options.stdin) pipeline(options.stdin, child.stdin!, () => {});
+      else if (options.input !== undefined) {
         child.stdin?.end(options.input);
       }
       child.on('error', (error) => {

@@ -1,21 +1,24 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { sha256File } from '../mkosi/outputs.js';
 import type { Log, Runner } from '../ports.js';
 import {
   CHECKSUMS_FILE,
+  LISTING_FILE,
   PUBLIC_KEY_FILE,
   SIGNATURE_FILE,
   directoryFiles,
+  directoryListedNames,
   parseChecksums,
   renderChecksums,
-  unrepresentableName,
+  writeTreeListing,
   type PublishedFile,
 } from './checksums.js';
 import { maskSigningSecrets } from './check-signing-key.js';
 import { ThrowawayKeyring, verifySignature, type SigningKey } from './gpg.js';
 import type { PublishOptions } from './options.js';
+import { copyFileReplacing, writeFileReplacing } from './safe-write.js';
 
 export interface Signature {
   file: string;
@@ -29,6 +32,8 @@ export interface Signature {
 export interface WrittenChecksums {
   directory: string;
   checksumsFile: string;
+  /** The mtree listing of a published tree (SHA256SUMS lists it too), when a directory is published. */
+  listingFile?: string;
   /** What SHA256SUMS lists. */
   files: PublishedFile[];
   signature?: Signature;
@@ -37,40 +42,58 @@ export interface WrittenChecksums {
 type Ports = { runner: Runner; log: Log };
 type SigningOptions = Pick<PublishOptions, 'signKey' | 'signPassphrase'>;
 
-/** Writes SHA256SUMS over `files` into `directory` and, given a key, signs it and checks the signature. */
+/**
+ * Writes SHA256SUMS over `files` into `directory` (and, when `listed` names what is published and a
+ * directory is among it, the tree listing, which SHA256SUMS lists too) and, given a key, signs it and
+ * checks the signature. Nothing there is written through: see safe-write.ts.
+ */
 export async function writeChecksums(
   ctx: Ports,
   options: SigningOptions,
   directory: string,
   files: PublishedFile[],
-): Promise<Pick<WrittenChecksums, 'checksumsFile' | 'signature'>> {
-  const odd = files.find((f) => unrepresentableName(f.name));
-  if (odd) {
-    throw new ConfigurationError(
-      `Cannot list '${odd.name.replace(/\n/g, '\\n')}' in SHA256SUMS: names with line breaks or backslashes cannot be checked by sha256sum -c; rename the file.`,
-    );
-  }
+  listed?: readonly string[],
+): Promise<Pick<WrittenChecksums, 'checksumsFile' | 'listingFile' | 'signature'>> {
+  // A signature or listing of an earlier run must not sit next to this run's SHA256SUMS (unlinked, never followed).
+  for (const stale of [SIGNATURE_FILE, PUBLIC_KEY_FILE, LISTING_FILE])
+    await rm(path.join(directory, stale), { force: true });
+  const listing = listed && (await writeTreeListing(directory, files, listed));
   const checksumsFile = path.join(directory, CHECKSUMS_FILE);
-  await writeFile(checksumsFile, renderChecksums(files));
-  ctx.log.info(`SHA256SUMS: ${files.length} files, in ${checksumsFile}`);
-  if (!options.signKey) return { checksumsFile };
-  return { checksumsFile, signature: await sign(ctx, options, checksumsFile) };
+  const text = renderChecksums(listing ? [...files, listing] : files);
+  await writeFileReplacing(checksumsFile, text);
+  ctx.log.info(
+    `SHA256SUMS: ${files.length} files, in ${checksumsFile}${listing ? `; the tree in ${listing.path}` : ''}`,
+  );
+  const written = { checksumsFile, ...(listing ? { listingFile: listing.path } : {}) };
+  if (!options.signKey) return written;
+  return { ...written, signature: await sign(ctx, options, checksumsFile, text) };
 }
 
-async function sign(ctx: Ports, options: SigningOptions, checksumsFile: string): Promise<Signature> {
+async function sign(
+  ctx: Ports,
+  options: SigningOptions,
+  checksumsFile: string,
+  text: string,
+): Promise<Signature> {
   const armoredKey = options.signKey!;
   maskSigningSecrets(ctx.log, options);
   const directory = path.dirname(checksumsFile);
   const keyring = await ThrowawayKeyring.create(ctx.runner);
   try {
     const key = await keyring.importSigningKey(armoredKey);
-    const file = path.join(directory, SIGNATURE_FILE);
-    await keyring.sign(checksumsFile, file, key, options.signPassphrase);
-    const publicKeyFile = path.join(directory, PUBLIC_KEY_FILE);
+    // Signed and checked in the keyring's private directory, over the text just written, then copied
+    // into place: what is in the output directory may have been swapped or be a planted link.
+    const own = (name: string): string => path.join(keyring.home, name);
+    await writeFileReplacing(own(CHECKSUMS_FILE), text);
+    await keyring.sign(own(CHECKSUMS_FILE), own(SIGNATURE_FILE), key, options.signPassphrase);
     const publicKeyring = path.join(keyring.home, 'public.gpg');
-    await keyring.exportPublicKey(key, publicKeyFile, publicKeyring);
+    await keyring.exportPublicKey(key, own(PUBLIC_KEY_FILE), publicKeyring);
     // Checked with the public key alone, as whoever downloads the files will check it.
-    const check = await verifySignature(ctx.runner, publicKeyring, file, checksumsFile);
+    const check = await verifySignature(ctx.runner, publicKeyring, own(SIGNATURE_FILE), own(CHECKSUMS_FILE));
+    const file = path.join(directory, SIGNATURE_FILE);
+    const publicKeyFile = path.join(directory, PUBLIC_KEY_FILE);
+    await copyFileReplacing(own(SIGNATURE_FILE), file);
+    await copyFileReplacing(own(PUBLIC_KEY_FILE), publicKeyFile);
     if (!check.valid) throw new Error(`The new signature of SHA256SUMS does not verify: ${check.message}`);
     ctx.log.info(
       `SHA256SUMS.gpg: signed by ${key.fingerprint}${key.userId ? ` (${key.userId})` : ''}; ${check.message}`,
@@ -114,6 +137,6 @@ export async function publishDirectory(
   if (files.length === 0) {
     throw new ConfigurationError(`The output directory ${directory} holds no files to publish.`);
   }
-  const written = await writeChecksums(ctx, options, directory, files);
+  const written = await writeChecksums(ctx, options, directory, files, await directoryListedNames(directory));
   return { directory, files, ...written };
 }

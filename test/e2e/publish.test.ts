@@ -55,11 +55,18 @@ describe('mkosi-ci publish', () => {
         .split('\n')
         .filter(Boolean)
         .map((l) => l.slice(65)),
-    ).toEqual(['*image.manifest', '*image.raw', '*image/usr/lib/os-release']);
+    ).toEqual(['*SHA256SUMS.mtree', '*image.manifest', '*image.raw', '*image/usr/lib/os-release']);
     expect(
       execFileSync('sha256sum', ['--check', '--strict', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' }),
-    ).toBe('image.manifest: OK\nimage.raw: OK\nimage/usr/lib/os-release: OK\n');
+    ).toBe('SHA256SUMS.mtree: OK\nimage.manifest: OK\nimage.raw: OK\nimage/usr/lib/os-release: OK\n');
     expect(run.stdout).toContain('SHA256SUMS: 3 files');
+    // The directory holds a symlink and a subdirectory: the tree listing says what sha256sum cannot.
+    expect(execFileSync('mtree', ['-f', 'SHA256SUMS.mtree', '-p', '.'], { cwd: dir, encoding: 'utf8' })).toBe(
+      '',
+    );
+    expect(readFileSync(path.join(dir, 'SHA256SUMS.mtree'), 'utf8')).toContain(
+      './image.link type=link uid=0 gid=0 link=image.raw',
+    );
     expect(readdirSync(dir)).not.toContain('SHA256SUMS.gpg');
   });
 
@@ -86,9 +93,15 @@ describe('mkosi-ci publish', () => {
     expect(spawnSync('pgrep', ['-f', 'mkosi-ci-gnupg-']).status).toBe(1);
   });
 
-  it('signs with a key without a passphrase', async () => {
+  it('signs with a key without a passphrase, writing through none of the links planted in its place', async () => {
     const dir = outputs();
+    const canary = path.join(dir, '..', 'canary');
+    writeFileSync(canary, 'precious');
+    for (const name of ['SHA256SUMS', 'SHA256SUMS.gpg', 'signing-key.asc', 'SHA256SUMS.mtree']) {
+      symlinkSync(canary, path.join(dir, name));
+    }
     const run = await publish(dir, `--sign-key-file=${unprotected.keyFile}`);
+    expect(readFileSync(canary, 'utf8')).toBe('precious');
     expect(run.status, run.stderr).toBe(0);
     const check = gpgv(
       unprotected.armoredPublic,

@@ -28,12 +28,12 @@ const unusedToolCache: ToolCache = {
   find: () => Promise.reject(new Error('no tool cache expected')),
   download: () => Promise.reject(new Error('no tool cache expected')),
   extractTar: () => Promise.reject(new Error('no tool cache expected')),
-  cacheDir: () => Promise.reject(new Error('no tool cache expected')),
+  cacheFile: () => Promise.reject(new Error('no tool cache expected')),
 };
 
 const noCacheStore: CacheStore = {
   unavailable: () => 'no cache store in this test',
-  restore: () => Promise.reject(new Error('no cache store expected')),
+  fetch: () => Promise.reject(new Error('no cache store expected')),
   save: () => Promise.reject(new Error('no cache store expected')),
 };
 

@@ -28,13 +28,18 @@ function inputs(overrides: Partial<KeyInputs> = {}): KeyInputs {
 }
 
 describe('cacheKeys', () => {
-  it('names each cache mkosi-ci-v1-<cache>-<distro>-<release>-<arch>-<hash>', () => {
+  it('names each cache mkosi-ci-v2-<cache>-<distro>-<release>-<arch>-<suffix>-<scope>-<hash>', () => {
     const keys = cacheKeys(inputs());
     expect(keys.map((k) => k.name)).toEqual(['packages', 'incremental', 'tools-tree']);
-    expect(keys[0]!.key).toMatch(/^mkosi-ci-v1-packages-debian-bookworm-x86_64-[0-9a-f]{24}$/);
-    expect(keys[1]!.key).toMatch(/^mkosi-ci-v1-incremental-debian-bookworm-x86_64-[0-9a-f]{24}$/);
+    expect(keys[0]!.key).toMatch(/^mkosi-ci-v2-packages-debian-bookworm-x86_64--[0-9a-f]{12}-[0-9a-f]{24}$/);
+    expect(keys[1]!.key).toMatch(
+      /^mkosi-ci-v2-incremental-debian-bookworm-x86_64--[0-9a-f]{12}-[0-9a-f]{24}$/,
+    );
     // The tools tree is named by its own distribution and release.
-    expect(keys[2]!.key).toMatch(/^mkosi-ci-v1-tools-tree-debian-trixie-x86_64-[0-9a-f]{24}$/);
+    expect(keys[2]!.key).toMatch(/^mkosi-ci-v2-tools-tree-debian-trixie-x86_64--[0-9a-f]{12}-[0-9a-f]{24}$/);
+    expect(cacheKeys(inputs({ suffix: 'nightly' }))[0]!.key).toMatch(
+      /^mkosi-ci-v2-packages-debian-bookworm-x86_64-nightly-[0-9a-f]{12}-[0-9a-f]{24}$/,
+    );
   });
 
   it('is stable: the same configuration in the same window gives the same keys', () => {
@@ -47,7 +52,8 @@ describe('cacheKeys', () => {
 
   it('only the package cache falls back by prefix', () => {
     const keys = cacheKeys(inputs());
-    expect(keys[0]!.restoreKeys).toEqual(['mkosi-ci-v1-packages-debian-bookworm-x86_64-']);
+    expect(keys[0]!.restoreKeys).toEqual([keys[0]!.key.slice(0, -24)]);
+    expect(keys[0]!.restoreKeys[0]).toMatch(/^mkosi-ci-v2-packages-debian-bookworm-x86_64--[0-9a-f]{12}-$/);
     expect(keys[0]!.key.startsWith(keys[0]!.restoreKeys[0]!)).toBe(true);
     expect(keys[1]!.restoreKeys).toEqual([]);
     expect(keys[2]!.restoreKeys).toEqual([]);
@@ -103,7 +109,32 @@ describe('cacheKeys', () => {
 
   it('puts the suffix in the prefix too, so a fallback never crosses partitions', () => {
     const keys = cacheKeys(inputs({ suffix: 'release/1.x' }));
-    expect(keys[0]!.restoreKeys).toEqual(['mkosi-ci-v1-packages-debian-bookworm-x86_64-release_1.x-']);
+    expect(keys[0]!.restoreKeys[0]).toMatch(
+      /^mkosi-ci-v2-packages-debian-bookworm-x86_64-release_1.x-[0-9a-f]{12}-$/,
+    );
+  });
+
+  it('no restore prefix matches the key of another suffix, not even one that slugs alike', () => {
+    // The scope hash of the suffix-less keys, offered as a suffix: an attempt to forge their prefix.
+    const scope = cacheKeys(inputs())[0]!.key.split('-').at(-2)!;
+    const suffixes = ['', 'nightly', 'nightly-x', 'a-b', 'a_b', '_', '-', scope, `${scope}-x`];
+    const keysOf = (suffix: string): string[] =>
+      [0, 30, 365].map((days) => cacheKeys(inputs({ suffix, now: NOW + days * DAY }))[0]!.key);
+    for (const mine of suffixes) {
+      const [prefix] = cacheKeys(inputs({ suffix: mine }))[0]!.restoreKeys;
+      for (const key of keysOf(mine)) expect(key.startsWith(prefix!), `${mine}: own key`).toBe(true);
+      for (const other of suffixes.filter((s) => s !== mine)) {
+        for (const key of keysOf(other)) expect(key.startsWith(prefix!), `${mine} -> ${other}`).toBe(false);
+      }
+    }
+  });
+
+  it('no restore prefix matches another distribution, release or architecture that slugs alike', () => {
+    const variant = (release: string): KeyInputs =>
+      inputs({ images: inputs().images.map((m) => ({ ...m, release })) });
+    const [prefix] = cacheKeys(variant('24.04-lts'))[0]!.restoreKeys;
+    expect(cacheKeys(variant('24.04_lts'))[0]!.key.startsWith(prefix!)).toBe(false);
+    expect(cacheKeys(variant('24.04-lts'))[0]!.key.startsWith(prefix!)).toBe(true);
   });
 
   it('has no tools-tree key when mkosi builds no tools tree', () => {

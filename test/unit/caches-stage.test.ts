@@ -128,11 +128,29 @@ describe('restoreCaches and saveCaches', () => {
     expect(saved[0]!.save?.outcome).toBe('saved');
   });
 
+  it('a job without a suffix never falls back to the entries of a job with one, nor the reverse', async () => {
+    const withSuffix = () =>
+      parseOptions({ ...defaultInputs(), 'tools-tree': '/opt/tools', 'cache-key-suffix': 'pr' }, scratch);
+    const first = await restoreCaches(ctx, withSuffix(), '27.1', config, 0);
+    fill(packages, 'pr.deb', 'from a pull request');
+    await saveCaches(ctx, first.records, succeeded);
+    rmSync(packages, { recursive: true });
+    const plain = await restoreCaches(ctx, options(), '27.1', config, 8 * 86_400_000);
+    expect(plain.records[0]!.hit).toBe('miss');
+    expect(existsSync(path.join(packages, 'pr.deb'))).toBe(false);
+    fill(packages, 'main.deb', 'from main');
+    await saveCaches(ctx, plain.records, succeeded);
+    rmSync(packages, { recursive: true });
+    const later = await restoreCaches(ctx, withSuffix(), '27.1', config, 16 * 86_400_000);
+    expect(later.records[0]!.hit).toBe('partial');
+    expect(readdirSync(packages)).toEqual(['pr.deb']);
+  });
+
   it('a corrupt archive gives a warning, a miss and no half-restored tree', async () => {
     const cold = await restoreCaches(ctx, options(), '27.1', config);
     for (let i = 0; i < 50; i++) fill(incremental, `f${i}`, `content ${i}\n`.repeat(1000));
     await saveCaches(ctx, cold.records, succeeded);
-    const [archive] = readdirSync(store).filter((n) => n.startsWith('mkosi-ci-v1-incremental'));
+    const [archive] = readdirSync(store).filter((n) => n.startsWith('mkosi-ci-v2-incremental'));
     const file = path.join(store, archive!);
     const bytes = readFileSync(file);
     bytes.fill(0x55, Math.floor(bytes.length / 2));
@@ -140,9 +158,40 @@ describe('restoreCaches and saveCaches', () => {
     rmSync(incremental, { recursive: true });
     const warm = await restoreCaches(ctx, options(), '27.1', config);
     expect(warm.records.find((r) => r.name === 'incremental')?.hit).toBe('miss');
-    expect(lines.join('\n')).toMatch(/warning: Cache incremental: restore failed, building without it: tar/);
-    // Removed, then made again empty for mkosi.
+    expect(lines.join('\n')).toMatch(
+      /warning: Cache incremental: restore failed, building without it: zstd could not decompress the archive: .*Data corruption/,
+    );
+    // What was extracted before the damage stayed in the staging directory, which is gone; the cache
+    // directory is made empty for mkosi.
     expect(readdirSync(incremental)).toEqual([]);
+    expect(readdirSync(scratch).filter((n) => n.startsWith('.mkosi-ci-restore-'))).toEqual([]);
+  });
+
+  it('adds to a package cache the user filled, never replacing a file of theirs', async () => {
+    const cold = await restoreCaches(ctx, options(), '27.1', config);
+    fill(packages, 'bash.deb', 'from the cache');
+    fill(path.join(packages, 'sub'), 'zsh.deb', 'from the cache');
+    await saveCaches(ctx, cold.records, succeeded);
+    rmSync(packages, { recursive: true });
+    fill(packages, 'bash.deb', "the user's own");
+    const warm = await restoreCaches(ctx, options(), '27.1', config);
+    expect(warm.records[0]!.hit).toBe('exact');
+    expect(readFileSync(path.join(packages, 'bash.deb'), 'utf8')).toBe("the user's own");
+    expect(readFileSync(path.join(packages, 'sub/zsh.deb'), 'utf8')).toBe('from the cache');
+    expect(lines).toContain(
+      `Cache packages: 1 entries already in ${scratch} were kept as they were; 1 were added from the cache.`,
+    );
+  });
+
+  it('restores no incremental cache over one that is there, and says so', async () => {
+    const cold = await restoreCaches(ctx, options(), '27.1', config);
+    fill(incremental, 'main.cache', 'saved');
+    await saveCaches(ctx, cold.records, succeeded);
+    fill(incremental, 'main.cache', 'made by the project');
+    const warm = await restoreCaches(ctx, options(), '27.1', config);
+    expect(warm.records[1]!.hit).toBe('miss');
+    expect(readFileSync(path.join(incremental, 'main.cache'), 'utf8')).toBe('made by the project');
+    expect(lines.join('\n')).toContain(`Cache incremental: ${incremental} already there`);
   });
 
   it('without a store, says why once and uses no cache', async () => {

@@ -133,19 +133,25 @@ describe('the publish stage', () => {
       readFileSync(path.join(dir, 'SHA256SUMS'), 'utf8')
         .split('\n')
         .map((l) => l.slice(66)),
-    ).toEqual(['image.d/etc/hostname', 'image.manifest', 'image.raw.zst', '']);
+    ).toEqual(['SHA256SUMS.mtree', 'image.d/etc/hostname', 'image.manifest', 'image.raw.zst', '']);
+    // A directory is published: its tree listing goes with it.
+    expect(result.listingFile).toBe(path.join(dir, 'SHA256SUMS.mtree'));
     expect(uploads).toEqual([
       {
         name: 'image_2.1',
-        files: ['image.raw.zst', 'image.manifest', 'image.d/etc/hostname', 'SHA256SUMS'].map((f) =>
-          path.join(dir, f),
-        ),
+        files: [
+          'image.raw.zst',
+          'image.manifest',
+          'image.d/etc/hostname',
+          'SHA256SUMS',
+          'SHA256SUMS.mtree',
+        ].map((f) => path.join(dir, f)),
         rootDirectory: dir,
         retentionDays: undefined,
         compressionLevel: 0,
       },
     ]);
-    expect(result.artifact).toMatchObject({ id: 1, name: 'image_2.1', files: 4, compressionLevel: 0 });
+    expect(result.artifact).toMatchObject({ id: 1, name: 'image_2.1', files: 5, compressionLevel: 0 });
   });
 
   it('uploads nothing when a file changed after it was listed (planted: the image rewritten after discovery)', async () => {

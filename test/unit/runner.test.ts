@@ -24,6 +24,22 @@ describe('ProcessRunner', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/out\n[\s\S]*err\n|err\n[\s\S]*out\n/);
   });
 
+  it('pipes streams in and out; a failing output stream ends the process with EPIPE', async () => {
+    const { PassThrough, Readable, Writable } = await import('node:stream');
+    const between = new PassThrough();
+    const [, counted] = await Promise.all([
+      runner.run('sh', ['-c', 'printf "%s" one; printf "%s" two'], { stdout: between, stream: false }),
+      runner.run('wc', ['-c'], { stdin: between, stream: false }),
+    ]);
+    expect(counted.stdout.trim()).toBe('6');
+    const failing = new Writable({ write: (_chunk, _encoding, callback) => callback(new Error('refused')) });
+    const yes = await runner.run('yes', [], { stdout: failing, stream: false, timeoutMs: 10_000 });
+    expect(yes.timedOut).toBe(false);
+    expect(yes.exitCode !== 0 || yes.signal !== null).toBe(true);
+    const fed = await runner.run('cat', [], { stdin: Readable.from([Buffer.from('in')]), stream: false });
+    expect(fed.stdout).toBe('in');
+  });
+
   it('kills the whole process tree on timeout', async () => {
     const started = Date.now();
     // The grandchild would keep the pipes open for 30 s if only the direct child were killed.
