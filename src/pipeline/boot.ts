@@ -6,6 +6,7 @@ import {
   type BootFirmware,
   type BootCheckResult,
 } from '../boot/run-boot.js';
+import { settleBySeconds } from '../boot/bounds.js';
 import { findEmulator, type Emulator } from '../boot/firmware.js';
 import { probeKvm } from '../boot/kvm-probe.js';
 import type { Credential } from '../boot/check-unit.js';
@@ -51,9 +52,9 @@ export function defaultTimeoutSeconds(accel: 'kvm' | 'tcg'): number {
   return accel === 'kvm' ? 180 : 600;
 }
 
-/** The guest waits for the boot to settle for at most this long, leaving time to watch and report. */
+/** The guest uptime by which the boot must settle, leaving time to watch and report (see boot/bounds.ts). */
 export function settleSeconds(timeoutSeconds: number, watchSeconds: number): number {
-  return Math.max(10, timeoutSeconds - watchSeconds - 60);
+  return settleBySeconds(timeoutSeconds, watchSeconds);
 }
 
 function firmwareFor(
@@ -156,7 +157,7 @@ export async function boot(
     memoryMiB: options.memoryMiB,
     cpus: options.cpus,
     timeoutSeconds,
-    settleSeconds: settleSeconds(timeoutSeconds, options.watchSeconds),
+    settleBySeconds: settleSeconds(timeoutSeconds, options.watchSeconds),
     watchSeconds: options.watchSeconds,
     journal: 'on-failure',
     channel: { kind: 'serial' },

@@ -7,6 +7,8 @@ const VERDICT_ICONS: Readonly<Record<string, string>> = {
   passed: '✅',
   'failed-units': '❌',
   'did-not-boot': '❌',
+  'not-running': '❌',
+  inconclusive: '❌',
   panicked: '💥',
 };
 
@@ -28,7 +30,8 @@ export function timingLine(timings: BootTimings): string | undefined {
 }
 
 function how(boot: BootStageResult): string {
-  return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
+  const message = boot.check.vsockMessage ? ` (check message ${boot.check.vsockMessage})` : '';
+  return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}${message}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
 }
 
 /** The boot check's part of the job summary. */

@@ -14,7 +14,7 @@ import { applyNotification, supervisedQemu, type Notifications } from '../../src
 const check: CheckOptions = {
   nonce: '0123456789abcdef0123456789abcdef',
   channel: { kind: 'serial' },
-  settleSeconds: 240,
+  settleBySeconds: 240,
   watchSeconds: 30,
   journal: 'on-failure',
 };
@@ -47,7 +47,7 @@ describe('boot check credentials', () => {
     const script = checkScript({ ...check, channel: { kind: 'virtio', name: 'mkosi-ci.report' } });
     expect(script).toContain(`NONCE='${check.nonce}'`);
     expect(script).toContain("DEVICE='/dev/virtio-ports/mkosi-ci.report'");
-    expect(script).toContain('SETTLE=240');
+    expect(script).toContain('SETTLE_BY=240');
     expect(script).toContain('WATCH=30');
     expect(script).toContain('systemctl exit "$code"');
     expect(() => checkScript({ ...check, nonce: "x'; reboot" })).toThrow(/nonce/);

@@ -33,8 +33,9 @@ describe('when to boot', () => {
   it('scales the timeout to the accelerator and leaves room to watch and report', () => {
     expect(defaultTimeoutSeconds('kvm')).toBe(180);
     expect(defaultTimeoutSeconds('tcg')).toBe(600);
-    expect(settleSeconds(600, 30)).toBe(510);
-    expect(settleSeconds(60, 30)).toBe(10);
+    expect(settleSeconds(600, 30)).toBe(420);
+    expect(settleSeconds(180, 30)).toBe(105);
+    expect(() => settleSeconds(60, 30)).toThrow(/^Input boot-timeout: 60 s leaves the guest 0 s to settle/);
   });
 });
 
@@ -82,6 +83,9 @@ describe('the boot summary', () => {
       '',
       'Serial console, journal and unit status are kept in `/w/logs/boot`.',
     ]);
+    expect(
+      bootText({ ...boot, transport: 'vsock', check: { ...boot.check, vsockMessage: 'received' } })[1],
+    ).toBe("  TCG, uefi, report over vsock (check message received), 1m 9s from qemu's start to its exit");
     expect(bootText(boot)).toContain(
       '  failed: planted-fail.service: failed (Result: exit-code) since Sun 2026-11-22 05:00:00 UTC; 3s ago',
     );
