@@ -83,6 +83,9 @@ describe('qemu arguments', () => {
     expect(joined).toContain('if=pflash,format=raw,unit=1,file=/run/vars.fd');
     expect(joined).toContain('file=/img/a,,b.raw,snapshot=on');
     expect(joined).toContain('-no-reboot');
+    // A network card, as mkosi vm gives one: without it, network-online units fail on a good image.
+    expect(joined).toContain('-nodefaults');
+    expect(joined).toContain('-nic user,model=virtio-net-pci');
     const serials = args.flatMap((a, i) => (a === '-serial' ? [args[i + 1]] : []));
     expect(serials).toEqual(['chardev:console', 'chardev:report']);
     expect(args.slice(-2)).toEqual(['-smbios', 'type=11,value=x']);
