@@ -6,6 +6,7 @@ import {
   type BootFirmware,
   type BootCheckResult,
 } from '../boot/run-boot.js';
+import { bootDecision } from '../boot/bootable.js';
 import { settleBySeconds } from '../boot/bounds.js';
 import { findEmulator, type Emulator } from '../boot/firmware.js';
 import { probeKvm } from '../boot/kvm-probe.js';
@@ -16,9 +17,6 @@ import type { Artifact } from '../mkosi/outputs.js';
 import type { Context } from './context.js';
 import { Input } from './inputs.js';
 import type { BootOptions } from './options.js';
-
-/** Formats mkosi-ci can boot: a disk with a bootloader, an ESP image, or a UKI. */
-const BOOTABLE_FORMATS = ['disk', 'esp', 'uki'];
 
 export type Transport = 'vsock' | 'serial';
 
@@ -34,17 +32,20 @@ export interface BootStageResult {
   check: BootCheckResult;
 }
 
-/** Whether to boot at all: `boot: auto` boots the formats that can boot when mkosi made them bootable. */
-export function shouldBoot(options: BootOptions, config: MkosiConfig): boolean {
+/**
+ * Whether to boot at all: `boot: auto` boots the formats that can boot when the build made them bootable
+ * (see boot/bootable.ts; with `artifacts`, a Bootable=auto disk that came out without a kernel is not).
+ */
+export function shouldBoot(
+  options: BootOptions,
+  config: MkosiConfig,
+  artifacts?: readonly Artifact[],
+): boolean {
   const main = config.main;
-  if (options.enabled === 'no') return false;
-  const bootable = BOOTABLE_FORMATS.includes(main.format) && main.bootable !== 'disabled';
-  if (options.enabled === 'yes' && !BOOTABLE_FORMATS.includes(main.format)) {
-    throw new ConfigurationError(
-      `Input ${Input.Boot}: Format=${main.format} images cannot be booted by mkosi-ci; bootable formats are ${BOOTABLE_FORMATS.join(', ')}.`,
-    );
-  }
-  return options.enabled === 'yes' || bootable;
+  const outputKinds = artifacts
+    ?.filter((a) => a.image === main.image || a.image === undefined)
+    .map((a) => a.kind);
+  return bootDecision(options.enabled, { ...main, outputKinds }).boot;
 }
 
 /** Boot timeouts scale with the accelerator: TCG boots take minutes where KVM takes seconds. */
