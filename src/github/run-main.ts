@@ -11,7 +11,7 @@ import { artifactNameFields, shouldUpload } from '../pipeline/publish.js';
 import { runPipeline, type PipelineResult } from '../pipeline/run.js';
 import { renderArtifactName } from '../publish/artifact-name.js';
 import { ProcessRunner } from '../process/runner.js';
-import { failedUnitRecords } from '../report/boot-summary.js';
+import { bootResultOutput, failedUnitRecords } from '../report/boot-summary.js';
 import { artifactRecords, renderMarkdown } from '../report/build-summary.js';
 import { Output, State, type MainState } from './constants.js';
 import { getInputs } from './inputs.js';
@@ -91,7 +91,7 @@ function setOutputs(result: PipelineResult, ctx: Context): void {
   if (result.setup) core.setOutput(Output.MkosiVersion, result.setup.mkosi.version);
   const verdict = result.boot?.check.verdict;
   if (result.build) {
-    core.setOutput(Output.BootResult, verdict?.result ?? 'skipped');
+    core.setOutput(Output.BootResult, bootResultOutput(verdict, result.failure?.stage));
     core.setOutput(Output.FailedUnits, JSON.stringify(failedUnitRecords(verdict)));
   }
   if (result.repro) {

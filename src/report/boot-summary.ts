@@ -75,6 +75,15 @@ export function bootText(boot: BootStageResult): string[] {
   return lines;
 }
 
+/**
+ * The `boot-result` output: the verdict; `error` when the boot stage failed before it had one (the job
+ * is red, so the output must not say the check was skipped); `skipped` when nothing was booted.
+ */
+export function bootResultOutput(verdict: Verdict | undefined, failedStage: string | undefined): string {
+  if (verdict) return verdict.result;
+  return failedStage === 'boot' ? 'error' : 'skipped';
+}
+
 /** The `failed-units` output: the units that failed the check, with their status line. */
 export function failedUnitRecords(verdict: Verdict | undefined): { unit: string; status: string | null }[] {
   return (verdict?.failedUnits ?? []).map((u) => ({ unit: u.name, status: u.statusLine ?? null }));

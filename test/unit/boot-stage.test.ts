@@ -10,7 +10,13 @@ import {
 } from '../../src/pipeline/boot.js';
 import { defaultInputs } from '../../src/pipeline/inputs.js';
 import { parseOptions } from '../../src/pipeline/options.js';
-import { bootMarkdown, bootText, failedUnitRecords, timingLine } from '../../src/report/boot-summary.js';
+import {
+  bootMarkdown,
+  bootResultOutput,
+  bootText,
+  failedUnitRecords,
+  timingLine,
+} from '../../src/report/boot-summary.js';
 
 const summary = (name: string) =>
   parseSummary(readFileSync(new URL(`../fixtures/summary/${name}.json`, import.meta.url), 'utf8'));
@@ -96,5 +102,14 @@ describe('the boot summary', () => {
     expect(failedUnitRecords(undefined)).toEqual([]);
     expect(timingLine({ firmwareMs: 0, kernelMs: 1_000 })).toBe('kernel 1.0s');
     expect(timingLine({})).toBeUndefined();
+  });
+});
+
+describe('the boot-result output', () => {
+  it('is the verdict, error when the boot stage failed without one, skipped when nothing booted', () => {
+    expect(bootResultOutput(verdict, 'boot')).toBe('failed-units');
+    expect(bootResultOutput(undefined, 'boot')).toBe('error');
+    expect(bootResultOutput(undefined, 'publish')).toBe('skipped');
+    expect(bootResultOutput(undefined, undefined)).toBe('skipped');
   });
 });
