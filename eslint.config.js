@@ -19,7 +19,7 @@ const ENV_RESTRICTION = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'test-projects/', 'test/fixtures/'] },
+  { ignores: ['dist/', 'node_modules/', 'test-projects/', 'test/fixtures/', 'reports/', '.stryker-tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -102,7 +102,7 @@ async function check(
     memoryMiB: 2048,
     cpus: 2,
     timeoutSeconds: 900,
-    settleSeconds: 800,
+    settleBySeconds: 800,
     watchSeconds: 0,
     journal: 'on-failure',
     channel: { kind: 'serial' },

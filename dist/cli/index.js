@@ -8,7 +8,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(781);
 /* harmony import */ var _process_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(396);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(100);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(680);
 
 
 
@@ -22,7 +22,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 100:
+/***/ 680:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -70,10 +70,16 @@ function errorMessage(error) {
  * what the cache holds would change: the fields that decide what gets installed, mkosi's version, the
  * user's suffix and (for content that carries installed packages) the time bucket of `cache-max-age`.
  *
- *   mkosi-ci-v1-<cache>-<distribution>-<release>-<architecture>-[<suffix>-]<hash>
+ *   mkosi-ci-v2-<cache>-<distribution>-<release>-<architecture>-<suffix>-<scope>-<hash>
+ *
+ * The readable fields are slugs without '-', so '-' only ever separates fields and every key has the
+ * same number of them (the suffix field is empty without a suffix). Slugs lose information ("a-b" and
+ * "a_b" are both "a_b"), so `<scope>` hashes the exact cache name, distribution, release, architecture
+ * and suffix: a restore prefix (everything up to `<scope>-`) matches only keys of that very scope, never
+ * the entries of another suffix.
  */
 const CACHE_NAMES = (/* unused pure expression or super */ null && (['packages', 'incremental', 'tools-tree']));
-const KEY_VERSION = 'mkosi-ci-v1';
+const KEY_VERSION = 'mkosi-ci-v2';
 const DAY_MS = 86_400_000;
 /** The time bucket: the same number for every run within one `maxAgeDays` window. */
 function timeBucket(now, maxAgeDays) {
@@ -98,19 +104,21 @@ function canonical(fields) {
         profiles: [...fields.profiles].sort(),
     };
 }
-function hash(value) {
-    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 24);
+function hash(value, length = 24) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(JSON.stringify(value)).digest('hex').slice(0, length);
 }
-function prefix(name, fields, suffix) {
+/** Everything of a key but its content hash; also the restore prefix of the package cache. */
+function keyPrefix(name, fields, suffix) {
+    const scope = hash([name, fields.distribution, fields.release, fields.architecture, suffix], 12);
     const parts = [
         KEY_VERSION,
         name,
         slug(fields.distribution),
         slug(fields.release),
         slug(fields.architecture),
+        suffix ? slug(suffix) : '',
+        scope,
     ];
-    if (suffix)
-        parts.push(slug(suffix));
     return parts.join('-') + '-';
 }
 /**
@@ -131,7 +139,7 @@ function cacheKeys(inputs) {
     const images = inputs.images.map(canonical);
     const tools = inputs.tools && canonical(inputs.tools);
     const keys = [];
-    const packages = prefix('packages', main, inputs.suffix);
+    const packages = keyPrefix('packages', main, inputs.suffix);
     // The package cache also holds the tools tree's packages.
     keys.push({
         name: 'packages',
@@ -140,13 +148,14 @@ function cacheKeys(inputs) {
     });
     keys.push({
         name: 'incremental',
-        key: prefix('incremental', main, inputs.suffix) + hash({ cache: 'incremental', images, ...common }),
+        key: keyPrefix('incremental', main, inputs.suffix) + hash({ cache: 'incremental', images, ...common }),
         restoreKeys: [],
     });
     if (inputs.tools) {
         keys.push({
             name: 'tools-tree',
-            key: prefix('tools-tree', inputs.tools, inputs.suffix) + hash({ cache: 'tools-tree', tools, ...common }),
+            key: keyPrefix('tools-tree', inputs.tools, inputs.suffix) +
+                hash({ cache: 'tools-tree', tools, ...common }),
             restoreKeys: [],
         });
     }
@@ -308,7 +317,608 @@ function secretsInside(paths, secretFiles, projectDirectory) {
     return [...offenders];
 }
 
+;// CONCATENATED MODULE: external "node:stream/promises"
+const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+;// CONCATENATED MODULE: external "node:stream"
+const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
+;// CONCATENATED MODULE: ./src/cache/tar-header.ts
+/** A NUL-terminated field as bytes (latin1). */
+function field(block, offset, length) {
+    const slice = block.subarray(offset, offset + length);
+    const end = slice.indexOf(0);
+    return slice.subarray(0, end === -1 ? length : end).toString('latin1');
+}
+/**
+ * A numeric field: octal digits after optional spaces, ended by spaces or NULs (or by the end of the
+ * field), or a positive base-256 number. Undefined for anything else (GNU tar would complain and
+ * possibly skip ahead, so it must not pass).
+ */
+function numeric(block, offset, length) {
+    const slice = block.subarray(offset, offset + length);
+    if (slice[0] === 0x80) {
+        let value = 0;
+        for (const byte of slice.subarray(1))
+            value = value * 256 + byte;
+        return Number.isSafeInteger(value) ? value : undefined;
+    }
+    const match = /^ *([0-7]+)[ \0]*$/.exec(slice.toString('latin1'));
+    return match ? Number.parseInt(match[1], 8) : undefined;
+}
+function checksumMatches(block) {
+    const stored = numeric(block, 148, 8);
+    let unsigned = 0;
+    let signed = 0;
+    for (let i = 0; i < 512; i++) {
+        const byte = i >= 148 && i < 156 ? 0x20 : block[i];
+        unsigned += byte;
+        signed += byte >= 128 ? byte - 256 : byte;
+    }
+    return stored === unsigned || stored === signed;
+}
+/** Parses one header block; a string says why it is refused. */
+function parseTarHeader(block) {
+    if (!checksumMatches(block))
+        return 'a header block with a wrong checksum (not a tar archive, or damaged)';
+    // strcmp(magic, "ustar"), as GNU tar decides whether the prefix field is part of the name.
+    const magic = field(block, 257, 512 - 257);
+    const posix = magic === 'ustar';
+    const gnu = block.subarray(257, 265).toString('latin1') === 'ustar  \0';
+    if (!posix && !gnu)
+        return 'a header in an old or unknown tar format';
+    let name = field(block, 0, 100);
+    const prefix = posix ? field(block, 345, 155) : '';
+    if (prefix !== '')
+        name = `${prefix}/${name}`;
+    const mode = numeric(block, 100, 8);
+    const size = numeric(block, 124, 12);
+    if (mode === undefined || size === undefined)
+        return `${JSON.stringify(name)}: an unreadable mode or size`;
+    for (const [offset, length] of [
+        [108, 8],
+        [116, 8],
+        [136, 12],
+    ]) {
+        if (numeric(block, offset, length) === undefined) {
+            return `${JSON.stringify(name)}: an unreadable owner or time`;
+        }
+    }
+    return {
+        name,
+        linkName: field(block, 157, 100),
+        type: String.fromCharCode(block[156]),
+        mode,
+        size,
+    };
+}
+/**
+ * The records of a PAX extended header, `<length> <key>=<value>\n` each. A string says why they are
+ * refused (a record GNU tar would read differently, or not at all).
+ */
+function parsePaxRecords(data) {
+    const records = [];
+    let offset = 0;
+    while (offset < data.length) {
+        const space = data.indexOf(0x20, offset);
+        const lengthText = space === -1 ? '' : data.subarray(offset, space).toString('latin1');
+        const length = /^[1-9][0-9]{0,7}$/.test(lengthText) ? Number(lengthText) : 0;
+        const record = data.subarray(offset, offset + length);
+        if (length === 0 || record.length !== length || record[length - 1] !== 0x0a) {
+            return 'a malformed PAX extended header';
+        }
+        const body = record.subarray(space - offset + 1, length - 1);
+        const equals = body.indexOf(0x3d);
+        if (equals <= 0)
+            return 'a malformed PAX extended header';
+        // Keys are ASCII; values are UTF-8 text, kept as bytes like every other name.
+        records.push([body.subarray(0, equals).toString('latin1'), body.subarray(equals + 1).toString('latin1')]);
+        offset += length;
+    }
+    return records;
+}
+
+;// CONCATENATED MODULE: ./src/cache/tar-guard.ts
+
+
+class ArchiveRefused extends Error {
+}
+/** The stream ended inside the archive: a damaged download as often as a planted one. */
+class ArchiveTruncated extends ArchiveRefused {
+}
+const BLOCK = 512;
+const MAX_EXTENSION_BYTES = 1024 * 1024;
+/** PAX keys tar either ignores here (no --xattrs, --acls, --selinux) or that only set metadata. */
+const HARMLESS_PAX = new Set([
+    'mtime',
+    'atime',
+    'ctime',
+    'uid',
+    'gid',
+    'uname',
+    'gname',
+    'comment',
+    'charset',
+    'hdrcharset',
+]);
+const HARMLESS_PAX_PREFIXES = ['SCHILY.xattr.', 'LIBARCHIVE.xattr.', 'SCHILY.acl.', 'RHT.security.'];
+const KINDS = {
+    '0': 'file',
+    '\0': 'file',
+    '7': 'file',
+    '1': 'hardlink',
+    '2': 'symlink',
+    '5': 'directory',
+};
+const REFUSED_TYPES = {
+    '3': 'a character device',
+    '4': 'a block device',
+    '6': 'a FIFO',
+    S: 'a sparse file',
+    D: 'a GNU dump directory',
+    M: 'a multi-volume continuation',
+    V: 'a volume label',
+    N: 'an old GNU long-name record',
+};
+/**
+ * Checks a tar stream block by block and hands on only what it has checked: the header of each member
+ * (with the extension headers that apply to it) once its name, type and link target are safe, then its
+ * data. Names are compared as bytes (latin1 strings), the way tar uses them.
+ */
+class TarGuard {
+    policy;
+    partial = Buffer.alloc(0);
+    dataLeft = 0;
+    done = false;
+    extension;
+    /** Extension headers and their data, held back until the member they apply to is checked. */
+    held = [];
+    pax = new Map();
+    longName;
+    longLink;
+    seen = new Map();
+    symlinks = new Set();
+    members;
+    total = 0;
+    constructor(policy) {
+        this.policy = policy;
+        this.members = new Set([...policy.members].map((m) => Buffer.from(m, 'utf8').toString('latin1')));
+    }
+    /** The checked bytes of `chunk` that may go on to tar; throws ArchiveRefused. */
+    push(chunk) {
+        const out = [];
+        let offset = 0;
+        while (offset < chunk.length && !this.done) {
+            if (this.dataLeft > 0) {
+                const n = Math.min(this.dataLeft, chunk.length - offset);
+                out.push(chunk.subarray(offset, offset + n));
+                offset += n;
+                this.dataLeft -= n;
+                continue;
+            }
+            const take = Math.min(BLOCK - this.partial.length, chunk.length - offset);
+            this.partial = Buffer.concat([this.partial, chunk.subarray(offset, offset + take)]);
+            offset += take;
+            if (this.partial.length < BLOCK)
+                break;
+            const block = this.partial;
+            this.partial = Buffer.alloc(0);
+            out.push(...this.block(block));
+        }
+        return out;
+    }
+    /** Throws unless the stream ended exactly at the end-of-archive marker. */
+    finish() {
+        if (!this.done)
+            throw new ArchiveTruncated('the archive is truncated (it ends before its end marker)');
+    }
+    block(block) {
+        if (this.extension)
+            return this.extensionBlock(block);
+        if (block.every((b) => b === 0)) {
+            if (this.held.length > 0)
+                throw new ArchiveRefused('an extension header applies to no member');
+            this.done = true;
+            // Whatever follows the end marker is never handed on.
+            return [Buffer.alloc(2 * BLOCK)];
+        }
+        const header = parseTarHeader(block);
+        if (typeof header === 'string')
+            throw new ArchiveRefused(header);
+        if (['x', 'g', 'L', 'K'].includes(header.type)) {
+            if (header.size > MAX_EXTENSION_BYTES) {
+                throw new ArchiveRefused(`an extension header of ${header.size} bytes is too large`);
+            }
+            this.held.push(block);
+            this.extension = { type: header.type, size: header.size, chunks: [], left: padded(header.size) };
+            if (header.size === 0)
+                this.endExtension();
+            return [];
+        }
+        const checked = this.member(header);
+        const out = [...this.held, block];
+        this.held = [];
+        this.dataLeft = checked.kind === 'file' ? padded(checked.size) : 0;
+        return out;
+    }
+    extensionBlock(block) {
+        const extension = this.extension;
+        this.held.push(block);
+        extension.chunks.push(block);
+        extension.left -= BLOCK;
+        if (extension.left === 0)
+            this.endExtension();
+        return [];
+    }
+    endExtension() {
+        const { type, size, chunks } = this.extension;
+        this.extension = undefined;
+        const data = Buffer.concat(chunks).subarray(0, size);
+        if (type === 'L' || type === 'K') {
+            const end = data.indexOf(0);
+            const value = data.subarray(0, end === -1 ? data.length : end).toString('latin1');
+            if (type === 'L')
+                this.longName = value;
+            else
+                this.longLink = value;
+            return;
+        }
+        const records = parsePaxRecords(data);
+        if (typeof records === 'string')
+            throw new ArchiveRefused(records);
+        for (const [key, value] of records) {
+            const overrides = key === 'path' || key === 'linkpath' || key === 'size';
+            if (overrides && type === 'x')
+                this.pax.set(key, value);
+            else if (!HARMLESS_PAX.has(key) && !HARMLESS_PAX_PREFIXES.some((p) => key.startsWith(p))) {
+                throw new ArchiveRefused(`the archive uses the ${type === 'g' ? 'global ' : ''}PAX keyword ${key}`);
+            }
+        }
+    }
+    /** Checks one member; records it so later members can be checked against it. */
+    member(header) {
+        const rawName = this.pax.get('path') ?? this.longName ?? header.name;
+        const rawLink = this.pax.get('linkpath') ?? this.longLink ?? header.linkName;
+        const sizeText = this.pax.get('size');
+        this.pax.clear();
+        this.longName = this.longLink = undefined;
+        const size = sizeText === undefined ? header.size : Number(sizeText);
+        if (sizeText !== undefined && !/^[0-9]{1,18}$/.test(sizeText)) {
+            throw new ArchiveRefused(`${show(rawName)}: the PAX size '${sizeText}' is not a number`);
+        }
+        const refused = REFUSED_TYPES[header.type];
+        if (refused)
+            throw new ArchiveRefused(`${show(rawName)} is ${refused}`);
+        const kind = KINDS[header.type];
+        if (!kind)
+            throw new ArchiveRefused(`${show(rawName)} has the unknown tar type '${header.type}'`);
+        const name = this.checkedPath(rawName, rawName);
+        if (kind !== 'file' && size !== 0)
+            throw new ArchiveRefused(`${show(rawName)}: a ${kind} with content`);
+        if (kind === 'file' && rawName.endsWith('/'))
+            throw new ArchiveRefused(`${show(rawName)}: a file named like a directory`);
+        const top = !name.includes('/');
+        if (top && kind !== 'file' && kind !== 'directory') {
+            throw new ArchiveRefused(`${show(rawName)}: a cache member must be a file or a directory, not a ${kind}`);
+        }
+        if (!this.policy.osTree && kind === 'file' && (header.mode & 0o6000) !== 0) {
+            throw new ArchiveRefused(`${show(rawName)} is set-user-ID or set-group-ID`);
+        }
+        if (kind === 'symlink')
+            this.checkSymlink(name, rawLink);
+        if (kind === 'hardlink') {
+            const target = this.checkedPath(rawLink, rawName);
+            if (this.seen.get(target) !== 'file') {
+                throw new ArchiveRefused(`${show(rawName)}: a hard link to ${show(rawLink)}, which is no file of this archive`);
+            }
+        }
+        const previous = this.seen.get(name);
+        if (previous !== undefined && !(previous === 'directory' && kind === 'directory')) {
+            throw new ArchiveRefused(`${show(rawName)} appears twice`);
+        }
+        this.record(name, kind);
+        this.total += size;
+        if (this.total > this.policy.maxBytes) {
+            throw new ArchiveRefused(`the archive unpacks to more than ${this.policy.maxBytes} bytes (the free space this restore may use)`);
+        }
+        return { kind, size };
+    }
+    /** A relative name below one of the members, through no symlink of this archive; normalized. */
+    checkedPath(raw, member) {
+        if (raw.includes('\0'))
+            throw new ArchiveRefused(`${show(member)}: a name with a NUL byte`);
+        if (raw.startsWith('/'))
+            throw new ArchiveRefused(`${show(member)}: an absolute name ${show(raw)}`);
+        const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+        if (parts.includes('..'))
+            throw new ArchiveRefused(`${show(member)}: the name ${show(raw)} contains '..'`);
+        if (parts.length === 0 || !this.members.has(parts[0])) {
+            throw new ArchiveRefused(`${show(member)}: ${show(raw)} is outside the cache's members`);
+        }
+        for (let i = 1; i < parts.length; i++) {
+            const parent = parts.slice(0, i).join('/');
+            if (this.symlinks.has(parent)) {
+                throw new ArchiveRefused(`${show(member)}: ${show(raw)} goes through the symlink ${show(parent)}`);
+            }
+            const kind = this.seen.get(parent);
+            if (kind !== undefined && kind !== 'directory') {
+                throw new ArchiveRefused(`${show(member)}: ${show(raw)} goes through the ${kind} ${show(parent)}`);
+            }
+        }
+        return parts.join('/');
+    }
+    /**
+     * A relative target may climb only with leading '..' (through real directories, so the climb is the
+     * same whether counted by name or followed on disk) and never out of its member; an absolute target
+     * only in an OS tree.
+     */
+    checkSymlink(name, target) {
+        if (target === '' || target.includes('\0'))
+            throw new ArchiveRefused(`${show(name)}: an empty symlink target`);
+        if (target.startsWith('/')) {
+            if (this.policy.osTree)
+                return;
+            throw new ArchiveRefused(`${show(name)}: a symlink out of the cache, to ${show(target)}`);
+        }
+        const parts = target.split('/').filter((p) => p !== '' && p !== '.');
+        const climb = parts.findIndex((p) => p !== '..');
+        const ups = climb === -1 ? parts.length : climb;
+        if (parts.slice(ups).includes('..')) {
+            throw new ArchiveRefused(`${show(name)}: the symlink target ${show(target)} has '..' after a name`);
+        }
+        // name = <member>/<dirs...>/<link>: it may climb as many levels as there are <dirs>.
+        if (ups > name.split('/').length - 2) {
+            throw new ArchiveRefused(`${show(name)}: a symlink out of the cache, to ${show(target)}`);
+        }
+    }
+    record(name, kind) {
+        const parts = name.split('/');
+        for (let i = 1; i < parts.length; i++) {
+            const parent = parts.slice(0, i).join('/');
+            if (!this.seen.has(parent))
+                this.seen.set(parent, 'directory');
+        }
+        this.seen.set(name, kind);
+        if (kind === 'symlink')
+            this.symlinks.add(name);
+    }
+}
+function padded(size) {
+    return Math.ceil(size / BLOCK) * BLOCK;
+}
+/** A name as bytes were read (latin1), shown as UTF-8 with control characters escaped. */
+function show(name) {
+    const text = Buffer.from(name, 'latin1').toString('utf8');
+    const escaped = [...text]
+        .map((c) => c.charCodeAt(0) < 0x20 || c === '\x7f' ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : c)
+        .join('');
+    return `'${escaped}'`;
+}
+/** The guard as a stream between a decompressor and `tar --extract`. */
+function tarGuardStream(policy) {
+    const guard = new TarGuard(policy);
+    return new external_node_stream_namespaceObject.Transform({
+        transform(chunk, _encoding, callback) {
+            try {
+                for (const piece of guard.push(chunk))
+                    this.push(piece);
+                callback();
+            }
+            catch (error) {
+                callback(error);
+            }
+        },
+        flush(callback) {
+            try {
+                guard.finish();
+                callback();
+            }
+            catch (error) {
+                callback(error);
+            }
+        },
+    });
+}
+
+;// CONCATENATED MODULE: ./src/cache/extract.ts
+
+
+
+
+/** Room left for the build itself when a restore decides how much an archive may unpack to. */
+const RESERVED_BYTES = 1024 ** 3;
+/** A backstop for a decompressor or tar that stops making progress. */
+const EXTRACT_TIMEOUT_MS = 30 * 60_000;
+/** The decompressor an archive needs, by its magic bytes; undefined for a plain tar. */
+async function decompressor(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const { buffer, bytesRead } = await handle.read(Buffer.alloc(4), 0, 4, 0);
+        const magic = buffer.subarray(0, bytesRead).toString('hex');
+        // --long=30: @actions/cache compresses with a window of up to 1 GiB.
+        if (magic === '28b52ffd')
+            return ['zstd', '--decompress', '--stdout', '--long=30', '--', file];
+        if (magic.startsWith('1f8b'))
+            return ['gzip', '--decompress', '--stdout', '--', file];
+        return undefined;
+    }
+    finally {
+        await handle.close();
+    }
+}
+/** Bytes an archive may unpack to in `directory`: what is free there, less room for the build. */
+async function unpackBudget(directory) {
+    const fs = await (0,promises_namespaceObject.statfs)(directory);
+    return Math.max(0, fs.bavail * fs.bsize - RESERVED_BYTES);
+}
+function lastLine(text) {
+    return text.trim().split('\n').pop() ?? '';
+}
+/**
+ * Extracts `archive` into the empty directory `into`, with every member checked before tar sees it
+ * (TarGuard). Throws ArchiveRefused for an archive that breaks the policy, Error when a tool fails.
+ * tar runs without --absolute-names, so even a guard bug could not write through a leading '/'.
+ */
+async function extractArchive(runner, archive, into, policy) {
+    const guard = tarGuardStream(policy);
+    let refusal;
+    guard.on('error', (error) => (refusal ??= error));
+    const command = await decompressor(archive);
+    const source = command
+        ? runner.run(command[0], command.slice(1), {
+            stdout: guard,
+            stream: false,
+            timeoutMs: EXTRACT_TIMEOUT_MS,
+        })
+        : (0,external_node_stream_promises_namespaceObject.pipeline)((0,external_node_fs_.createReadStream)(archive), guard).then(() => undefined, () => undefined);
+    const [unpacked, extracted] = await Promise.all([
+        source,
+        runner.run('tar', ['--extract', '--file=-', `--directory=${into}`, '--no-overwrite-dir', '--warning=no-unknown-keyword'], { stdin: guard, stream: false, timeoutMs: EXTRACT_TIMEOUT_MS }),
+    ]);
+    // A refusal stops the decompressor with EPIPE; a failing decompressor leaves the guard a truncated archive.
+    if (refusal && !(refusal instanceof ArchiveTruncated))
+        throw refusal;
+    if (unpacked && unpacked.exitCode !== 0) {
+        throw new Error(`${command[0]} could not decompress the archive: ${lastLine(unpacked.stderr)}`);
+    }
+    if (refusal)
+        throw refusal;
+    if (extracted.exitCode !== 0) {
+        throw new Error(`tar could not extract the archive (exit status ${extracted.exitCode}): ${lastLine(extracted.stderr)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cache/restore.ts
+
+
+
+
+
+const POLICIES = {
+    packages: { osTree: false, merge: true },
+    incremental: { osTree: true, merge: false },
+    'tools-tree': { osTree: true, merge: false },
+};
+/** The paths of a cache as one root and names below it (they are siblings: see planCaches). */
+function cacheEntry(paths) {
+    const root = external_node_path_default().dirname(paths[0]);
+    const stray = paths.find((p) => external_node_path_default().dirname(p) !== root);
+    if (stray)
+        throw new Error(`the paths of a cache must be in one directory: ${root} and ${stray}`);
+    return { root, members: paths.map((p) => external_node_path_default().basename(p)) };
+}
+async function lstatOrUndefined(file) {
+    return (0,promises_namespaceObject.lstat)(file).catch(() => undefined);
+}
+/** Whether a path holds anything: a file, a link, or a directory with entries. */
+async function hasContent(file) {
+    const info = await lstatOrUndefined(file);
+    if (!info)
+        return false;
+    return !info.isDirectory() || (await (0,promises_namespaceObject.readdir)(file)).length > 0;
+}
+/** Adds what `from` has and `to` lacks, keeping everything in `to`; never follows a link in `to`. */
+async function mergeInto(from, to, placed) {
+    for (const name of await (0,promises_namespaceObject.readdir)(from)) {
+        const source = external_node_path_default().join(from, name);
+        const target = external_node_path_default().join(to, name);
+        const existing = await lstatOrUndefined(target);
+        if (!existing) {
+            await (0,promises_namespaceObject.rename)(source, target);
+            placed.added++;
+        }
+        else if (existing.isDirectory() && (await (0,promises_namespaceObject.lstat)(source)).isDirectory()) {
+            await mergeInto(source, target, placed);
+        }
+        else {
+            placed.kept++;
+        }
+    }
+}
+/** Moves the checked members from the staging tree into the root: renames, within one filesystem. */
+async function moveIntoPlace(tree, entry, merge) {
+    const placed = { added: 0, kept: 0 };
+    for (const member of entry.members) {
+        const source = external_node_path_default().join(tree, member);
+        if (!(await lstatOrUndefined(source)))
+            continue;
+        const target = external_node_path_default().join(entry.root, member);
+        const existing = await lstatOrUndefined(target);
+        if (existing?.isDirectory() && !(await hasContent(target)))
+            await (0,promises_namespaceObject.rmdir)(target);
+        if (!existing || !(await lstatOrUndefined(target))) {
+            await (0,promises_namespaceObject.rename)(source, target);
+            placed.added++;
+        }
+        else if (merge && existing.isDirectory() && (await (0,promises_namespaceObject.lstat)(source)).isDirectory()) {
+            await mergeInto(source, target, placed);
+        }
+        else {
+            placed.kept++;
+        }
+    }
+    return placed;
+}
+/**
+ * Restores one cache without trusting its archive: the store hands the archive over, it is extracted
+ * into a fresh directory beside the cache with every member checked first (no absolute names, no
+ * '..', no devices, no links out, nothing through a link, no more than the disk can take), and only
+ * then moved into place. Content that is already there is never replaced. Never throws: a cache that
+ * cannot be restored is a warning and a cold build. Returns the key restored.
+ */
+async function restoreEntry(deps, target) {
+    const { log } = deps;
+    const policy = POLICIES[target.name];
+    const entry = cacheEntry(target.paths);
+    if (!policy.merge) {
+        const present = [];
+        for (const file of target.paths)
+            if (await hasContent(file))
+                present.push(file);
+        if (present.length > 0) {
+            log.info(`Cache ${target.name}: ${present.join(' and ')} already there (made by the project or an earlier run): not restored over it; mkosi decides whether to use it.`);
+            return undefined;
+        }
+    }
+    let staging;
+    try {
+        await (0,promises_namespaceObject.mkdir)(entry.root, { recursive: true });
+        staging = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(entry.root, '.mkosi-ci-restore-'));
+        const scratch = external_node_path_default().join(staging, 'fetch');
+        const tree = external_node_path_default().join(staging, 'tree');
+        await Promise.all([(0,promises_namespaceObject.mkdir)(scratch), (0,promises_namespaceObject.mkdir)(tree)]);
+        const found = await deps.store.fetch(entry.members, target.key, target.restoreKeys, scratch);
+        if (!found)
+            return undefined;
+        try {
+            await extractArchive(deps.runner, found.file, tree, {
+                members: new Set(entry.members),
+                osTree: policy.osTree,
+                maxBytes: await unpackBudget(staging),
+            });
+        }
+        catch (error) {
+            if (!(error instanceof ArchiveRefused))
+                throw error;
+            log.warning(`Cache ${target.name}: the entry ${found.key} was refused and nothing of it was used; building without it: ${error.message}`);
+            return undefined;
+        }
+        const placed = await moveIntoPlace(tree, entry, policy.merge);
+        if (placed.kept > 0) {
+            log.info(`Cache ${target.name}: ${placed.kept} entries already in ${entry.root} were kept as they were; ${placed.added} were added from the cache.`);
+        }
+        return found.key;
+    }
+    catch (error) {
+        log.warning(`Cache ${target.name}: restore failed, building without it: ${errorMessage(error)}`);
+        return undefined;
+    }
+    finally {
+        if (staging)
+            await (0,promises_namespaceObject.rm)(staging, { recursive: true, force: true });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/cache/caches.ts
+
 
 
 
@@ -318,14 +928,6 @@ function secretsInside(paths, secretFiles, projectDirectory) {
 
 async function exists(file) {
     return (0,promises_namespaceObject.stat)(file).then(() => true, () => false);
-}
-async function hasContent(file) {
-    const info = await (0,promises_namespaceObject.stat)(file).catch(() => undefined);
-    if (!info)
-        return false;
-    if (!info.isDirectory())
-        return true;
-    return (await (0,promises_namespaceObject.readdir)(file)).length > 0;
 }
 async function sha256Of(file) {
     return (0,external_node_crypto_namespaceObject.createHash)('sha256')
@@ -373,32 +975,7 @@ function mib(bytes) {
 }
 async function restoreOne(ctx, target) {
     const started = Date.now();
-    const existed = await Promise.all(target.paths.map(exists));
-    let matchedKey;
-    // A tree that is already here (a persistent runner) is mkosi's to judge; extracting over it would mix
-    // two trees. The package cache only gains files, so it is restored over what is there.
-    const present = target.name !== 'packages' && (await Promise.all(target.paths.map(hasContent))).every(Boolean);
-    if (present) {
-        ctx.log.info(`Cache ${target.name}: already present in ${target.paths[0]}, not restored.`);
-    }
-    else {
-        try {
-            matchedKey = await ctx.cacheStore.restore(target.paths, target.key, target.restoreKeys);
-        }
-        catch (error) {
-            ctx.log.warning(`Cache ${target.name}: restore failed, building without it: ${errorMessage(error)}`);
-        }
-        if (matchedKey === undefined) {
-            // A failed extraction (a corrupt or truncated archive) can leave part of a tree behind: remove
-            // what was not there before, so mkosi starts from nothing rather than from half a cache.
-            for (const [index, file] of target.paths.entries()) {
-                if (!existed[index] && (await exists(file))) {
-                    ctx.log.warning(`Cache ${target.name}: removing ${file}, left behind by a failed restore.`);
-                    await (0,promises_namespaceObject.rm)(file, { recursive: true, force: true });
-                }
-            }
-        }
-    }
+    const matchedKey = await restoreEntry({ store: ctx.cacheStore, runner: ctx.runner, log: ctx.log }, target);
     const restoreMs = Date.now() - started;
     const manifest = await cacheManifest(target.paths);
     const hit = hitKind(target.key, matchedKey);
@@ -496,7 +1073,7 @@ async function saveOne(ctx, record, config) {
     }
     const started = Date.now();
     await fixOwnership(ctx, record.paths);
-    const saved = await ctx.cacheStore.save(record.paths, record.key);
+    const saved = await ctx.cacheStore.save(cacheEntry(record.paths), record.key);
     return {
         outcome: saved ? 'saved' : 'exists',
         ms: Date.now() - started,
@@ -838,7 +1415,7 @@ function outputFileName(image) {
     }
     return name;
 }
-function field(object, key, check, fallback) {
+function config_field(object, key, check, fallback) {
     const value = object[key];
     if (check(value))
         return value;
@@ -861,7 +1438,7 @@ function loose(object, key) {
     return String(value);
 }
 function strings(object, key) {
-    return field(object, key, isArray, []).map(String);
+    return config_field(object, key, isArray, []).map(String);
 }
 /** Settings that name a private key or passphrase file. */
 const SECRET_FIELDS = [
@@ -873,29 +1450,29 @@ const SECRET_FIELDS = [
     'SshKey',
 ];
 function parseImage(object) {
-    const format = field(object, 'Format', isString);
+    const format = config_field(object, 'Format', isString);
     const sourceDateEpoch = object['SourceDateEpoch'];
     return {
         image: optionalString(object, 'Image') ?? 'main',
-        distribution: field(object, 'Distribution', isString),
-        release: field(object, 'Release', isString),
-        architecture: field(object, 'Architecture', isString),
+        distribution: config_field(object, 'Distribution', isString),
+        release: config_field(object, 'Release', isString),
+        architecture: config_field(object, 'Architecture', isString),
         format,
         outputDirectory: optionalString(object, 'OutputDirectory'),
-        output: field(object, 'Output', isString),
-        outputExtension: field(object, 'OutputExtension', isStringOrNull, null) ?? defaultOutputExtension(format),
+        output: config_field(object, 'Output', isString),
+        outputExtension: config_field(object, 'OutputExtension', isStringOrNull, null) ?? defaultOutputExtension(format),
         compressOutput: loose(object, 'CompressOutput'),
         imageId: optionalString(object, 'ImageId'),
         imageVersion: optionalString(object, 'ImageVersion'),
-        splitArtifacts: field(object, 'SplitArtifacts', isArray, []).map(String),
+        splitArtifacts: config_field(object, 'SplitArtifacts', isArray, []).map(String),
         bootable: loose(object, 'Bootable'),
         toolsTree: optionalString(object, 'ToolsTree'),
         cacheDirectory: optionalString(object, 'CacheDirectory'),
         packageCacheDirectory: optionalString(object, 'PackageCacheDirectory'),
         incremental: loose(object, 'Incremental'),
         mirror: optionalString(object, 'Mirror'),
-        repositories: field(object, 'Repositories', isArray, []).map(String),
-        kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
+        repositories: config_field(object, 'Repositories', isArray, []).map(String),
+        kernelCommandLineExtra: config_field(object, 'KernelCommandLineExtra', isArray, []).map(String),
         seed: optionalString(object, 'Seed'),
         sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
         packages: strings(object, 'Packages'),
@@ -2465,8 +3042,6 @@ const diskContent = {
     compare: compareDisks,
 };
 
-;// CONCATENATED MODULE: external "node:stream/promises"
-const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 ;// CONCATENATED MODULE: external "node:zlib"
 const external_node_zlib_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 ;// CONCATENATED MODULE: ./src/repro/uki.ts
@@ -3735,7 +4310,105 @@ function parseCacheOptions({ value }) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/mkosi/version.ts
+/** The oldest mkosi mkosi-ci drives: v26 settled the CLI dialect it speaks (options before the verb,
+ * wrapped-command options after `--`, booleans with explicit values, ToolsTree=default). */
+const MINIMUM_MKOSI_VERSION = '26';
+/** Parses the output of `mkosi --version` ("mkosi 27.1", "mkosi 28~devel") into a version string. */
+function parseVersionOutput(output) {
+    const match = /^mkosi\s+(\d+(?:\.\d+)*(?:~\w+)?)/m.exec(output.trim());
+    return match?.[1];
+}
+/** Release tags are v27.1; mkosi reports 27.1. */
+function normalizeVersion(version) {
+    return version.replace(/^v/, '');
+}
+/** Compares dotted versions numerically; "28~devel" sorts before "28", as dpkg would. */
+function compareVersions(a, b) {
+    const split = (v) => {
+        const [main = '', pre] = normalizeVersion(v).split('~');
+        return { parts: main.split('.').map((p) => Number.parseInt(p, 10) || 0), tilde: pre !== undefined };
+    };
+    const x = split(a);
+    const y = split(b);
+    for (let i = 0; i < Math.max(x.parts.length, y.parts.length); i++) {
+        const d = (x.parts[i] ?? 0) - (y.parts[i] ?? 0);
+        if (d !== 0)
+            return Math.sign(d);
+    }
+    if (x.tilde !== y.tilde)
+        return x.tilde ? -1 : 1;
+    return 0;
+}
+function isSupportedVersion(version) {
+    return compareVersions(version, MINIMUM_MKOSI_VERSION) >= 0;
+}
+
+;// CONCATENATED MODULE: ./src/mkosi/release.ts
+
+
+/**
+ * sha256 of the release tarballs mkosi-ci knows, as downloaded from the default release URL.
+ * Only versions listed here are verified without an explicit `mkosi-sha256`.
+ */
+const RELEASE_SHA256 = {
+    // The GitHub tag archive as Debian's orig tarball of 27.1 records it (mkosi_27.1.orig.tar.gz, 473148
+    // bytes, in sid's Sources index): Debian takes it unchanged from the tag.
+    'v27.1': '33520d662e151d6c43e910c3840ac971fd6023e4488d9c10599e199a07f77d8b',
+};
+/** A full commit hash names its content already; a tag must be pinned by checksum. */
+function isCommit(ref) {
+    return /^[0-9a-f]{40}$/.test(ref);
+}
+/** The git ref a version stands for in an archive URL: refs/tags/v27.1 or the commit itself. */
+function archiveRef(version) {
+    return isCommit(version) ? version : `refs/tags/v${normalizeVersion(version)}`;
+}
+function releaseUrl(template, version) {
+    return template.replaceAll('{ref}', archiveRef(version));
+}
+/** The checksum a tarball must have: the user's, else the shipped one, else none (commits only). */
+function expectedSha256(version, userSha256) {
+    return userSha256 ?? RELEASE_SHA256[`v${normalizeVersion(version)}`];
+}
+/**
+ * The name under which a verified tarball is kept in the tool cache: the exact ref and the checksum
+ * (v27~rc1 and v27 are different entries, and so are two tarballs of one tag). Tool caches want
+ * semver versions: 27.1.0-sha256-<hex>, 27.0.0-rc1.sha256-<hex>, 0.0.0-g<commit>.sha256-<hex>.
+ */
+function toolCacheVersion(version, sha256) {
+    if (isCommit(version))
+        return `0.0.0-g${version}.sha256-${sha256}`;
+    const [main = '', tilde] = normalizeVersion(version).split('~');
+    const parts = main.split('.');
+    while (parts.length < 3)
+        parts.push('0');
+    // Dotted versions beyond three numbers keep the rest as a pre-release identifier, so none is lost.
+    const extra = parts.length > 3 ? [`n${parts.slice(3).join('-')}`] : [];
+    const pre = [...extra, ...(tilde ? [`t${tilde}`] : []), `sha256-${sha256}`];
+    return `${parts.slice(0, 3).map(Number).join('.')}-${pre.join('.')}`;
+}
+/**
+ * Refuses a release source that cannot be verified: mkosi-ci runs what it downloads (as root in CI),
+ * so plain HTTP needs a checksum to check it against, and a tag (which can be moved to other content)
+ * needs one too; a full commit hash over HTTPS is taken as naming its content. Pure: the input parser
+ * calls it, and the download checks again.
+ */
+function checkReleaseSource(url, version, sha256) {
+    const pinned = expectedSha256(version, sha256) !== undefined;
+    const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+    if (scheme !== 'https' && !(scheme === 'http' && pinned)) {
+        throw new ConfigurationError(scheme === 'http'
+            ? `Input mkosi-release-url: ${url} is plain HTTP, which anyone on the way can change; use https:// or give the tarball's sha256 in mkosi-sha256.`
+            : `Input mkosi-release-url: '${url}' is not valid; expected an https:// URL containing {ref} (or http:// with mkosi-sha256).`);
+    }
+    if (!pinned && !isCommit(version)) {
+        throw new ConfigurationError(`Input mkosi-sha256: mkosi-version ${version} is a tag, which can be moved to other content, and mkosi-ci knows no checksum for it; give the sha256 of ${releaseUrl(url, version)} in mkosi-sha256, or use a full commit hash as mkosi-version.`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/mkosi/options.ts
+
 
 
 
@@ -3827,7 +4500,7 @@ function parseReleaseUrl(value) {
 }
 function parseMkosiOptions(inputs, cwd) {
     const { value, raw } = inputs;
-    return {
+    const options = {
         directory: external_node_path_default().resolve(cwd, value(Input.Directory)),
         mkosiVersion: parseMkosiVersion(value(Input.MkosiVersion)),
         mkosiSource: parseMkosiSource(value(Input.MkosiSource), cwd),
@@ -3841,6 +4514,12 @@ function parseMkosiOptions(inputs, cwd) {
         toolsTree: parseToolsTree(value(Input.ToolsTree), cwd),
         force: parseForce(value(Input.Force)),
     };
+    // A release is run as the job's user: where it comes from and what it must hash to are judged now.
+    // (auto takes a release only when PATH has no pinned mkosi; the download checks again then.)
+    if (options.mkosiSource.kind === 'release') {
+        checkReleaseSource(options.mkosiReleaseUrl, options.mkosiVersion, options.mkosiSha256);
+    }
+    return options;
 }
 
 ;// CONCATENATED MODULE: ./src/publish/artifact-name.ts
@@ -4065,6 +4744,34 @@ function parseOptions(raw, cwd) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/process/owned-directory.ts
+
+
+
+/** The file that marks a directory as mkosi-ci's own, so that a later run may empty it. */
+const OWNER_MARKER = '.mkosi-ci-owned';
+/**
+ * An empty directory at `dir` for this run: made now, or emptied when an earlier run of mkosi-ci made
+ * it (it holds the marker). The work directory is the user's choice (`--work-dir=$HOME`), so a
+ * directory there that mkosi-ci did not make is never removed: that is a ConfigurationError naming it.
+ * A symlink in its place is not followed.
+ */
+async function claimDirectory(dir) {
+    const info = await (0,promises_namespaceObject.lstat)(dir).catch(() => undefined);
+    if (info) {
+        const marked = info.isDirectory() && (await (0,promises_namespaceObject.lstat)(external_node_path_default().join(dir, OWNER_MARKER)).catch(() => undefined));
+        if (!marked) {
+            throw new ConfigurationError(`${dir} exists and was not made by mkosi-ci, so it is not removed to make room for this run: choose another work directory (--work-dir) or remove it yourself.`, { file: dir });
+        }
+        await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    }
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, OWNER_MARKER), 'made by mkosi-ci; removed by its next run\n', {
+        flag: 'wx',
+    });
+    return dir;
+}
+
 ;// CONCATENATED MODULE: ./src/boot/qemu-args.ts
 /** qemu's option parser splits on commas: a comma in a value is written twice. */
 function qemuEscape(value) {
@@ -4146,6 +4853,7 @@ function toolsTreeQemu(tree) {
 
 
 
+
 const DEFAULT_PROBE_TIMEOUT_MS = 8_000;
 /** qemu's messages that mean KVM can't run this guest. */
 const KVM_FAILURES = [
@@ -4201,8 +4909,7 @@ async function probeKvm(ctx, options) {
     catch {
         return { usable: false, reason: `${device} is missing or not accessible` };
     }
-    await (0,promises_namespaceObject.rm)(options.workDir, { recursive: true, force: true });
-    await (0,promises_namespaceObject.mkdir)(options.workDir, { recursive: true });
+    await claimDirectory(options.workDir);
     const result = await ctx.runner.run(options.qemu.command, [...options.qemu.prefix, ...probeQemuArgs(options)], {
         stream: false,
         timeoutMs: options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
@@ -4868,6 +5575,7 @@ async function chooseTransport(runner, choice) {
 
 
 
+
 /**
  * Boots the built image in qemu with the check injected through credentials, and returns the verdict.
  * `extraCredentials` lets tests plant faults without touching the image.
@@ -4884,7 +5592,7 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
     const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
     const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
     const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel);
-    const logsDir = external_node_path_default().join(ctx.workDir, 'logs', 'boot');
+    const logsDir = await claimDirectory(external_node_path_default().join(ctx.workDir, 'logs', 'boot'));
     ctx.log.info(`Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`);
     const check = await bootCheck(ctx, {
         qemu: emulator.qemu,
@@ -5751,7 +6459,137 @@ const checkStage = {
     },
 };
 
+;// CONCATENATED MODULE: ./src/publish/safe-write.ts
+
+
+
+
+/**
+ * The output directory comes from the project (a checkout can hold a `mkosi.output/SHA256SUMS` that is
+ * a symlink to any file), so nothing is written there by opening a name: each file is written to a new
+ * name beside it (created exclusively, never following a link) and renamed over the name, which
+ * replaces whatever was there instead of writing through it.
+ */
+async function replacing(file, write) {
+    const temporary = external_node_path_default().join(external_node_path_default().dirname(file), `.${external_node_path_default().basename(file)}.${(0,external_node_crypto_namespaceObject.randomUUID)()}.tmp`);
+    try {
+        await write(temporary);
+        await (0,promises_namespaceObject.rename)(temporary, file);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(temporary, { force: true });
+    }
+}
+/** Writes `content` as `file`, replacing (never following) what is there. */
+async function writeFileReplacing(file, content) {
+    await replacing(file, async (temporary) => {
+        const flags = external_node_fs_.constants.O_WRONLY | external_node_fs_.constants.O_CREAT | external_node_fs_.constants.O_EXCL | external_node_fs_.constants.O_NOFOLLOW;
+        const handle = await (0,promises_namespaceObject.open)(temporary, flags, 0o644);
+        try {
+            await handle.writeFile(content);
+        }
+        finally {
+            await handle.close();
+        }
+    });
+}
+/** Copies `source` to `file`, replacing (never following) what is there. */
+async function copyFileReplacing(source, file) {
+    await replacing(file, (temporary) => (0,promises_namespaceObject.copyFile)(source, temporary, external_node_fs_.constants.COPYFILE_EXCL));
+}
+
+;// CONCATENATED MODULE: ./src/publish/tree-listing.ts
+
+
+
+/**
+ * What `sha256sum -c` cannot see: symlinks, empty directories, device nodes, modes and owners. A
+ * published directory (an OS tree holds all of them) is therefore also described entry by entry in an
+ * mtree specification next to SHA256SUMS, which lists it, so the signature covers it too. A download that
+ * lost an entry (a zip keeps no symlinks, empty directories or devices) shows in
+ * `mtree -f SHA256SUMS.mtree -p DIR` (NetBSD mtree, Debian's mtree-netbsd) or libarchive's readers.
+ */
+const LISTING_FILE = 'SHA256SUMS.mtree';
+const TYPES = [
+    [(s) => s.isFile(), 'file'],
+    [(s) => s.isDirectory(), 'dir'],
+    [(s) => s.isSymbolicLink(), 'link'],
+    [(s) => s.isCharacterDevice(), 'char'],
+    [(s) => s.isBlockDevice(), 'block'],
+    [(s) => s.isFIFO(), 'fifo'],
+    [(s) => s.isSocket(), 'socket'],
+];
+/**
+ * A name the way mtree readers decode it: every byte but printable ASCII as a three-digit octal escape,
+ * and so are the characters the format itself uses (space, '#', '=', '\') and glob characters.
+ */
+function mtreeName(name) {
+    let out = '';
+    for (const byte of Buffer.from(name, 'utf8')) {
+        const c = String.fromCharCode(byte);
+        const plain = byte > 0x20 && byte < 0x7f && !'#=\\*?[]'.includes(c);
+        out += plain ? c : `\\${byte.toString(8).padStart(3, '0')}`;
+    }
+    return out;
+}
+/** Linux's encoding of major and minor in a device number (glibc's gnu_dev_major and gnu_dev_minor). */
+function deviceNumbers(rdev) {
+    const dev = BigInt(rdev);
+    const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
+    const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
+    return `native,${major},${minor}`;
+}
+/** One specification line for `name` (relative to the listing's root, '.' for the root itself). */
+async function line(file, name, known) {
+    const info = await (0,promises_namespaceObject.lstat)(file);
+    const type = TYPES.find(([is]) => is(info))[1];
+    const words = [`./${mtreeName(name)}`, `type=${type}`];
+    if (type !== 'link')
+        words.push(`mode=0${(info.mode & 0o7777).toString(8).padStart(3, '0')}`);
+    words.push(`uid=${info.uid}`, `gid=${info.gid}`);
+    if (type === 'file') {
+        words.push(`size=${info.size}`, `sha256digest=${known.get(name) ?? (await sha256File(file))}`);
+    }
+    if (type === 'link')
+        words.push(`link=${mtreeName(await (0,promises_namespaceObject.readlink)(file))}`);
+    if (type === 'char' || type === 'block')
+        words.push(`device=${deviceNumbers(info.rdev)}`);
+    return words.join(' ');
+}
+async function walk(root, name, known, skip, out) {
+    const file = name === '.' ? root : external_node_path_default().join(root, name);
+    if (name !== '.')
+        out.push(await line(file, name, known));
+    if (!(await (0,promises_namespaceObject.lstat)(file)).isDirectory())
+        return;
+    const children = (await (0,promises_namespaceObject.readdir)(file)).sort();
+    for (const child of children) {
+        const childName = name === '.' ? child : `${name}/${child}`;
+        if (!skip.has(childName))
+            await walk(root, childName, known, skip, out);
+    }
+}
+/**
+ * The mtree specification of everything published below `root`: parents before children, names
+ * sorted, no times (two builds of one image are the same), the companions marked optional.
+ */
+async function renderListing(inputs) {
+    const lines = ['#mtree', '. type=dir'];
+    for (const name of [...inputs.companions].sort())
+        lines.push(`./${mtreeName(name)} type=file optional`);
+    const skip = new Set(inputs.companions);
+    const entries = [];
+    for (const name of [...new Set(inputs.published)].sort()) {
+        await walk(inputs.root, name, inputs.known, skip, entries);
+    }
+    return [...lines, ...entries, ''].join('\n');
+}
+
 ;// CONCATENATED MODULE: ./src/publish/checksums.ts
+
+
+
+
 
 
 
@@ -5759,25 +6597,41 @@ const checkStage = {
 const CHECKSUMS_FILE = 'SHA256SUMS';
 const SIGNATURE_FILE = 'SHA256SUMS.gpg';
 const PUBLIC_KEY_FILE = 'signing-key.asc';
-const PUBLICATION_FILES = [CHECKSUMS_FILE, SIGNATURE_FILE, PUBLIC_KEY_FILE];
+const PUBLICATION_FILES = [
+    CHECKSUMS_FILE,
+    SIGNATURE_FILE,
+    PUBLIC_KEY_FILE,
+    LISTING_FILE,
+];
+/** GNU coreutils' escapes for a name in a checksum line: the backslash itself, line feed, carriage return. */
+const ESCAPES = { '\\': '\\\\', '\n': '\\n', '\r': '\\r' };
+const UNESCAPES = { '\\': '\\', n: '\n', r: '\r' };
+/**
+ * One line as GNU sha256sum writes it: `<sha256> *<name>`, and for a name with a backslash, line feed
+ * or carriage return (systemd's unit names are full of `\x2d`) the same with those escaped and a
+ * backslash before the line, which tells `sha256sum -c` to unescape the name.
+ */
+function checksumLine(name, sha256) {
+    const escaped = name.replace(/[\\\n\r]/g, (c) => ESCAPES[c]);
+    return `${escaped === name ? '' : '\\'}${sha256} *${escaped}\n`;
+}
 /**
  * `<sha256> *<name>` lines, sorted by name: the format `sha256sum -c` reads and systemd-sysupdate
  * expects, with the binary-mode marker mkosi's own Checksum= writes.
  */
 function renderChecksums(files) {
     const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return sorted.map((f) => `${f.sha256} *${f.name}\n`).join('');
+    return sorted.map((f) => checksumLine(f.name, f.sha256)).join('');
 }
-/** A line `sha256sum -c` could not read back unambiguously (a newline or backslash in the name). */
-function unrepresentableName(name) {
-    return /[\n\r\\]/.test(name);
-}
+/** Reads SHA256SUMS back (escaped lines too); a line it cannot read is left out. */
 function parseChecksums(text) {
     const entries = new Map();
     for (const line of text.split('\n')) {
-        const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-        if (match)
-            entries.set(match[2], match[1]);
+        const match = /^(\\?)([0-9a-f]{64}) [ *](.+)$/.exec(line);
+        if (!match)
+            continue;
+        const name = match[1] ? match[3].replace(/\\(.)/g, (all, c) => UNESCAPES[c] ?? all) : match[3];
+        entries.set(name, match[2]);
     }
     return entries;
 }
@@ -5815,6 +6669,34 @@ async function publishedFiles(artifacts) {
 async function directoryFiles(directory) {
     const files = await filesBelow(directory, '');
     return files.filter((f) => !PUBLICATION_FILES.includes(f.name));
+}
+/**
+ * The names the tree listing covers when a directory is among the outputs: every published output
+ * and report. Undefined when only regular files are published (SHA256SUMS says all there is then).
+ */
+function listedNames(artifacts, reports) {
+    const published = artifacts.filter((a) => !PUBLICATION_FILES.includes(a.name) && ((a.type === 'file' && a.sha256) || a.type === 'directory'));
+    if (!published.some((a) => a.type === 'directory'))
+        return undefined;
+    return [...published.map((a) => a.name), ...reports];
+}
+/** For `mkosi-ci publish`: all of the directory, when it holds anything but regular files. */
+async function directoryListedNames(directory) {
+    const entries = await (0,promises_namespaceObject.readdir)(directory, { withFileTypes: true });
+    return entries.some((e) => !e.isFile() && !PUBLICATION_FILES.includes(e.name)) ? ['.'] : undefined;
+}
+/** Writes the tree listing of `published` into `directory`; the file, for SHA256SUMS to list. */
+async function writeTreeListing(directory, files, published) {
+    const file = external_node_path_default().join(directory, LISTING_FILE);
+    const text = await renderListing({
+        root: directory,
+        published,
+        known: new Map(files.map((f) => [f.name, f.sha256])),
+        companions: PUBLICATION_FILES,
+    });
+    await writeFileReplacing(file, text);
+    const sha256 = (0,external_node_crypto_namespaceObject.createHash)('sha256').update(text).digest('hex');
+    return { name: LISTING_FILE, path: file, size: Buffer.byteLength(text), sha256 };
 }
 
 ;// CONCATENATED MODULE: ./src/publish/compression.ts
@@ -5918,33 +6800,46 @@ async function publishRelease(store, tag, files, ownFiles) {
 
 
 
-/** Writes SHA256SUMS over `files` into `directory` and, given a key, signs it and checks the signature. */
-async function writeChecksums(ctx, options, directory, files) {
-    const odd = files.find((f) => unrepresentableName(f.name));
-    if (odd) {
-        throw new ConfigurationError(`Cannot list '${odd.name.replace(/\n/g, '\\n')}' in SHA256SUMS: names with line breaks or backslashes cannot be checked by sha256sum -c; rename the file.`);
-    }
+
+/**
+ * Writes SHA256SUMS over `files` into `directory` (and, when `listed` names what is published and a
+ * directory is among it, the tree listing, which SHA256SUMS lists too) and, given a key, signs it and
+ * checks the signature. Nothing there is written through: see safe-write.ts.
+ */
+async function writeChecksums(ctx, options, directory, files, listed) {
+    // A signature or listing of an earlier run must not sit next to this run's SHA256SUMS (unlinked, never followed).
+    for (const stale of [SIGNATURE_FILE, PUBLIC_KEY_FILE, LISTING_FILE])
+        await (0,promises_namespaceObject.rm)(external_node_path_default().join(directory, stale), { force: true });
+    const listing = listed && (await writeTreeListing(directory, files, listed));
     const checksumsFile = external_node_path_default().join(directory, CHECKSUMS_FILE);
-    await (0,promises_namespaceObject.writeFile)(checksumsFile, renderChecksums(files));
-    ctx.log.info(`SHA256SUMS: ${files.length} files, in ${checksumsFile}`);
+    const text = renderChecksums(listing ? [...files, listing] : files);
+    await writeFileReplacing(checksumsFile, text);
+    ctx.log.info(`SHA256SUMS: ${files.length} files, in ${checksumsFile}${listing ? `; the tree in ${listing.path}` : ''}`);
+    const written = { checksumsFile, ...(listing ? { listingFile: listing.path } : {}) };
     if (!options.signKey)
-        return { checksumsFile };
-    return { checksumsFile, signature: await sign(ctx, options, checksumsFile) };
+        return written;
+    return { ...written, signature: await sign(ctx, options, checksumsFile, text) };
 }
-async function sign(ctx, options, checksumsFile) {
+async function sign(ctx, options, checksumsFile, text) {
     const armoredKey = options.signKey;
     maskSigningSecrets(ctx.log, options);
     const directory = external_node_path_default().dirname(checksumsFile);
     const keyring = await ThrowawayKeyring.create(ctx.runner);
     try {
         const key = await keyring.importSigningKey(armoredKey);
-        const file = external_node_path_default().join(directory, SIGNATURE_FILE);
-        await keyring.sign(checksumsFile, file, key, options.signPassphrase);
-        const publicKeyFile = external_node_path_default().join(directory, PUBLIC_KEY_FILE);
+        // Signed and checked in the keyring's private directory, over the text just written, then copied
+        // into place: what is in the output directory may have been swapped or be a planted link.
+        const own = (name) => external_node_path_default().join(keyring.home, name);
+        await writeFileReplacing(own(CHECKSUMS_FILE), text);
+        await keyring.sign(own(CHECKSUMS_FILE), own(SIGNATURE_FILE), key, options.signPassphrase);
         const publicKeyring = external_node_path_default().join(keyring.home, 'public.gpg');
-        await keyring.exportPublicKey(key, publicKeyFile, publicKeyring);
+        await keyring.exportPublicKey(key, own(PUBLIC_KEY_FILE), publicKeyring);
         // Checked with the public key alone, as whoever downloads the files will check it.
-        const check = await verifySignature(ctx.runner, publicKeyring, file, checksumsFile);
+        const check = await verifySignature(ctx.runner, publicKeyring, own(SIGNATURE_FILE), own(CHECKSUMS_FILE));
+        const file = external_node_path_default().join(directory, SIGNATURE_FILE);
+        const publicKeyFile = external_node_path_default().join(directory, PUBLIC_KEY_FILE);
+        await copyFileReplacing(own(SIGNATURE_FILE), file);
+        await copyFileReplacing(own(PUBLIC_KEY_FILE), publicKeyFile);
         if (!check.valid)
             throw new Error(`The new signature of SHA256SUMS does not verify: ${check.message}`);
         ctx.log.info(`SHA256SUMS.gpg: signed by ${key.fingerprint}${key.userId ? ` (${key.userId})` : ''}; ${check.message}`);
@@ -5979,7 +6874,7 @@ async function publishDirectory(ctx, options, directory) {
     if (files.length === 0) {
         throw new ConfigurationError(`The output directory ${directory} holds no files to publish.`);
     }
-    const written = await writeChecksums(ctx, options, directory, files);
+    const written = await writeChecksums(ctx, options, directory, files, await directoryListedNames(directory));
     return { directory, files, ...written };
 }
 
@@ -6349,6 +7244,7 @@ async function runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, co
 
 
 
+
 /** A Runner that starts mkosi with the second build's variations (wrapper, environment). */
 function variedRunner(runner, mkosiCommand, varied) {
     return {
@@ -6399,12 +7295,30 @@ function secondToolsTree(options) {
  * not varied) with its own output, workspace, build and work directories, started with the variations.
  */
 async function secondBuild(ctx, options, mkosi, first, dir, varied) {
-    const directory = options.repro.variations.includes('build-path')
-        ? external_node_path_default().join(await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, 'src-')), external_node_path_default().basename(options.directory))
-        : options.directory;
-    if (directory !== options.directory) {
-        await copyProject(options.directory, directory, [first.outputDirectory, ctx.workDir]);
+    const copy = options.repro.variations.includes('build-path')
+        ? await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, 'src-'))
+        : undefined;
+    const directory = copy ? external_node_path_default().join(copy, external_node_path_default().basename(options.directory)) : options.directory;
+    // The copy holds the project's keys too: gone after the build, and on a signal during it.
+    const forget = copy
+        ? process_cleanup/* runCleanup */.Kt.addStep({
+            what: `the copy of the project in ${copy}`,
+            path: copy,
+            run: () => (0,promises_namespaceObject.rm)(copy, { recursive: true, force: true }),
+        })
+        : undefined;
+    try {
+        if (copy)
+            await copyProject(options.directory, directory, [first.outputDirectory, ctx.workDir]);
+        return await buildIn(ctx, options, mkosi, directory, dir, varied);
     }
+    finally {
+        if (copy)
+            await (0,promises_namespaceObject.rm)(copy, { recursive: true, force: true });
+        forget?.();
+    }
+}
+async function buildIn(ctx, options, mkosi, directory, dir, varied) {
     const own = (name) => external_node_path_default().join(dir, 'second', name);
     for (const d of ['output', 'workspace', 'build'])
         await (0,promises_namespaceObject.mkdir)(own(d), { recursive: true });
@@ -6434,6 +7348,7 @@ async function secondBuild(ctx, options, mkosi, first, dir, varied) {
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/repro.ts
+
 
 
 
@@ -6491,10 +7406,9 @@ const reproStage = {
 async function repro(ctx, options, mkosi, first, pins, time = (_, fn) => fn()) {
     const dir = external_node_path_default().join(ctx.workDir, 'repro');
     const reportDir = external_node_path_default().join(ctx.workDir, 'logs', 'repro');
-    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
-    await (0,promises_namespaceObject.rm)(reportDir, { recursive: true, force: true });
-    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-    await (0,promises_namespaceObject.mkdir)(reportDir, { recursive: true });
+    // Emptied only when an earlier run made them: --work-dir may be a directory of the user's.
+    await claimDirectory(dir);
+    await claimDirectory(reportDir);
     const varied = variedBuild(options.repro.variations, { root: ctx.host.root });
     const { second, directory, toolsTree } = await time('second build', () => secondBuild(ctx, options, mkosi, first, dir, varied));
     const narrowedDir = external_node_path_default().join(dir, 'narrowed');
@@ -6564,12 +7478,13 @@ function reproFailureMessage(repro) {
 
 
 
+
 /** Copies the reports next to the outputs, so SHA256SUMS, the artifact and the release carry them too. */
 async function reportFiles(directory, reports) {
     const files = [];
     for (const report of reports) {
         const file = external_node_path_default().join(directory, report.name);
-        await (0,promises_namespaceObject.copyFile)(report.path, file);
+        await copyFileReplacing(report.path, file);
         files.push({
             name: report.name,
             path: file,
@@ -6586,9 +7501,15 @@ async function reportFiles(directory, reports) {
 async function publish(ctx, options, build, profiles, reports = [], time = (_, fn) => fn()) {
     const directory = build.outputDirectory;
     const files = [...(await publishedFiles(build.artifacts)), ...(await reportFiles(directory, reports))];
-    const written = await time(options.signKey ? 'SHA256SUMS, signed' : 'SHA256SUMS', () => writeChecksums(ctx, options, directory, files));
+    const listed = listedNames(build.artifacts, reports.map((r) => r.name));
+    const written = await time(options.signKey ? 'SHA256SUMS, signed' : 'SHA256SUMS', () => writeChecksums(ctx, options, directory, files, listed));
     const result = { directory, files, notes: [], ...written };
-    const ownFiles = [written.checksumsFile, written.signature?.file, written.signature?.publicKeyFile].filter((f) => f !== undefined);
+    const ownFiles = [
+        written.checksumsFile,
+        written.listingFile,
+        written.signature?.file,
+        written.signature?.publicKeyFile,
+    ].filter((f) => f !== undefined);
     const upload = shouldUpload(options.upload, ctx.trigger);
     const { tag, note } = releaseTag(options, ctx.trigger);
     if (note)
@@ -6627,75 +7548,76 @@ const publishStage = {
     },
 };
 
-;// CONCATENATED MODULE: ./src/mkosi/version.ts
-/** The oldest mkosi mkosi-ci drives: v26 settled the CLI dialect it speaks (options before the verb,
- * wrapped-command options after `--`, booleans with explicit values, ToolsTree=default). */
-const MINIMUM_MKOSI_VERSION = '26';
-/** Parses the output of `mkosi --version` ("mkosi 27.1", "mkosi 28~devel") into a version string. */
-function parseVersionOutput(output) {
-    const match = /^mkosi\s+(\d+(?:\.\d+)*(?:~\w+)?)/m.exec(output.trim());
-    return match?.[1];
+;// CONCATENATED MODULE: ./src/mkosi/install-release.ts
+
+
+
+
+
+
+const TOOL = 'mkosi';
+const TARBALL = 'mkosi.tar.gz';
+function install_release_sha256(bytes) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(bytes).digest('hex');
 }
-/** Release tags are v27.1; mkosi reports 27.1. */
-function normalizeVersion(version) {
-    return version.replace(/^v/, '');
+/** The tarball's bytes from the tool cache, when its entry is there and still matches its checksum. */
+async function fromToolCache(deps, source, expected) {
+    const dir = await deps.toolCache.find(TOOL, toolCacheVersion(source.version, expected));
+    if (!dir)
+        return undefined;
+    const bytes = await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, TARBALL)).catch(() => undefined);
+    const actual = bytes && install_release_sha256(bytes);
+    if (actual === expected)
+        return bytes;
+    deps.log.warning(`mkosi ${source.version}: the tool cache entry ${dir} does not have sha256 ${expected} (${actual ? `it has ${actual}` : 'its tarball is missing'}); downloading the release again.`);
+    return undefined;
 }
-/** Compares dotted versions numerically; "28~devel" sorts before "28", as dpkg would. */
-function compareVersions(a, b) {
-    const split = (v) => {
-        const [main = '', pre] = normalizeVersion(v).split('~');
-        return { parts: main.split('.').map((p) => Number.parseInt(p, 10) || 0), tilde: pre !== undefined };
-    };
-    const x = split(a);
-    const y = split(b);
-    for (let i = 0; i < Math.max(x.parts.length, y.parts.length); i++) {
-        const d = (x.parts[i] ?? 0) - (y.parts[i] ?? 0);
-        if (d !== 0)
-            return Math.sign(d);
+/** Downloads the tarball and checks it; keeps it in the tool cache when a checksum pins it. */
+async function download(deps, source, expected) {
+    const url = releaseUrl(source.urlTemplate, source.version);
+    deps.log.info(`Downloading mkosi ${source.version} from ${url}`);
+    let file;
+    try {
+        file = await deps.toolCache.download(url);
     }
-    if (x.tilde !== y.tilde)
-        return x.tilde ? -1 : 1;
-    return 0;
+    catch (error) {
+        throw new ConfigurationError(`Input mkosi-version: could not download ${url} (${error.message}); check that ${source.version} is an mkosi release tag or commit.`, { cause: error });
+    }
+    const bytes = await (0,promises_namespaceObject.readFile)(file);
+    const actual = install_release_sha256(bytes);
+    if (expected && actual !== expected) {
+        throw new ConfigurationError(`Input ${source.sha256 ? 'mkosi-sha256' : 'mkosi-version'}: the tarball from ${url} has sha256 ${actual}, expected ${expected}; refusing to run it.`);
+    }
+    if (expected) {
+        await deps.toolCache.cacheFile(file, TARBALL, TOOL, toolCacheVersion(source.version, expected));
+    }
+    else {
+        deps.log.info(`mkosi ${source.version}: the tarball has sha256 ${actual}; set mkosi-sha256 to pin it (only a pinned tarball is kept in the tool cache).`);
+    }
+    return bytes;
 }
-function isSupportedVersion(version) {
-    return compareVersions(version, MINIMUM_MKOSI_VERSION) >= 0;
-}
-
-;// CONCATENATED MODULE: ./src/mkosi/release.ts
-
 /**
- * sha256 of the release tarballs mkosi-ci knows, as downloaded from the default release URL.
- * Only versions listed here are verified without an explicit `mkosi-sha256`.
+ * mkosi from a release tarball, checked against its checksum on every use: the tool cache keeps the
+ * tarball (under the exact ref and checksum), never a tree that could have been changed since, and
+ * each run unpacks its own copy of the checked bytes into the work directory. Returns bin/mkosi.
  */
-const RELEASE_SHA256 = {
-    // The GitHub tag archive as Debian's orig tarball of 27.1 records it (mkosi_27.1.orig.tar.gz, 473148
-    // bytes, in sid's Sources index): Debian takes it unchanged from the tag.
-    'v27.1': '33520d662e151d6c43e910c3840ac971fd6023e4488d9c10599e199a07f77d8b',
-};
-/** A full commit hash names its content already; a tag must be pinned by checksum. */
-function isCommit(ref) {
-    return /^[0-9a-f]{40}$/.test(ref);
-}
-/** The git ref a version stands for in an archive URL: refs/tags/v27.1 or the commit itself. */
-function archiveRef(version) {
-    return isCommit(version) ? version : `refs/tags/v${normalizeVersion(version)}`;
-}
-function releaseUrl(template, version) {
-    return template.replaceAll('{ref}', archiveRef(version));
-}
-/** The checksum a tarball must have: the user's, else the shipped one, else none (commits only). */
-function expectedSha256(version, userSha256) {
-    return userSha256 ?? RELEASE_SHA256[`v${normalizeVersion(version)}`];
-}
-/** The name under which a version is kept in the tool cache (tool caches want semver-like versions). */
-function toolCacheVersion(version) {
-    if (isCommit(version)) {
-        return `0.0.0-${version.slice(0, 12)}`;
+async function installRelease(deps, source) {
+    checkReleaseSource(source.urlTemplate, source.version, source.sha256);
+    const expected = expectedSha256(source.version, source.sha256);
+    const cached = expected ? await fromToolCache(deps, source, expected) : undefined;
+    const bytes = cached ?? (await download(deps, source, expected));
+    const dir = await claimDirectory(external_node_path_default().join(deps.workDir, 'mkosi-release'));
+    const tarball = external_node_path_default().join(dir, TARBALL);
+    await (0,promises_namespaceObject.writeFile)(tarball, bytes, { flag: 'wx' });
+    const extracted = await deps.toolCache.extractTar(tarball, external_node_path_default().join(dir, 'tree'));
+    // GitHub's archives hold one top-level directory, mkosi-<version>/.
+    const [top, ...rest] = (await (0,promises_namespaceObject.readdir)(extracted, { withFileTypes: true })).filter((e) => e.isDirectory());
+    const root = top && rest.length === 0 ? external_node_path_default().join(extracted, top.name) : extracted;
+    const command = external_node_path_default().join(root, 'bin', 'mkosi');
+    if (!(await (0,promises_namespaceObject.access)(command, promises_namespaceObject.constants.X_OK).then(() => true, () => false))) {
+        throw new ConfigurationError(`Input mkosi-release-url: ${releaseUrl(source.urlTemplate, source.version)} is not an mkosi source tarball (no bin/mkosi).`);
     }
-    const parts = normalizeVersion(version).split('~')[0].split('.');
-    while (parts.length < 3)
-        parts.push('0');
-    return parts.join('.');
+    return { command, origin: `release ${source.version}${cached ? ' (tool cache)' : ''}` };
 }
 
 ;// CONCATENATED MODULE: ./src/mkosi/install.ts
@@ -6715,41 +7637,13 @@ async function isExecutable(file) {
         return false;
     }
 }
-const TOOL_NAME = 'mkosi';
-/** Downloads the release tarball once per tool cache, verifies it, and returns its bin/mkosi. */
-async function installRelease(ctx, options) {
-    const version = options.mkosiVersion;
-    const cacheVersion = toolCacheVersion(version);
-    const cached = await ctx.toolCache.find(TOOL_NAME, cacheVersion);
-    if (cached) {
-        return { command: external_node_path_default().join(cached, 'bin', 'mkosi'), origin: `release ${version} (tool cache)` };
-    }
-    const url = releaseUrl(options.mkosiReleaseUrl, version);
-    ctx.log.info(`Downloading mkosi ${version} from ${url}`);
-    let tarball;
-    try {
-        tarball = await ctx.toolCache.download(url);
-    }
-    catch (error) {
-        throw new ConfigurationError(`Input ${Input.MkosiVersion}: could not download ${url} (${error.message}); check that ${version} is an mkosi release tag or commit.`, { cause: error });
-    }
-    const expected = expectedSha256(version, options.mkosiSha256);
-    const actual = await sha256File(tarball);
-    if (expected && actual !== expected) {
-        throw new ConfigurationError(`Input ${options.mkosiSha256 ? Input.MkosiSha256 : Input.MkosiVersion}: the tarball from ${url} has sha256 ${actual}, expected ${expected}; refusing to run it.`);
-    }
-    if (!expected && !isCommit(version)) {
-        ctx.log.warning(`mkosi ${version}: no checksum is known for this tag (sha256 ${actual}); set ${Input.MkosiSha256} to pin it.`);
-    }
-    const extracted = await ctx.toolCache.extractTar(tarball);
-    // GitHub's archives hold one top-level directory, mkosi-<version>/.
-    const [top, ...rest] = (await (0,promises_namespaceObject.readdir)(extracted, { withFileTypes: true })).filter((e) => e.isDirectory());
-    const root = top && rest.length === 0 ? external_node_path_default().join(extracted, top.name) : extracted;
-    if (!(await isExecutable(external_node_path_default().join(root, 'bin', 'mkosi')))) {
-        throw new ConfigurationError(`Input ${Input.MkosiReleaseUrl}: ${url} is not an mkosi source tarball (no bin/mkosi).`);
-    }
-    const dir = await ctx.toolCache.cacheDir(root, TOOL_NAME, cacheVersion);
-    return { command: external_node_path_default().join(dir, 'bin', 'mkosi'), origin: `release ${version}` };
+/** Downloads the release tarball (or takes it from the tool cache), verifies it, and returns its bin/mkosi. */
+function install_installRelease(ctx, options) {
+    return installRelease(ctx, {
+        version: options.mkosiVersion,
+        urlTemplate: options.mkosiReleaseUrl,
+        sha256: options.mkosiSha256,
+    });
 }
 async function installApt(ctx) {
     const sudo = ctx.root ? [] : ['sudo', '-n'];
@@ -6787,9 +7681,9 @@ async function locate(ctx, options) {
     const source = options.mkosiSource;
     switch (source.kind) {
         case 'auto':
-            return (await pinnedOnPath(ctx, options)) ?? installRelease(ctx, options);
+            return (await pinnedOnPath(ctx, options)) ?? install_installRelease(ctx, options);
         case 'release':
-            return installRelease(ctx, options);
+            return install_installRelease(ctx, options);
         case 'apt':
             return installApt(ctx);
         case 'system': {
@@ -7319,6 +8213,7 @@ async function maskFile(file, secrets) {
 
 
 
+
 /** What is kept of a streamed process's output in memory: enough to quote its last error lines. */
 const STREAMED_TAIL_BYTES = 64 * 1024;
 const KILL_GRACE_MS = 5_000;
@@ -7391,7 +8286,7 @@ class ProcessRunner {
                 cwd: options.cwd,
                 env,
                 detached: true,
-                stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+                stdio: [options.input === undefined && !options.stdin ? 'ignore' : 'pipe', 'pipe', 'pipe'],
             });
             let timedOut = false;
             let timer;
@@ -7418,9 +8313,16 @@ class ProcessRunner {
                 buffer.push(chunk);
                 print(mask.push(chunk));
             };
-            child.stdout?.on('data', handle(stdout, masks[0]));
+            // A failing stream is the business of whoever owns it: here it only ends the pipe, so the process
+            // sees end of input or EPIPE and its exit status says the rest.
+            if (options.stdout)
+                (0,external_node_stream_namespaceObject.pipeline)(child.stdout, options.stdout, () => { });
+            else
+                child.stdout?.on('data', handle(stdout, masks[0]));
             child.stderr?.on('data', handle(stderr, masks[1]));
-            if (options.input !== undefined) {
+            if (options.stdin)
+                (0,external_node_stream_namespaceObject.pipeline)(options.stdin, child.stdin, () => { });
+            else if (options.input !== undefined) {
                 child.stdin?.end(options.input);
             }
             child.on('error', (error) => {
@@ -8061,33 +8963,33 @@ function helpText() {
 
 
 const EXTENSION = '.tar.zst';
-/** Entries for other paths never match, as with actions/cache's version. */
-function pathsTag(paths) {
-    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(paths.join('\n')).digest('hex').slice(0, 12);
+/** Entries for other members never match, as with actions/cache's version. */
+function membersTag(members) {
+    return (0,external_node_crypto_namespaceObject.createHash)('sha256').update(members.join('\n')).digest('hex').slice(0, 12);
 }
-function entryName(key, paths) {
-    return `${key}~${pathsTag(paths)}${EXTENSION}`;
+/** The file name of an entry in the store. */
+function entryName(key, members) {
+    return `${key}~${membersTag(members)}${EXTENSION}`;
+}
+async function lexists(file) {
+    return (0,promises_namespaceObject.lstat)(file).then(() => true, () => false);
 }
 /**
  * The CLI's cache store: one zstd tar per entry in a local directory (`--cache-dir`), for a laptop or a
  * runner with a persistent volume. Same keys and the same lookup as GitHub's service: the exact key,
- * else the newest entry a restore key prefixes. An entry is written under a temporary name and renamed,
- * so a store never holds half an archive; an existing entry is never replaced.
+ * else the newest entry a restore key prefixes. The directory may be shared with other jobs, so what it
+ * holds is untrusted: an archive is handed over as it is and checked by whoever extracts it. An entry is
+ * written in a fresh private directory and renamed into place, so a store never holds half an archive
+ * and a planted link is never written through; an existing entry is never replaced.
  */
 function directoryCacheStore(dir, runner) {
-    const tar = async (args) => {
-        const result = await runner.run('tar', args, { stream: false });
-        if (result.exitCode !== 0) {
-            throw new Error(`tar ${args[0]} failed (exit status ${result.exitCode}): ${result.stderr.trim()}`);
-        }
-    };
     return {
         unavailable() {
             return dir ? undefined : 'no --cache-dir given';
         },
-        async restore(paths, key, restoreKeys) {
+        async fetch(members, key, restoreKeys) {
             const names = await (0,promises_namespaceObject.readdir)(dir).catch(() => []);
-            const tag = `~${pathsTag(paths)}${EXTENSION}`;
+            const tag = `~${membersTag(members)}${EXTENSION}`;
             const keyOf = (name) => name.slice(0, -tag.length);
             const mine = names.filter((n) => n.endsWith(tag));
             let found = mine.find((n) => keyOf(n) === key);
@@ -8095,7 +8997,7 @@ function directoryCacheStore(dir, runner) {
                 if (found)
                     break;
                 const candidates = mine.filter((n) => keyOf(n).startsWith(prefix));
-                const times = await Promise.all(candidates.map(async (n) => (await (0,promises_namespaceObject.stat)(external_node_path_default().join(dir, n))).mtimeMs));
+                const times = await Promise.all(candidates.map(async (n) => (await (0,promises_namespaceObject.lstat)(external_node_path_default().join(dir, n))).mtimeMs));
                 let newest = -1;
                 candidates.forEach((n, i) => {
                     if (times[i] > newest)
@@ -8104,25 +9006,42 @@ function directoryCacheStore(dir, runner) {
             }
             if (!found)
                 return undefined;
-            await tar(['--extract', '--zstd', '--absolute-names', '--file', external_node_path_default().join(dir, found)]);
-            return keyOf(found);
+            const file = external_node_path_default().join(dir, found);
+            // Not a link to something else, not a FIFO that would block the decompressor.
+            if (!(await (0,promises_namespaceObject.lstat)(file)).isFile())
+                throw new Error(`${file} is not a regular file`);
+            return { key: keyOf(found), file };
         },
-        async save(paths, key) {
+        async save(entry, key) {
             await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
-            const file = external_node_path_default().join(dir, entryName(key, paths));
-            if (await (0,promises_namespaceObject.stat)(file).then(() => true, () => false))
+            const file = external_node_path_default().join(dir, entryName(key, entry.members));
+            if (await lexists(file))
                 return false;
-            const temporary = `${file}.${process.pid}.tmp`;
+            const existing = [];
+            for (const member of entry.members) {
+                if (await lexists(external_node_path_default().join(entry.root, member)))
+                    existing.push(member);
+            }
+            const scratch = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(dir, '.saving-'));
             try {
-                const existing = [];
-                for (const p of paths)
-                    if (await (0,promises_namespaceObject.stat)(p).then(() => true, () => false))
-                        existing.push(p);
-                await tar(['--create', '--zstd', '--absolute-names', '--file', temporary, ...existing]);
+                const temporary = external_node_path_default().join(scratch, 'entry');
+                // Names relative to the root: the archive restores wherever its root is.
+                const args = [
+                    '--create',
+                    '--zstd',
+                    `--file=${temporary}`,
+                    `--directory=${entry.root}`,
+                    '--',
+                    ...existing,
+                ];
+                const result = await runner.run('tar', args, { stream: false });
+                if (result.exitCode !== 0) {
+                    throw new Error(`tar --create failed (exit status ${result.exitCode}): ${result.stderr.trim()}`);
+                }
                 await (0,promises_namespaceObject.rename)(temporary, file);
             }
             finally {
-                await (0,promises_namespaceObject.rm)(temporary, { force: true });
+                await (0,promises_namespaceObject.rm)(scratch, { recursive: true, force: true });
             }
             return true;
         },
@@ -8156,8 +9075,6 @@ function consoleLog(debugEnabled, write = (text) => process.stderr.write(text), 
     };
 }
 
-;// CONCATENATED MODULE: external "node:stream"
-const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream");
 ;// CONCATENATED MODULE: ./src/cli/tool-cache.ts
 
 
@@ -8166,9 +9083,12 @@ const external_node_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(im
 
 
 
-/** The ToolCache port off the runner: $XDG_CACHE_HOME/mkosi-ci/tools/<tool>/<version>. */
+/**
+ * The ToolCache port off the runner: $XDG_CACHE_HOME/mkosi-ci/tools/<tool>/<version>, complete once
+ * its `.complete` marker is there. An entry is put together in a fresh directory beside it and renamed
+ * into place.
+ */
 function directoryToolCache(root, runner) {
-    const scratch = () => (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-'));
     return {
         async find(tool, version) {
             const dir = external_node_path_default().join(root, tool, version);
@@ -8178,27 +9098,30 @@ function directoryToolCache(root, runner) {
             const response = await fetch(url);
             if (!response.ok || !response.body)
                 throw new Error(`HTTP ${response.status} ${response.statusText}`);
-            const file = external_node_path_default().join(await scratch(), (0,external_node_crypto_namespaceObject.randomUUID)());
+            const file = external_node_path_default().join(await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-')), (0,external_node_crypto_namespaceObject.randomUUID)());
             await (0,external_node_stream_promises_namespaceObject.pipeline)(external_node_stream_namespaceObject.Readable.fromWeb(response.body), (0,external_node_fs_.createWriteStream)(file));
             return file;
         },
-        async extractTar(file) {
-            const dir = await scratch();
-            const result = await runner.run('tar', ['-xzf', file, '-C', dir], { stream: false });
+        async extractTar(file, dest) {
+            await (0,promises_namespaceObject.mkdir)(dest, { recursive: true });
+            const result = await runner.run('tar', ['-xzf', file, '-C', dest], { stream: false });
             if (result.exitCode !== 0)
                 throw new Error(`tar could not extract ${file}: ${result.stderr.trim()}`);
-            return dir;
+            return dest;
         },
-        async cacheDir(source, tool, version) {
+        async cacheFile(file, name, tool, version) {
             const dir = external_node_path_default().join(root, tool, version);
-            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
             await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(dir), { recursive: true });
-            await (0,promises_namespaceObject.rename)(source, dir).catch(async () => {
-                const copy = await runner.run('cp', ['-a', source, dir], { stream: false });
-                if (copy.exitCode !== 0)
-                    throw new Error(`could not copy ${source} to ${dir}`);
-            });
-            await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(dir, '.complete'), '');
+            const fresh = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_path_default().dirname(dir), `.${version}-`));
+            try {
+                await (0,promises_namespaceObject.copyFile)(file, external_node_path_default().join(fresh, name));
+                await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(fresh, '.complete'), '');
+                await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+                await (0,promises_namespaceObject.rename)(fresh, dir);
+            }
+            finally {
+                await (0,promises_namespaceObject.rm)(fresh, { recursive: true, force: true });
+            }
             return dir;
         },
     };

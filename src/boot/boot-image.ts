@@ -11,7 +11,8 @@ import { findEmulator } from './emulator.js';
 import { resolveFirmware, type Firmware } from './firmware.js';
 import type { BootOptions } from './options.js';
 import { bootCheck, DEFAULT_KERNEL_CMDLINE_EXTRA, type BootCheckResult } from './run-boot.js';
-import { defaultTimeoutSeconds, settleSeconds } from './timeouts.js';
+import { settleBySeconds } from './bounds.js';
+import { defaultTimeoutSeconds } from './timeouts.js';
 import { chooseTransport, type Transport } from './transport.js';
 
 export interface BootImageResult {
@@ -64,7 +65,7 @@ export async function bootImage(
     memoryMiB: options.memoryMiB,
     cpus: options.cpus,
     timeoutSeconds,
-    settleSeconds: settleSeconds(timeoutSeconds, options.watchSeconds),
+    settleBySeconds: settleBySeconds(timeoutSeconds, options.watchSeconds),
     watchSeconds: options.watchSeconds,
     journal: 'on-failure',
     channel: { kind: 'serial' },

@@ -21,11 +21,14 @@ export interface CheckOptions {
   /** Per-run random token that frames the report (see serial-report.ts). */
   nonce: string;
   channel: ReportChannel;
-  /** Bound on `systemctl is-system-running --wait`, in seconds. */
-  settleSeconds: number;
+  /**
+   * The guest's uptime (s) by which the boot must have settled (`systemctl is-system-running --wait`);
+   * see bounds.ts for its share of the boot timeout.
+   */
+  settleBySeconds: number;
   /**
    * How long to keep watching for units that fail after the boot settled (0: report at once). The
-   * check ends early as soon as a unit has failed.
+   * check ends early as soon as a unit that is not tolerated has failed.
    */
   watchSeconds: number;
   /** When to append the journal of this boot to the report. */
@@ -35,6 +38,18 @@ export interface CheckOptions {
    * and the phases (firmware, loader, kernel, initrd, userspace) come from cheap manager properties.
    */
   blame?: boolean;
+  /**
+   * `boot-allow-failed` globs. The host decides with them; the guest uses them too so that its exit
+   * status and its watch for late failures agree with the host.
+   */
+  allowFailed?: readonly string[];
+  /**
+   * The vsock transport's notify address (`vsock-stream:2:PORT`): the check also sends its summary there,
+   * with the nonce, as `X_MKOSI_CI_CHECK=` (see check-message.ts).
+   */
+  notifySocket?: string;
+  /** Write the report here instead of the channel's device: for running the script outside a VM. */
+  reportPath?: string;
 }
 
 export interface Credential {
@@ -48,6 +63,8 @@ export const CHECK_SCRIPT_CREDENTIAL = 'mkosi-ci.check';
 /** Everything is read from a report line after this prefix and one space (see serial-report.ts). */
 export const REPORT_BEGIN = 'mkosi-ci-report-begin';
 export const REPORT_END = 'mkosi-ci-report-end';
+/** The notification the check sends over vsock: `X_MKOSI_CI_CHECK=<nonce> exit=N state=S …`. */
+export const CHECK_MESSAGE_KEY = 'X_MKOSI_CI_CHECK';
 
 export function reportDevice(channel: ReportChannel): string {
   return channel.kind === 'serial' ? '/dev/ttyS1' : `/dev/virtio-ports/${channel.name}`;
@@ -73,88 +90,201 @@ export const TIMESTAMP_PROPERTIES = [
   'FinishTimestampMonotonic',
 ] as const;
 
+/** The patterns `boot-allow-failed` accepts: no quotes, spaces or other shell syntax. */
+const ALLOW_PATTERN = /^[A-Za-z0-9:_.\\@*?[\]-]+$/;
+const NOTIFY_PATTERN = /^vsock(?:-stream|-dgram|-seqpacket)?:\d+:\d+$/;
+
 /**
- * The POSIX shell script run in the guest. It only uses systemctl, systemd-analyze, journalctl and
- * coreutils, which every systemd image has. Every report line is `KEY VALUE`; multi-line outputs are
- * carried one line per report line under their own key so that nothing a unit prints can end the report
- * early (only a line with the nonce can, and the nonce is known to this script alone).
+ * The variables the script starts with. A backslash in a unit glob is doubled: in a shell pattern it
+ * escapes the next character, and the host matches it literally (unit names escape as `\x2d`).
+ */
+function scriptHeader(options: CheckOptions): string {
+  const allow = (options.allowFailed ?? []).map((p) => p.replace(/\\/g, '\\\\'));
+  return `#!/bin/sh
+# mkosi-ci boot check (generated; runs once per boot, injected as a credential).
+# -f: unit globs stay patterns, never file names.
+set -uf
+export SYSTEMD_COLORS=0 SYSTEMD_PAGER= SYSTEMD_LESS= LC_ALL=C
+NONCE=${shellQuote(options.nonce)}
+DEVICE=${shellQuote(options.reportPath ?? reportDevice(options.channel))}
+SETTLE_BY=${Math.max(1, Math.round(options.settleBySeconds))}
+WATCH=${Math.max(0, Math.round(options.watchSeconds))}
+JOURNAL=${shellQuote(options.journal)}
+BLAME=${options.blame ? 'yes' : 'no'}
+NOTIFY=${shellQuote(options.notifySocket ?? '')}
+ALLOW=${shellQuote(allow.join(' '))}
+BEGIN=${REPORT_BEGIN}
+END=${REPORT_END}
+MESSAGE_KEY=${CHECK_MESSAGE_KEY}
+PROPERTIES=${TIMESTAMP_PROPERTIES.join(',')}
+`;
+}
+
+/**
+ * The POSIX shell script run in the guest. It only uses systemctl, systemd-analyze, systemd-notify,
+ * journalctl and coreutils, which every systemd image has. Every report line is `KEY VALUE`; multi-line
+ * outputs are carried one line per report line under their own key so that nothing a unit prints can
+ * end the report early (only a line with the nonce can, and the nonce is known to this script alone).
+ * Keys: started, settle (done, timeout, error), job, settled, watched, state, timestamp, blame, failed,
+ * status:UNIT, masked, error, journal, exit, reported.
  */
 export function checkScript(options: CheckOptions): string {
   if (!NONCE_PATTERN.test(options.nonce)) throw new Error(`invalid boot check nonce: ${options.nonce}`);
   if (options.channel.kind === 'virtio' && !NAME_PATTERN.test(options.channel.name)) {
     throw new Error(`invalid virtio port name: ${options.channel.name}`);
   }
-  const settle = Math.max(1, Math.round(options.settleSeconds));
-  const watch = Math.max(0, Math.round(options.watchSeconds));
-  return `#!/bin/sh
-# mkosi-ci boot check (generated; runs once per boot, injected as a credential).
-set -u
-export SYSTEMD_COLORS=0 SYSTEMD_PAGER= SYSTEMD_LESS= LC_ALL=C
-NONCE=${shellQuote(options.nonce)}
-DEVICE=${shellQuote(reportDevice(options.channel))}
-SETTLE=${settle}
-WATCH=${watch}
-JOURNAL=${shellQuote(options.journal)}
-BLAME=${options.blame ? 'yes' : 'no'}
-REPORT=$(mktemp /run/mkosi-ci-report.XXXXXX)
+  for (const pattern of options.allowFailed ?? []) {
+    if (!ALLOW_PATTERN.test(pattern)) throw new Error(`invalid unit glob: ${pattern}`);
+  }
+  if (options.notifySocket !== undefined && !NOTIFY_PATTERN.test(options.notifySocket)) {
+    throw new Error(`invalid notify socket: ${options.notifySocket}`);
+  }
+  return scriptHeader(options) + SCRIPT_BODY;
+}
+
+const SCRIPT_BODY = `DIR=\${RUNTIME_DIRECTORY:-/run}
+REPORT=$DIR/mkosi-ci-report.$$
+ERR=$REPORT.err
+FAILED=$REPORT.failed
+: >"$REPORT"
+: >"$FAILED"
+: >"$FAILED.masked"
+: >"$FAILED.bad"
+errors=0
+settle=error
 
 emit() { printf '%s %s\\n' "$1" "$2" >>"$REPORT"; }
 # Prefix every line of stdin with a key.
 emit_lines() { while IFS= read -r line || [ -n "$line" ]; do emit "$1" "$line"; done; }
-uptime_s() { read -r up _ </proc/uptime; echo "$up"; }
-# Failed units, masked ones left out: a masked unit was switched off on purpose.
-failed_units() {
-  systemctl list-units --all --state=failed --plain --no-legend --no-pager --full 2>/dev/null |
-    while read -r unit load rest; do [ "$load" = masked ] || printf '%s %s %s\\n' "$unit" "$load" "$rest"; done
+# A step of the check that failed is reported with what it printed: its errors are never swallowed.
+fail() {
+  errors=$((errors + 1))
+  message=$(tr '\\n' ' ' <"$ERR")
+  emit error "$1 failed: \${message% }"
 }
+uptime_s() { read -r up _ </proc/uptime; echo "$up"; }
+now_s() { cut -d. -f1 /proc/uptime; }
+# boot-allow-failed as the host reads it: a glob, and a name without a type also means NAME.service.
+tolerated() {
+  for pattern in $ALLOW; do
+    case $1 in $pattern) return 0 ;; esac
+    case $pattern in *.*) ;; *) case $1 in $pattern.service) return 0 ;; esac ;; esac
+  done
+  return 1
+}
+# The failed units into $FAILED (UNIT LOAD ACTIVE SUB DESCRIPTION), except masked ones, which were
+# switched off on purpose ($FAILED.masked); $FAILED.bad: those boot-allow-failed does not tolerate.
+list_failed() {
+  systemctl list-units --all --state=failed --plain --no-legend --no-pager --full >"$FAILED.all" 2>"$ERR" ||
+    { fail 'systemctl list-units'; return 1; }
+  : >"$FAILED"
+  : >"$FAILED.masked"
+  : >"$FAILED.bad"
+  while read -r unit load rest; do
+    # Older systemctl versions start the line with a bullet.
+    if [ "$unit" = '●' ]; then unit=$load; load=\${rest%% *}; rest=\${rest#* }; fi
+    [ -n "$unit" ] || continue
+    if [ "$load" = masked ]; then echo "$unit" >>"$FAILED.masked"; continue; fi
+    printf '%s %s %s\\n' "$unit" "$load" "$rest" >>"$FAILED"
+    tolerated "$unit" || echo "$unit" >>"$FAILED.bad"
+  done <"$FAILED.all"
+}
+# The unit names of a list, comma-separated.
+names() { list=; while read -r unit _; do list=\${list:+$list,}$unit; done <"$1"; echo "$list"; }
 
 emit started "$(uptime_s)"
-timeout "$SETTLE" systemctl is-system-running --wait >/dev/null 2>&1
-settled=$?
-# 124: timeout gave up; anything else means the wait ended (running, degraded, maintenance, ...).
-if [ "$settled" = 124 ]; then emit settle timeout; else emit settle done; fi
+left=$((SETTLE_BY - $(now_s)))
+[ "$left" -gt 0 ] || left=1
+timeout "$left" systemctl is-system-running --wait >/dev/null 2>"$ERR"
+waited=$?
+# 124: the bound ran out with jobs still queued (the jobs say which). Otherwise the wait ended, whatever
+# the state: is-system-running exits 1 for every state but running, so only its error output is an error.
+if [ "$waited" = 124 ]; then
+  settle=timeout
+  if systemctl list-jobs --plain --no-legend --no-pager --full >"$REPORT.jobs" 2>"$ERR"; then
+    emit_lines job <"$REPORT.jobs"
+  else
+    fail 'systemctl list-jobs'
+  fi
+elif [ "$waited" -le 1 ] && [ ! -s "$ERR" ]; then
+  settle=done
+else
+  fail 'systemctl is-system-running --wait'
+fi
+emit settle "$settle"
 emit settled "$(uptime_s)"
 
 # Seconds of uptime, not loop turns: each turn also costs a systemctl call (a second under TCG).
-now_s() { cut -d. -f1 /proc/uptime; }
 from=$(now_s)
-while [ $(($(now_s) - from)) -lt "$WATCH" ] && [ -z "$(failed_units)" ]; do
+while [ $(($(now_s) - from)) -lt "$WATCH" ] && list_failed && [ ! -s "$FAILED.bad" ]; do
   sleep 1
 done
-watched=$(($(now_s) - from))
-emit watched "$watched"
+emit watched $(($(now_s) - from))
 
-emit state "$(systemctl is-system-running 2>/dev/null)"
-systemctl show --property=${TIMESTAMP_PROPERTIES.join(',')} 2>/dev/null | emit_lines timestamp
-if [ "$BLAME" = yes ]; then
-  systemd-analyze blame --no-pager 2>/dev/null | head -n 10 | emit_lines blame
-fi
-failed=$(failed_units)
-if [ -n "$failed" ]; then
-  printf '%s\\n' "$failed" | emit_lines failed
-  printf '%s\\n' "$failed" | while read -r unit _; do
-    systemctl status --no-pager --full --lines=10 -- "$unit" 2>&1 | emit_lines "status:$unit"
-  done
-  code=1
+state=$(systemctl is-system-running 2>"$ERR")
+[ ! -s "$ERR" ] || fail 'systemctl is-system-running'
+emit state "$state"
+if systemctl show --property="$PROPERTIES" >"$REPORT.show" 2>"$ERR"; then
+  emit_lines timestamp <"$REPORT.show"
 else
-  code=0
+  fail 'systemctl show'
 fi
+if [ "$BLAME" = yes ]; then
+  if systemd-analyze blame --no-pager >"$REPORT.blame" 2>"$ERR"; then
+    head -n 10 "$REPORT.blame" | emit_lines blame
+  else
+    fail 'systemd-analyze blame'
+  fi
+fi
+if list_failed; then
+  emit_lines failed <"$FAILED"
+  while read -r unit _; do
+    # systemctl status exits 3 for a failed unit: its output is the report, not an error.
+    systemctl status --no-pager --full --lines=10 -- "$unit" >"$REPORT.status" 2>&1 </dev/null
+    emit_lines "status:$unit" <"$REPORT.status"
+  done <"$FAILED"
+  emit_lines masked <"$FAILED.masked"
+fi
+
+# The host's rule: a settled boot, running or degraded by masked or tolerated units only, and a check
+# that ran without errors.
+code=0
+case $state in
+  running) ;;
+  degraded) [ -s "$FAILED" ] || [ -s "$FAILED.masked" ] || code=1 ;;
+  *) code=1 ;;
+esac
+[ ! -s "$FAILED.bad" ] || code=1
+[ "$settle" = done ] || code=1
+[ "$errors" = 0 ] || code=1
 if [ "$JOURNAL" = always ] || { [ "$JOURNAL" = on-failure ] && [ "$code" != 0 ]; }; then
-  journalctl --boot --no-pager -o short-monotonic 2>/dev/null | emit_lines journal
+  if journalctl --boot --no-pager -o short-monotonic >"$REPORT.journal" 2>"$ERR"; then
+    emit_lines journal <"$REPORT.journal"
+  else
+    fail journalctl
+    code=1
+  fi
 fi
+# Over vsock the check speaks for itself with the nonce: systemd's own EXIT_STATUS= comes with every
+# orderly shutdown, whoever caused it, so it cannot pass a boot.
+if [ -n "$NOTIFY" ]; then
+  NOTIFY_SOCKET=$NOTIFY systemd-notify --no-block \\
+    "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") errors=$errors" \\
+    2>"$ERR" || { fail systemd-notify; code=1; }
+fi
+emit exit "$code"
 emit reported "$(uptime_s)"
 
 # One write of the whole report; closing a tty waits until its output has drained.
 {
-  printf '\\n${REPORT_BEGIN} %s\\n' "$NONCE"
+  printf '\\n%s %s\\n' "$BEGIN" "$NONCE"
   cat "$REPORT"
-  printf '${REPORT_END} %s\\n' "$NONCE"
+  printf '%s %s\\n' "$END" "$NONCE"
 } >"$DEVICE"
 sync
 # In a VM, "systemctl exit" powers off and hands the status to the host (vmm.notify_socket EXIT_STATUS=).
 systemctl exit "$code" || systemctl poweroff
 `;
-}
 
 /** The service that runs the script. Type=exec: its start job ends at once, so the boot can settle. */
 export function checkUnit(): string {
@@ -165,6 +295,7 @@ After=basic.target
 [Service]
 Type=exec
 ImportCredential=${CHECK_SCRIPT_CREDENTIAL}
+RuntimeDirectory=mkosi-ci
 ExecStart=/bin/sh %d/${CHECK_SCRIPT_CREDENTIAL}
 StandardOutput=journal+console
 `;

@@ -74,7 +74,7 @@ export function qemuArgs(options: QemuArgsOptions): string[] {
     String(options.cpus),
     '-m',
     `${options.memoryMiB}M`,
-    // Nothing we did not ask for: no NIC, no VGA (its option ROM slows OVMF), no default serial/monitor.
+    // Nothing we did not ask for: no VGA (its option ROM slows OVMF), no default serial or monitor.
     '-nodefaults',
     '-no-user-config',
     '-display',
@@ -83,6 +83,10 @@ export function qemuArgs(options: QemuArgsOptions): string[] {
     '-no-reboot',
     '-device',
     'virtio-rng-pci',
+    // A user-mode network card, as `mkosi vm` gives the guest: an image that waits for the network
+    // (systemd-networkd-wait-online, NetworkManager-wait-online) behaves as on a real machine.
+    '-nic',
+    'user,model=virtio-net-pci',
   );
   if (options.vhostUserVsock) {
     // vhost-user needs guest memory the daemon can map: a shared memfd backend of the same size.

@@ -12,7 +12,8 @@ import {
 } from './check-unit.js';
 import { uefiOf, withUefiVars, type Firmware } from './firmware.js';
 import { qemuArgs, type QemuCommand } from './qemu-args.js';
-import { findPanic, newNonce, parseReport } from './serial-report.js';
+import { findCheckMessage } from './check-message.js';
+import { findPanic, newNonce, parseReport, type GuestReport } from './serial-report.js';
 import { verdict, type Verdict } from './verdict.js';
 import {
   listenForNotifications,
@@ -31,8 +32,8 @@ export interface BootCheckOptions {
   cpus: number;
   /** qemu is killed after this long: the verdict is then `did-not-boot` (or `panicked`). */
   timeoutSeconds: number;
-  /** Bound on the guest's wait for the boot to settle; keep it below the timeout. */
-  settleSeconds: number;
+  /** Guest uptime (s) by which the boot must have settled (see bounds.ts); below the timeout. */
+  settleBySeconds: number;
   watchSeconds: number;
   journal: JournalPolicy;
   channel: ReportChannel;
@@ -55,6 +56,8 @@ export interface BootCheckResult {
   readyMs?: number;
   /** The guest's `systemctl exit` status (vsock only). */
   exitStatus?: number;
+  /** Whether the check's own message with the nonce arrived over vsock (vsock only). */
+  vsockMessage?: 'received' | 'missing';
   logs: { console: string; report: string; qemu: string; journal?: string; failedUnits?: string };
 }
 
@@ -68,46 +71,17 @@ function runFirmware(firmware: Firmware, vars: string, extra: readonly string[])
   return { ...copy, cmdline: [copy.cmdline, ...extra].filter((s) => s !== '').join(' ') };
 }
 
-export async function bootCheck(
-  ctx: { runner: Runner; log: Log },
+/** qemu's arguments for one check: the image, firmware, console, report channel and credentials. */
+function checkQemuArgs(
   options: BootCheckOptions,
-): Promise<BootCheckResult> {
-  if (options.settleSeconds >= options.timeoutSeconds) {
-    throw new ConfigurationError(
-      `boot-timeout (${options.timeoutSeconds} s) must be longer than the settle bound (${options.settleSeconds} s)`,
-    );
-  }
-  const logs = path.resolve(options.logsDir);
-  await mkdir(logs, { recursive: true });
-  const files = {
-    console: path.join(logs, 'serial-console.log'),
-    report: path.join(logs, 'boot-report.log'),
-    qemu: path.join(logs, 'qemu.log'),
-  };
-  await Promise.all(Object.values(files).map((f) => rm(f, { force: true })));
-
-  const vars = path.join(logs, 'ovmf-vars.fd');
-  const template = uefiOf(options.firmware)?.vars;
-  if (template) await copyFile(template, vars);
-
-  const nonce = newNonce();
-  ctx.log.mask(nonce);
-  const vsock = options.vsockDaemon
-    ? { socket: path.join(logs, 'vhost-user-vsock.sock'), udsPath: path.join(logs, 'vsock.sock') }
-    : undefined;
-  const credentials = checkCredentials(
-    {
-      nonce,
-      channel: options.channel,
-      settleSeconds: options.settleSeconds,
-      watchSeconds: options.watchSeconds,
-      journal: options.journal,
-    },
-    [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])],
-  );
+  files: { console: string; report: string },
+  vars: string,
+  credentials: readonly Credential[],
+  vsockSocket: string | undefined,
+): string[] {
   // A UKI reads command line extras from SMBIOS; a split kernel gets them appended to -append.
   const cmdlineViaSmbios = options.firmware.kind !== 'linux';
-  const args = qemuArgs({
+  return qemuArgs({
     dataDirs: options.qemu.dataDirs,
     accel: options.accel,
     memoryMiB: options.memoryMiB,
@@ -124,8 +98,73 @@ export async function bootCheck(
       ...smbiosCredentialArgs(credentials),
       ...(cmdlineViaSmbios ? kernelCmdlineExtraArgs(options.kernelCmdlineExtra) : []),
     ],
-    vhostUserVsock: vsock && { socket: vsock.socket },
+    vhostUserVsock: vsockSocket ? { socket: vsockSocket } : undefined,
   });
+}
+
+/** The journal and the status of each failed unit, as files next to the logs, for the artifacts. */
+async function keepDetails(
+  logs: string,
+  report: GuestReport | undefined,
+): Promise<Partial<BootCheckResult['logs']>> {
+  const kept: Partial<BootCheckResult['logs']> = {};
+  if (report && report.journal.length > 0) {
+    kept.journal = path.join(logs, 'journal.txt');
+    await writeFile(kept.journal, report.journal.join('\n') + '\n');
+  }
+  if (report && report.failedUnits.length > 0) {
+    kept.failedUnits = path.join(logs, 'failed-units.txt');
+    await writeFile(kept.failedUnits, report.failedUnits.map((u) => u.status.join('\n')).join('\n\n') + '\n');
+  }
+  return kept;
+}
+
+/** A fresh logs directory for this check, with the firmware's writable variable store copied in. */
+async function prepareLogs(options: BootCheckOptions) {
+  const logs = path.resolve(options.logsDir);
+  await mkdir(logs, { recursive: true });
+  const files = {
+    console: path.join(logs, 'serial-console.log'),
+    report: path.join(logs, 'boot-report.log'),
+    qemu: path.join(logs, 'qemu.log'),
+  };
+  await Promise.all(Object.values(files).map((f) => rm(f, { force: true })));
+
+  const vars = path.join(logs, 'ovmf-vars.fd');
+  const template = uefiOf(options.firmware)?.vars;
+  if (template) await copyFile(template, vars);
+  return { logs, files, vars };
+}
+
+export async function bootCheck(
+  ctx: { runner: Runner; log: Log },
+  options: BootCheckOptions,
+): Promise<BootCheckResult> {
+  if (options.settleBySeconds >= options.timeoutSeconds) {
+    throw new ConfigurationError(
+      `Input boot-timeout: ${options.timeoutSeconds} s must be longer than the settle deadline (${options.settleBySeconds} s of guest uptime)`,
+    );
+  }
+  const { logs, files, vars } = await prepareLogs(options);
+
+  const nonce = newNonce();
+  ctx.log.mask(nonce);
+  const vsock = options.vsockDaemon
+    ? { socket: path.join(logs, 'vhost-user-vsock.sock'), udsPath: path.join(logs, 'vsock.sock') }
+    : undefined;
+  const credentials = checkCredentials(
+    {
+      nonce,
+      channel: options.channel,
+      settleBySeconds: options.settleBySeconds,
+      watchSeconds: options.watchSeconds,
+      journal: options.journal,
+      allowFailed: options.allowFailed,
+      notifySocket: vsock ? notifyCredential().value : undefined,
+    },
+    [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])],
+  );
+  const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket);
 
   let listener: { notifications: Notifications; close: () => Promise<void> } | undefined;
   const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
@@ -147,6 +186,8 @@ export async function bootCheck(
 
   const consoleLog = await readFile(files.console, 'utf8').catch(() => '');
   const captured = await readFile(files.report, 'utf8').catch(() => '');
+  const notifications = listener?.notifications;
+  const message = notifications && findCheckMessage(notifications.messages, nonce);
   const result = verdict({
     report: parseReport(captured, nonce),
     panic: findPanic(consoleLog),
@@ -154,25 +195,21 @@ export async function bootCheck(
     timeoutSeconds: options.timeoutSeconds,
     qemuExitCode: run.exitCode,
     allowFailed: options.allowFailed,
-    exitStatus: listener?.notifications.exitStatus,
+    vsock: notifications && { message, exitStatus: notifications.exitStatus },
   });
 
-  const kept: BootCheckResult['logs'] = { ...files };
-  const report = result.report;
-  if (report && report.journal.length > 0) {
-    kept.journal = path.join(logs, 'journal.txt');
-    await writeFile(kept.journal, report.journal.join('\n') + '\n');
+  const kept = { ...files, ...(await keepDetails(logs, result.report)) };
+  if (notifications) {
+    // What PID 1 and the check said over vsock, one message per line, for the artifacts.
+    const lines = notifications.messages.map((m) => `${m.atMs - started} ms ${m.key}=${m.value}\n`);
+    await writeFile(path.join(logs, 'vsock-notifications.log'), lines.join(''));
   }
-  if (report && report.failedUnits.length > 0) {
-    kept.failedUnits = path.join(logs, 'failed-units.txt');
-    await writeFile(kept.failedUnits, report.failedUnits.map((u) => u.status.join('\n')).join('\n\n') + '\n');
-  }
-  const notifications = listener?.notifications;
   return {
     verdict: result,
     durationMs,
     readyMs: notifications?.readyAtMs !== undefined ? notifications.readyAtMs - started : undefined,
     exitStatus: notifications?.exitStatus,
+    vsockMessage: notifications && (message ? 'received' : 'missing'),
     logs: kept,
   };
 }

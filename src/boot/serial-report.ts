@@ -38,13 +38,22 @@ export interface BootTimings {
 }
 
 export interface GuestReport {
-  /** `systemctl is-system-running` after the wait: running, degraded, starting, … */
+  /** `systemctl is-system-running` after the wait: running, degraded, starting, … ('' when unreadable). */
   state: string;
   /** Whether the boot settled within the bound, or the check gave up waiting. */
   settled: boolean;
   /** Seconds the check watched for late failures. */
   watchedSeconds: number;
+  /** Failed units, masked ones left out (tolerated ones included: the host decides with boot-allow-failed). */
   failedUnits: FailedUnit[];
+  /** Failed units that are masked: switched off on purpose, they do not count. */
+  maskedUnits: string[];
+  /** `systemctl list-jobs` lines (JOB UNIT TYPE STATE) when the boot did not settle: what it waited for. */
+  jobs: string[];
+  /** Steps of the check that failed, with what they printed. */
+  errors: string[];
+  /** The status the check ended the guest with (`systemctl exit`); undefined when the report has none. */
+  exitCode: number | undefined;
   timings: BootTimings;
   /** Guest uptime (s) when the boot settled and when the report was written. */
   settledAt?: number;
@@ -124,43 +133,64 @@ function splitKey(line: string): [string, string] {
   return space < 0 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
 }
 
-/** Parses the lines between the markers (see `checkScript` for their keys). */
-export function parseReportLines(lines: readonly string[]): GuestReport {
-  const values = new Map<string, string>();
-  const timestamps = new Map<string, number>();
-  const failed: FailedUnit[] = [];
-  const statuses = new Map<string, string[]>();
-  const report: GuestReport = {
-    state: 'unknown',
+/** Keys whose every line is kept, in order. */
+const LIST_KEYS = {
+  blame: 'blame',
+  journal: 'journal',
+  masked: 'maskedUnits',
+  job: 'jobs',
+  error: 'errors',
+} as const;
+
+function emptyReport(): GuestReport {
+  return {
+    state: '',
     settled: false,
     watchedSeconds: 0,
-    failedUnits: failed,
+    failedUnits: [],
+    maskedUnits: [],
+    jobs: [],
+    errors: [],
+    exitCode: undefined,
     timings: {},
     blame: [],
     journal: [],
   };
+}
+
+/** A whole number, or undefined: `Number('')` is 0, which would read a missing value as a status. */
+export function wholeNumber(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/** Parses the lines between the markers (see `checkScript` for their keys). */
+export function parseReportLines(lines: readonly string[]): GuestReport {
+  const values = new Map<string, string>();
+  const timestamps = new Map<string, number>();
+  const statuses = new Map<string, string[]>();
+  const report = emptyReport();
   for (const line of lines) {
     const [key, value] = splitKey(line);
-    if (key === 'blame') report.blame.push(value);
-    else if (key === 'journal') report.journal.push(value);
+    if (Object.hasOwn(LIST_KEYS, key)) report[LIST_KEYS[key as keyof typeof LIST_KEYS]].push(value);
     else if (key === 'timestamp') {
       const match = /^(\w+)=(\d+)$/.exec(value);
       if (match) timestamps.set(match[1]!, Number(match[2]));
     } else if (key === 'failed') {
       const unit = parseUnitLine(value);
-      if (unit) failed.push({ ...unit, statusLine: undefined, status: [] });
+      if (unit) report.failedUnits.push({ ...unit, statusLine: undefined, status: [] });
     } else if (key.startsWith('status:')) {
       const unit = key.slice('status:'.length);
       statuses.set(unit, [...(statuses.get(unit) ?? []), value]);
     } else values.set(key, value);
   }
-  for (const unit of failed) {
+  for (const unit of report.failedUnits) {
     unit.status = statuses.get(unit.name) ?? [];
     unit.statusLine = statusLine(unit.status);
   }
-  report.state = values.get('state') || 'unknown';
+  report.state = values.get('state') ?? '';
   report.settled = values.get('settle') === 'done';
-  report.watchedSeconds = Number(values.get('watched') ?? 0) || 0;
+  report.watchedSeconds = wholeNumber(values.get('watched')) ?? 0;
+  report.exitCode = wholeNumber(values.get('exit'));
   const number = (key: string): number | undefined => {
     const n = Number.parseFloat(values.get(key) ?? '');
     return Number.isFinite(n) ? n : undefined;

@@ -1,11 +1,22 @@
+import { disagreement, reportFromMessage, type CheckMessage } from './check-message.js';
 import type { BootTimings, FailedUnit, GuestReport, ReportResult } from './serial-report.js';
 
 /**
- * The verdict of a boot check. qemu exits 0 whatever happens in the guest, so the verdict comes from the
- * guest's report; without one, the console log tells a crash (`panicked`) from a guest that never got
- * far enough (`did-not-boot`).
+ * The verdict of a boot check. qemu exits 0 whatever happens in the guest, so a boot passes only on
+ * positive evidence that carries this run's nonce: the guest's report, or the check's own message over
+ * vsock. Without either, the console log tells a crash (`panicked`) from a guest that never got far
+ * enough or shut down before the check ran (`did-not-boot`). systemd's bare `EXIT_STATUS=` can only
+ * turn a verdict red: PID 1 sends it on every orderly shutdown, 0 unless told otherwise.
+ *
+ * - `failed-units`: units failed that `boot-allow-failed` does not tolerate (masked ones never count).
+ * - `did-not-boot`: no report, or the boot never settled within its bound (the jobs it waited for named).
+ * - `not-running`: the boot settled, but the system is neither running nor degraded by tolerated units.
+ * - `panicked`: the console shows a kernel panic or a crash of PID 1.
+ * - `inconclusive`: the check reported its own errors, could not read the state, or the evidence
+ *   contradicts itself (a cut report, two channels that disagree, a guest that did not power off).
  */
-export type BootResult = 'passed' | 'failed-units' | 'did-not-boot' | 'panicked';
+export type BootResult =
+  'passed' | 'failed-units' | 'did-not-boot' | 'not-running' | 'panicked' | 'inconclusive';
 
 export interface Verdict {
   result: BootResult;
@@ -20,6 +31,7 @@ export interface Verdict {
 }
 
 export interface VerdictInput {
+  /** The report framed by this run's nonce, from the report channel. */
   report: ReportResult;
   /** The line of the console log that shows a crash (see `findPanic`). */
   panic: string | undefined;
@@ -30,8 +42,13 @@ export interface VerdictInput {
   qemuExitCode: number;
   /** `boot-allow-failed`: unit name globs whose failure is tolerated. */
   allowFailed: readonly string[];
-  /** The guest's EXIT_STATUS= over vsock (the check's `systemctl exit`), when the vsock transport ran. */
-  exitStatus?: number;
+  /** What arrived over vsock, when the vsock transport ran. */
+  vsock?: {
+    /** The check's message with this run's nonce. */
+    message: CheckMessage | undefined;
+    /** systemd's `EXIT_STATUS=` at shutdown: no proof of anything, only a reason to fail. */
+    exitStatus: number | undefined;
+  };
 }
 
 /**
@@ -71,55 +88,114 @@ function describe(units: readonly FailedUnit[]): string {
   return units.map((u) => (u.statusLine ? `${u.name} (${u.statusLine})` : u.name)).join(', ');
 }
 
+const NONE = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
+
+/** No evidence with the nonce: a crash, a timeout, or a guest that shut down before the check ran. */
+function withoutReport(input: VerdictInput): Verdict {
+  const why = input.timedOut
+    ? `no report within the ${input.timeoutSeconds} s timeout`
+    : input.report.found === false && input.report.truncated
+      ? 'the report was cut short'
+      : input.qemuExitCode === 0
+        ? 'it powered off or rebooted before the check reported'
+        : `qemu exited with status ${input.qemuExitCode} without a report`;
+  const exit = input.vsock?.exitStatus;
+  const shutdown = exit === undefined ? '' : ` (systemd sent EXIT_STATUS=${exit} over vsock as it shut down)`;
+  if (input.panic) {
+    return { ...NONE, result: 'panicked', reason: `the guest crashed: ${input.panic} (${why})` };
+  }
+  return { ...NONE, result: 'did-not-boot', reason: `the guest did not boot: ${why}${shutdown}` };
+}
+
+/** What the states the check can report mean, for the reason. */
+const STATE_MEANINGS: Readonly<Record<string, string>> = {
+  maintenance: 'emergency or rescue mode',
+  stopping: 'shutting down',
+  offline: 'PID 1 is not systemd',
+  starting: 'jobs still queued',
+  initializing: 'jobs still queued',
+};
+
+/** Red findings about the run rather than the system: each alone makes the evidence unreliable. */
+function contradictions(input: VerdictInput, report: GuestReport, fromSerial: boolean): string[] {
+  const found: string[] = [];
+  const message = input.vsock?.message;
+  if (!fromSerial && input.report.found === false && input.report.truncated) {
+    found.push('the serial report was cut short');
+  }
+  const differ = fromSerial && message ? disagreement(report, message) : undefined;
+  if (differ) found.push(`the serial report and the vsock message disagree (${differ})`);
+  if (input.timedOut) found.push(`the guest did not power off within the ${input.timeoutSeconds} s timeout`);
+  else if (input.qemuExitCode !== 0) found.push(`qemu exited with status ${input.qemuExitCode}`);
+  if (report.exitCode === undefined) found.push('the report has no exit status');
+  const exit = input.vsock?.exitStatus;
+  if (exit !== undefined && exit !== report.exitCode) {
+    found.push(`systemd sent EXIT_STATUS=${exit} over vsock, not the check's ${String(report.exitCode)}`);
+  }
+  return found;
+}
+
+/** Why the system's state fails a boot in which nothing failed, if it does. */
+function stateProblem(
+  report: GuestReport,
+  allowedUnits: readonly FailedUnit[],
+): { result: BootResult; reason: string } | undefined {
+  const state = report.state;
+  if (state === 'running') return undefined;
+  if (state === 'degraded') {
+    if (allowedUnits.length + report.maskedUnits.length > 0) return undefined;
+    return { result: 'inconclusive', reason: 'the system is degraded, but the check found no failed unit' };
+  }
+  if (state === '' || state === 'unknown') {
+    return {
+      result: 'inconclusive',
+      reason: `the check could not read the system state (${state || 'empty'})`,
+    };
+  }
+  const meaning = STATE_MEANINGS[state];
+  return {
+    result: 'not-running',
+    reason: `the system is ${state}${meaning ? ` (${meaning})` : ''}, not running`,
+  };
+}
+
+/** `123 planted-hang.service start running` → `planted-hang.service start`. */
+function describeJobs(jobs: readonly string[]): string {
+  return jobs.map((j) => j.trim().split(/\s+/).slice(1, 3).join(' ')).join(', ');
+}
+
 export function verdict(input: VerdictInput): Verdict {
-  const base = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
-  if (!input.report.found && input.exitStatus !== undefined) {
-    // Over vsock the exit status is the verdict; only the details went missing with the report.
-    return input.exitStatus === 0
-      ? {
-          ...base,
-          result: 'passed',
-          reason: 'the guest reported EXIT_STATUS=0 over vsock (its serial report was lost)',
-        }
-      : {
-          ...base,
-          result: 'failed-units',
-          reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock (its serial report with the unit names was lost)`,
-        };
-  }
-  if (!input.report.found) {
-    const why = input.timedOut
-      ? `no report within the ${input.timeoutSeconds} s timeout`
-      : input.report.truncated
-        ? 'the report was cut short'
-        : `qemu exited (status ${input.qemuExitCode}) without a report`;
-    if (input.panic)
-      return { ...base, result: 'panicked', reason: `the guest crashed: ${input.panic} (${why})` };
-    return { ...base, result: 'did-not-boot', reason: `the guest did not boot: ${why}` };
-  }
-  const report = input.report.report;
+  const message = input.vsock?.message;
+  if (!input.report.found && !message) return withoutReport(input);
+  const fromSerial = input.report.found;
+  const report = input.report.found ? input.report.report : reportFromMessage(message!);
   const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
   const failedUnits = report.failedUnits.filter((u) => !allowedUnits.includes(u));
   const common = { allowedUnits, failedUnits, timings: report.timings, report };
-  if (failedUnits.length > 0) {
-    return { ...common, result: 'failed-units', reason: `failed units: ${describe(failedUnits)}` };
-  }
+  const red = (result: BootResult, reason: string): Verdict => ({ ...common, result, reason });
+  if (input.panic) return red('panicked', `the console shows a crash: ${input.panic}`);
+  if (failedUnits.length > 0) return red('failed-units', `failed units: ${describe(failedUnits)}`);
+  if (report.errors.length > 0) return red('inconclusive', `the check failed: ${report.errors.join('; ')}`);
   if (!report.settled) {
-    // Nothing failed but jobs were still queued when the check gave up waiting: a hanging unit.
-    return {
-      ...common,
-      result: 'did-not-boot',
-      reason: `the boot did not finish within the settle bound (state ${report.state})`,
-    };
+    const queued = report.jobs.length > 0 ? `; still queued: ${describeJobs(report.jobs)}` : '';
+    return red(
+      'did-not-boot',
+      `the boot did not settle in time (state ${report.state || 'unknown'})${queued}`,
+    );
   }
-  if (input.exitStatus !== undefined && input.exitStatus !== 0 && report.failedUnits.length === 0) {
-    // The two channels disagree: trust the failure, never a pass that only one of them claims.
-    return {
-      ...common,
-      result: 'failed-units',
-      reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock although its report names no failed unit`,
-    };
+  const problem = stateProblem(report, allowedUnits);
+  if (problem) return red(problem.result, problem.reason);
+  const contradicted = contradictions(input, report, fromSerial);
+  if (contradicted.length > 0) return red('inconclusive', contradicted.join('; '));
+  if (report.exitCode !== 0) {
+    return red('inconclusive', `the check exited ${report.exitCode} where the host finds nothing wrong`);
   }
-  const tolerated = allowedUnits.length > 0 ? ` (tolerated: ${describe(allowedUnits)})` : '';
-  return { ...common, result: 'passed', reason: `the system is ${report.state}${tolerated}` };
+  const tolerated = allowedUnits.length > 0 ? `; tolerated: ${describe(allowedUnits)}` : '';
+  const masked = report.maskedUnits.length > 0 ? `; masked: ${report.maskedUnits.join(', ')}` : '';
+  const source = fromSerial ? '' : " (from the check's vsock message: the serial report was lost)";
+  return {
+    ...common,
+    result: 'passed',
+    reason: `the system is ${report.state}${tolerated}${masked}${source}`,
+  };
 }

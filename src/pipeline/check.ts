@@ -1,7 +1,6 @@
-import { shouldBoot } from '../boot/should-boot.js';
 import { checkSigningKey } from '../publish/check-signing-key.js';
 import { checkPublishPrerequisites } from '../publish/prerequisites.js';
-import { bootOptions } from './boot.js';
+import { bootDecisionOf } from './boot.js';
 import type { Stage } from './stage.js';
 
 /**
@@ -15,7 +14,7 @@ export const checkStage: Stage = {
   runs: () => true,
   async run(state) {
     const { ctx, command, options, resolved } = state;
-    shouldBoot(bootOptions(state), resolved!.config);
+    bootDecisionOf(state);
     if (command === 'boot') return;
     checkPublishPrerequisites(ctx, options.publish, resolved!.config, options.profiles);
     const fingerprint = await checkSigningKey(ctx, options.publish);

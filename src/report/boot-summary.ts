@@ -7,6 +7,8 @@ const VERDICT_ICONS: Readonly<Record<string, string>> = {
   passed: '✅',
   'failed-units': '❌',
   'did-not-boot': '❌',
+  'not-running': '❌',
+  inconclusive: '❌',
   panicked: '💥',
 };
 
@@ -28,7 +30,8 @@ export function timingLine(timings: BootTimings): string | undefined {
 }
 
 function how(boot: BootImageResult): string {
-  return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
+  const message = boot.check.vsockMessage ? ` (check message ${boot.check.vsockMessage})` : '';
+  return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}${message}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
 }
 
 /** The boot check's part of the job summary. */
@@ -70,6 +73,15 @@ export function bootText(boot: BootImageResult): string[] {
   for (const unit of verdict.allowedUnits) lines.push(`  tolerated: ${unit.name}`);
   if (verdict.result !== 'passed') lines.push(`  logs: ${boot.logsDir}`);
   return lines;
+}
+
+/**
+ * The `boot-result` output: the verdict; `error` when the boot stage failed before it had one (the job
+ * is red, so the output must not say the check was skipped); `skipped` when nothing was booted.
+ */
+export function bootResultOutput(verdict: Verdict | undefined, failedStage: string | undefined): string {
+  if (verdict) return verdict.result;
+  return failedStage === 'boot' ? 'error' : 'skipped';
 }
 
 /** The `failed-units` output: the units that failed the check, with their status line. */

@@ -1,7 +1,7 @@
 import type { CacheName } from '../cache/keys.js';
 import { Output } from '../outputs.js';
 import type { PipelineResult } from '../pipeline/result.js';
-import { failedUnitRecords } from './boot-summary.js';
+import { bootResultOutput, failedUnitRecords } from './boot-summary.js';
 import { artifactRecords } from './build-summary.js';
 
 const CACHE_HIT_OUTPUTS: Readonly<Record<CacheName, Output>> = {
@@ -22,7 +22,7 @@ export function runOutputs(result: PipelineResult, logsDir: string): Partial<Rec
   if (result.setup) outputs[Output.MkosiVersion] = result.setup.mkosi.version;
   const verdict = result.boot?.check.verdict;
   if (result.build) {
-    outputs[Output.BootResult] = verdict?.result ?? 'skipped';
+    outputs[Output.BootResult] = bootResultOutput(verdict, result.failure?.stage);
     outputs[Output.FailedUnits] = JSON.stringify(failedUnitRecords(verdict));
   }
   if (result.repro) {

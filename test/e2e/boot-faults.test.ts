@@ -2,114 +2,165 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { annotations, runAction, type ActionRun } from '../support/action-harness.js';
+import { runSourceCli, type CliRun } from '../support/action-harness.js';
 import { expectNoStackTrace } from '../support/assertions.js';
 import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../support/paths.js';
 
 /**
- * Planted faults, each booted in real qemu through the bundled action. The planted-faults profile of
- * debian-bootable is built once (by the first case); each case then picks its fault at boot time with
- * KernelCommandLineExtra= and force 0, so mkosi keeps the image and only the boot differs.
+ * Planted faults, each booted in real qemu through the CLI, over both transports: vsock (the check's
+ * message with the nonce and systemd's EXIT_STATUS= next to the serial report) and serial alone. The
+ * planted-faults profile of debian-bootable is built once; each case picks its faults at boot time with
+ * KernelCommandLineExtra= (systemd.wants=, systemd.mask=, init=), so only the boot differs. Cases that
+ * can share a boot do (a late failure next to a tolerated one; a tolerated failure next to a masked
+ * unit), and the timeouts are the shortest the check accepts for what each case waits for.
+ *
+ * The CLI runs from src/ (tsx): the bundle in dist/ is rebuilt when this lands.
  */
-describe('the boot check on planted faults', () => {
-  const outputDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'faults-')), 'out');
-  const BOOT_MINUTES = 12 * 60_000;
+const PROJECT = path.join(TEST_PROJECTS, 'debian-bootable');
+const BOOT_MINUTES = 12 * 60_000;
+const outputDir = path.join(mkdtempSync(path.join(os.tmpdir(), 'faults-')), 'out');
 
-  function bootWith(kernelCommandLineExtra: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
-    return runAction({
-      inputs: {
-        directory: path.join(TEST_PROJECTS, 'debian-bootable'),
-        profiles: 'planted-faults',
-        mirror: debianMirror(),
-        'tools-tree': TOOLS_TREE,
-        'boot-transport': 'serial',
-        force: '0',
-        args: [
-          `--output-directory=${outputDir}`,
-          `--package-cache-directory=${PACKAGE_CACHE}`,
-          `--kernel-command-line-extra=${kernelCommandLineExtra}`,
-        ].join('\n'),
-        ...inputs,
-      },
-    });
-  }
+const common = [
+  `--directory=${PROJECT}`,
+  '--profiles=planted-faults',
+  `--mirror=${debianMirror()}`,
+  `--tools-tree=${TOOLS_TREE}`,
+  `--args=--output-directory=${outputDir}`,
+  `--args=--package-cache-directory=${PACKAGE_CACHE}`,
+];
 
-  let failing: ActionRun;
-  beforeAll(async () => {
-    failing = await bootWith('systemd.wants=planted-fail.service', { force: '1' });
-  }, BOOT_MINUTES * 2);
+interface FaultRun extends CliRun {
+  /** `boot check: RESULT: REASON`, the verdict line the CLI prints. */
+  verdict: string;
+  logs: string;
+  log: (name: string) => string;
+}
 
-  it('fails on a unit that exits 1, naming it with its status line', () => {
-    expect(failing.main.exitCode, failing.main.log.slice(-4000)).toBe(1);
-    expect(failing.outputs['boot-result']).toBe('failed-units');
-    expect(JSON.parse(failing.outputs['failed-units']!)).toEqual([
-      { unit: 'planted-fail.service', status: expect.stringMatching(/^failed \(Result: exit-code\)/) },
-    ]);
-    const errors = annotations(failing.main.log, 'error');
-    expect(errors[0]).toMatch(/^planted-fail\.service failed: failed \(Result: exit-code\)/);
-    expect(errors.at(-1)).toMatch(
-      /Boot check of debian-bootable\.raw: failed-units: failed units: planted-fail\.service/,
-    );
-    expectNoStackTrace(failing.main.log);
-    expect(failing.summary).toContain('Boot check: failed-units');
-    expect(failing.summary).toMatch(/\| `planted-fail\.service` \| failed \(Result: exit-code\)/);
-  });
+async function bootWith(
+  transport: 'vsock' | 'serial',
+  kernelCommandLineExtra: string,
+  flags: string[] = [],
+): Promise<FaultRun> {
+  const workDir = mkdtempSync(path.join(os.tmpdir(), `faults-${transport}-`));
+  const run = await runSourceCli([
+    'boot',
+    ...common,
+    `--boot-transport=${transport}`,
+    `--args=--kernel-command-line-extra=${kernelCommandLineExtra}`,
+    `--work-dir=${workDir}`,
+    ...flags,
+  ]);
+  const logs = path.join(workDir, 'logs/boot');
+  const log = (name: string): string =>
+    existsSync(path.join(logs, name)) ? readFileSync(path.join(logs, name), 'utf8') : '';
+  const verdict = /^boot check: .*$/m.exec(run.stdout)?.[0] ?? `no verdict in: ${run.stdout.slice(-3000)}`;
+  return { ...run, verdict, logs, log };
+}
 
-  it('keeps the serial console, the journal and the status of the failed unit', () => {
-    const logs = path.join(failing.outputs.logs!, 'boot');
-    expect(readFileSync(path.join(logs, 'serial-console.log'), 'utf8').length).toBeGreaterThan(1000);
-    expect(readFileSync(path.join(logs, 'journal.txt'), 'utf8')).toContain('planted failure');
-    expect(readFileSync(path.join(logs, 'failed-units.txt'), 'utf8')).toContain('planted-fail.service');
-  });
+beforeAll(async () => {
+  const build = await runSourceCli(['build', ...common, '--boot=false']);
+  expect(build.status, build.stdout.slice(-4000) + build.stderr.slice(-2000)).toBe(0);
+}, 30 * 60_000);
+
+describe.each(['vsock', 'serial'] as const)('the boot check on planted faults, over %s', (transport) => {
+  const vsock = transport === 'vsock';
 
   it(
-    'passes when the same unit is masked',
+    'fails on a unit that fails after the boot, naming it, and does not let a tolerated one hide it',
     async () => {
-      const run = await bootWith('systemd.wants=planted-fail.service systemd.mask=planted-fail.service');
-      expect(run.main.exitCode, run.main.log.slice(-4000)).toBe(0);
-      expect(run.outputs['boot-result']).toBe('passed');
-      expect(JSON.parse(run.outputs['failed-units']!)).toEqual([]);
-      expect(run.summary).toContain('Boot check: passed');
+      const run = await bootWith(
+        transport,
+        'systemd.wants=planted-fail.service systemd.wants=planted-late.service',
+        ['--boot-allow-failed=planted-fail'],
+      );
+      expect(run.status, run.stdout.slice(-4000)).toBe(1);
+      expect(run.verdict).toMatch(/^boot check: failed-units: failed units: planted-late\.service \(failed/);
+      expect(run.stdout).toContain('  tolerated: planted-fail.service');
+      expect(run.stdout).not.toContain('failed: planted-fail.service');
+      expect(run.stdout).toContain(`report over ${transport}${vsock ? ' (check message received)' : ','}`);
+      expect(run.log('serial-console.log').length).toBeGreaterThan(1000);
+      expect(run.log('journal.txt')).toContain('planted late failure');
+      expect(run.log('failed-units.txt')).toContain('planted-late.service');
+      expectNoStackTrace(run.stdout + run.stderr);
+      // The guest's own status is the verdict's: 1, although the tolerated unit alone would be 0.
+      if (vsock) expect(run.log('vsock-notifications.log')).toMatch(/ EXIT_STATUS=1\n/);
     },
     BOOT_MINUTES,
   );
 
   it(
-    'fails on a unit that fails 20 s after the boot completed (the check watches 30 s)',
+    'passes when every failed unit is tolerated and the other is masked, and the guest exits 0',
     async () => {
-      const run = await bootWith('systemd.wants=planted-late.service');
-      expect(run.main.exitCode, run.main.log.slice(-4000)).toBe(1);
-      expect(run.outputs['boot-result']).toBe('failed-units');
-      expect(JSON.parse(run.outputs['failed-units']!)).toEqual([
-        { unit: 'planted-late.service', status: expect.stringMatching(/^failed/) },
+      const run = await bootWith(
+        transport,
+        'systemd.wants=planted-fail.service systemd.wants=planted-late.service systemd.mask=planted-late.service',
+        ['--boot-allow-failed=planted-fail', '--boot-watch=10'],
+      );
+      expect(run.status, run.stdout.slice(-4000)).toBe(0);
+      expect(run.verdict).toMatch(
+        /^boot check: passed: the system is degraded; tolerated: planted-fail\.service \(failed \(Result: exit-code\)/,
+      );
+      if (vsock) {
+        expect(run.stdout).toContain('report over vsock (check message received)');
+        // Tolerated units used to make the guest exit 1 over vsock.
+        expect(run.log('vsock-notifications.log')).toMatch(/ EXIT_STATUS=0\n/);
+      }
+    },
+    BOOT_MINUTES,
+  );
+
+  it(
+    'says did-not-boot when a unit powers the guest off before the check runs',
+    async () => {
+      const run = await bootWith(transport, 'systemd.wants=planted-poweroff.service');
+      expect(run.status, run.stdout.slice(-4000)).toBe(1);
+      expect(run.verdict).toBe(
+        `boot check: did-not-boot: the guest did not boot: it powered off or rebooted before the check reported${vsock ? ' (systemd sent EXIT_STATUS=0 over vsock as it shut down)' : ''}`,
+      );
+    },
+    BOOT_MINUTES,
+  );
+
+  it(
+    'says did-not-boot when a failing unit reboots the guest before the check runs',
+    async () => {
+      const run = await bootWith(transport, 'systemd.wants=planted-reboot.service');
+      expect(run.status, run.stdout.slice(-4000)).toBe(1);
+      expect(run.verdict).toMatch(
+        /^boot check: did-not-boot: the guest did not boot: it powered off or rebooted before the check reported/,
+      );
+      expect(run.log('serial-console.log')).toContain('planted-reboot.service');
+    },
+    BOOT_MINUTES,
+  );
+
+  it(
+    'says did-not-boot when the boot never settles, naming the job it waits for',
+    async () => {
+      const run = await bootWith(transport, 'systemd.wants=planted-hang.service', [
+        '--boot-timeout=180',
+        '--boot-watch=0',
       ]);
+      expect(run.status, run.stdout.slice(-4000)).toBe(1);
+      expect(run.verdict).toMatch(
+        /^boot check: did-not-boot: the boot did not settle in time \(state starting\); still queued: (.*, )?planted-hang\.service start/,
+      );
     },
     BOOT_MINUTES,
   );
 
   it(
-    'tolerates a failed unit that boot-allow-failed names',
-    async () => {
-      const run = await bootWith('systemd.wants=planted-fail.service', { 'boot-allow-failed': 'planted-*' });
-      expect(run.main.exitCode, run.main.log.slice(-4000)).toBe(0);
-      expect(run.outputs['boot-result']).toBe('passed');
-      expect(run.summary).toMatch(/\| `planted-fail\.service` \| .* \| yes \|/);
-    },
-    BOOT_MINUTES,
-  );
-
-  it(
-    'says did-not-boot when the guest never reaches its init, within the timeout',
+    'says did-not-boot when PID 1 is not systemd, within the shortest timeout it accepts',
     async () => {
       const started = Date.now();
-      const run = await bootWith('init=/nonexistent', { 'boot-timeout': '150' });
-      expect(run.main.exitCode).toBe(1);
-      expect(run.outputs['boot-result']).toBe('did-not-boot');
-      expect(annotations(run.main.log, 'error').at(-1)).toMatch(
-        /did-not-boot: the guest did not boot: no report within the 150 s timeout/,
+      const run = await bootWith(transport, 'init=/bin/sh', ['--boot-timeout=75', '--boot-watch=0']);
+      expect(run.status, run.stdout.slice(-4000)).toBe(1);
+      expect(run.verdict).toBe(
+        'boot check: did-not-boot: the guest did not boot: no report within the 75 s timeout',
       );
+      // mkosi's summary and the KVM probe come first; qemu itself is killed after 75 s.
       expect(Date.now() - started).toBeLessThan(240_000);
-      expect(existsSync(path.join(run.outputs.logs!, 'boot/serial-console.log'))).toBe(true);
+      expect(run.log('serial-console.log').length).toBeGreaterThan(0);
     },
     BOOT_MINUTES,
   );
@@ -117,13 +168,25 @@ describe('the boot check on planted faults', () => {
   it(
     'says panicked when the kernel panics',
     async () => {
-      const run = await bootWith('rdinit=/nonexistent');
-      expect(run.main.exitCode).toBe(1);
-      expect(run.outputs['boot-result']).toBe('panicked');
-      expect(annotations(run.main.log, 'error').at(-1)).toMatch(
-        /panicked: the guest crashed: .*Kernel panic/,
-      );
+      const run = await bootWith(transport, 'rdinit=/nonexistent');
+      expect(run.status, run.stdout.slice(-4000)).toBe(1);
+      expect(run.verdict).toMatch(/^boot check: panicked: the guest crashed: .*Kernel panic/);
     },
     BOOT_MINUTES,
+  );
+});
+
+describe('a boot timeout too short to mean anything', () => {
+  it(
+    'is refused before qemu starts, naming boot-timeout',
+    async () => {
+      const run = await bootWith('serial', 'quiet', ['--boot-timeout=60', '--boot-watch=30']);
+      expect(run.status).toBe(1);
+      expect(run.stdout + run.stderr).toContain(
+        'Input boot-timeout: 60 s leaves the guest 0 s to settle once boot-watch (30 s) and 45 s to start and report are taken',
+      );
+      expect(existsSync(path.join(run.logs, 'serial-console.log'))).toBe(false);
+    },
+    5 * 60_000,
   );
 });

@@ -150,11 +150,20 @@ export function runCli(
   env: NodeJS.ProcessEnv = process.env,
   cli = path.join(REPO, 'dist/cli/index.js'),
 ): Promise<CliRun> {
+  return runNode([cli, ...args], env);
+}
+
+/**
+ * Runs the CLI from src/ through tsx: for tests of code the bundle does not hold yet (dist/ is rebuilt
+ * when a branch is merged). Same process boundary, same output.
+ */
+export function runSourceCli(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliRun> {
+  return runNode(['--import', 'tsx', path.join(REPO, 'src/cli/index.ts'), ...args], env);
+}
+
+function runNode(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(actionNode(), [cli, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(actionNode(), args, { env, cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));

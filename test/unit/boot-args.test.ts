@@ -15,7 +15,7 @@ import { applyNotification, supervisedQemu, type Notifications } from '../../src
 const check: CheckOptions = {
   nonce: '0123456789abcdef0123456789abcdef',
   channel: { kind: 'serial' },
-  settleSeconds: 240,
+  settleBySeconds: 240,
   watchSeconds: 30,
   journal: 'on-failure',
 };
@@ -48,7 +48,7 @@ describe('boot check credentials', () => {
     const script = checkScript({ ...check, channel: { kind: 'virtio', name: 'mkosi-ci.report' } });
     expect(script).toContain(`NONCE='${check.nonce}'`);
     expect(script).toContain("DEVICE='/dev/virtio-ports/mkosi-ci.report'");
-    expect(script).toContain('SETTLE=240');
+    expect(script).toContain('SETTLE_BY=240');
     expect(script).toContain('WATCH=30');
     expect(script).toContain('systemctl exit "$code"');
     expect(() => checkScript({ ...check, nonce: "x'; reboot" })).toThrow(/nonce/);
@@ -84,6 +84,9 @@ describe('qemu arguments', () => {
     expect(joined).toContain('if=pflash,format=raw,unit=1,file=/run/vars.fd');
     expect(joined).toContain('file=/img/a,,b.raw,snapshot=on');
     expect(joined).toContain('-no-reboot');
+    // A network card, as mkosi vm gives one: without it, network-online units fail on a good image.
+    expect(joined).toContain('-nodefaults');
+    expect(joined).toContain('-nic user,model=virtio-net-pci');
     const serials = args.flatMap((a, i) => (a === '-serial' ? [args[i + 1]] : []));
     expect(serials).toEqual(['chardev:console', 'chardev:report']);
     expect(args.slice(-2)).toEqual(['-smbios', 'type=11,value=x']);

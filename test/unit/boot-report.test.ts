@@ -9,6 +9,7 @@ import {
   parseReport,
   parseUnitLine,
   statusLine,
+  wholeNumber,
 } from '../../src/boot/serial-report.js';
 
 const fixtures = path.join(import.meta.dirname, '../fixtures/boot');
@@ -140,5 +141,65 @@ describe('serial report', () => {
     ).toBe('[ 2.1] Kernel panic - not syncing: VFS: Unable to mount root fs');
     expect(findPanic('KVM internal error. Suberror: 1\n')).toBe('KVM internal error. Suberror: 1');
     expect(findPanic('[ 3.0] systemd[1]: Started foo.service\n')).toBeUndefined();
+  });
+});
+
+describe('report keys', () => {
+  it('collects masked units, queued jobs, errors and the exit status', () => {
+    const result = parseReport(
+      captured([
+        'settle timeout',
+        'state starting',
+        'job 12 planted-hang.service start running',
+        'masked off.service',
+        'error systemctl show failed: nope',
+        'exit 1',
+        'watched 3',
+      ]),
+      NONCE,
+    );
+    expect(result.found && result.report).toMatchObject({
+      settled: false,
+      state: 'starting',
+      jobs: ['12 planted-hang.service start running'],
+      maskedUnits: ['off.service'],
+      errors: ['systemctl show failed: nope'],
+      exitCode: 1,
+      watchedSeconds: 3,
+    });
+  });
+
+  it('leaves what the report does not say unset, never a passing default', () => {
+    const result = parseReport(captured(['exit', 'watched x', 'settled soon']), NONCE);
+    expect(result.found && result.report).toMatchObject({
+      state: '',
+      settled: false,
+      exitCode: undefined,
+      watchedSeconds: 0,
+      settledAt: undefined,
+      reportedAt: undefined,
+      failedUnits: [],
+      maskedUnits: [],
+      jobs: [],
+      errors: [],
+      blame: [],
+      journal: [],
+      timings: {},
+    });
+    expect(parseReport(captured(['settle done', 'exit 0', 'state running']), NONCE)).toMatchObject({
+      found: true,
+      report: { settled: true, exitCode: 0, state: 'running' },
+    });
+  });
+
+  it('reads whole numbers only', () => {
+    expect(wholeNumber('12')).toBe(12);
+    expect(wholeNumber('0')).toBe(0);
+    expect(wholeNumber('')).toBeUndefined();
+    expect(wholeNumber('1.5')).toBeUndefined();
+    expect(wholeNumber('-1')).toBeUndefined();
+    expect(wholeNumber('1x')).toBeUndefined();
+    expect(wholeNumber('x1')).toBeUndefined();
+    expect(wholeNumber(undefined)).toBeUndefined();
   });
 });

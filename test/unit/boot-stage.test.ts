@@ -3,11 +3,18 @@ import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/boot/verdict.js';
 import { parseSummary } from '../../src/mkosi/config.js';
 import type { BootImageResult } from '../../src/boot/boot-image.js';
-import { shouldBoot } from '../../src/boot/should-boot.js';
-import { defaultTimeoutSeconds, settleSeconds } from '../../src/boot/timeouts.js';
+import { shouldBoot } from '../../src/boot/bootable.js';
+import { settleBySeconds as settleSeconds } from '../../src/boot/bounds.js';
+import { defaultTimeoutSeconds } from '../../src/boot/timeouts.js';
 import { defaultInputs } from '../../src/inputs.js';
 import { parseOptions } from '../../src/pipeline/options.js';
-import { bootMarkdown, bootText, failedUnitRecords, timingLine } from '../../src/report/boot-summary.js';
+import {
+  bootMarkdown,
+  bootResultOutput,
+  bootText,
+  failedUnitRecords,
+  timingLine,
+} from '../../src/report/boot-summary.js';
 
 const summary = (name: string) =>
   parseSummary(readFileSync(new URL(`../fixtures/summary/${name}.json`, import.meta.url), 'utf8'));
@@ -30,8 +37,9 @@ describe('when to boot', () => {
   it('scales the timeout to the accelerator and leaves room to watch and report', () => {
     expect(defaultTimeoutSeconds('kvm')).toBe(180);
     expect(defaultTimeoutSeconds('tcg')).toBe(600);
-    expect(settleSeconds(600, 30)).toBe(510);
-    expect(settleSeconds(60, 30)).toBe(10);
+    expect(settleSeconds(600, 30)).toBe(420);
+    expect(settleSeconds(180, 30)).toBe(105);
+    expect(() => settleSeconds(60, 30)).toThrow(/^Input boot-timeout: 60 s leaves the guest 0 s to settle/);
   });
 });
 
@@ -79,6 +87,9 @@ describe('the boot summary', () => {
       '',
       'Serial console, journal and unit status are kept in `/w/logs/boot`.',
     ]);
+    expect(
+      bootText({ ...boot, transport: 'vsock', check: { ...boot.check, vsockMessage: 'received' } })[1],
+    ).toBe("  TCG, uefi, report over vsock (check message received), 1m 9s from qemu's start to its exit");
     expect(bootText(boot)).toContain(
       '  failed: planted-fail.service: failed (Result: exit-code) since Sun 2026-11-22 05:00:00 UTC; 3s ago',
     );
@@ -89,5 +100,14 @@ describe('the boot summary', () => {
     expect(failedUnitRecords(undefined)).toEqual([]);
     expect(timingLine({ firmwareMs: 0, kernelMs: 1_000 })).toBe('kernel 1.0s');
     expect(timingLine({})).toBeUndefined();
+  });
+});
+
+describe('the boot-result output', () => {
+  it('is the verdict, error when the boot stage failed without one, skipped when nothing booted', () => {
+    expect(bootResultOutput(verdict, 'boot')).toBe('failed-units');
+    expect(bootResultOutput(undefined, 'boot')).toBe('error');
+    expect(bootResultOutput(undefined, 'publish')).toBe('skipped');
+    expect(bootResultOutput(undefined, undefined)).toBe('skipped');
   });
 });

@@ -1,0 +1,101 @@
+import { CHECK_MESSAGE_KEY } from './check-unit.js';
+import { wholeNumber, type GuestReport } from './serial-report.js';
+
+/**
+ * The check's own message over vsock, next to the serial report: `X_MKOSI_CI_CHECK=<nonce> exit=N
+ * state=S settle=done|timeout|error failed=A,B masked=C errors=N`. Like the report it carries the nonce,
+ * so unlike systemd's bare `EXIT_STATUS=` (sent on every orderly shutdown, whoever caused it) it can pass
+ * a boot when the serial report is lost.
+ */
+export interface CheckMessage {
+  exitCode: number | undefined;
+  state: string;
+  settled: boolean;
+  failed: string[];
+  masked: string[];
+  /** How many steps of the check failed; undefined when the message does not say. */
+  errors: number | undefined;
+}
+
+const list = (value: string | undefined): string[] => (value ? value.split(',') : []);
+
+function parseFields(fields: readonly string[]): CheckMessage {
+  const values = new Map<string, string>();
+  for (const field of fields) {
+    const equals = field.indexOf('=');
+    if (equals > 0) values.set(field.slice(0, equals), field.slice(equals + 1));
+  }
+  return {
+    exitCode: wholeNumber(values.get('exit')),
+    state: values.get('state') ?? '',
+    settled: values.get('settle') === 'done',
+    failed: list(values.get('failed')),
+    masked: list(values.get('masked')),
+    errors: wholeNumber(values.get('errors')),
+  };
+}
+
+/** The check's message with this run's nonce among the notifications received, if any. */
+export function findCheckMessage(
+  messages: readonly { key: string; value: string }[],
+  nonce: string,
+): CheckMessage | undefined {
+  for (const message of messages) {
+    if (message.key !== CHECK_MESSAGE_KEY) continue;
+    const [token, ...fields] = message.value.split(' ');
+    if (token === nonce) return parseFields(fields);
+  }
+  return undefined;
+}
+
+/** What the message says, as a report without details (no status lines, timings or journal). */
+export function reportFromMessage(message: CheckMessage): GuestReport {
+  const errors =
+    message.errors === undefined
+      ? ['the check message over vsock does not say whether the check ran without errors']
+      : message.errors > 0
+        ? [`${message.errors} step(s) of the check failed (their output was in the lost serial report)`]
+        : [];
+  return {
+    state: message.state,
+    settled: message.settled,
+    watchedSeconds: 0,
+    failedUnits: message.failed.map((name) => ({
+      name,
+      load: '',
+      active: 'failed',
+      sub: 'failed',
+      description: '',
+      statusLine: undefined,
+      status: [],
+    })),
+    maskedUnits: message.masked,
+    jobs: [],
+    errors,
+    exitCode: message.exitCode,
+    timings: {},
+    blame: [],
+    journal: [],
+  };
+}
+
+/**
+ * Where the serial report and the vsock message, both from this run's check, say different things; the
+ * check sends both from the same values, so any difference means one of them was damaged.
+ */
+export function disagreement(report: GuestReport, message: CheckMessage): string | undefined {
+  const names = (units: readonly string[]): string => [...units].sort().join(',');
+  const fields: [string, unknown, unknown][] = [
+    ['state', report.state, message.state],
+    ['settled', report.settled, message.settled],
+    ['exit', report.exitCode, message.exitCode],
+    ['failed', names(report.failedUnits.map((u) => u.name)), names(message.failed)],
+    ['masked', names(report.maskedUnits), names(message.masked)],
+    ['errors', report.errors.length, message.errors],
+  ];
+  const differing = fields.filter(([, a, b]) => a !== b);
+  if (differing.length === 0) return undefined;
+  return differing
+    .map(([name, a, b]) => `${name}: ${String(a)} in the report, ${String(b)} over vsock`)
+    .join('; ');
+}
