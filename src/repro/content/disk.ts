@@ -86,10 +86,17 @@ async function compareDisks(narrowing: Narrowing, pair: FilePair, place: Place):
   const children: ComparisonNode[] = [partitionTableNode(ta, tb)];
   for (const { a: pa, b: pb } of pairPartitions(ta, tb)) {
     if (!pa || !pb) {
-      const only = (pa ?? pb)!;
+      const label = partitionLabel((pa ?? pb)!);
+      narrowing.record({
+        location: place.location,
+        path: `partition ${label}`,
+        change: pa ? 'removed' : 'added',
+        fields: [],
+        reason: pa ? 'partition only in a' : 'partition only in b',
+      });
       children.push({
         kind: 'partition',
-        name: partitionLabel(only),
+        name: label,
         verdict: pa ? 'only-in-a' : 'only-in-b',
         children: [],
       });
