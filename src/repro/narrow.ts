@@ -230,7 +230,7 @@ async function compareLinks(a: string, b: string, name: string): Promise<Compari
     kind: 'file',
     name,
     verdict: same ? 'identical' : 'different',
-    reason: same ? undefined : `link ${ta} → ${tb}`,
+    reason: same ? undefined : `link ${ta ?? '(not a link)'} → ${tb ?? '(not a link)'}`,
     children: [],
   };
 }

@@ -17,10 +17,10 @@ export function unescapeGetfattr(text: string): string {
   const bytes: Buffer[] = [];
   let last = 0;
   for (const m of text.matchAll(/\\([0-7]{3})/g)) {
-    bytes.push(Buffer.from(text.slice(last, m.index), 'utf8'), Buffer.from([parseInt(m[1]!, 8)]));
+    bytes.push(Buffer.from(text.slice(last, m.index)), Buffer.from([parseInt(m[1]!, 8)]));
     last = m.index + m[0].length;
   }
-  bytes.push(Buffer.from(text.slice(last), 'utf8'));
+  bytes.push(Buffer.from(text.slice(last)));
   return Buffer.concat(bytes).toString('utf8');
 }
 
@@ -37,8 +37,8 @@ export function parseGetfattrDump(dump: string): XattrsByPath {
       byPath.set(normalizeManifestPath(unescapeGetfattr(line.slice('# file: '.length))), current);
     } else if (current && line !== '') {
       const eq = line.lastIndexOf('=');
-      const name = unescapeGetfattr(eq < 0 ? line : line.slice(0, eq));
-      current[name] = eq < 0 ? '' : line.slice(eq + 1);
+      const name = unescapeGetfattr(eq === -1 ? line : line.slice(0, eq));
+      current[name] = eq === -1 ? '' : line.slice(eq + 1);
     }
   }
   return byPath;

@@ -17,9 +17,11 @@ import type { ContentComparer, FilePair, Narrowing, Place } from './kind.js';
  * partition whose bytes differ narrowed as a filesystem.
  */
 
+/** The GPT header's signature at LBA 1, with 512- or 4096-byte sectors (a shorter head reads short). */
 function isGpt(head: Buffer): boolean {
-  if (head.length >= 520 && head.toString('latin1', 512, 520) === 'EFI PART') return true;
-  return head.length >= 4104 && head.toString('latin1', 4096, 4104) === 'EFI PART';
+  return (
+    head.toString('latin1', 512, 520) === 'EFI PART' || head.toString('latin1', 4096, 4104) === 'EFI PART'
+  );
 }
 
 function partitionTableNode(ta: GptTable, tb: GptTable): ComparisonNode {

@@ -9,9 +9,13 @@ describe('mergeComparisons', () => {
     const same = mergeComparisons('A', 'B', [identical('image.raw'), identical('image.manifest')], 10);
     expect(same.identical).toBe(true);
     expect(same.root.counts).toMatchObject({ identical: 2, changed: 0 });
+    expect(same.root.verdict).toBe('identical');
+    expect(same.root.reason).toBeUndefined();
 
     const merged = mergeComparisons('A', 'B', [different('image.raw', '/etc/x'), identical('m')], 10);
     expect(merged.identical).toBe(false);
+    expect(merged.root.verdict).toBe('different');
+    expect(merged.root.reason).toBeUndefined();
     expect(merged.totalDifferences).toBe(1);
     expect(merged.root.counts).toMatchObject({ identical: 1, changed: 1 });
   });
@@ -76,9 +80,9 @@ describe('mergeComparisons: planted faults', () => {
     const merged = mergeComparisons('A', 'B', [unreadable, onlyA, identical('image.manifest')], 10);
     expect(merged.identical).toBe(false);
     expect(merged.root.verdict).toBe('different');
-    expect(merged.differences.map((d) => [d.path, d.change, d.reason])).toEqual([
-      ['image.raw', 'changed', 'no readable GPT'],
-      ['image.efi', 'removed', 'only in a'],
+    expect(merged.differences).toEqual([
+      { location: [], path: 'image.raw', change: 'changed', fields: [], reason: 'no readable GPT' },
+      { location: [], path: 'image.efi', change: 'removed', fields: [], reason: 'only in a' },
     ]);
     expect(merged.totalDifferences).toBe(2);
     expect(merged.root.counts).toEqual({ a: 3, b: 2, identical: 1, changed: 1, removed: 1, added: 0 });

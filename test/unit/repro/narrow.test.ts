@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProcessRunner } from '../../../src/process/runner.js';
 import type { FileDifference, NarrowOptions } from '../../../src/repro/comparison.js';
 import { compareOutputs } from '../../../src/repro/narrow.js';
-import { tar } from '../../support/archive-images.js';
+import { cpio, pe, tar } from '../../support/archive-images.js';
 import { touchAt, xattrToolBox } from '../../support/xattr-tools.js';
 
 const runner = new ProcessRunner(() => {}, process.env);
@@ -213,5 +213,196 @@ describe('the differences kept', () => {
       ['/x.tar', undefined],
     ]);
     expect(result.root.children).toEqual([]);
+  });
+});
+
+describe('the narrowing driver, edge by edge', () => {
+  it('names a file only one tree has, with its known cause', async () => {
+    const tmp = scratch();
+    const a = files(path.join(tmp, 'a'), { 'etc/gone': 'x', 'etc/same': 's' });
+    const b = files(path.join(tmp, 'b'), { 'var/log/new.log': 'y', 'etc/same': 's' });
+    for (const dir of [a, b])
+      for (const p of ['etc', 'var/log', 'var', '.'])
+        if (existsSync(path.join(dir, p))) touchAt(path.join(dir, p), '1000');
+    const result = await compareOutputs(a, b, options(tmp));
+    expect(result.differences).toEqual([
+      {
+        location: [],
+        path: '/etc/gone',
+        change: 'removed',
+        fields: [],
+        reason: 'only in a',
+        hint: undefined,
+        a: expect.objectContaining({ path: '/etc/gone', type: 'file' }),
+      },
+      {
+        location: [],
+        path: '/var',
+        change: 'added',
+        fields: [],
+        reason: 'only in b',
+        hint: undefined,
+        b: expect.objectContaining({ path: '/var' }),
+      },
+      {
+        location: [],
+        path: '/var/log',
+        change: 'added',
+        fields: [],
+        reason: 'only in b',
+        hint: undefined,
+        b: expect.objectContaining({ path: '/var/log' }),
+      },
+      {
+        location: [],
+        path: '/var/log/new.log',
+        change: 'added',
+        fields: [],
+        reason: 'only in b',
+        hint: 'log written during the build: RemoveFiles= it',
+        b: expect.objectContaining({ path: '/var/log/new.log' }),
+      },
+    ]);
+    expect(result.timestampOnly).toBe(0);
+  });
+
+  it('ranks a change of content and time as content, not as a timestamp', async () => {
+    const tmp = scratch();
+    const a = files(path.join(tmp, 'a'), { 'etc/x': '1' });
+    const b = files(path.join(tmp, 'b'), { 'etc/x': '2' });
+    touchAt(path.join(b, 'etc/x'), '2000');
+    for (const dir of [a, b]) for (const p of ['etc', '.']) touchAt(path.join(dir, p), '1000');
+    const result = await compareOutputs(a, b, options(tmp));
+    expect(result.differences.map((d) => [d.path, d.fields])).toEqual([['/etc/x', ['sha256', 'mtime']]]);
+    expect(result.timestampOnly).toBe(0);
+  });
+
+  it('looks into changed regular files only, not into a file that became a link', async () => {
+    const tmp = scratch();
+    const a = files(path.join(tmp, 'a'), { x: 'content', y: 'other' });
+    const b = files(path.join(tmp, 'b'), { y: 'other2' });
+    symlinkSync('y', path.join(b, 'x'));
+    const seen: string[] = [];
+    await compareOutputs(a, b, options(tmp, { onDifference: async (d) => void seen.push(d.path) }));
+    expect(seen).toEqual(['/y']);
+  });
+
+  it('compares a symlink and a regular file as different, even with the same content behind them', async () => {
+    const tmp = scratch();
+    files(tmp, { 'a/target': 'same', 'b/link': 'same' });
+    symlinkSync('target', path.join(tmp, 'a', 'link'));
+    const result = await compareOutputs(
+      path.join(tmp, 'a', 'link'),
+      path.join(tmp, 'b', 'link'),
+      options(tmp),
+    );
+    expect(result.identical).toBe(false);
+    expect(result.root).toEqual({
+      kind: 'file',
+      name: 'link',
+      verdict: 'different',
+      reason: 'link target → (not a link)',
+      children: [],
+    });
+  });
+
+  it('records a whole differing file once, as content, with its node', async () => {
+    const tmp = scratch();
+    const a = files(path.join(tmp, 'a'), { 'x.bin': 'abc' });
+    const b = files(path.join(tmp, 'b'), { 'x.bin': 'abd' });
+    const result = await compareOutputs(path.join(a, 'x.bin'), path.join(b, 'x.bin'), options(tmp));
+    expect(result.differences).toEqual([
+      {
+        location: [],
+        path: 'x.bin',
+        change: 'changed',
+        fields: ['sha256'],
+        reason: 'content differs (3 and 3 bytes)',
+      },
+    ]);
+    expect(result.root).toEqual({
+      kind: 'file',
+      name: 'x.bin',
+      verdict: 'different',
+      reason: 'content differs',
+      a: { size: 3 },
+      b: { size: 3 },
+      children: [],
+    });
+    const same = await compareOutputs(path.join(a, 'x.bin'), path.join(a, 'x.bin'), options(tmp));
+    expect(same.root).toEqual({
+      kind: 'file',
+      name: 'x.bin',
+      verdict: 'identical',
+      a: { size: 3 },
+      b: { size: 3 },
+      children: [],
+    });
+  });
+
+  it('gives the whole nodes of a one-sided output and of a directory against a file', async () => {
+    const tmp = scratch();
+    const a = files(path.join(tmp, 'a'), { 'image/etc/x': 'x', f: 'x' });
+    const missing = path.join(tmp, 'b', 'f');
+    expect((await compareOutputs(path.join(a, 'f'), missing, options(tmp))).root).toEqual({
+      kind: 'file',
+      name: 'f',
+      verdict: 'only-in-a',
+      reason: `${missing} does not exist`,
+      children: [],
+    });
+    const mixed = await compareOutputs(path.join(a, 'image'), path.join(a, 'f'), options(tmp));
+    expect(mixed.root).toEqual({
+      kind: 'file',
+      name: 'image ↔ f',
+      verdict: 'different',
+      reason: 'one is a directory, the other a file',
+      children: [],
+    });
+    expect(mixed.differences).toEqual([
+      {
+        location: [],
+        path: 'image ↔ f',
+        change: 'changed',
+        fields: ['type'],
+        reason: 'a directory and a file',
+      },
+    ]);
+  });
+
+  it('counts containers from the output down: a UKI in a directory is narrowed to its .initrd at maxDepth 2, not 1', async () => {
+    const tmp = scratch();
+    const uki = (init: string): Buffer =>
+      pe([['.initrd', cpio([{ name: 'init', mode: 0o100755, data: init }])]]);
+    const a = files(path.join(tmp, 'a'), { 'uki.efi': uki('a') });
+    const b = files(path.join(tmp, 'b'), { 'uki.efi': uki('b') });
+    const one = await compareOutputs(a, b, options(tmp, { maxDepth: 1 }));
+    expect(one.differences.map((d) => [d.location.join(' > '), d.path])).toEqual([
+      ['', '/uki.efi'],
+      ['/uki.efi', '.initrd'],
+    ]);
+    const two = await compareOutputs(a, b, options(tmp, { maxDepth: 2 }));
+    expect(two.differences.map((d) => [d.location.join(' > '), d.path])).toEqual([
+      ['', '/uki.efi'],
+      ['/uki.efi > .initrd', '/init'],
+    ]);
+  });
+
+  it('adds no difference of its own for a nested file whose parts are all the same', async () => {
+    const tmp = scratch();
+    const members = [{ name: 'etc/a', data: '1' }];
+    const a = files(path.join(tmp, 'a'), { 'x.tar': tar(members) });
+    const b = files(path.join(tmp, 'b'), { 'x.tar': Buffer.concat([tar(members), Buffer.alloc(512)]) });
+    const result = await compareOutputs(a, b, options(tmp));
+    expect(result.differences.map((d) => [d.location.join(' > '), d.path, d.reason])).toEqual([
+      ['', '/x.tar', 'content, size 2048 → 2560'],
+    ]);
+    expect(result.root.children).toEqual([
+      expect.objectContaining({
+        kind: 'tar',
+        verdict: 'different',
+        reason: 'the bytes differ though every part compared is the same',
+      }),
+    ]);
   });
 });

@@ -75,3 +75,28 @@ describe('getfattr dumps', () => {
     });
   });
 });
+
+describe('getfattr that does not finish', () => {
+  it('is stopped at the read timeout and said so', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'repro-xattrs-'));
+    const slow = { command: '/bin/sh', args: ['-c', 'sleep 5', 'sh'] };
+    const dump = await readXattrs(
+      { runner, tools: { find: async () => slow }, tmpDir: dir, timeoutMs: 200 },
+      dir,
+    );
+    expect(dump).toEqual({ ok: false, reason: 'getfattr timed out' });
+  });
+});
+
+describe('getfattr through a tool box', () => {
+  it('runs with the environment the tool box gives it', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'repro-xattrs-'));
+    const tool = {
+      command: '/bin/sh',
+      args: ['-c', 'test "$MKOSI_CI_X" = 1 || exit 3', 'sh'],
+      env: { MKOSI_CI_X: '1' },
+    };
+    const dump = await readXattrs({ runner, tools: { find: async () => tool }, tmpDir: dir }, dir);
+    expect(dump).toEqual({ ok: true, byPath: new Map() });
+  });
+});

@@ -129,3 +129,68 @@ describe('initrds', () => {
     expect(result.differences.map(brief)).toEqual([['initrd', '/init', 'changed', 'content']]);
   });
 });
+
+describe('levels whose counts balance out', () => {
+  it('are different when one member was added and another changed, or one renamed', async () => {
+    const base = [{ name: 'etc/a', data: '1' }];
+    const grown = await compare(
+      'x.tar',
+      tar(base),
+      tar([
+        { name: 'etc/a', data: '2' },
+        { name: 'etc/b', data: 'b' },
+      ]),
+    );
+    expect(grown.root).toMatchObject({ verdict: 'different', counts: { added: 1, changed: 1 } });
+    expect(grown.root.reason).toBeUndefined();
+    const renamed = await compare('x.tar', tar(base), tar([{ name: 'etc/c', data: '1' }]));
+    expect(renamed.root).toMatchObject({ verdict: 'different', counts: { added: 1, removed: 1 } });
+    expect(renamed.root.reason).toBeUndefined();
+  });
+
+  it('give whole nodes', async () => {
+    const result = await compare('x.tar', tar([{ name: 'a', data: '1' }]), tar([{ name: 'a', data: '2' }]));
+    expect(result.root).toEqual({
+      kind: 'tar',
+      name: 'x.tar',
+      verdict: 'different',
+      counts: { a: 1, b: 1, identical: 0, added: 0, removed: 0, changed: 1 },
+      a: { size: 2048 },
+      b: { size: 2048 },
+      children: [],
+    });
+    const same = await compare('x.tar', tar([{ name: 'a', data: '1' }]), tar([{ name: 'a', data: '1' }]));
+    expect(same.root.kind).toBe('tar');
+  });
+});
+
+describe('initrds, edge by edge', () => {
+  it('are not readable when one side cannot be read at all', async () => {
+    const result = await compare('initrd', init('a'), Buffer.from('BZh91AY&SYa'));
+    expect(result.root).toMatchObject({ verdict: 'unsupported', reason: 'no decompressor for bzip2' });
+    const reverse = await compare('initrd', Buffer.from('BZh91AY&SYa'), init('a'));
+    expect(reverse.root).toMatchObject({ verdict: 'unsupported', reason: 'no decompressor for bzip2' });
+  });
+
+  it('say where one side stopped reading, and keep what both read', async () => {
+    const result = await compare('initrd', init('a'), Buffer.concat([init('b'), Buffer.from('garbage!')]));
+    expect(result.root).toMatchObject({ verdict: 'different', reason: 'no cpio header at offset 512' });
+    expect(result.differences.map(brief)).toEqual([['initrd', '/init', 'changed', 'content']]);
+    const reverse = await compare('initrd', Buffer.concat([init('b'), Buffer.from('garbage!')]), init('a'));
+    expect(reverse.root.reason).toBe('no cpio header at offset 512');
+  });
+
+  it('give whole nodes, without a reason when members differ', async () => {
+    const result = await compare('initrd', init('a'), init('b'));
+    expect(result.root).toEqual({
+      kind: 'initrd',
+      name: 'initrd',
+      verdict: 'different',
+      detail: 'cpio (none)',
+      counts: { a: 2, b: 2, identical: 1, added: 0, removed: 0, changed: 1 },
+      a: { size: 512 },
+      b: { size: 512 },
+      children: [],
+    });
+  });
+});

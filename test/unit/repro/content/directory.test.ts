@@ -169,3 +169,53 @@ describe('directory trees compared by what the filesystem holds', () => {
     expect(result.differences.map((d) => d.path)).toEqual(['/image/etc/hostname']);
   });
 });
+
+describe('directory trees, edge by edge', () => {
+  it('compares an empty directory with a full one as different, either way round', async () => {
+    const { a, tmp } = twin();
+    const empty = path.join(tmp, 'empty');
+    mkdirSync(empty);
+    for (const [x, y] of [
+      [a, empty],
+      [empty, a],
+    ] as const) {
+      const result = await compare(x, y, tmp);
+      expect(result.root).toMatchObject({
+        kind: 'directory',
+        verdict: 'different',
+        detail: 'directory tree',
+      });
+      expect(result.root.reason).toBeUndefined();
+    }
+  });
+
+  it('takes a tree for an OS tree when either side has /usr or /etc, and keeps its root’s mtime', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'repro-dir-'));
+    const [a, b] = [path.join(tmp, 'a'), path.join(tmp, 'b')];
+    mkdirSync(path.join(a, 'etc'), { recursive: true });
+    mkdirSync(path.join(b, 'usr'), { recursive: true });
+    touchAt(a, '1000');
+    touchAt(b, '2000');
+    const result = await compare(a, b, tmp);
+    expect(result.root.detail).toBe('directory tree');
+    expect(result.differences.map((d) => d.path)).toEqual(['/etc', '/usr', '/']);
+  });
+
+  it('is not readable when only one side’s attributes cannot be read', async () => {
+    const { a, b, tmp } = twin();
+    // getfattr stand-ins at the process boundary: one tree reads (no attributes), the other fails.
+    const failingOn = (side: string): ToolBox => ({
+      find: async () => ({
+        command: '/bin/sh',
+        args: ['-c', `case "$PWD" in */${side}) echo "getfattr: failed" >&2; exit 1;; esac`, 'sh'],
+      }),
+    });
+    for (const side of ['a', 'b']) {
+      const result = await compare(a, b, tmp, failingOn(side));
+      expect(result.root).toMatchObject({
+        verdict: 'unsupported',
+        reason: 'getfattr exited with 1: getfattr: failed',
+      });
+    }
+  });
+});

@@ -197,3 +197,90 @@ describe('GPT disks with planted faults', () => {
     ]);
   });
 });
+
+describe('GPT disks, edge by edge', () => {
+  it('give a differing disk no reason of its own, and whole nodes for its levels', async () => {
+    const { a, b } = pair();
+    disk(a, PARTITIONS);
+    disk(b, PARTITIONS, [[2048 * 512 + 10, 'x']]);
+    const result = await compare(a, b);
+    expect(result.root.verdict).toBe('different');
+    expect(result.root.reason).toBeUndefined();
+    expect(result.root.children[0]).toEqual({
+      kind: 'partition-table',
+      name: 'partition table',
+      verdict: 'identical',
+      fields: [],
+      children: [],
+    });
+    expect(result.root.children[2]).toEqual({
+      kind: 'partition',
+      name: '2 root-x86-64',
+      verdict: 'identical',
+      a: { size: 2048 * 512 },
+      b: { size: 2048 * 512 },
+      children: [],
+    });
+    expect(result.differences).toEqual([
+      {
+        location: ['disk.raw'],
+        path: 'partition 1 esp',
+        change: 'changed',
+        fields: ['sha256'],
+        reason: 'no reader for unknown filesystems',
+      },
+    ]);
+  });
+
+  it('compare a partition that grew as different even when its first bytes match', async () => {
+    const { a, b } = pair();
+    disk(a, PARTITIONS);
+    disk(b, [PARTITIONS[0]!, { ...PARTITIONS[1]!, lastLba: 7000 }]);
+    const result = await compare(a, b);
+    expect(result.root.children[2]).toMatchObject({
+      verdict: 'unsupported',
+      a: { size: 2048 * 512 },
+      b: { size: 2905 * 512 },
+    });
+  });
+
+  it('whose GPT only one side can read are not readable', async () => {
+    const { a, b } = pair();
+    disk(a, PARTITIONS);
+    disk(b, PARTITIONS, [], (g) => void g.writeUInt32LE(0, 512 + 84));
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      expect((await compare(x, y)).root).toEqual({
+        kind: 'disk',
+        name: 'disk.raw',
+        verdict: 'unsupported',
+        reason: 'no readable GPT',
+        a: { size: SECTORS * 512 },
+        b: { size: SECTORS * 512 },
+        children: [],
+      });
+    }
+  });
+
+  it('give a partition only one disk has as a whole node', async () => {
+    const { a, b } = pair();
+    disk(a, PARTITIONS);
+    disk(b, [PARTITIONS[0]!]);
+    const result = await compare(a, b);
+    expect(result.root.children[2]).toEqual({
+      kind: 'partition',
+      name: '2 root-x86-64',
+      verdict: 'only-in-a',
+      children: [],
+    });
+    expect(result.differences[0]).toEqual({
+      location: ['disk.raw'],
+      path: 'partition 2 root-x86-64',
+      change: 'removed',
+      fields: [],
+      reason: 'partition only in a',
+    });
+  });
+});

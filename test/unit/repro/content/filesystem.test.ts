@@ -1,4 +1,14 @@
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +17,7 @@ import type { ComparisonResult, FileDifference } from '../../../../src/repro/com
 import { compareOutputs } from '../../../../src/repro/narrow.js';
 import { hostToolBox, type ToolBox } from '../../../../src/repro/toolbox.js';
 import { ext4, hasExt4, tree } from '../../../support/disk-images.js';
+import { touchAt } from '../../../support/xattr-tools.js';
 
 /** Whole filesystem images: their files narrowed, their metadata explained, their readability honest. */
 
@@ -144,5 +155,79 @@ describe('filesystem images that cannot be read', () => {
       detail: 'swap',
       reason: 'swap holds no files',
     });
+  });
+});
+
+describe('filesystem images whose reader cannot be started', () => {
+  it('fail the comparison (an error, not a verdict) and leave no extraction behind', async () => {
+    const { a, b, tmp } = pair();
+    writeFileSync(a, Buffer.concat([Buffer.from('hsqs'), Buffer.alloc(8192, 1)]));
+    writeFileSync(b, Buffer.concat([Buffer.from('hsqs'), Buffer.alloc(8192, 2)]));
+    const extractions = mkdtempSync(path.join(tmp, 'extract-'));
+    const missing: ToolBox = {
+      find: async () => ({ command: path.join(tmp, 'no-such-unsquashfs'), args: [] }),
+    };
+    await expect(compareOutputs(a, b, { runner, tools: missing, tmpDir: extractions })).rejects.toThrow(
+      /ENOENT/,
+    );
+    expect(readdirSync(extractions)).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasExt4)('ext4 images, edge by edge', () => {
+  it('say the layout differs when neither files nor superblock fields do', async () => {
+    const { a, b, tmp } = pair();
+    const source = tree(path.join(tmp, 's'), 'one\n');
+    image(a, source, '11111111-1111-1111-1111-111111111111');
+    image(b, source, '11111111-1111-1111-1111-111111111111');
+    const fd = openSync(b, 'r+');
+    writeSync(fd, Buffer.from('free'), 0, 4, 2 * 1024 * 1024 - 600);
+    closeSync(fd);
+    const result = await compare(a, b, tmp);
+    expect(result.root.fields).toEqual([]);
+    expect(result.differences.map(brief)).toEqual([
+      ['', 'root.img', 'changed', "all 5 files identical; the filesystem's layout or metadata differs"],
+    ]);
+  });
+
+  it('are not readable when one side cannot be opened, with that side’s reason', async () => {
+    const { a, b, tmp } = pair();
+    image(a, tree(path.join(tmp, 's'), 'one\n'), '11111111-1111-1111-1111-111111111111');
+    const garbage = Buffer.alloc(2 * 1024 * 1024);
+    garbage.writeUInt16LE(0xef53, 1024 + 56);
+    writeFileSync(b, garbage);
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      const result = await compare(x, y, tmp);
+      expect(result.root.verdict).toBe('unsupported');
+      expect(result.root.reason).toMatch(/while|bad|error/i);
+    }
+  });
+
+  it('leave ignored fields out, hand changed files over while extracted, and remove their extractions', async () => {
+    const { a, b, tmp } = pair();
+    const sa = tree(path.join(tmp, 'sa'), 'one\n');
+    const sb = tree(path.join(tmp, 'sb'), 'two\n');
+    touchAt(path.join(sb, 'etc/os-release'), '2000');
+    image(a, sa, '11111111-1111-1111-1111-111111111111');
+    image(b, sb, '11111111-1111-1111-1111-111111111111');
+    const extractions = mkdtempSync(path.join(tmp, 'extract-'));
+    const seen: string[] = [];
+    const result = await compareOutputs(a, b, {
+      runner,
+      tools: hostToolBox(runner),
+      tmpDir: extractions,
+      ignore: ['mtime'],
+      onDifference: async (d, files) =>
+        void seen.push(`${d.path}: ${readFileSync(files.a, 'utf8')} → ${readFileSync(files.b, 'utf8')}`),
+    });
+    expect(result.differences.map(brief)).toEqual([
+      ['root.img > ext4', '/etc/hostname', 'changed', 'content'],
+    ]);
+    expect(result.root.reason).toBeUndefined();
+    expect(seen).toEqual(['/etc/hostname: one\n → two\n']);
+    expect(readdirSync(extractions)).toEqual([]);
   });
 });

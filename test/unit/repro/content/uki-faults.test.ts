@@ -126,3 +126,84 @@ describe('UKIs with planted faults', () => {
     expect(result.differences.map(brief)).toEqual([['', 'uki.efi', 'changed', 'unreadable PE headers']]);
   });
 });
+
+describe('UKIs, edge by edge', () => {
+  it('whose sections and headers are all the same but whose bytes are not are different, and say so', async () => {
+    const a = pe(sections());
+    const b = Buffer.from(a);
+    // The alignment padding after .osrel's 8 bytes belongs to no section.
+    const osrel = b.indexOf('ID=test\n');
+    b[osrel + 100] = 1;
+    const result = await compare(a, b);
+    expect(result.root).toMatchObject({
+      kind: 'uki',
+      verdict: 'different',
+      reason: 'the bytes differ though every part compared is the same',
+      fields: [],
+    });
+  });
+
+  it('quote long lines cut short, and call equal texts with other bytes content', async () => {
+    const long = (c: string): string => `${'x'.repeat(90)}${c}`;
+    const result = await compare(pe(sections(long('a'))), pe(sections(long('b'))));
+    const cut = `"${'x'.repeat(77)}…"`;
+    expect(result.differences.map((d) => d.reason)).toEqual([`line 1: ${cut} → ${cut}`]);
+    const nul = await compare(pe(sections('quiet')), pe(sections('quiet\0')));
+    expect(nul.differences.map((d) => [d.path, d.reason])).toContainEqual(['.cmdline', 'content']);
+  });
+
+  it('describe a text section too long to quote by its change', async () => {
+    const result = await compare(pe(sections('q'.repeat(70_000))), pe(sections('r'.repeat(70_000))));
+    expect(result.differences.map((d) => [d.path, d.reason])).toEqual([['.cmdline', 'content']]);
+    const oneSide = await compare(pe(sections('q'.repeat(70_000))), pe(sections('q'.repeat(65_000))));
+    expect(oneSide.differences.map((d) => [d.path, d.reason])).toContainEqual([
+      '.cmdline',
+      'content, size 70000 → 65000',
+    ]);
+  });
+
+  it('give whole nodes and differences for sections', async () => {
+    const result = await compare(pe(sections('a')), pe(sections('b')));
+    const node = result.root.children[0]!;
+    expect(node).toEqual({
+      kind: 'section',
+      name: '.cmdline',
+      verdict: 'different',
+      reason: 'line 1: "a" → "b"',
+      a: { size: 1, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      b: { size: 1, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      children: [],
+    });
+    expect(node.a?.sha256).not.toBe(node.b?.sha256);
+    const only = await compare(pe([...sections(), ['.uname', Buffer.from('6\n')]]), pe(sections()));
+    expect(only.differences.find((d) => d.path === '.uname')).toMatchObject({
+      change: 'removed',
+      fields: [],
+    });
+    const added = await compare(pe(sections()), pe([...sections(), ['.uname', Buffer.from('6\n')]]));
+    expect(added.differences.find((d) => d.path === '.uname')).toMatchObject({ change: 'added', fields: [] });
+  });
+
+  it('leave ignored fields out of the sections', async () => {
+    const result = await compare(pe(sections('quiet')), pe(sections('quiet splash')), { ignore: ['size'] });
+    expect(result.differences.map((d) => [d.path, d.fields])).toContainEqual(['.cmdline', ['sha256']]);
+  });
+
+  it('are not readable when one side’s headers cannot be read', async () => {
+    const broken = Buffer.alloc(70);
+    broken.write('MZ', 0, 'latin1');
+    broken.writeUInt32LE(64, 0x3c);
+    broken.write('PE\0\0', 64, 'latin1');
+    for (const [x, y] of [
+      [pe(sections()), broken],
+      [broken, pe(sections())],
+    ] as const) {
+      const result = await compare(x, y);
+      expect(result.root).toMatchObject({
+        verdict: 'unsupported',
+        reason: 'unreadable PE headers',
+        children: [],
+      });
+    }
+  });
+});
