@@ -39,8 +39,9 @@ export async function firstDifference(
         ha.read(ba, 0, n, offsetA + done),
         hb.read(bb, 0, n, offsetB + done),
       ]);
-      if (ra.bytesRead !== rb.bytesRead) return done;
+      // Ranges cut short by the end of one file differ in length, and buffers of two lengths differ.
       if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return done;
+      // Both files ended at the same place: nothing more to read.
       if (ra.bytesRead < n) return undefined;
     }
     return undefined;

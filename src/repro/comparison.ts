@@ -6,7 +6,12 @@ import type { ReadContext } from './toolbox.js';
  * partitions, the filesystems inside, …) with a verdict each, and the list of differing files.
  */
 
-export type Verdict = 'identical' | 'different' | 'only-in-a' | 'only-in-b' | 'unsupported';
+/**
+ * `unsupported`: the level could not be read; `nothing-compared`: there was nothing to compare (no
+ * outputs, two empty directories). Neither is ever identical.
+ */
+export type Verdict =
+  'identical' | 'different' | 'only-in-a' | 'only-in-b' | 'unsupported' | 'nothing-compared';
 
 export type NodeKind =
   | 'directory'
@@ -95,6 +100,22 @@ export interface NarrowOptions extends ReadContext {
    * diffoscope on them; only for the first maxFiles differences.
    */
   onDifference?: (difference: FileDifference, files: { a: string; b: string }) => Promise<void>;
+}
+
+/**
+ * The difference a level stands for when it is not identical but recorded no differing file of its
+ * own (an output only one build made, an unreadable format, nothing to compare), so that a verdict
+ * that is not identical always comes with at least one difference that says why.
+ */
+export function levelDifference(node: ComparisonNode, location: string[] = []): FileDifference {
+  const only = node.verdict === 'only-in-a' ? 'a' : node.verdict === 'only-in-b' ? 'b' : undefined;
+  return {
+    location,
+    path: node.name,
+    change: only === 'a' ? 'removed' : only === 'b' ? 'added' : 'changed',
+    fields: [],
+    reason: node.reason ?? (only ? `only in ${only}` : node.verdict),
+  };
 }
 
 /** A level is identical when its manifest diff found nothing added, removed or changed. */

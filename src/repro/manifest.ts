@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { lstat, open, opendir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /** What a manifest entry is. `hardlink` is a tar/cpio entry that refers to an earlier path. */
@@ -23,6 +20,8 @@ export interface ManifestEntry {
   size?: number;
   /** Seconds since the epoch (fractions kept where the source has them). */
   mtime?: number;
+  /** Nanoseconds since the epoch, as a decimal string, where the reader keeps them (a tree on disk). */
+  mtimeNs?: string;
   /** Symlink or hardlink target. */
   target?: string;
   /** Device number of char/block devices as "major:minor". */
@@ -85,7 +84,7 @@ export function normalizeManifestPath(p: string): string {
   return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
 }
 
-function comparePaths(a: string, b: string): number {
+export function comparePaths(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -105,7 +104,12 @@ function changedFields(
   const fields: ManifestField[] = [];
   for (const field of MANIFEST_FIELDS) {
     if (ignore.includes(field)) continue;
-    const same = field === 'xattrs' ? sameXattrs(a.xattrs, b.xattrs) : a[field] === b[field];
+    const same =
+      field === 'xattrs'
+        ? sameXattrs(a.xattrs, b.xattrs)
+        : field === 'mtime'
+          ? a.mtime === b.mtime && a.mtimeNs === b.mtimeNs
+          : a[field] === b[field];
     if (!same) fields.push(field);
   }
   return fields;
@@ -155,156 +159,72 @@ export function diffManifests(
   };
 }
 
-const SMALL_FILE = 1024 * 1024;
-const HASH_CONCURRENCY = 8;
-
-/** sha256 of a file or of `length` bytes of it from `start`, read in 4 MiB chunks (bounded memory). */
-export async function sha256Of(file: string, start = 0, length?: number): Promise<string> {
-  const hash = createHash('sha256');
-  if (length === 0) return hash.digest('hex');
-  if (start === 0 && length === undefined) {
-    // Small files in one read: a stream per file costs more than the hashing itself.
-    const handle = await open(file, 'r');
-    try {
-      const size = (await handle.stat()).size;
-      if (size <= SMALL_FILE) {
-        const buf = Buffer.alloc(size);
-        let got = 0;
-        while (got < size) {
-          const { bytesRead } = await handle.read(buf, got, size - got, got);
-          if (bytesRead === 0) break;
-          got += bytesRead;
-        }
-        return hash.update(buf.subarray(0, got)).digest('hex');
-      }
-    } finally {
-      await handle.close();
-    }
-  }
-  const end = length === undefined ? undefined : start + length - 1;
-  for await (const chunk of createReadStream(file, { start, end, highWaterMark: 4 * 1024 * 1024 })) {
-    hash.update(chunk as Buffer);
-  }
-  return hash.digest('hex');
-}
-
-export interface DirectoryManifestOptions {
-  /** Leave out mtimes of symlinks (tools such as debugfs rdump cannot set them). */
-  symlinkMtime?: boolean;
-  /** Leave out owners (vfat extractions belong to whoever extracted them). */
-  owners?: boolean;
-  /** Leave out permission bits (vfat). */
-  modes?: boolean;
-  /** Leave out directory mtimes. */
-  directoryMtime?: boolean;
-  /** Round mtimes down to whole seconds (default true: extractors differ in sub-second precision). */
-  wholeSeconds?: boolean;
-}
-
-function typeOfStats(stats: Awaited<ReturnType<typeof lstat>>): ManifestEntryType {
-  if (stats.isFile()) return 'file';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isSymbolicLink()) return 'symlink';
-  if (stats.isCharacterDevice()) return 'char';
-  if (stats.isBlockDevice()) return 'block';
-  if (stats.isFIFO()) return 'fifo';
-  if (stats.isSocket()) return 'socket';
-  return 'other';
-}
-
-/**
- * The manifest of a directory tree read with lstat, every regular file hashed as a stream. Entries
- * are produced in sorted order; the root itself is "/". Memory grows with the number of entries only.
- */
-export async function manifestFromDirectory(
-  root: string,
-  options: DirectoryManifestOptions = {},
-): Promise<ManifestEntry[]> {
-  const entries: ManifestEntry[] = [];
-  const toHash: Array<[ManifestEntry, string]> = [];
-  const wholeSeconds = options.wholeSeconds ?? true;
-  const visit = async (abs: string, rel: string): Promise<void> => {
-    const stats = await lstat(abs);
-    const type = typeOfStats(stats);
-    const entry: ManifestEntry = { path: rel, type };
-    if (options.modes !== false) entry.mode = stats.mode & 0o7777;
-    if (options.owners !== false) {
-      entry.uid = stats.uid;
-      entry.gid = stats.gid;
-    }
-    const keepMtime =
-      (type !== 'symlink' || options.symlinkMtime !== false) &&
-      (type !== 'directory' || options.directoryMtime !== false);
-    if (keepMtime) entry.mtime = wholeSeconds ? Math.floor(stats.mtimeMs / 1000) : stats.mtimeMs / 1000;
-    if (type === 'file') {
-      entry.size = stats.size;
-      toHash.push([entry, abs]);
-    } else if (type === 'symlink') {
-      entry.target = await readlink(abs);
-    } else if (type === 'char' || type === 'block') {
-      entry.rdev = `${Math.floor(stats.rdev / 256) & 0xfff}:${(stats.rdev & 0xff) | ((stats.rdev >> 12) & 0xfff00)}`;
-    }
-    entries.push(entry);
-    if (type === 'directory') {
-      const names: string[] = [];
-      const dir = await opendir(abs);
-      for await (const dirent of dir) names.push(dirent.name);
-      names.sort((x, y) => comparePaths(x, y));
-      for (const name of names)
-        await visit(path.join(abs, name), rel === '/' ? `/${name}` : `${rel}/${name}`);
-    }
-  };
-  await visit(root, '/');
-  // Hash a few files at a time: most are small and the cost is in the system calls.
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < toHash.length) {
-      const [entry, abs] = toHash[next++]!;
-      entry.sha256 = await sha256Of(abs);
-    }
-  };
-  await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
-  return entries;
-}
-
 /** One line for a mode: 0644. */
 export function formatMode(mode: number | undefined): string {
   return mode === undefined ? '?' : mode.toString(8).padStart(4, '0');
 }
 
+/** "hard link to /usr/bin/a", or "separate file" for an entry that is not a hard link. */
+function linkText(entry: ManifestEntry): string {
+  return entry.type === 'hardlink' ? `hard link to ${entry.target ?? '?'}` : `separate ${entry.type}`;
+}
+
+/** The names of the extended attributes that differ (present on one side only, or another value). */
+function xattrNames(a: ManifestEntry, b: ManifestEntry): string[] {
+  const names = [...new Set([...Object.keys(a.xattrs ?? {}), ...Object.keys(b.xattrs ?? {})])].sort();
+  return names.filter((n) => a.xattrs?.[n] !== b.xattrs?.[n]);
+}
+
+function describeField(field: ManifestField, a: ManifestEntry, b: ManifestEntry): string {
+  switch (field) {
+    case 'type':
+      return `type ${a.type} → ${b.type}`;
+    case 'sha256':
+      return 'content';
+    case 'size':
+      return `size ${a.size ?? '?'} → ${b.size ?? '?'}`;
+    case 'target':
+      return `target ${a.target ?? '?'} → ${b.target ?? '?'}`;
+    case 'mode':
+      return `mode ${formatMode(a.mode)} → ${formatMode(b.mode)}`;
+    case 'uid':
+      return `uid ${a.uid ?? '?'} → ${b.uid ?? '?'}`;
+    case 'gid':
+      return `gid ${a.gid ?? '?'} → ${b.gid ?? '?'}`;
+    case 'rdev':
+      return `device ${a.rdev ?? '?'} → ${b.rdev ?? '?'}`;
+    case 'xattrs':
+      return `xattrs (${xattrNames(a, b).join(', ')})`;
+    case 'mtime':
+      return `mtime ${formatEntryTime(a)} → ${formatEntryTime(b)}`;
+  }
+}
+
+/** What a hard link stands for is the link itself: its content, size and type are the file's. */
+const LINK_FIELDS: readonly ManifestField[] = ['type', 'sha256', 'size', 'target'];
+
 /** A short human explanation of one changed entry, e.g. "content (sha256), size 10 → 12". */
 export function describeChange(change: ManifestChange): string {
-  const { a, b } = change;
-  const parts = change.fields.map((field) => {
-    switch (field) {
-      case 'type':
-        return `type ${a.type} → ${b.type}`;
-      case 'sha256':
-        return 'content';
-      case 'size':
-        return `size ${a.size ?? '?'} → ${b.size ?? '?'}`;
-      case 'target':
-        return `target ${a.target ?? '?'} → ${b.target ?? '?'}`;
-      case 'mode':
-        return `mode ${formatMode(a.mode)} → ${formatMode(b.mode)}`;
-      case 'uid':
-        return `uid ${a.uid ?? '?'} → ${b.uid ?? '?'}`;
-      case 'gid':
-        return `gid ${a.gid ?? '?'} → ${b.gid ?? '?'}`;
-      case 'rdev':
-        return `device ${a.rdev ?? '?'} → ${b.rdev ?? '?'}`;
-      case 'xattrs':
-        return 'xattrs';
-      case 'mtime':
-        return `mtime ${formatTime(a.mtime)} → ${formatTime(b.mtime)}`;
-    }
-    return field;
-  });
-  return parts.join(', ');
+  const { a, b, fields } = change;
+  if ((a.type === 'hardlink' || b.type === 'hardlink') && fields.some((f) => LINK_FIELDS.includes(f))) {
+    const rest = fields.filter((f) => !LINK_FIELDS.includes(f)).map((f) => describeField(f, a, b));
+    return [`${linkText(a)} → ${linkText(b)}`, ...rest].join(', ');
+  }
+  return fields.map((f) => describeField(f, a, b)).join(', ');
 }
 
 export function formatTime(seconds: number | undefined): string {
   if (seconds === undefined) return '?';
   const date = new Date(seconds * 1000);
   return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString().replace('.000Z', 'Z');
+}
+
+/** An entry's mtime, to the nanosecond when the reader kept them: 2023-11-14T22:13:20.000000001Z. */
+export function formatEntryTime(entry: ManifestEntry): string {
+  if (entry.mtimeNs === undefined) return formatTime(entry.mtime);
+  const ns = BigInt(entry.mtimeNs);
+  const seconds = ns / 1_000_000_000n - (ns % 1_000_000_000n < 0n ? 1n : 0n);
+  const fraction = ns - seconds * 1_000_000_000n;
+  const whole = new Date(Number(seconds) * 1000).toISOString().replace('.000Z', '');
+  return `${whole}.${fraction.toString().padStart(9, '0')}Z`;
 }

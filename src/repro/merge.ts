@@ -1,55 +1,73 @@
-import type { ComparisonNode, ComparisonResult, FileDifference } from './comparison.js';
+import {
+  levelDifference,
+  type ComparisonNode,
+  type ComparisonResult,
+  type FileDifference,
+  type Verdict,
+} from './comparison.js';
 
 /**
  * One comparison of two builds out of the comparisons of their output pairs (image, manifest,
  * initrd, …): a directory node with each pair as a child, differences in the order found, at most
- * maxFiles of them.
+ * maxFiles of them. The builds are identical only when there was something to compare and every
+ * pair is identical.
  */
+
+/** No output pair at all: neither build made anything, so nothing says they are the same. */
+const NOTHING_COMPARED: FileDifference = {
+  location: [],
+  path: 'outputs',
+  change: 'changed',
+  fields: [],
+  reason: 'no outputs found in either build: nothing was compared',
+};
+
+/** A pair's differences, or the one its verdict stands for when it is not identical but recorded none. */
+function differencesOf(result: ComparisonResult): FileDifference[] {
+  return result.identical || result.totalDifferences > 0
+    ? result.differences
+    : [levelDifference(result.root)];
+}
+
+function countsOf(children: readonly ComparisonNode[]): NonNullable<ComparisonNode['counts']> {
+  const count = (...verdicts: Verdict[]): number =>
+    children.filter((c) => verdicts.includes(c.verdict)).length;
+  return {
+    a: children.length - count('only-in-b'),
+    b: children.length - count('only-in-a'),
+    identical: count('identical'),
+    changed: count('different', 'unsupported', 'nothing-compared'),
+    removed: count('only-in-a'),
+    added: count('only-in-b'),
+  };
+}
+
 export function mergeComparisons(
   a: string,
   b: string,
   results: readonly ComparisonResult[],
   maxFiles: number,
 ): ComparisonResult {
-  const differences: FileDifference[] = [];
-  let total = 0;
+  const differences: FileDifference[] = results.length === 0 ? [NOTHING_COMPARED] : [];
+  let total = differences.length;
   let timestampOnly = 0;
   for (const result of results) {
-    const own = [...result.differences];
-    // An output only one build made has no file-level difference of its own: it is one.
-    if (own.length === 0 && (result.root.verdict === 'only-in-a' || result.root.verdict === 'only-in-b')) {
-      own.push({
-        location: [],
-        path: result.root.name,
-        change: result.root.verdict === 'only-in-a' ? 'removed' : 'added',
-        fields: [],
-        reason:
-          result.root.verdict === 'only-in-a'
-            ? 'only the first build made it'
-            : 'only the second build made it',
-      });
-    }
+    const own = differencesOf(result);
     differences.push(...own);
     total += Math.max(result.totalDifferences, own.length);
     timestampOnly += result.timestampOnly;
   }
   const children = results.map((r) => r.root);
-  const identical = results.every((r) => r.identical);
+  const identical = results.length > 0 && results.every((r) => r.identical);
   const root: ComparisonNode = {
     kind: 'directory',
     name: 'outputs',
-    verdict: identical ? 'identical' : 'different',
+    verdict: results.length === 0 ? 'nothing-compared' : identical ? 'identical' : 'different',
     detail: results.length === 1 ? '1 output' : `${results.length} outputs`,
-    counts: {
-      a: children.filter((c) => c.verdict !== 'only-in-b').length,
-      b: children.filter((c) => c.verdict !== 'only-in-a').length,
-      identical: children.filter((c) => c.verdict === 'identical').length,
-      changed: children.filter((c) => c.verdict === 'different' || c.verdict === 'unsupported').length,
-      removed: children.filter((c) => c.verdict === 'only-in-a').length,
-      added: children.filter((c) => c.verdict === 'only-in-b').length,
-    },
+    counts: countsOf(children),
     children,
   };
+  if (results.length === 0) root.reason = NOTHING_COMPARED.reason;
   const kept = differences.slice(0, maxFiles);
   return {
     a,

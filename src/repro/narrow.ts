@@ -1,7 +1,13 @@
 import { lstat, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { firstDifference, readHead } from './bytes.js';
-import type { ComparisonNode, ComparisonResult, FileDifference, NarrowOptions } from './comparison.js';
+import {
+  levelDifference,
+  type ComparisonNode,
+  type ComparisonResult,
+  type FileDifference,
+  type NarrowOptions,
+} from './comparison.js';
 import { compareDirectories } from './content/directory.js';
 import type { Narrowing } from './content/kind.js';
 import { contentComparer, sniff } from './content/kinds.js';
@@ -224,7 +230,7 @@ async function compareLinks(a: string, b: string, name: string): Promise<Compari
     kind: 'file',
     name,
     verdict: same ? 'identical' : 'different',
-    reason: same ? undefined : `link ${ta} → ${tb}`,
+    reason: same ? undefined : `link ${ta ?? '(not a link)'} → ${tb ?? '(not a link)'}`,
     children: [],
   };
 }
@@ -241,6 +247,7 @@ export async function compareOutputs(
   const started = Date.now();
   const narrower = new Narrower(options);
   const root = await narrower.compare(a, b);
+  if (root.verdict !== 'identical' && narrower.total === 0) narrower.record(levelDifference(root));
   return {
     a,
     b,

@@ -18,6 +18,7 @@ const VERDICT_TEXT: Record<Verdict, string> = {
   'only-in-a': 'only in A',
   'only-in-b': 'only in B',
   unsupported: 'not readable',
+  'nothing-compared': 'nothing compared',
 };
 
 /** Makes text safe inside a markdown table cell. */

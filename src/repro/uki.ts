@@ -5,7 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { detectCompression, isCpio, listCpio, type Compression } from './archives.js';
 import type { ReadContext } from './toolbox.js';
-import { sha256Of, type ManifestEntry } from './manifest.js';
+import { sha256Of } from './directory-manifest.js';
+import type { ManifestEntry } from './manifest.js';
 
 /**
  * Unified kernel images (PE files with .linux, .initrd, .cmdline, .osrel, … sections) split into

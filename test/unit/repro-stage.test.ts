@@ -103,9 +103,8 @@ describe('the two builds', () => {
 });
 
 describe('the reproducibility failure', () => {
-  const result = mergeComparisons('A', 'B', [different('image.raw', '/etc/planted/build-time')], 10);
-
   it('gives the job a one-line failure naming the files', () => {
+    const result = mergeComparisons('A', 'B', [different('image.raw', '/etc/planted/build-time')], 10);
     const message = reproFailureMessage({
       reproducible: false,
       comparison: result,

@@ -17,9 +17,11 @@ import type { ContentComparer, FilePair, Narrowing, Place } from './kind.js';
  * partition whose bytes differ narrowed as a filesystem.
  */
 
+/** The GPT header's signature at LBA 1, with 512- or 4096-byte sectors (a shorter head reads short). */
 function isGpt(head: Buffer): boolean {
-  if (head.length >= 520 && head.toString('latin1', 512, 520) === 'EFI PART') return true;
-  return head.length >= 4104 && head.toString('latin1', 4096, 4104) === 'EFI PART';
+  return (
+    head.toString('latin1', 512, 520) === 'EFI PART' || head.toString('latin1', 4096, 4104) === 'EFI PART'
+  );
 }
 
 function partitionTableNode(ta: GptTable, tb: GptTable): ComparisonNode {
@@ -86,10 +88,17 @@ async function compareDisks(narrowing: Narrowing, pair: FilePair, place: Place):
   const children: ComparisonNode[] = [partitionTableNode(ta, tb)];
   for (const { a: pa, b: pb } of pairPartitions(ta, tb)) {
     if (!pa || !pb) {
-      const only = (pa ?? pb)!;
+      const label = partitionLabel((pa ?? pb)!);
+      narrowing.record({
+        location: place.location,
+        path: `partition ${label}`,
+        change: pa ? 'removed' : 'added',
+        fields: [],
+        reason: pa ? 'partition only in a' : 'partition only in b',
+      });
       children.push({
         kind: 'partition',
-        name: partitionLabel(only),
+        name: label,
         verdict: pa ? 'only-in-a' : 'only-in-b',
         children: [],
       });

@@ -57,8 +57,8 @@ async function extractBoth(
 
 /** "disk.raw › partition 2 root-x86-64 ext4": the filesystem type joins the partition's level. */
 function locationWithType(location: string[], type: FilesystemType): string[] {
-  const last = location[location.length - 1];
-  return last?.startsWith('partition ') ? [...location.slice(0, -1), `${last} ${type}`] : [...location, type];
+  const last = location.at(-1)!;
+  return last.startsWith('partition ') ? location.with(-1, `${last} ${type}`) : [...location, type];
 }
 
 function identicalFilesReason(diff: ManifestDiff, fields: FieldDifference[]): string {

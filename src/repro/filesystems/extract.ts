@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readHead } from '../bytes.js';
-import { manifestFromDirectory, type ManifestEntry, type ManifestField } from '../manifest.js';
+import { manifestFromDirectory } from '../directory-manifest.js';
+import type { ManifestEntry, ManifestField } from '../manifest.js';
 import type { ReadContext } from '../toolbox.js';
 import type { FilesystemType, Region } from './format.js';
 import { detectFilesystem, filesystemFormat } from './formats.js';

@@ -1,4 +1,5 @@
-import type { DirectoryManifestOptions, ManifestField } from '../manifest.js';
+import type { DirectoryManifestOptions } from '../directory-manifest.js';
+import type { ManifestField } from '../manifest.js';
 import type { ReadContext, ToolCommand } from '../toolbox.js';
 
 /**

@@ -1,13 +1,8 @@
-import { mkdirSync, mkdtempSync, symlinkSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   describeChange,
   diffManifests,
-  manifestFromDirectory,
   normalizeManifestPath,
-  sha256Of,
   type ManifestEntry,
 } from '../../../src/repro/manifest.js';
 
@@ -72,36 +67,59 @@ describe('diffManifests', () => {
   });
 });
 
-describe('manifestFromDirectory', () => {
-  it('lists a tree with metadata and content hashes, in order', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'repro-manifest-'));
-    mkdirSync(path.join(dir, 'etc'));
-    writeFileSync(path.join(dir, 'etc', 'os-release'), 'ID=test\n');
-    chmodSync(path.join(dir, 'etc', 'os-release'), 0o640);
-    utimesSync(path.join(dir, 'etc', 'os-release'), 1000, 1000);
-    symlinkSync('etc/os-release', path.join(dir, 'link'));
-    const entries = await manifestFromDirectory(dir);
-    expect(entries.map((e) => [e.path, e.type])).toEqual([
-      ['/', 'directory'],
-      ['/etc', 'directory'],
-      ['/etc/os-release', 'file'],
-      ['/link', 'symlink'],
-    ]);
-    const release = entries[2]!;
-    expect(release).toMatchObject({ mode: 0o640, size: 8, mtime: 1000 });
-    expect(release.sha256).toBe(await sha256Of(path.join(dir, 'etc', 'os-release')));
-    expect(entries[3]!.target).toBe('etc/os-release');
-    const noOwners = await manifestFromDirectory(dir, { owners: false, modes: false });
-    expect(noOwners[2]!.uid).toBeUndefined();
-    expect(noOwners[2]!.mode).toBeUndefined();
+describe('what a change says', () => {
+  const change = (a: Partial<ManifestEntry>, b: Partial<ManifestEntry>): string => {
+    const diff = diffManifests([file('/p', 'h', a)], [file('/p', 'h', b)]);
+    return describeChange(diff.changed[0]!);
+  };
+
+  it('compares nanosecond mtimes where the reader kept them', () => {
+    const a = { mtime: 1000, mtimeNs: '1000000000001' };
+    expect(diffManifests([file('/p', 'h', a)], [file('/p', 'h', a)]).counts.identical).toBe(1);
+    expect(change(a, { mtime: 1000, mtimeNs: '1000000000002' })).toBe(
+      'mtime 1970-01-01T00:16:40.000000001Z → 1970-01-01T00:16:40.000000002Z',
+    );
+    expect(change({ mtime: -1, mtimeNs: '-1' }, { mtime: 0, mtimeNs: '0' })).toBe(
+      'mtime 1969-12-31T23:59:59.999999999Z → 1970-01-01T00:00:00.000000000Z',
+    );
+    expect(change({ mtime: 1000 }, { mtime: 1000, mtimeNs: '1000000000000' })).toBe(
+      'mtime 1970-01-01T00:16:40Z → 1970-01-01T00:16:40.000000000Z',
+    );
   });
 
-  it('hashes byte ranges', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'repro-hash-'));
-    const f = path.join(dir, 'f');
-    writeFileSync(f, 'abcdef');
-    writeFileSync(path.join(dir, 'g'), 'cd');
-    expect(await sha256Of(f, 2, 2)).toBe(await sha256Of(path.join(dir, 'g')));
-    expect(await sha256Of(f, 0, 0)).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  it('names the extended attributes that differ, on one side only or with another value', () => {
+    expect(
+      change(
+        { xattrs: { 'user.a': '0x31', 'user.b': '0x32' } },
+        { xattrs: { 'user.b': '0x33', 'user.c': '0x' } },
+      ),
+    ).toBe('xattrs (user.a, user.b, user.c)');
+    expect(change({}, { xattrs: { 'security.selinux': '0x30' } })).toBe('xattrs (security.selinux)');
+    expect(change({ xattrs: { 'user.a': '0x31' } }, { xattrs: { 'user.a': '0x31', 'user.b': '0x31' } })).toBe(
+      'xattrs (user.b)',
+    );
+    expect(change({ xattrs: {} }, { xattrs: { 'user.b': '0x31' } })).toBe('xattrs (user.b)');
+  });
+
+  it('says what a hard link became, keeping the other fields that differ', () => {
+    const link = { type: 'hardlink' as const, target: '/a', sha256: undefined, size: undefined };
+    expect(change({}, link)).toBe('separate file → hard link to /a');
+    expect(change(link, { mode: 0o600 })).toBe('hard link to /a → separate file, mode 0644 → 0600');
+    expect(change(link, { ...link, target: '/b' })).toBe('hard link to /a → hard link to /b');
+    expect(change({ ...link, mode: 0o600 }, { ...link, mode: 0o644 })).toBe('mode 0600 → 0644');
+  });
+
+  it('spells every other field', () => {
+    expect(change({ uid: 0, gid: 0 }, { uid: 1, gid: 2 })).toBe('uid 0 → 1, gid 0 → 2');
+    expect(
+      change(
+        { type: 'char', rdev: '1:3', sha256: undefined },
+        { type: 'char', rdev: '1:5', sha256: undefined },
+      ),
+    ).toBe('device 1:3 → 1:5');
+    expect(change({ type: 'symlink', target: 'x', sha256: undefined }, { type: 'file' })).toBe(
+      'type symlink → file, content, target x → ?',
+    );
+    expect(change({ size: undefined }, { uid: undefined })).toBe('size ? → 1, uid 0 → ?');
   });
 });

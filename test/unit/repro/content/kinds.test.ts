@@ -11,3 +11,36 @@ describe('content kinds', () => {
     expect(sniff(Buffer.from('hello'))).toBe('blob');
   });
 });
+
+describe('content kinds: the edges of each signature', () => {
+  it('finds a GPT of 4096-byte sectors, and none in a head too short to hold one', () => {
+    const big = Buffer.alloc(8192);
+    big.write('EFI PART', 4096, 'latin1');
+    expect(sniff(big)).toBe('gpt');
+    const short = Buffer.alloc(519);
+    short.write('EFI PAR', 512, 'latin1');
+    expect(sniff(short)).toBe('blob');
+    const exact = Buffer.alloc(520);
+    exact.write('EFI PART', 512, 'latin1');
+    expect(sniff(exact)).toBe('gpt');
+    const exact4k = Buffer.alloc(4104);
+    exact4k.write('EFI PART', 4096, 'latin1');
+    expect(sniff(exact4k)).toBe('gpt');
+    expect(sniff(exact4k.subarray(0, 4103))).toBe('blob');
+  });
+
+  it('tells PE, tar and filesystems apart', () => {
+    const pe = Buffer.alloc(256);
+    pe.write('MZ', 0, 'latin1');
+    pe.writeUInt32LE(128, 0x3c);
+    pe.write('PE\0\0', 128, 'latin1');
+    expect(sniff(pe)).toBe('pe');
+    const tar = Buffer.alloc(512);
+    tar.write('ustar', 257, 'latin1');
+    expect(sniff(tar)).toBe('tar');
+    const squashfs = Buffer.alloc(4096);
+    squashfs.write('hsqs', 0, 'latin1');
+    expect(sniff(squashfs)).toBe('filesystem');
+    expect(sniff(Buffer.alloc(70_000))).toBe('blob');
+  });
+});
