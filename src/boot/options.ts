@@ -47,13 +47,19 @@ export function parseAllowFailed(value: string): string[] {
   return patterns;
 }
 
+/** A number of seconds, or auto (undefined); the error says both. */
+function parseTimeout(value: string): number {
+  const seconds = Number(value);
+  if (/^\d+$/.test(value) && seconds >= 30 && seconds <= 86_400) return seconds;
+  throw invalid(Input.BootTimeout, value, 'auto or a whole number of seconds from 30 to 86400');
+}
+
 export function parseBootOptions(inputs: InputReader): BootOptions {
   const { value, raw } = inputs;
   const timeout = value(Input.BootTimeout);
   return {
     enabled: parseTristate(Input.Boot, value(Input.Boot)),
-    timeoutSeconds:
-      timeout === 'auto' ? undefined : parseInteger(Input.BootTimeout, timeout, 30, 86_400, 'seconds'),
+    timeoutSeconds: timeout === 'auto' ? undefined : parseTimeout(timeout),
     transport: parseChoice(Input.BootTransport, value(Input.BootTransport), [
       'auto',
       'vsock',

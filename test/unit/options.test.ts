@@ -154,11 +154,11 @@ describe('parseOptions', () => {
     [Input.ToolsTree, 'yes', /Input tools-tree: 'yes' is not valid; expected default, none or a path/],
     [Input.Force, '4', /Input force: '4' is not valid; expected a number from 0 to 3/],
     [Input.MkosiReleaseUrl, 'https://example.org/x.tar.gz', /Input mkosi-release-url: .* containing \{ref\}/],
-    [Input.Boot, 'sometimes', /Input boot: 'sometimes' is not valid; expected auto, yes or no/],
+    [Input.Boot, 'sometimes', /Input boot: 'sometimes' is not valid; expected auto, true or false/],
     [
       Input.BootTimeout,
       '5',
-      /Input boot-timeout: '5' is not valid; expected a whole number of seconds from 30/,
+      /Input boot-timeout: '5' is not valid; expected auto or a whole number of seconds from 30/,
     ],
     [Input.BootTransport, 'ssh', /Input boot-transport: 'ssh' is not valid; expected auto, vsock, serial/],
     [Input.Kvm, 'maybe', /Input kvm: 'maybe' is not valid; expected auto, yes or no/],

@@ -35,7 +35,7 @@ describe('publish inputs', () => {
   });
 
   it.each([
-    [Input.Upload, 'sometimes', /Input upload: 'sometimes' is not valid; expected auto, yes or no/],
+    [Input.Upload, 'sometimes', /Input upload: 'sometimes' is not valid; expected auto, true or false/],
     [
       Input.RetentionDays,
       '91',
