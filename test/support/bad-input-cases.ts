@@ -100,9 +100,14 @@ export function parseCases(files: { url: () => string }): BadInputCase[] {
     },
     {
       name: 'boot-watch as long as boot-timeout',
-      hole: 'not judged: the boot times out after the build',
       inputs: { 'boot-timeout': '120', 'boot-watch': '120' },
       error: /Input boot-watch: 120 seconds leaves no time to boot within boot-timeout \(120 seconds\)/,
+    },
+    {
+      name: 'boot-watch longer than boot-timeout auto can be',
+      inputs: { 'boot-watch': '900' },
+      error:
+        /Input boot-watch: 900 seconds leaves no time to boot within boot-timeout \(auto: at most 600 seconds\)/,
     },
     {
       name: 'sign-passphrase without sign-key',

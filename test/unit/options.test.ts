@@ -183,6 +183,21 @@ describe('parseOptions', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('refuses a boot-watch that leaves no time to boot within boot-timeout', () => {
+    const boot = (timeout: string, watch: string) =>
+      parseOptions(inputs({ [Input.BootTimeout]: timeout, [Input.BootWatch]: watch }), '/').boot;
+    expect(() => boot('120', '120')).toThrow(
+      /^Input boot-watch: 120 seconds leaves no time to boot within boot-timeout \(120 seconds\); give a boot-watch shorter than boot-timeout\.$/,
+    );
+    expect(() => boot('60', '600')).toThrow(ConfigurationError);
+    expect(boot('120', '119')).toMatchObject({ timeoutSeconds: 120, watchSeconds: 119 });
+    // auto scales with the accelerator, known only at boot: at most the software-emulation timeout.
+    expect(boot('auto', '599')).toMatchObject({ timeoutSeconds: undefined, watchSeconds: 599 });
+    expect(() => boot('auto', '600')).toThrow(
+      /^Input boot-watch: 600 seconds leaves no time to boot within boot-timeout \(auto: at most 600 seconds\)/,
+    );
+  });
+
   it('treats empty inputs as their defaults, as the runner passes unset inputs', () => {
     const empty = Object.fromEntries(Object.values(Input).map((i) => [i, ''])) as RawInputs;
     expect(parseOptions(empty, '/p')).toEqual(parseOptions(defaultInputs(), '/p'));
