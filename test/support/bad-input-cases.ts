@@ -111,7 +111,6 @@ export function parseCases(files: { url: () => string }): BadInputCase[] {
     },
     {
       name: 'sign-passphrase without sign-key',
-      hole: 'not judged: the outputs are silently left unsigned',
       inputs: { 'sign-passphrase': 'a passphrase' },
       error: /Input sign-passphrase: given without sign-key/,
     },

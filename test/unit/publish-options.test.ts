@@ -51,6 +51,17 @@ describe('publish inputs', () => {
     expect(() => publish({ [input]: value })).toThrow(message);
   });
 
+  it('refuses a passphrase without its key, rather than leaving the outputs unsigned', () => {
+    expect(() => publish({ [Input.SignPassphrase]: 'pass' })).toThrow(
+      /^Input sign-passphrase: given without sign-key; give the key too/,
+    );
+    // Both unset (a fork's pull request has no secrets) is simply unsigned.
+    expect(publish({ [Input.SignKey]: ' \n', [Input.SignPassphrase]: '' })).toMatchObject({
+      signKey: undefined,
+      signPassphrase: undefined,
+    });
+  });
+
   it('reads release as off, the tag the run is for, or a named tag', () => {
     expect(parseRelease('')).toEqual({ kind: 'none' });
     expect(parseRelease('false')).toEqual({ kind: 'none' });
