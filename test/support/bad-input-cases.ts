@@ -133,9 +133,9 @@ export function parseCases(files: { url: () => string }): BadInputCase[] {
     },
     {
       name: 'artifact-name with an unclosed field',
-      hole: 'not judged: the brace ends up in the artifact name',
       inputs: { 'artifact-name': '{image}-{version' },
-      error: /Input artifact-name: '\{image\}-\{version' has a \{ without its \}/,
+      error:
+        /Input artifact-name: '\{image\}-\{version' has a \{ without its \}; fields are written \{image\}, \{version\}/,
     },
     {
       name: 'retention-days zero',
