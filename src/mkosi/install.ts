@@ -1,7 +1,7 @@
 import { access, constants, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
-import { Input } from '../inputs.js';
+import { DEFAULT_MKOSI_RELEASE_URL, Input } from '../inputs.js';
 import type { Log, Runner, ToolCache } from '../ports.js';
 import type { MkosiOptions } from './options.js';
 import { sha256File } from './outputs.js';
@@ -39,6 +39,17 @@ async function isExecutable(file: string): Promise<boolean> {
 
 const TOOL_NAME = 'mkosi';
 
+/** From GitHub the version is what can be wrong; from a mirror given in mkosi-release-url, the mirror too. */
+function downloadError(options: InstallOptions, url: string, error: unknown): ConfigurationError {
+  const reason = (error as Error).message;
+  const version = options.mkosiVersion;
+  const message =
+    options.mkosiReleaseUrl === DEFAULT_MKOSI_RELEASE_URL
+      ? `Input ${Input.MkosiVersion}: could not download ${url} (${reason}); check that ${version} is an mkosi release tag or commit.`
+      : `Input ${Input.MkosiReleaseUrl}: could not download ${url} (${reason}); check that ${options.mkosiReleaseUrl} serves mkosi's source tarballs ({ref} becomes refs/tags/<tag> or the commit) and has ${version}.`;
+  return new ConfigurationError(message, { cause: error });
+}
+
 /** Downloads the release tarball once per tool cache, verifies it, and returns its bin/mkosi. */
 async function installRelease(
   ctx: InstallPorts,
@@ -56,10 +67,7 @@ async function installRelease(
   try {
     tarball = await ctx.toolCache.download(url);
   } catch (error) {
-    throw new ConfigurationError(
-      `Input ${Input.MkosiVersion}: could not download ${url} (${(error as Error).message}); check that ${version} is an mkosi release tag or commit.`,
-      { cause: error },
-    );
+    throw downloadError(options, url, error);
   }
   const expected = expectedSha256(version, options.mkosiSha256);
   const actual = await sha256File(tarball);

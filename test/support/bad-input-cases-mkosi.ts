@@ -144,13 +144,12 @@ export function mkosiInputCases(files: { url: () => string }): BadInputCase[] {
     {
       // A 404 (a refused connection is retried by the action's downloader for half a minute).
       name: 'mkosi-release-url where there is no tarball',
-      hole: 'the message names mkosi-version only',
       inputs: () => ({
         'mkosi-source': 'release',
         'mkosi-release-url': `${files.url()}/no-such-mirror/{ref}.tar.gz`,
       }),
       error:
-        /Input mkosi-release-url: could not download http:\/\/127\.0\.0\.1:\d+\/no-such-mirror\/refs\/tags\/v27\.1\.tar\.gz/,
+        /Input mkosi-release-url: could not download http:\/\/127\.0\.0\.1:\d+\/no-such-mirror\/refs\/tags\/v27\.1\.tar\.gz \(.*404.*\); check that .*\/no-such-mirror\/\{ref\}\.tar\.gz serves mkosi's source tarballs/,
     },
   ];
 }
