@@ -117,9 +117,15 @@ export function mkosiInputCases(files: { url: () => string }): BadInputCase[] {
     },
     {
       name: 'tools-tree path that does not exist',
-      hole: "mkosi's own message names neither the input nor what is valid",
       inputs: { 'tools-tree': '/nonexistent/tools' },
-      error: /Input tools-tree: \/nonexistent\/tools does not exist/,
+      error:
+        /Input tools-tree: \/nonexistent\/tools does not exist; give default, none or the path of a prepared tools tree/,
+    },
+    {
+      name: 'tools-tree path that is a file',
+      inputs: { 'tools-tree': path.join(REPO, 'package.json') },
+      error:
+        /Input tools-tree: .*package\.json is not a directory; give default, none or the path of a prepared tools tree/,
     },
     {
       name: 'force out of range',
