@@ -46,6 +46,14 @@ export function resolveFirmwareChoice(
   return format === 'uki' ? 'linux' : 'uefi';
 }
 
+/** Refuses `linux` for anything but a UKI, which is the one format qemu can start directly. */
+export function checkFirmwareFitsFormat(choice: FirmwareChoice, format: string): void {
+  if (resolveFirmwareChoice(choice, format) !== 'linux' || format === 'uki') return;
+  throw new ConfigurationError(
+    `Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`,
+  );
+}
+
 /** The firmware to boot `image` (of mkosi's `format`) with, given the OVMF there is (`origin` names it). */
 export function resolveFirmware(
   choice: FirmwareChoice,
@@ -63,11 +71,7 @@ export function resolveFirmware(
   }
   const uefi = { code: installed.code, vars: installed.varsTemplate };
   if (resolved === 'uefi') return { kind: 'uefi', ...uefi };
-  if (format !== 'uki') {
-    throw new ConfigurationError(
-      `Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`,
-    );
-  }
+  checkFirmwareFitsFormat(choice, format);
   return { kind: 'linux', kernel: image, cmdline: '', uefi };
 }
 

@@ -1,21 +1,26 @@
+import { checkBootPrerequisites } from '../boot/boot-prerequisites.js';
 import { shouldBoot } from '../boot/should-boot.js';
 import { checkSigningKey } from '../publish/check-signing-key.js';
 import { checkPublishPrerequisites } from '../publish/prerequisites.js';
+import { checkDiffoscopePrerequisites } from '../repro/diffoscope-prerequisites.js';
 import { bootOptions } from './boot.js';
 import type { Stage } from './stage.js';
 
 /**
  * Everything about the inputs that can be judged once the configuration is resolved, judged before
- * the build: a format that cannot boot with `boot: true`, what uploads and releases need, and whether
- * the signing key can sign with the passphrase given. A mistake here costs seconds, not a build.
+ * the build: a format that cannot boot with `boot: true`, what the boot needs (firmware, qemu, vsock),
+ * diffoscope for `diffoscope: yes`, what uploads and releases need, and whether the signing key can sign
+ * with the passphrase given. A mistake here costs seconds, not a build.
  */
 export const checkStage: Stage = {
   name: 'check',
   runs: () => true,
   async run(state) {
     const { ctx, command, options, resolved } = state;
-    shouldBoot(bootOptions(state), resolved!.config);
+    const boot = bootOptions(state);
+    if (shouldBoot(boot, resolved!.config)) await checkBootPrerequisites(ctx.runner, boot, resolved!.config);
     if (command === 'boot') return;
+    await checkDiffoscopePrerequisites(ctx.runner, options.repro, options.toolsTree, resolved!.config);
     checkPublishPrerequisites(ctx, options.publish, resolved!.config, options.profiles);
     const fingerprint = await checkSigningKey(ctx, options.publish);
     if (fingerprint) ctx.log.info(`sign-key: ${fingerprint} can sign`);

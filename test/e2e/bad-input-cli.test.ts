@@ -157,7 +157,6 @@ const CLI_CASES: readonly CliCase[] = [
   },
   {
     name: 'mkosi-ci repro with diffoscope: yes and no diffoscope anywhere',
-    hole: 'judged only after both builds',
     args: () => ['repro', ...base(), '--diffoscope=yes'],
     env: { PATH: HOST_PATH },
     error: /Input diffoscope: yes, but diffoscope is neither in the tools tree nor on PATH/,

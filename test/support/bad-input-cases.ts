@@ -302,14 +302,12 @@ export function resolvedCases(keys: { protectedKey: TestKey }): BadInputCase[] {
     },
     {
       name: 'boot-firmware linux on a disk image',
-      hole: 'judged only at boot, after the build',
       inputs: { directory: DEBIAN_BOOTABLE, 'tools-tree': TOOLS_TREE, 'boot-firmware': 'linux' },
       error: /Input boot-firmware: linux boots a UKI directly, and Format=disk; use uefi or bios/,
       resolves: true,
     },
     {
       name: 'boot of a disk image with no qemu anywhere',
-      hole: 'judged only at boot, after the build',
       inputs: { directory: DEBIAN_BOOTABLE, boot: 'true' },
       env: { PATH: HOST_PATH },
       error: /Input boot: no qemu-system-x86_64 in the tools tree or on PATH/,
@@ -318,7 +316,6 @@ export function resolvedCases(keys: { protectedKey: TestKey }): BadInputCase[] {
     },
     {
       name: 'boot-transport vsock without vhost-device-vsock',
-      hole: 'judged only at boot, after the build',
       inputs: { directory: DEBIAN_BOOTABLE, 'tools-tree': TOOLS_TREE, 'boot-transport': 'vsock' },
       env: { PATH: HOST_PATH },
       error: /Input boot-transport: vsock needs vhost-device-vsock on PATH/,
@@ -327,7 +324,6 @@ export function resolvedCases(keys: { protectedKey: TestKey }): BadInputCase[] {
     },
     {
       name: 'diffoscope: yes for a reproducibility check with no diffoscope anywhere',
-      hole: 'judged only after both builds',
       inputs: { reproducible: 'check', diffoscope: 'yes' },
       env: { PATH: HOST_PATH },
       error: /Input diffoscope: yes, but diffoscope is neither in the tools tree nor on PATH/,
