@@ -34,13 +34,13 @@ async function readSecretFile(file: string, flag: string): Promise<string> {
   }
 }
 
-/** --work-dir as given: a directory, or a path where one can be made. */
-async function workDirectory(given: string): Promise<string> {
+/** --work-dir or --cache-dir as given: a directory, or a path where one can be made. */
+async function directoryFlag(given: string, flag: 'work-dir' | 'cache-dir'): Promise<string> {
   const dir = path.resolve(given);
   const info = await stat(dir).catch(() => undefined);
   if (info && !info.isDirectory()) {
     throw new ConfigurationError(
-      `--work-dir: ${dir} is not a directory; give a directory (it is made if missing).`,
+      `--${flag}: ${dir} is not a directory; give a directory (it is made if missing).`,
     );
   }
   return dir;
@@ -81,10 +81,10 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
       log,
       toolCache: directoryToolCache(path.join(cacheRoot(env), 'tools'), runner),
       workDir: parsed.flags.workDir
-        ? await workDirectory(parsed.flags.workDir)
+        ? await directoryFlag(parsed.flags.workDir, 'work-dir')
         : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
       cacheStore: directoryCacheStore(
-        parsed.flags.cacheDir ? path.resolve(parsed.flags.cacheDir) : undefined,
+        parsed.flags.cacheDir ? await directoryFlag(parsed.flags.cacheDir, 'cache-dir') : undefined,
         runner,
       ),
       // A laptop or another CI's runner is nobody's to reconfigure unless prepare-host says yes.
