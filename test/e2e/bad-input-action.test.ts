@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { expectOneEarlyError, runActionCase, type BadInputCase } from '../support/bad-input.js';
 import { parseCases, resolvedCases } from '../support/bad-input-cases.js';
+import { startGitHubApiServer, type GitHubApiServer } from '../support/github-api-server.js';
 import { generateKey } from '../support/gpg-keys.js';
 import { serveFiles, type LocalServer } from '../support/http-server.js';
 import { makeMkosiTarball } from '../support/mkosi-tarball.js';
@@ -24,6 +25,7 @@ const tarball = makeMkosiTarball('27.1');
 let server: LocalServer;
 const files = { url: () => server.url };
 let results: ResultsServer;
+let api: GitHubApiServer;
 
 /** Cases only the action has: GitHub's services, and a tarball served over HTTP. */
 const ACTION_CASES: readonly BadInputCase[] = [
@@ -51,10 +53,19 @@ const ACTION_CASES: readonly BadInputCase[] = [
   {
     name: 'artifact-name that comes out empty for this image',
     inputs: { upload: 'true', 'artifact-name': '{version}' },
-    env: {} /* the results server's, filled in at run time */,
+    // The results server's variables (the harness gives the action its own RUNNER_TEMP).
+    env: () => Object.fromEntries(Object.entries(results.env()).filter(([name]) => name !== 'RUNNER_TEMP')),
     error:
       /Input artifact-name: '\{version\}' gives an empty name for this image; add text or a field that is set, such as \{image\}/,
     resolves: true,
+  },
+  {
+    name: 'github-token the GitHub API refuses',
+    inputs: () => ({ release: 'v1', 'github-token': 'ghs_not-the-token' }),
+    env: () => ({ GITHUB_REPOSITORY: api.repository, GITHUB_API_URL: api.url }),
+    error: /Input github-token: .*401/,
+    resolves: true,
+    hole: 'the token is first used to publish, after the build: proving it before needs a check through the release store (a port method, the GitHub adapter and the check stage)',
   },
   {
     name: 'release tarball whose checksum is not the pinned one',
@@ -79,26 +90,21 @@ const CASES: readonly BadInputCase[] = [
   ...ACTION_CASES,
 ];
 
-/** The results server's variables (the harness gives the action its own RUNNER_TEMP). */
-function withResults(c: BadInputCase): BadInputCase {
-  if (c.name !== 'artifact-name that comes out empty for this image') return c;
-  const env = Object.fromEntries(Object.entries(results.env()).filter(([name]) => name !== 'RUNNER_TEMP'));
-  return { ...c, env };
-}
-
 beforeAll(async () => {
   server = await serveFiles({ '/refs/tags/v27.1.tar.gz': tarball.file });
   results = await startResultsServer({ blobHost: false });
+  api = await startGitHubApiServer();
 });
 afterAll(async () => {
   await server?.close();
   await results?.close();
+  await api?.close();
 });
 
 describe.concurrent('bad input through the bundled action', () => {
   for (const c of CASES) {
     it(c.name, { fails: c.hole !== undefined, skip: c.skip !== undefined }, async () => {
-      const outcome = await runActionCase(mkosi, withResults(c));
+      const outcome = await runActionCase(mkosi, c);
       expectOneEarlyError(outcome, c.error, c.resolves);
     });
   }

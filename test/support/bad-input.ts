@@ -24,7 +24,7 @@ export interface BadInputCase {
    */
   resolves?: boolean;
   /** Environment of the run, on top of the harness's (PATH gets the recording mkosi in front). */
-  env?: Record<string, string>;
+  env?: Record<string, string> | (() => Record<string, string>);
   /** A hole found by this suite and not fixed yet: why. The case is expected to fail until it is. */
   hole?: string;
   /** Leave the recording mkosi off PATH (for a case about there being no mkosi). */
@@ -55,10 +55,19 @@ export interface RunOutcome {
   recorded: string[][];
 }
 
-/** The case's PATH: the recording mkosi first, then the case's own PATH or the test process's. */
-function pathFor(mkosi: RecordingMkosi, c: Pick<BadInputCase, 'env' | 'withoutMkosiOnPath'>): string {
-  const rest = c.env?.PATH ?? process.env.PATH;
-  return c.withoutMkosiOnPath ? `${rest}` : `${mkosi.dir}:${rest}`;
+/**
+ * The case's environment, its PATH with the recording mkosi first (then the case's own PATH or the test
+ * process's), and the record the recording mkosi writes to.
+ */
+function caseEnv(
+  mkosi: RecordingMkosi,
+  c: Pick<BadInputCase, 'env' | 'withoutMkosiOnPath'>,
+  record: string,
+): Record<string, string> {
+  const env = typeof c.env === 'function' ? c.env() : (c.env ?? {});
+  const rest = env.PATH ?? process.env.PATH;
+  const PATH = c.withoutMkosiOnPath ? `${rest}` : `${mkosi.dir}:${rest}`;
+  return { ...env, PATH, MKOSI_CI_TEST_RECORD: record };
 }
 
 /** The case's inputs over the base ones. */
@@ -71,7 +80,7 @@ export async function runActionCase(mkosi: RecordingMkosi, c: BadInputCase): Pro
   const record = mkosi.newRecord();
   const run = await runAction({
     inputs: caseInputs(c),
-    env: { ...c.env, PATH: pathFor(mkosi, c), MKOSI_CI_TEST_RECORD: record },
+    env: caseEnv(mkosi, c, record),
   });
   expect(run.post.exitCode, run.post.log).toBe(0);
   return {
@@ -117,9 +126,7 @@ export async function runCliArgs(
     HOME: process.env.HOME,
     LANG: 'C.UTF-8',
     XDG_CACHE_HOME: path.join(scratch, 'cache'),
-    ...c.env,
-    PATH: pathFor(mkosi, c),
-    MKOSI_CI_TEST_RECORD: record,
+    ...caseEnv(mkosi, c, record),
   });
   const log = run.stdout + run.stderr;
   return {
