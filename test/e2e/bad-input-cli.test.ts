@@ -7,6 +7,7 @@ import {
   cliFlags,
   DEBIAN_MINIMAL,
   expectOneEarlyError,
+  inputsWithoutCase,
   runCliArgs,
   runCliCase,
   type BadInputCase,
@@ -190,6 +191,13 @@ describe.concurrent('bad input through the CLI bundle', () => {
 });
 
 describe('the suite itself', () => {
+  it('gives every input a bad value as a flag (github-token: refused as a flag)', () => {
+    expect(inputsWithoutCase([...parseCases(files), ...resolvedCases({ protectedKey })])).toEqual([
+      'github-token',
+    ]);
+    expect(CLI_CASES.some((c) => c.args().some((a) => a.startsWith('--github-token=')))).toBe(true);
+  });
+
   it('left no mkosi run unrecorded', () => {
     expect(existsSync(mkosi.unlabelled)).toBe(false);
   });

@@ -1,7 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
+import { parse } from 'yaml';
 import { annotations, runAction, runCli } from './action-harness.js';
 import { expectNoStackTrace } from './assertions.js';
 import { REPO, TEST_PROJECTS } from './paths.js';
@@ -85,7 +86,8 @@ export async function runActionCase(mkosi: RecordingMkosi, c: BadInputCase): Pro
   expect(run.post.exitCode, run.post.log).toBe(0);
   return {
     status: run.main.exitCode,
-    errors: annotations(run.main.log, 'error'),
+    // Post must add none: the one error is main's.
+    errors: [...annotations(run.main.log, 'error'), ...annotations(run.post.log, 'error')],
     log: run.main.log + run.post.log,
     recorded: invocations(record),
   };
@@ -157,3 +159,14 @@ export function expectOneEarlyError(outcome: RunOutcome, error: RegExp, resolves
 
 /** A directory in the repository with no mkosi configuration. */
 export const NOT_A_PROJECT = path.join(REPO, 'test/support');
+
+/** The inputs of action.yml no case gives a bad value whose error names it. */
+export function inputsWithoutCase(cases: readonly BadInputCase[]): string[] {
+  const action = parse(readFileSync(path.join(REPO, 'action.yml'), 'utf8')) as {
+    inputs: Record<string, unknown>;
+  };
+  const named = (c: BadInputCase, input: string): boolean =>
+    Object.keys(typeof c.inputs === 'function' ? c.inputs() : (c.inputs ?? {})).includes(input) &&
+    c.error.source.includes(input);
+  return Object.keys(action.inputs).filter((input) => !cases.some((c) => named(c, input)));
+}
