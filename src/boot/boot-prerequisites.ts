@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { MkosiConfig } from '../mkosi/config.js';
 import type { Runner } from '../ports.js';
 import { findEmulator, noEmulatorError } from './emulator.js';
-import { checkFirmwareFitsFormat, resolveFirmware } from './firmware.js';
+import { checkFirmwareFitsImage, resolveFirmware } from './firmware.js';
 import type { BootOptions } from './options.js';
 import { chooseTransport } from './transport.js';
 
@@ -13,7 +13,7 @@ function treeWillHaveQemu(config: MkosiConfig): boolean {
 
 /**
  * What the boot check will need, judged from the resolved configuration before the build, with the
- * errors the boot itself would give after it: a firmware that fits the format, vhost-device-vsock for
+ * errors the boot itself would give after it: a firmware that can start the image, vhost-device-vsock for
  * boot-transport: vsock, qemu in the tools tree or on the host, and OVMF for UEFI. A default tools tree
  * that mkosi has yet to build is judged by its package list (its OVMF cannot be looked for yet).
  */
@@ -23,7 +23,7 @@ export async function checkBootPrerequisites(
   config: MkosiConfig,
 ): Promise<void> {
   const format = config.main.format;
-  checkFirmwareFitsFormat(options.firmware, format);
+  checkFirmwareFitsImage(options.firmware, config.main);
   await chooseTransport(runner, options.transport);
   const tree = config.main.toolsTree;
   const built = tree !== undefined && existsSync(tree);

@@ -46,12 +46,34 @@ export function resolveFirmwareChoice(
   return format === 'uki' ? 'linux' : 'uefi';
 }
 
-/** Refuses `linux` for anything but a UKI, which is the one format qemu can start directly. */
-export function checkFirmwareFitsFormat(choice: FirmwareChoice, format: string): void {
-  if (resolveFirmwareChoice(choice, format) !== 'linux' || format === 'uki') return;
-  throw new ConfigurationError(
+function linuxNeedsUki(format: string): ConfigurationError {
+  return new ConfigurationError(
     `Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`,
   );
+}
+
+/**
+ * Refuses a firmware that cannot start the image: `linux` for anything but a UKI (the one format qemu
+ * starts directly), anything else for a UKI (it is no disk), and `bios` for all but a disk image with a
+ * BIOS bootloader (systemd-boot is UEFI only).
+ */
+export function checkFirmwareFitsImage(
+  choice: FirmwareChoice,
+  image: { format: string; biosBootloader: string },
+): void {
+  const { format, biosBootloader } = image;
+  const resolved = resolveFirmwareChoice(choice, format);
+  if (resolved === 'linux' && format !== 'uki') throw linuxNeedsUki(format);
+  if (resolved !== 'linux' && format === 'uki') {
+    throw new ConfigurationError(
+      `Input ${Input.BootFirmware}: ${resolved} cannot start Format=uki, which is no disk image; use auto or linux.`,
+    );
+  }
+  if (resolved === 'bios' && (format !== 'disk' || biosBootloader === 'none')) {
+    throw new ConfigurationError(
+      `Input ${Input.BootFirmware}: bios needs a disk image with a BIOS bootloader, and this is Format=${format} with BiosBootloader=${biosBootloader}; use uefi, or set BiosBootloader=grub in the project.`,
+    );
+  }
 }
 
 /** The firmware to boot `image` (of mkosi's `format`) with, given the OVMF there is (`origin` names it). */
@@ -71,7 +93,7 @@ export function resolveFirmware(
   }
   const uefi = { code: installed.code, vars: installed.varsTemplate };
   if (resolved === 'uefi') return { kind: 'uefi', ...uefi };
-  checkFirmwareFitsFormat(choice, format);
+  if (format !== 'uki') throw linuxNeedsUki(format);
   return { kind: 'linux', kernel: image, cmdline: '', uefi };
 }
 

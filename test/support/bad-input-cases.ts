@@ -307,6 +307,24 @@ export function resolvedCases(keys: { protectedKey: TestKey }): BadInputCase[] {
       resolves: true,
     },
     {
+      name: 'boot-firmware bios for a UKI',
+      inputs: {
+        directory: DEBIAN_BOOTABLE,
+        'tools-tree': TOOLS_TREE,
+        args: '--format=uki',
+        'boot-firmware': 'bios',
+      },
+      error: /Input boot-firmware: bios cannot start Format=uki, which is no disk image; use auto or linux/,
+      resolves: true,
+    },
+    {
+      name: 'boot-firmware bios for a disk with no BIOS bootloader',
+      inputs: { directory: DEBIAN_BOOTABLE, 'tools-tree': TOOLS_TREE, 'boot-firmware': 'bios' },
+      error:
+        /Input boot-firmware: bios needs a disk image with a BIOS bootloader, and this is Format=disk with BiosBootloader=none; use uefi, or set BiosBootloader=grub/,
+      resolves: true,
+    },
+    {
       name: 'boot of a disk image with no qemu anywhere',
       inputs: { directory: DEBIAN_BOOTABLE, boot: 'true' },
       env: { PATH: HOST_PATH },

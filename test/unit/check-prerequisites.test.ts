@@ -24,6 +24,11 @@ function withTree(name: string, toolsTree: string | undefined, treePackages?: st
   return { ...config, main: { ...config.main, toolsTree }, tools };
 }
 
+/** The same with GRUB as BIOS bootloader, so the disk also boots through a BIOS. */
+function withGrub(config: MkosiConfig): MkosiConfig {
+  return { ...config, main: { ...config.main, biosBootloader: 'grub' } };
+}
+
 /** A directory standing in for a built tools tree, holding the given files. */
 function fakeTree(files: Record<string, string>): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'fake-tools-tree-'));
@@ -62,6 +67,23 @@ describe('what the boot needs, judged before the build', () => {
     );
   });
 
+  it('refuses uefi or bios for a UKI, and bios for a disk without a BIOS bootloader', async () => {
+    const uki = withTree('debian-bootable-uki', nowhere, ['qemu-system-x86']);
+    for (const firmware of ['uefi', 'bios'] as const) {
+      await expect(checkBootPrerequisites(noProcessRunner, { ...boot, firmware }, uki)).rejects.toThrow(
+        `Input boot-firmware: ${firmware} cannot start Format=uki, which is no disk image; use auto or linux.`,
+      );
+    }
+    await checkBootPrerequisites(noProcessRunner, boot, uki);
+    const disk = withTree('debian-bootable', nowhere, ['qemu-system-x86']);
+    await expect(
+      checkBootPrerequisites(noProcessRunner, { ...boot, firmware: 'bios' }, disk),
+    ).rejects.toThrow(
+      /^Input boot-firmware: bios needs a disk image with a BIOS bootloader, and this is Format=disk with BiosBootloader=none; use uefi, or set BiosBootloader=grub in the project\.$/,
+    );
+    await checkBootPrerequisites(noProcessRunner, { ...boot, firmware: 'bios' }, withGrub(disk));
+  });
+
   it('refuses boot-transport vsock without vhost-device-vsock, and takes it when it is there', async () => {
     const vsock = { ...boot, transport: 'vsock' as const };
     const planned = withTree('debian-bootable', nowhere, ['qemu-system-x86', 'ovmf']);
@@ -89,7 +111,7 @@ describe('what the boot needs, judged before the build', () => {
     ).rejects.toThrow(/^Input boot: no qemu-system-x86_64/);
     const bios = { ...boot, firmware: 'bios' as const };
     const hostQemu = runnerWith({ 'qemu-system-x86_64': '/usr/bin/qemu-system-x86_64' });
-    await checkBootPrerequisites(hostQemu, bios, withTree('debian-bootable', undefined));
+    await checkBootPrerequisites(hostQemu, bios, withGrub(withTree('debian-bootable', undefined)));
   });
 
   it('looks into a built tools tree: qemu there, and OVMF for UEFI', async () => {
@@ -100,7 +122,7 @@ describe('what the boot needs, judged before the build', () => {
     await checkBootPrerequisites(
       noProcessRunner,
       { ...boot, firmware: 'bios' },
-      withTree('debian-bootable', qemuOnly),
+      withGrub(withTree('debian-bootable', qemuOnly)),
     );
     const withOvmf = fakeTree({
       'usr/bin/qemu-system-x86_64': '',
