@@ -40,13 +40,20 @@ export function splitList(value: string): string[] {
     .filter((item) => item !== '');
 }
 
+/** "auto, true or false": the values the input's documentation offers (its placeholder, auto|true|false). */
+function documentedChoices(input: Input): string {
+  const choices = INPUT_SPECS[input].placeholder.split('|');
+  return choices.length < 2 ? choices.join('') : `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
+}
+
+/** auto, yes or no; true and false are yes and no. The error offers the values the input documents. */
 export function parseTristate(input: Input, value: string): Tristate {
   if (value === 'auto' || value === 'yes' || value === 'no') {
     return value;
   }
   if (value === 'true') return 'yes';
   if (value === 'false') return 'no';
-  throw invalid(input, value, 'auto, yes or no');
+  throw invalid(input, value, documentedChoices(input));
 }
 
 export function parseBoolean(input: Input, value: string): boolean {

@@ -7,7 +7,7 @@ import type { Log, Runner } from '../ports.js';
 import { claimDirectory } from '../process/owned-directory.js';
 import { chooseAccel, type Accel } from './accelerator.js';
 import type { Credential } from './check-unit.js';
-import { findEmulator } from './emulator.js';
+import { findEmulator, noEmulatorError } from './emulator.js';
 import { resolveFirmware, type Firmware } from './firmware.js';
 import type { BootOptions } from './options.js';
 import { bootCheck, DEFAULT_KERNEL_CMDLINE_EXTRA, type BootCheckResult } from './run-boot.js';
@@ -44,11 +44,7 @@ export async function bootImage(
     );
   }
   const emulator = await findEmulator(config.main.toolsTree, (c) => ctx.runner.which(c));
-  if (!emulator) {
-    throw new ConfigurationError(
-      `Input ${Input.Boot}: no qemu-system-x86_64 in the tools tree or on PATH; add qemu-system-x86 to the tools tree (ToolsTreePackages=) or the host, or set boot: false.`,
-    );
-  }
+  if (!emulator) throw noEmulatorError();
   const firmware = resolveFirmware(options.firmware, config.main.format, image.path, emulator);
   const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
   const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);

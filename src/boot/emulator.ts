@@ -1,5 +1,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
+import { ConfigurationError } from '../errors.js';
+import { Input } from '../inputs.js';
 import { findOvmf, type Ovmf } from './firmware.js';
 import { hostQemu, toolsTreeQemu, type QemuCommand } from './qemu-args.js';
 
@@ -33,4 +35,10 @@ export async function findEmulator(
   const host = await which('qemu-system-x86_64');
   if (host) return { qemu: hostQemu(host), ovmf: await findOvmf('/'), origin: host };
   return undefined;
+}
+
+export function noEmulatorError(): ConfigurationError {
+  return new ConfigurationError(
+    `Input ${Input.Boot}: no qemu-system-x86_64 in the tools tree or on PATH; add qemu-system-x86 to the tools tree (ToolsTreePackages=) or the host, or set boot: false.`,
+  );
 }

@@ -46,6 +46,36 @@ export function resolveFirmwareChoice(
   return format === 'uki' ? 'linux' : 'uefi';
 }
 
+function linuxNeedsUki(format: string): ConfigurationError {
+  return new ConfigurationError(
+    `Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`,
+  );
+}
+
+/**
+ * Refuses a firmware that cannot start the image: `linux` for anything but a UKI (the one format qemu
+ * starts directly), anything else for a UKI (it is no disk), and `bios` for all but a disk image with a
+ * BIOS bootloader (systemd-boot is UEFI only).
+ */
+export function checkFirmwareFitsImage(
+  choice: FirmwareChoice,
+  image: { format: string; biosBootloader: string },
+): void {
+  const { format, biosBootloader } = image;
+  const resolved = resolveFirmwareChoice(choice, format);
+  if (resolved === 'linux' && format !== 'uki') throw linuxNeedsUki(format);
+  if (resolved !== 'linux' && format === 'uki') {
+    throw new ConfigurationError(
+      `Input ${Input.BootFirmware}: ${resolved} cannot start Format=uki, which is no disk image; use auto or linux.`,
+    );
+  }
+  if (resolved === 'bios' && (format !== 'disk' || biosBootloader === 'none')) {
+    throw new ConfigurationError(
+      `Input ${Input.BootFirmware}: bios needs a disk image with a BIOS bootloader, and this is Format=${format} with BiosBootloader=${biosBootloader}; use uefi, or set BiosBootloader=grub in the project.`,
+    );
+  }
+}
+
 /** The firmware to boot `image` (of mkosi's `format`) with, given the OVMF there is (`origin` names it). */
 export function resolveFirmware(
   choice: FirmwareChoice,
@@ -63,11 +93,7 @@ export function resolveFirmware(
   }
   const uefi = { code: installed.code, vars: installed.varsTemplate };
   if (resolved === 'uefi') return { kind: 'uefi', ...uefi };
-  if (format !== 'uki') {
-    throw new ConfigurationError(
-      `Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`,
-    );
-  }
+  if (format !== 'uki') throw linuxNeedsUki(format);
   return { kind: 'linux', kernel: image, cmdline: '', uefi };
 }
 

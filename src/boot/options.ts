@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors.js';
 import { Input } from '../inputs.js';
 import {
   invalid,
@@ -8,6 +9,7 @@ import {
   type InputReader,
   type Tristate,
 } from '../input-parsing.js';
+import { defaultTimeoutSeconds } from './timeouts.js';
 import { FIRMWARE_CHOICES, type FirmwareChoice } from './firmware.js';
 import { globToRegExp } from './verdict.js';
 
@@ -47,13 +49,38 @@ export function parseAllowFailed(value: string): string[] {
   return patterns;
 }
 
+/** A number of seconds, or auto (undefined); the error says both. */
+function parseTimeout(value: string): number {
+  const seconds = Number(value);
+  if (/^\d+$/.test(value) && seconds >= 30 && seconds <= 86_400) return seconds;
+  throw invalid(Input.BootTimeout, value, 'auto or a whole number of seconds from 30 to 86400');
+}
+
+/**
+ * The guest watches for late failures within the timeout, after it booted: a watch that fills the
+ * timeout cannot work. `auto` is at most the software-emulation timeout.
+ */
+function checkWatchFitsTimeout(watchSeconds: number, timeoutSeconds: number | undefined): void {
+  const longest = timeoutSeconds ?? defaultTimeoutSeconds('tcg');
+  if (watchSeconds < longest) return;
+  const timeout = timeoutSeconds === undefined ? `auto: at most ${longest}` : `${longest}`;
+  throw new ConfigurationError(
+    `Input ${Input.BootWatch}: ${watchSeconds} seconds leaves no time to boot within ${Input.BootTimeout} (${timeout} seconds); give a ${Input.BootWatch} shorter than ${Input.BootTimeout}.`,
+  );
+}
+
 export function parseBootOptions(inputs: InputReader): BootOptions {
+  const options = parseEach(inputs);
+  checkWatchFitsTimeout(options.watchSeconds, options.timeoutSeconds);
+  return options;
+}
+
+function parseEach(inputs: InputReader): BootOptions {
   const { value, raw } = inputs;
   const timeout = value(Input.BootTimeout);
   return {
     enabled: parseTristate(Input.Boot, value(Input.Boot)),
-    timeoutSeconds:
-      timeout === 'auto' ? undefined : parseInteger(Input.BootTimeout, timeout, 30, 86_400, 'seconds'),
+    timeoutSeconds: timeout === 'auto' ? undefined : parseTimeout(timeout),
     transport: parseChoice(Input.BootTransport, value(Input.BootTransport), [
       'auto',
       'vsock',

@@ -97,6 +97,9 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
         `Flag --${name} is not taken on the command line, where other users can read it: ${SECRET_FLAGS[name]}.`,
       );
     } else if (name in FILE_FLAGS) {
+      if (flags[FILE_FLAGS[name]!] !== undefined) {
+        throw new ConfigurationError(`Flag --${name} was given twice; it takes one value.`);
+      }
       flags[FILE_FLAGS[name]!] = value;
     } else if (INPUT_NAMES.has(name)) {
       const values = given.get(name) ?? [];
@@ -114,12 +117,22 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       `diff compares two outputs: mkosi-ci diff A B (got ${operands.length} operands).`,
     );
   }
+  if (command !== 'publish' && flags.outputDir !== undefined) throw outputDirNotForCommand(command);
   if (command === 'publish' && flags.outputDir === undefined) {
     throw new ConfigurationError(
       'publish writes SHA256SUMS for a directory: mkosi-ci publish --output-dir=DIR [--sign-key-file=FILE].',
     );
   }
   return { kind: 'run', command: command as Command, inputs, flags, operands };
+}
+
+/** --output-dir names publish's directory; elsewhere it would be ignored, and the outputs land elsewhere. */
+function outputDirNotForCommand(command: string): ConfigurationError {
+  const instead =
+    command === 'diff'
+      ? 'diff compares the two outputs given as operands'
+      : `for ${command}, the outputs are where the project's OutputDirectory= says, or --args=--output-directory=DIR`;
+  return new ConfigurationError(`Flag --output-dir is for publish; ${instead}.`);
 }
 
 export function helpText(): string {

@@ -38,13 +38,13 @@ async function readSecretFile(file: string, flag: string): Promise<string> {
   }
 }
 
-/** --work-dir as given: a directory, or a path where one can be made. */
-async function workDirectory(given: string): Promise<string> {
+/** --work-dir or --cache-dir as given: a directory, or a path where one can be made. */
+async function directoryFlag(given: string, flag: 'work-dir' | 'cache-dir'): Promise<string> {
   const dir = path.resolve(given);
   const info = await stat(dir).catch(() => undefined);
   if (info && !info.isDirectory()) {
     throw new ConfigurationError(
-      `--work-dir: ${dir} is not a directory; give a directory (it is made if missing).`,
+      `--${flag}: ${dir} is not a directory; give a directory (it is made if missing).`,
     );
   }
   return dir;
@@ -82,9 +82,12 @@ async function cliContext(flags: CliFlags, env: NodeJS.ProcessEnv, log: Log, io:
     log,
     toolCache: directoryToolCache(path.join(cacheRoot(env), 'tools'), runner),
     workDir: flags.workDir
-      ? await workDirectory(flags.workDir)
+      ? await directoryFlag(flags.workDir, 'work-dir')
       : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
-    cacheStore: directoryCacheStore(flags.cacheDir ? path.resolve(flags.cacheDir) : undefined, runner),
+    cacheStore: directoryCacheStore(
+      flags.cacheDir ? await directoryFlag(flags.cacheDir, 'cache-dir') : undefined,
+      runner,
+    ),
     // A laptop or another CI's runner is nobody's to reconfigure unless prepare-host says yes.
     host: hostFacts(env, os.homedir(), false),
     // Nothing is uploaded here: there is no artifact service.

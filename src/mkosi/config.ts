@@ -17,6 +17,8 @@ export interface ImageConfig {
   imageVersion: string | undefined;
   splitArtifacts: string[];
   bootable: string;
+  /** BiosBootloader=: none, or grub for images that also boot through a BIOS. */
+  biosBootloader: string;
   toolsTree: string | undefined;
   cacheDirectory: string | undefined;
   packageCacheDirectory: string | undefined;
@@ -142,6 +144,7 @@ export function parseImage(object: Json): ImageConfig {
     imageVersion: optionalString(object, 'ImageVersion'),
     splitArtifacts: field(object, 'SplitArtifacts', isArray, []).map(String),
     bootable: loose(object, 'Bootable'),
+    biosBootloader: loose(object, 'BiosBootloader') || 'none',
     toolsTree: optionalString(object, 'ToolsTree'),
     cacheDirectory: optionalString(object, 'CacheDirectory'),
     packageCacheDirectory: optionalString(object, 'PackageCacheDirectory'),

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { access, constants, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
+import { DEFAULT_MKOSI_RELEASE_URL, Input } from '../inputs.js';
 import type { Log, ToolCache } from '../ports.js';
 import { claimDirectory } from '../process/owned-directory.js';
 import { checkReleaseSource, expectedSha256, releaseUrl, toolCacheVersion } from './release.js';
@@ -58,8 +59,12 @@ async function download(
   try {
     file = await deps.toolCache.download(url);
   } catch (error) {
+    // From GitHub the version is what can be wrong; from a mirror given in mkosi-release-url, the mirror too.
+    const reason = (error as Error).message;
     throw new ConfigurationError(
-      `Input mkosi-version: could not download ${url} (${(error as Error).message}); check that ${source.version} is an mkosi release tag or commit.`,
+      source.urlTemplate === DEFAULT_MKOSI_RELEASE_URL
+        ? `Input ${Input.MkosiVersion}: could not download ${url} (${reason}); check that ${source.version} is an mkosi release tag or commit.`
+        : `Input ${Input.MkosiReleaseUrl}: could not download ${url} (${reason}); check that ${source.urlTemplate} serves mkosi's source tarballs ({ref} becomes refs/tags/<tag> or the commit) and has ${source.version}.`,
       { cause: error },
     );
   }

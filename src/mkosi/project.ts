@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { Input } from '../inputs.js';
+import type { ToolsTree } from './options.js';
 
 /** Files and directories whose presence makes a directory an mkosi project. */
 const PROJECT_MARKERS = ['mkosi.conf', 'mkosi.conf.d', 'mkosi.images'];
@@ -27,5 +28,16 @@ export async function assertProject(directory: string): Promise<void> {
   throw new ConfigurationError(
     `Input ${Input.Directory}: ${directory} has no mkosi configuration (expected ${PROJECT_MARKERS.join(', ')}).`,
     { file: directory },
+  );
+}
+
+/** A tools tree given as a path must be there: mkosi's own complaint names neither the input nor the choices. */
+export async function assertToolsTree(toolsTree: ToolsTree): Promise<void> {
+  if (toolsTree.kind !== 'path') return;
+  const info = await stat(toolsTree.path).catch(() => undefined);
+  if (info?.isDirectory()) return;
+  throw new ConfigurationError(
+    `Input ${Input.ToolsTree}: ${toolsTree.path} ${info ? 'is not a directory' : 'does not exist'}; give default, none or the path of a prepared tools tree.`,
+    { file: toolsTree.path },
   );
 }

@@ -1,6 +1,6 @@
 import { installMkosi, type Mkosi } from '../mkosi/install.js';
 import { prepareHost } from '../mkosi/host-preparation.js';
-import { assertProject } from '../mkosi/project.js';
+import { assertProject, assertToolsTree } from '../mkosi/project.js';
 import type { Stage } from './stage.js';
 
 export interface SetupResult {
@@ -15,6 +15,7 @@ export const setupStage: Stage = {
   runs: () => true,
   async run({ ctx, options, result }) {
     await assertProject(options.directory);
+    await assertToolsTree(options.toolsTree);
     const hostPrepared = await prepareHost(ctx, options.prepareHost);
     const mkosi = await installMkosi({ ...ctx, root: ctx.host.root }, options);
     result.setup = { mkosi, hostPrepared };

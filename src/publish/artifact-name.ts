@@ -24,14 +24,23 @@ const FIELD_NAMES: readonly (keyof ArtifactNameFields)[] = [
 /** Characters the artifact service refuses in names. */
 const FORBIDDEN = /[":<>|*?\r\n\\/]/g;
 
-/** Refuses a template that names a field there is none of, before anything is built. */
+const FIELD_LIST = FIELD_NAMES.map((f) => `{${f}}`).join(', ');
+
+/** Refuses a template that names a field there is none of, or has a stray brace, before anything is built. */
 export function checkArtifactNameFields(template: string): void {
   for (const [, field] of template.matchAll(/\{([^{}]*)\}/g)) {
     if (!(FIELD_NAMES as readonly string[]).includes(field!)) {
       throw new ConfigurationError(
-        `Input ${Input.ArtifactName}: unknown field {${field}}; valid: ${FIELD_NAMES.map((f) => `{${f}}`).join(', ')}.`,
+        `Input ${Input.ArtifactName}: unknown field {${field}}; valid: ${FIELD_LIST}.`,
       );
     }
+  }
+  const stray = /[{}]/.exec(template.replace(/\{[^{}]*\}/g, ''))?.[0];
+  if (stray) {
+    const [has, lacks] = stray === '{' ? ['{', '}'] : ['}', '{'];
+    throw new ConfigurationError(
+      `Input ${Input.ArtifactName}: '${template}' has a ${has} without its ${lacks}; fields are written ${FIELD_LIST}.`,
+    );
   }
 }
 

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors.js';
 import { Input } from '../inputs.js';
 import { checkArtifactNameFields } from './artifact-name.js';
 import {
@@ -58,12 +59,26 @@ export function parseArtifactName(value: string): string {
   return name;
 }
 
+/**
+ * A passphrase without its key is a key that went missing (a misnamed or unset secret): refused, rather
+ * than publishing unsigned outputs.
+ */
+function signingSecrets(raw: InputReader['raw']): Pick<PublishOptions, 'signKey' | 'signPassphrase'> {
+  const signKey = secret(raw(Input.SignKey).trim());
+  // A passphrase may legitimately start or end with spaces: taken as given.
+  const signPassphrase = secret(raw(Input.SignPassphrase));
+  if (signPassphrase !== undefined && signKey === undefined) {
+    throw new ConfigurationError(
+      `Input ${Input.SignPassphrase}: given without ${Input.SignKey}; give the key too (the CLI reads it from --sign-key-file) or leave the passphrase out.`,
+    );
+  }
+  return { signKey, signPassphrase };
+}
+
 export function parsePublishOptions({ value, raw }: InputReader): PublishOptions {
   const retention = raw(Input.RetentionDays).trim();
   return {
-    signKey: secret(raw(Input.SignKey).trim()),
-    // A passphrase may legitimately start or end with spaces: taken as given.
-    signPassphrase: secret(raw(Input.SignPassphrase)),
+    ...signingSecrets(raw),
     upload: parseTristate(Input.Upload, value(Input.Upload)),
     artifactName: parseArtifactName(value(Input.ArtifactName)),
     retentionDays: retention === '' ? undefined : parseInteger(Input.RetentionDays, retention, 1, 90, 'days'),

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
+import { Input } from '../inputs.js';
 import { lastErrorLine } from '../mkosi/messages.js';
 import type { ToolsTree } from '../mkosi/options.js';
 import type { Log, Runner } from '../ports.js';
@@ -22,11 +23,7 @@ export async function runDiffoscope(
     ctx.runner.which(c),
   );
   if (!command) {
-    if (options.diffoscope === 'yes') {
-      throw new ConfigurationError(
-        'Input diffoscope: yes, but diffoscope is neither in the tools tree nor on PATH (add diffoscope-minimal to ToolsTreePackages= or install it).',
-      );
-    }
+    if (options.diffoscope === 'yes') throw noDiffoscopeError();
     return { status: 'unavailable' };
   }
   if (copied === 0) return { status: 'nothing-to-explain' };
@@ -68,4 +65,10 @@ export async function runDiffoscope(
     };
   }
   return { status: 'ran', durationMs, files: copied, html: 'diffoscope.html', text: 'diffoscope.txt' };
+}
+
+export function noDiffoscopeError(): ConfigurationError {
+  return new ConfigurationError(
+    `Input ${Input.Diffoscope}: yes, but diffoscope is neither in the tools tree nor on PATH (add diffoscope-minimal to ToolsTreePackages= or install it).`,
+  );
 }

@@ -52,6 +52,16 @@ describe('CLI flags', () => {
     [['build', '--force=1', '--force=2'], /Flag --force was given twice/],
     [['build', 'extra'], /Unexpected argument 'extra'/],
     [['diff', 'a'], /diff compares two outputs: mkosi-ci diff A B \(got 1 operands\)/],
+    [['build', '--work-dir=a', '--work-dir=b'], /^Flag --work-dir was given twice; it takes one value\.$/],
+    [['build', '--sign-key-file=a', '--sign-key-file=b'], /^Flag --sign-key-file was given twice/],
+    [
+      ['build', '--output-dir=out'],
+      /^Flag --output-dir is for publish; for build, the outputs are where the project's OutputDirectory= says, or --args=--output-directory=DIR\.$/,
+    ],
+    [
+      ['diff', 'a', 'b', '--output-dir=out'],
+      /^Flag --output-dir is for publish; diff compares the two outputs/,
+    ],
   ])('refuses %j', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(message);
   });

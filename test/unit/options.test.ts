@@ -154,11 +154,11 @@ describe('parseOptions', () => {
     [Input.ToolsTree, 'yes', /Input tools-tree: 'yes' is not valid; expected default, none or a path/],
     [Input.Force, '4', /Input force: '4' is not valid; expected a number from 0 to 3/],
     [Input.MkosiReleaseUrl, 'https://example.org/x.tar.gz', /Input mkosi-release-url: .* containing \{ref\}/],
-    [Input.Boot, 'sometimes', /Input boot: 'sometimes' is not valid; expected auto, yes or no/],
+    [Input.Boot, 'sometimes', /Input boot: 'sometimes' is not valid; expected auto, true or false/],
     [
       Input.BootTimeout,
       '5',
-      /Input boot-timeout: '5' is not valid; expected a whole number of seconds from 30/,
+      /Input boot-timeout: '5' is not valid; expected auto or a whole number of seconds from 30/,
     ],
     [Input.BootTransport, 'ssh', /Input boot-transport: 'ssh' is not valid; expected auto, vsock, serial/],
     [Input.Kvm, 'maybe', /Input kvm: 'maybe' is not valid; expected auto, yes or no/],
@@ -181,6 +181,21 @@ describe('parseOptions', () => {
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('refuses a boot-watch that leaves no time to boot within boot-timeout', () => {
+    const boot = (timeout: string, watch: string) =>
+      parseOptions(inputs({ [Input.BootTimeout]: timeout, [Input.BootWatch]: watch }), '/').boot;
+    expect(() => boot('120', '120')).toThrow(
+      /^Input boot-watch: 120 seconds leaves no time to boot within boot-timeout \(120 seconds\); give a boot-watch shorter than boot-timeout\.$/,
+    );
+    expect(() => boot('60', '600')).toThrow(ConfigurationError);
+    expect(boot('120', '119')).toMatchObject({ timeoutSeconds: 120, watchSeconds: 119 });
+    // auto scales with the accelerator, known only at boot: at most the software-emulation timeout.
+    expect(boot('auto', '599')).toMatchObject({ timeoutSeconds: undefined, watchSeconds: 599 });
+    expect(() => boot('auto', '600')).toThrow(
+      /^Input boot-watch: 600 seconds leaves no time to boot within boot-timeout \(auto: at most 600 seconds\)/,
+    );
   });
 
   it('treats empty inputs as their defaults, as the runner passes unset inputs', () => {

@@ -119,6 +119,14 @@ describe('artifact names', () => {
     );
     expect(() => renderArtifactName('{version}', fields)).toThrow(/gives an empty name/);
   });
+
+  it('refuses a brace without its partner, which would end up in the name', () => {
+    expect(() => renderArtifactName('{image}-{version', fields)).toThrow(
+      "Input artifact-name: '{image}-{version' has a { without its }; fields are written {image}, {version},",
+    );
+    expect(() => renderArtifactName('image}', fields)).toThrow(/'image\}' has a \} without its \{/);
+    expect(() => renderArtifactName('{{image}}', fields)).toThrow(/has a \{ without its \}/);
+  });
 });
 
 describe('compression of the artifact zip', () => {

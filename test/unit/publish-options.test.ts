@@ -35,7 +35,7 @@ describe('publish inputs', () => {
   });
 
   it.each([
-    [Input.Upload, 'sometimes', /Input upload: 'sometimes' is not valid; expected auto, yes or no/],
+    [Input.Upload, 'sometimes', /Input upload: 'sometimes' is not valid; expected auto, true or false/],
     [
       Input.RetentionDays,
       '91',
@@ -49,6 +49,17 @@ describe('publish inputs', () => {
   ])('refuses %s=%j naming the input', (input, value, message) => {
     expect(() => publish({ [input]: value })).toThrow(ConfigurationError);
     expect(() => publish({ [input]: value })).toThrow(message);
+  });
+
+  it('refuses a passphrase without its key, rather than leaving the outputs unsigned', () => {
+    expect(() => publish({ [Input.SignPassphrase]: 'pass' })).toThrow(
+      /^Input sign-passphrase: given without sign-key; give the key too/,
+    );
+    // Both unset (a fork's pull request has no secrets) is simply unsigned.
+    expect(publish({ [Input.SignKey]: ' \n', [Input.SignPassphrase]: '' })).toMatchObject({
+      signKey: undefined,
+      signPassphrase: undefined,
+    });
   });
 
   it('reads release as off, the tag the run is for, or a named tag', () => {
