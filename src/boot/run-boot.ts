@@ -11,7 +11,7 @@ import {
   type ReportChannel,
 } from './check-unit.js';
 import { uefiOf, withUefiVars, type Firmware } from './firmware.js';
-import { qemuArgs, type QemuCommand } from './qemu-args.js';
+import { qemuArgs, type BootDisk, type QemuCommand } from './qemu-args.js';
 import { findPanic, newNonce, parseReport } from './serial-report.js';
 import { verdict, type Verdict } from './verdict.js';
 import {
@@ -23,7 +23,7 @@ import {
 
 export interface BootCheckOptions {
   qemu: QemuCommand;
-  image: { path: string; format: 'raw' | 'qcow2' } | undefined;
+  image: BootDisk | undefined;
   /** OVMF's variable store is copied for each run; the template is never written to. */
   firmware: Firmware;
   accel: 'kvm' | 'tcg';
@@ -60,6 +60,15 @@ export interface BootCheckResult {
 
 /** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
 export const DEFAULT_KERNEL_CMDLINE_EXTRA = ['systemd.firstboot=off', 'panic=-1'] as const;
+
+/**
+ * Whether kernel command line extras reach the guest through SMBIOS (a UKI's sd-stub reads them there)
+ * rather than -append (a split kernel). A UKI given to OVMF with -kernel must not get -append: sd-stub
+ * takes a loader's options *instead of* its embedded command line (console=, roothash=, …).
+ */
+export function extrasViaSmbios(firmware: Firmware): boolean {
+  return firmware.kind !== 'linux' || firmware.uefi !== undefined;
+}
 
 /** The firmware of this run: its own copy of OVMF's variables, the command line extras of a split kernel. */
 function runFirmware(firmware: Firmware, vars: string, extra: readonly string[]): Firmware {
@@ -105,8 +114,7 @@ export async function bootCheck(
     },
     [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])],
   );
-  // A UKI reads command line extras from SMBIOS; a split kernel gets them appended to -append.
-  const cmdlineViaSmbios = options.firmware.kind !== 'linux';
+  const cmdlineViaSmbios = extrasViaSmbios(options.firmware);
   const args = qemuArgs({
     dataDirs: options.qemu.dataDirs,
     accel: options.accel,
