@@ -10,10 +10,12 @@ import type { Credential } from './check-unit.js';
 import { findEmulator, noEmulatorError } from './emulator.js';
 import { resolveFirmware, type Firmware } from './firmware.js';
 import type { BootOptions } from './options.js';
+import type { BootDisk } from './qemu-args.js';
 import { bootCheck, DEFAULT_KERNEL_CMDLINE_EXTRA, type BootCheckResult } from './run-boot.js';
 import { settleBySeconds } from './bounds.js';
 import { defaultTimeoutSeconds } from './timeouts.js';
 import { chooseTransport, type Transport } from './transport.js';
+import { ukiEspDirectory } from './uki-esp.js';
 
 export interface BootImageResult {
   accel: Accel;
@@ -25,6 +27,23 @@ export interface BootImageResult {
   timeoutSeconds: number;
   logsDir: string;
   check: BootCheckResult;
+}
+
+/**
+ * What qemu's disk is: none for a direct kernel boot, an ESP holding the UKI for a UKI booted through
+ * UEFI (firmware does not start a bare PE file from a disk), else the image itself.
+ */
+async function bootDisk(
+  firmware: Firmware,
+  format: string,
+  image: string,
+  workDir: string,
+): Promise<BootDisk | undefined> {
+  if (firmware.kind === 'linux') return undefined;
+  if (format === 'uki' && firmware.kind === 'uefi') {
+    return { path: await ukiEspDirectory(workDir, image), format: 'vvfat' };
+  }
+  return { path: image, format: 'raw' };
 }
 
 /**
@@ -55,7 +74,7 @@ export async function bootImage(
   );
   const check = await bootCheck(ctx, {
     qemu: emulator.qemu,
-    image: firmware.kind === 'linux' ? undefined : { path: image.path, format: 'raw' },
+    image: await bootDisk(firmware, config.main.format, image.path, ctx.workDir),
     firmware,
     accel,
     memoryMiB: options.memoryMiB,

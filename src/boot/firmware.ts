@@ -37,7 +37,10 @@ export type Firmware =
       uefi?: { code: string; vars: string };
     };
 
-/** `auto`: a UKI is given to qemu directly, everything else boots through UEFI. */
+/**
+ * `auto`: a UKI is given to qemu directly, everything else boots through UEFI. `uefi` on a UKI boots it
+ * from a FAT disk as the removable-media loader, as firmware starts it from a USB stick (uki-esp.ts).
+ */
 export function resolveFirmwareChoice(
   choice: FirmwareChoice,
   format: string,

@@ -6,6 +6,11 @@ import type { Firmware } from './firmware.js';
  * log, the report channel, the credentials and, for the vsock transport, vhost-user-vsock.
  */
 
+export interface BootDisk {
+  path: string;
+  format: 'raw' | 'qcow2' | 'vvfat';
+}
+
 export interface QemuArgsOptions {
   /** Directories for qemu's own data files (`-L`), from `QemuCommand.dataDirs`. */
   dataDirs?: readonly string[];
@@ -13,8 +18,11 @@ export interface QemuArgsOptions {
   memoryMiB: number;
   cpus: number;
   firmware: Firmware;
-  /** The disk image; absent for a direct kernel boot without a root disk. */
-  image?: { path: string; format: 'raw' | 'qcow2' };
+  /**
+   * The disk image; absent for a direct kernel boot without a root disk. `vvfat`: `path` is a
+   * directory qemu presents read-only as a FAT disk (a UKI's ESP, see uki-esp.ts).
+   */
+  image?: BootDisk;
   /**
    * `snapshot`: writes go to a temporary file qemu deletes on exit (the image is opened read-only).
    * `none`: the image is written to; only for an overlay or copy made for this run.
@@ -57,6 +65,15 @@ function firmwareArgs(firmware: Firmware): string[] {
       return args;
     }
   }
+}
+
+function diskArgs(image: BootDisk, writes: QemuArgsOptions['imageWrites']): string[] {
+  // vvfat without `rw:` is read-only by itself: nothing reaches the directory.
+  const drive =
+    image.format === 'vvfat'
+      ? `format=raw,file=fat:ro:${qemuEscape(image.path)},readonly=on`
+      : `format=${image.format},file=${qemuEscape(image.path)}${writes === 'snapshot' ? ',snapshot=on' : ''}`;
+  return ['-drive', `if=none,id=disk,${drive}`, '-device', 'virtio-blk-pci,drive=disk,bootindex=1'];
 }
 
 export function qemuArgs(options: QemuArgsOptions): string[] {
@@ -102,15 +119,7 @@ export function qemuArgs(options: QemuArgsOptions): string[] {
     );
   }
   args.push(...firmwareArgs(options.firmware));
-  if (options.image) {
-    const snapshot = options.imageWrites === 'snapshot' ? ',snapshot=on' : '';
-    args.push(
-      '-drive',
-      `if=none,id=disk,format=${options.image.format},file=${qemuEscape(options.image.path)}${snapshot}`,
-      '-device',
-      'virtio-blk-pci,drive=disk,bootindex=1',
-    );
-  }
+  if (options.image) args.push(...diskArgs(options.image, options.imageWrites));
   // ttyS0 is the console, ttyS1 (second -serial) the report channel when it is a UART.
   args.push(
     '-chardev',

@@ -11,7 +11,7 @@ import {
   type ReportChannel,
 } from './check-unit.js';
 import { uefiOf, withUefiVars, type Firmware } from './firmware.js';
-import { qemuArgs, type QemuCommand } from './qemu-args.js';
+import { qemuArgs, type BootDisk, type QemuCommand } from './qemu-args.js';
 import { findCheckMessage } from './check-message.js';
 import { findPanic, newNonce, parseReport, type GuestReport } from './serial-report.js';
 import { verdict, type Verdict } from './verdict.js';
@@ -24,7 +24,7 @@ import {
 
 export interface BootCheckOptions {
   qemu: QemuCommand;
-  image: { path: string; format: 'raw' | 'qcow2' } | undefined;
+  image: BootDisk | undefined;
   /** OVMF's variable store is copied for each run; the template is never written to. */
   firmware: Firmware;
   accel: 'kvm' | 'tcg';
@@ -71,6 +71,15 @@ function runFirmware(firmware: Firmware, vars: string, extra: readonly string[])
   return { ...copy, cmdline: [copy.cmdline, ...extra].filter((s) => s !== '').join(' ') };
 }
 
+/**
+ * Whether kernel command line extras reach the guest through SMBIOS (a UKI's sd-stub reads them there)
+ * rather than -append (a split kernel). A UKI given to OVMF with -kernel must not get -append: sd-stub
+ * takes a loader's options *instead of* its embedded command line (console=, roothash=, …).
+ */
+export function extrasViaSmbios(firmware: Firmware): boolean {
+  return firmware.kind !== 'linux' || firmware.uefi !== undefined;
+}
+
 /** qemu's arguments for one check: the image, firmware, console, report channel and credentials. */
 function checkQemuArgs(
   options: BootCheckOptions,
@@ -79,8 +88,7 @@ function checkQemuArgs(
   credentials: readonly Credential[],
   vsockSocket: string | undefined,
 ): string[] {
-  // A UKI reads command line extras from SMBIOS; a split kernel gets them appended to -append.
-  const cmdlineViaSmbios = options.firmware.kind !== 'linux';
+  const cmdlineViaSmbios = extrasViaSmbios(options.firmware);
   return qemuArgs({
     dataDirs: options.qemu.dataDirs,
     accel: options.accel,

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   CHECK_SCRIPT_CREDENTIAL,
@@ -8,8 +11,10 @@ import {
   type CheckOptions,
 } from '../../src/boot/check-unit.js';
 import { classifyProbe, probeQemuArgs } from '../../src/boot/kvm-probe.js';
-import { pickOvmf } from '../../src/boot/firmware.js';
+import { pickOvmf, resolveFirmware } from '../../src/boot/firmware.js';
 import { qemuArgs, toolsTreeQemu, type QemuArgsOptions } from '../../src/boot/qemu-args.js';
+import { extrasViaSmbios } from '../../src/boot/run-boot.js';
+import { REMOVABLE_MEDIA_LOADER, ukiEspDirectory } from '../../src/boot/uki-esp.js';
 import { applyNotification, supervisedQemu, type Notifications } from '../../src/boot/vsock-transport.js';
 
 const check: CheckOptions = {
@@ -114,6 +119,40 @@ describe('qemu arguments', () => {
     });
     expect(args.join(' ')).toContain('-kernel /k -initrd /i -append console=ttyS0 root=LABEL=root');
     expect(args).not.toContain('if=pflash');
+  });
+
+  it('boots a UKI through UEFI from a read-only FAT disk made of a directory', () => {
+    const args = qemuArgs({ ...base, image: { path: '/work/uki-esp', format: 'vvfat' } });
+    const drive = args.find((a) => a.startsWith('if=none,id=disk'));
+    expect(drive).toBe('if=none,id=disk,format=raw,file=fat:ro:/work/uki-esp,readonly=on');
+    expect(args.join(' ')).toContain('-device virtio-blk-pci,drive=disk,bootindex=1');
+  });
+
+  it('puts the UKI where firmware starts removable media, without touching the original', async () => {
+    const scratch = mkdtempSync(path.join(os.tmpdir(), 'uki-esp-'));
+    const uki = path.join(scratch, 'image.efi');
+    writeFileSync(uki, 'MZ not really a PE file');
+    const esp = await ukiEspDirectory(path.join(scratch, 'work'), uki);
+    expect(esp).toBe(path.join(scratch, 'work/uki-esp'));
+    expect(readFileSync(path.join(esp, REMOVABLE_MEDIA_LOADER), 'utf8')).toBe('MZ not really a PE file');
+    expect(REMOVABLE_MEDIA_LOADER).toBe('EFI/BOOT/BOOTX64.EFI');
+    // A second boot starts from a fresh directory.
+    writeFileSync(path.join(esp, 'stale'), '');
+    await ukiEspDirectory(path.join(scratch, 'work'), uki);
+    expect(readdirSync(esp)).toEqual(['EFI']);
+  });
+
+  it('gives a UKI its command line extras through SMBIOS, a split kernel through -append', () => {
+    const ovmf = { ovmf: { code: '/c', varsTemplate: '/v' }, origin: 'test' };
+    const ukiDirect = resolveFirmware('linux', 'uki', '/o/image.efi', ovmf);
+    expect(ukiDirect).toMatchObject({ kind: 'linux', kernel: '/o/image.efi', uefi: { code: '/c' } });
+    // -append would replace the UKI's embedded command line (console=, roothash=) altogether.
+    expect(extrasViaSmbios(ukiDirect)).toBe(true);
+    expect(extrasViaSmbios(resolveFirmware('uefi', 'uki', '/o/image.efi', ovmf))).toBe(true);
+    expect(extrasViaSmbios(resolveFirmware('uefi', 'disk', '/o/image.raw', ovmf))).toBe(true);
+    expect(extrasViaSmbios({ kind: 'linux', kernel: '/k', initrd: '/i', cmdline: 'root=/dev/vda2' })).toBe(
+      false,
+    );
   });
 
   it('runs a tools tree qemu through its own loader', () => {

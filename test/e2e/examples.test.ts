@@ -1,0 +1,229 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readGptTable, type GptPartition } from '../../src/repro/gpt.js';
+import { runCli, type CliRun } from '../support/action-harness.js';
+import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../support/paths.js';
+
+/**
+ * The example projects of test-projects/, each built once through the CLI bundle (in its beforeAll)
+ * and, where it boots, boot-checked under qemu. The verdict comes from the CLI's exit status and its
+ * `boot check:` line; the work directory keeps the serial console, which some cases read.
+ */
+
+const BUILD_AND_BOOT = 25 * 60_000;
+const BOOT = 12 * 60_000;
+
+interface Example {
+  project: string;
+  outputDir: string;
+  workDir: (name: string) => string;
+  run: (command: 'build' | 'boot', name: string, flags?: readonly string[]) => Promise<CliRun>;
+}
+
+function example(project: string): Example {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), `example-${project}-`));
+  const outputDir = path.join(scratch, 'out');
+  const workDir = (name: string): string => path.join(scratch, `work-${name}`);
+  return {
+    project,
+    outputDir,
+    workDir,
+    run: (command, name, flags = []) =>
+      runCli([
+        command,
+        '--directory',
+        path.join(TEST_PROJECTS, project),
+        `--mirror=${debianMirror()}`,
+        `--tools-tree=${TOOLS_TREE}`,
+        `--args=--output-directory=${outputDir}`,
+        `--args=--package-cache-directory=${PACKAGE_CACHE}`,
+        `--work-dir=${workDir(name)}`,
+        ...flags,
+      ]),
+  };
+}
+
+/** Everything the run printed, for the message of a failed expectation. */
+const said = (run: CliRun): string => run.stdout.slice(-4000) + run.stderr.slice(-4000);
+
+function expectBootPassed(run: CliRun, firmware: string): void {
+  expect(run.status, said(run)).toBe(0);
+  expect(run.stdout).toContain('boot check: passed: the system is running');
+  expect(run.stdout).toMatch(new RegExp(`(KVM|TCG), ${firmware}, report over`));
+}
+
+function serialConsole(ex: Example, name: string): string {
+  return readFileSync(path.join(ex.workDir(name), 'logs/boot/serial-console.log'), 'utf8');
+}
+
+/** A sysupdate.d MatchPattern as a regular expression: @v the version, @u a UUID, @l/@d tries. */
+function matchPattern(pattern: string, version: string): RegExp {
+  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+  const filled = escaped
+    .replace(/@v/g, version.replace(/\./g, '\\.'))
+    .replace(/@u/g, '([0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})')
+    .replace(/@[ld]/g, '\\d+');
+  return new RegExp(`^${filled}$`);
+}
+
+/** The [Source] and [Target] MatchPattern= of a transfer definition (continuation lines joined). */
+function transfer(file: string): { source: string; target: string[]; partitionType?: string } {
+  const text = readFileSync(file, 'utf8').replace(/\\\n\s*/g, ' ');
+  const section = (name: string): string => text.split(`[${name}]`)[1]!.split(/\n\[/)[0]!;
+  const value = (body: string, key: string): string | undefined =>
+    new RegExp(`^${key}=(.*)$`, 'm').exec(body)?.[1]?.trim();
+  return {
+    source: value(section('Source'), 'MatchPattern')!,
+    target: value(section('Target'), 'MatchPattern')!.split(/\s+/),
+    partitionType: value(section('Target'), 'MatchPartitionType'),
+  };
+}
+
+async function gpt(image: string): Promise<GptPartition[]> {
+  const table = await readGptTable(image);
+  if (!table) throw new Error(`${image} has no GPT`);
+  return table.partitions;
+}
+
+describe('rescue-uki: one UKI, booted directly and through UEFI from a FAT disk', () => {
+  const ex = example('rescue-uki');
+  let build: CliRun;
+  beforeAll(async () => {
+    build = await ex.run('build', 'build');
+  }, BUILD_AND_BOOT);
+
+  it('builds the UKI and boots it with qemu -kernel (boot-firmware auto: linux)', () => {
+    expectBootPassed(build, 'linux');
+    expect(build.stdout).toMatch(/debian trixie x86-64, Format=uki, built in/);
+    expect(statSync(path.join(ex.outputDir, 'rescue_1.efi')).size).toBeGreaterThan(20 * 2 ** 20);
+  });
+
+  it('keeps its own command line (console on ttyS0) and logs root in on the serial console', () => {
+    const console = serialConsole(ex, 'build');
+    expect(console).toContain('Welcome to');
+    expect(console).toMatch(/rescue login: root \(automatic login\)/);
+  });
+
+  it(
+    'boots the same UKI through OVMF from a FAT disk (boot-firmware: uefi)',
+    async () => {
+      const run = await ex.run('boot', 'uefi', ['--boot-firmware=uefi']);
+      expectBootPassed(run, 'uefi');
+      expect(serialConsole(ex, 'uefi')).toMatch(/BdsDxe: starting Boot\d+ "UEFI Misc Device"/);
+    },
+    BOOT,
+  );
+});
+
+describe('immutable: read-only verity root, an empty B slot, sysupdate transfers', () => {
+  const ex = example('immutable');
+  let build: CliRun;
+  beforeAll(async () => {
+    build = await ex.run('build', 'build');
+  }, BUILD_AND_BOOT);
+
+  it('builds the erofs profile by default and boots it through systemd-boot and the UKI', () => {
+    expectBootPassed(build, 'uefi');
+    expect(build.stdout).toMatch(/Format=disk, built in/);
+  });
+
+  it('lays out the disk as the transfer definitions expect: A slot labelled, B slot empty', async () => {
+    const parts = await gpt(path.join(ex.outputDir, 'immutable_1.0.raw'));
+    expect(parts.map((p) => [p.name, p.typeName])).toEqual([
+      ['esp', 'esp'],
+      ['immutable_1.0', 'root-x86-64'],
+      ['immutable_1.0_verity', 'root-x86-64-verity'],
+      ['_empty', 'root-x86-64'],
+      ['_empty', 'root-x86-64-verity'],
+      ['var', 'var'],
+    ]);
+    // Either slot takes any version: A and B have one size.
+    expect(parts[3]!.size).toBe(parts[1]!.size);
+    expect(parts[4]!.size).toBe(parts[2]!.size);
+  });
+
+  it('publishes the split UKI and partitions under the names the transfers fetch, with their UUIDs', async () => {
+    const files = readdirSync(ex.outputDir);
+    // Only what an update needs is split out: not the ESP, /var or the empty B slot.
+    expect(files.filter((f) => f.endsWith('.raw')).sort()).toEqual([
+      'immutable_1.0.raw',
+      expect.stringMatching(/^immutable_1\.0\.root-[0-9a-f]{32}\.raw$/),
+      expect.stringMatching(/^immutable_1\.0\.root-verity-[0-9a-f]{32}\.raw$/),
+    ]);
+    const parts = await gpt(path.join(ex.outputDir, 'immutable_1.0.raw'));
+    const dir = path.join(TEST_PROJECTS, 'immutable/mkosi.extra/usr/lib/sysupdate.d');
+    const transfers = readdirSync(dir).filter((f) => f.endsWith('.transfer'));
+    expect(transfers).toEqual(['50-root-verity.transfer', '60-root.transfer', '70-uki.transfer']);
+    for (const name of transfers) {
+      const t = transfer(path.join(dir, name));
+      const source = matchPattern(t.source, '1.0');
+      const matching = files.filter((f) => source.test(f));
+      expect(matching, `${name}: ${t.source} in ${files.join(' ')}`).toHaveLength(1);
+      expect(readFileSync(path.join(ex.outputDir, 'SHA256SUMS'), 'utf8')).toContain(` *${matching[0]}\n`);
+      if (!t.partitionType) {
+        // The UKI the image booted, on its ESP under the name the target pattern finds.
+        expect(t.target.some((p) => matchPattern(p, '1.0').test('immutable_1.0.efi'))).toBe(true);
+        continue;
+      }
+      // The partition the split file came from carries the UUID in its name (PartitionUUID=@u).
+      const uuid = source.exec(matching[0]!)![1]!.replace(/-/g, '');
+      const partition = parts.find((p) => p.uuid.replace(/-/g, '') === uuid);
+      expect(partition?.name, `${name}: no partition ${uuid}`).toMatch(matchPattern(t.target[0]!, '1.0'));
+    }
+  });
+});
+
+// One build per project: of the boxes, the vagrant profile, which exercises the most of the project's own
+// files (mkosi.postoutput, sysusers.d, tmpfiles.d, sudoers.d). basic is its subset; cloud adds cloud-init.
+describe('boxes: the vagrant profile, converted to qcow2 and packed as a box', () => {
+  const ex = example('boxes');
+  let build: CliRun;
+  beforeAll(async () => {
+    build = await ex.run('build', 'build', ['--profiles=vagrant']);
+  }, BUILD_AND_BOOT);
+
+  it('builds and boots the vagrant box', () => {
+    expectBootPassed(build, 'uefi');
+  });
+
+  it('writes a qcow2 of the disk and a libvirt .box with it (mkosi.postoutput)', () => {
+    const qcow2 = path.join(ex.outputDir, 'box-vagrant.qcow2');
+    expect(readFileSync(qcow2).subarray(0, 4).toString('latin1')).toBe('QFI\xfb');
+    const box = path.join(ex.outputDir, 'box-vagrant.box');
+    const members = execFileSync('tar', ['-tf', box], { encoding: 'utf8' }).trim().split('\n');
+    expect(members.sort()).toEqual(['Vagrantfile', 'box.img', 'metadata.json']);
+    const metadata = JSON.parse(execFileSync('tar', ['-xOf', box, 'metadata.json'], { encoding: 'utf8' }));
+    expect(metadata).toMatchObject({ provider: 'libvirt', format: 'qcow2' });
+    expect(readFileSync(path.join(ex.outputDir, 'SHA256SUMS'), 'utf8')).toContain(' *box-vagrant.box\n');
+  });
+});
+
+describe('sysext: an extension built on a base image, merged at boot', () => {
+  const ex = example('sysext');
+  let build: CliRun;
+  beforeAll(async () => {
+    build = await ex.run('build', 'build');
+  }, BUILD_AND_BOOT);
+
+  it('builds base, the debug-tools extension and the main image, and boots with the extension merged', () => {
+    // debug-tools-check.service fails the boot unless systemd-sysext merged the extension.
+    expectBootPassed(build, 'uefi');
+    expect(build.stdout).toMatch(/\ndebug-tools\.raw\s+image\s/);
+  });
+
+  it(
+    'fails the boot, naming the check, when systemd-sysext does not run',
+    async () => {
+      const run = await ex.run('boot', 'no-sysext', [
+        '--args=--kernel-command-line-extra=systemd.mask=systemd-sysext.service',
+      ]);
+      expect(run.status, said(run)).toBe(1);
+      expect(run.stdout).toContain('boot check: failed-units');
+      expect(run.stdout).toContain('debug-tools-check.service');
+    },
+    BOOT,
+  );
+});
