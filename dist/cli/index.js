@@ -8,7 +8,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(781);
 /* harmony import */ var _process_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(396);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(680);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76);
 
 
 
@@ -22,7 +22,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 680:
+/***/ 76:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1466,6 +1466,7 @@ function parseImage(object) {
         imageVersion: optionalString(object, 'ImageVersion'),
         splitArtifacts: config_field(object, 'SplitArtifacts', isArray, []).map(String),
         bootable: loose(object, 'Bootable'),
+        biosBootloader: loose(object, 'BiosBootloader') || 'none',
         toolsTree: optionalString(object, 'ToolsTree'),
         cacheDirectory: optionalString(object, 'CacheDirectory'),
         packageCacheDirectory: optionalString(object, 'PackageCacheDirectory'),
@@ -1649,10 +1650,10 @@ async function firstDifference(fileA, offsetA, fileB, offsetB, size, chunkSize =
                 ha.read(ba, 0, n, offsetA + done),
                 hb.read(bb, 0, n, offsetB + done),
             ]);
-            if (ra.bytesRead !== rb.bytesRead)
-                return done;
+            // Ranges cut short by the end of one file differ in length, and buffers of two lengths differ.
             if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead)))
                 return done;
+            // Both files ended at the same place: nothing more to read.
             if (ra.bytesRead < n)
                 return undefined;
         }
@@ -1664,15 +1665,27 @@ async function firstDifference(fileA, offsetA, fileB, offsetB, size, chunkSize =
 }
 
 ;// CONCATENATED MODULE: ./src/repro/comparison.ts
+/**
+ * The difference a level stands for when it is not identical but recorded no differing file of its
+ * own (an output only one build made, an unreadable format, nothing to compare), so that a verdict
+ * that is not identical always comes with at least one difference that says why.
+ */
+function levelDifference(node, location = []) {
+    const only = node.verdict === 'only-in-a' ? 'a' : node.verdict === 'only-in-b' ? 'b' : undefined;
+    return {
+        location,
+        path: node.name,
+        change: only === 'a' ? 'removed' : only === 'b' ? 'added' : 'changed',
+        fields: [],
+        reason: node.reason ?? (only ? `only in ${only}` : node.verdict),
+    };
+}
 /** A level is identical when its manifest diff found nothing added, removed or changed. */
 function verdictOf(diff) {
     return diff.counts.added + diff.counts.removed + diff.counts.changed === 0 ? 'identical' : 'different';
 }
 
 ;// CONCATENATED MODULE: ./src/repro/manifest.ts
-
-
-
 
 const MANIFEST_FIELDS = [
     'type',
@@ -1707,7 +1720,11 @@ function changedFields(a, b, ignore = []) {
     for (const field of MANIFEST_FIELDS) {
         if (ignore.includes(field))
             continue;
-        const same = field === 'xattrs' ? sameXattrs(a.xattrs, b.xattrs) : a[field] === b[field];
+        const same = field === 'xattrs'
+            ? sameXattrs(a.xattrs, b.xattrs)
+            : field === 'mtime'
+                ? a.mtime === b.mtime && a.mtimeNs === b.mtimeNs
+                : a[field] === b[field];
         if (!same)
             fields.push(field);
     }
@@ -1756,10 +1773,82 @@ function diffManifests(a, b, options = {}) {
         },
     };
 }
+/** One line for a mode: 0644. */
+function formatMode(mode) {
+    return mode === undefined ? '?' : mode.toString(8).padStart(4, '0');
+}
+/** "hard link to /usr/bin/a", or "separate file" for an entry that is not a hard link. */
+function linkText(entry) {
+    return entry.type === 'hardlink' ? `hard link to ${entry.target ?? '?'}` : `separate ${entry.type}`;
+}
+/** The names of the extended attributes that differ (present on one side only, or another value). */
+function xattrNames(a, b) {
+    const names = [...new Set([...Object.keys(a.xattrs ?? {}), ...Object.keys(b.xattrs ?? {})])].sort();
+    return names.filter((n) => a.xattrs?.[n] !== b.xattrs?.[n]);
+}
+function describeField(field, a, b) {
+    switch (field) {
+        case 'type':
+            return `type ${a.type} → ${b.type}`;
+        case 'sha256':
+            return 'content';
+        case 'size':
+            return `size ${a.size ?? '?'} → ${b.size ?? '?'}`;
+        case 'target':
+            return `target ${a.target ?? '?'} → ${b.target ?? '?'}`;
+        case 'mode':
+            return `mode ${formatMode(a.mode)} → ${formatMode(b.mode)}`;
+        case 'uid':
+            return `uid ${a.uid ?? '?'} → ${b.uid ?? '?'}`;
+        case 'gid':
+            return `gid ${a.gid ?? '?'} → ${b.gid ?? '?'}`;
+        case 'rdev':
+            return `device ${a.rdev ?? '?'} → ${b.rdev ?? '?'}`;
+        case 'xattrs':
+            return `xattrs (${xattrNames(a, b).join(', ')})`;
+        case 'mtime':
+            return `mtime ${formatEntryTime(a)} → ${formatEntryTime(b)}`;
+    }
+}
+/** What a hard link stands for is the link itself: its content, size and type are the file's. */
+const LINK_FIELDS = ['type', 'sha256', 'size', 'target'];
+/** A short human explanation of one changed entry, e.g. "content (sha256), size 10 → 12". */
+function describeChange(change) {
+    const { a, b, fields } = change;
+    if ((a.type === 'hardlink' || b.type === 'hardlink') && fields.some((f) => LINK_FIELDS.includes(f))) {
+        const rest = fields.filter((f) => !LINK_FIELDS.includes(f)).map((f) => describeField(f, a, b));
+        return [`${linkText(a)} → ${linkText(b)}`, ...rest].join(', ');
+    }
+    return fields.map((f) => describeField(f, a, b)).join(', ');
+}
+function formatTime(seconds) {
+    if (seconds === undefined)
+        return '?';
+    const date = new Date(seconds * 1000);
+    return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString().replace('.000Z', 'Z');
+}
+/** An entry's mtime, to the nanosecond when the reader kept them: 2023-11-14T22:13:20.000000001Z. */
+function formatEntryTime(entry) {
+    if (entry.mtimeNs === undefined)
+        return formatTime(entry.mtime);
+    const ns = BigInt(entry.mtimeNs);
+    const seconds = ns / 1000000000n - (ns % 1000000000n < 0n ? 1n : 0n);
+    const fraction = ns - seconds * 1000000000n;
+    const whole = new Date(Number(seconds) * 1000).toISOString().replace('.000Z', '');
+    return `${whole}.${fraction.toString().padStart(9, '0')}Z`;
+}
+
+;// CONCATENATED MODULE: ./src/repro/directory-manifest.ts
+
+
+
+
+
+/** Manifests of directory trees on disk (an OS tree, an output directory, an extracted filesystem). */
 const SMALL_FILE = 1024 * 1024;
 const HASH_CONCURRENCY = 8;
 /** sha256 of a file or of `length` bytes of it from `start`, read in 4 MiB chunks (bounded memory). */
-async function manifest_sha256Of(file, start = 0, length) {
+async function directory_manifest_sha256Of(file, start = 0, length) {
     const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
     if (length === 0)
         return hash.digest('hex');
@@ -1807,6 +1896,27 @@ function typeOfStats(stats) {
         return 'socket';
     return 'other';
 }
+/** The metadata every entry has, whatever its type, as far as the options keep it. */
+function metadataOf(stats, type, options) {
+    const entry = {};
+    if (options.modes !== false)
+        entry.mode = Number(stats.mode) & 0o7777;
+    if (options.owners !== false) {
+        entry.uid = Number(stats.uid);
+        entry.gid = Number(stats.gid);
+    }
+    const keepMtime = (type !== 'symlink' || options.symlinkMtime !== false) &&
+        (type !== 'directory' || options.directoryMtime !== false);
+    if (keepMtime) {
+        entry.mtime = Math.floor(Number(stats.mtimeMs) / 1000);
+        if (options.nanoseconds)
+            entry.mtimeNs = stats.mtimeNs.toString();
+    }
+    return entry;
+}
+function deviceNumber(rdev) {
+    return `${Math.floor(rdev / 256) & 0xfff}:${(rdev & 0xff) | ((rdev >> 12) & 0xfff00)}`;
+}
 /**
  * The manifest of a directory tree read with lstat, every regular file hashed as a stream. Entries
  * are produced in sorted order; the root itself is "/". Memory grows with the number of entries only.
@@ -1814,30 +1924,34 @@ function typeOfStats(stats) {
 async function manifestFromDirectory(root, options = {}) {
     const entries = [];
     const toHash = [];
-    const wholeSeconds = options.wholeSeconds ?? true;
+    /** The first path of each multiply linked inode. */
+    const firstLinks = new Map();
+    /** The path this inode was first seen at, or undefined when `rel` is the first. */
+    const firstLink = (stats, rel) => {
+        const inode = `${stats.dev}:${stats.ino}`;
+        const first = firstLinks.get(inode);
+        if (first === undefined)
+            firstLinks.set(inode, rel);
+        return first;
+    };
     const visit = async (abs, rel) => {
-        const stats = await (0,promises_namespaceObject.lstat)(abs);
+        const stats = await (0,promises_namespaceObject.lstat)(abs, { bigint: true });
         const type = typeOfStats(stats);
-        const entry = { path: rel, type };
-        if (options.modes !== false)
-            entry.mode = stats.mode & 0o7777;
-        if (options.owners !== false) {
-            entry.uid = stats.uid;
-            entry.gid = stats.gid;
+        const entry = { path: rel, type, ...metadataOf(stats, type, options) };
+        const linkedTo = options.hardlinks && type !== 'directory' && stats.nlink > 1n ? firstLink(stats, rel) : undefined;
+        if (linkedTo !== undefined) {
+            entry.type = 'hardlink';
+            entry.target = linkedTo;
         }
-        const keepMtime = (type !== 'symlink' || options.symlinkMtime !== false) &&
-            (type !== 'directory' || options.directoryMtime !== false);
-        if (keepMtime)
-            entry.mtime = wholeSeconds ? Math.floor(stats.mtimeMs / 1000) : stats.mtimeMs / 1000;
-        if (type === 'file') {
-            entry.size = stats.size;
+        else if (type === 'file') {
+            entry.size = Number(stats.size);
             toHash.push([entry, abs]);
         }
         else if (type === 'symlink') {
             entry.target = await (0,promises_namespaceObject.readlink)(abs);
         }
         else if (type === 'char' || type === 'block') {
-            entry.rdev = `${Math.floor(stats.rdev / 256) & 0xfff}:${(stats.rdev & 0xff) | ((stats.rdev >> 12) & 0xfff00)}`;
+            entry.rdev = deviceNumber(Number(stats.rdev));
         }
         entries.push(entry);
         if (type === 'directory') {
@@ -1856,51 +1970,66 @@ async function manifestFromDirectory(root, options = {}) {
     const worker = async () => {
         while (next < toHash.length) {
             const [entry, abs] = toHash[next++];
-            entry.sha256 = await manifest_sha256Of(abs);
+            entry.sha256 = await directory_manifest_sha256Of(abs);
         }
     };
     await Promise.all(Array.from({ length: HASH_CONCURRENCY }, worker));
     return entries;
 }
-/** One line for a mode: 0644. */
-function formatMode(mode) {
-    return mode === undefined ? '?' : mode.toString(8).padStart(4, '0');
+
+;// CONCATENATED MODULE: ./src/repro/xattrs.ts
+
+
+
+/** getfattr writes control characters and backslashes in names as \ooo octal escapes. */
+function unescapeGetfattr(text) {
+    const bytes = [];
+    let last = 0;
+    for (const m of text.matchAll(/\\([0-7]{3})/g)) {
+        bytes.push(Buffer.from(text.slice(last, m.index)), Buffer.from([parseInt(m[1], 8)]));
+        last = m.index + m[0].length;
+    }
+    bytes.push(Buffer.from(text.slice(last)));
+    return Buffer.concat(bytes).toString('utf8');
 }
-/** A short human explanation of one changed entry, e.g. "content (sha256), size 10 → 12". */
-function describeChange(change) {
-    const { a, b } = change;
-    const parts = change.fields.map((field) => {
-        switch (field) {
-            case 'type':
-                return `type ${a.type} → ${b.type}`;
-            case 'sha256':
-                return 'content';
-            case 'size':
-                return `size ${a.size ?? '?'} → ${b.size ?? '?'}`;
-            case 'target':
-                return `target ${a.target ?? '?'} → ${b.target ?? '?'}`;
-            case 'mode':
-                return `mode ${formatMode(a.mode)} → ${formatMode(b.mode)}`;
-            case 'uid':
-                return `uid ${a.uid ?? '?'} → ${b.uid ?? '?'}`;
-            case 'gid':
-                return `gid ${a.gid ?? '?'} → ${b.gid ?? '?'}`;
-            case 'rdev':
-                return `device ${a.rdev ?? '?'} → ${b.rdev ?? '?'}`;
-            case 'xattrs':
-                return 'xattrs';
-            case 'mtime':
-                return `mtime ${formatTime(a.mtime)} → ${formatTime(b.mtime)}`;
+/**
+ * Parses `getfattr --dump --encoding=hex` run on "." in the tree's root: blocks of
+ * "# file: <path>" followed by "name=0x<hex>" lines. Paths become manifest paths ("." is "/").
+ */
+function parseGetfattrDump(dump) {
+    const byPath = new Map();
+    let current;
+    for (const line of dump.split('\n')) {
+        if (line.startsWith('# file: ')) {
+            current = {};
+            byPath.set(normalizeManifestPath(unescapeGetfattr(line.slice('# file: '.length))), current);
         }
-        return field;
-    });
-    return parts.join(', ');
+        else if (current && line !== '') {
+            const eq = line.lastIndexOf('=');
+            const name = unescapeGetfattr(eq === -1 ? line : line.slice(0, eq));
+            current[name] = eq === -1 ? '' : line.slice(eq + 1);
+        }
+    }
+    return byPath;
 }
-function formatTime(seconds) {
-    if (seconds === undefined)
-        return '?';
-    const date = new Date(seconds * 1000);
-    return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString().replace('.000Z', 'Z');
+/** Every extended attribute of every path in the tree, symlinks' own included, never following links. */
+async function readXattrs(ctx, root) {
+    const tool = await ctx.tools.find('getfattr');
+    if (!tool)
+        return { ok: false, reason: 'getfattr is not installed (attr): extended attributes cannot be read' };
+    const result = await ctx.runner.run(tool.command, [
+        ...tool.args,
+        '--recursive',
+        '--physical',
+        '--no-dereference',
+        '--dump',
+        '--match=-',
+        '--encoding=hex',
+        '.',
+    ], { stream: false, timeoutMs: ctx.timeoutMs ?? 10 * 60_000, cwd: external_node_path_default().resolve(root), env: { ...tool.env } });
+    if (result.exitCode !== 0 || result.timedOut)
+        return { ok: false, reason: toolFailure('getfattr', result) };
+    return { ok: true, byPath: parseGetfattrDump(result.stdout) };
 }
 
 ;// CONCATENATED MODULE: ./src/repro/content/directory.ts
@@ -1908,19 +2037,50 @@ function formatTime(seconds) {
 
 
 
+
+
 /**
- * Two directories: an OS tree (a directory image) or a directory of outputs, compared by the
- * manifest of everything below them, each changed regular file narrowed further.
+ * Two directories: an OS tree (a directory image) or a directory of outputs, compared by what the
+ * filesystem holds: every file's bytes, owners, modes, nanosecond mtimes, extended attributes
+ * (capabilities, SELinux labels, ACLs) and hard-link structure. Each changed regular file is
+ * narrowed further.
  */
+/** An OS tree (a directory image) as opposed to a directory holding output files. */
+function isOsTree(a, b) {
+    return ['usr', 'etc'].some((d) => (0,external_node_fs_.existsSync)(external_node_path_default().join(a, d)) || (0,external_node_fs_.existsSync)(external_node_path_default().join(b, d)));
+}
+/**
+ * A directory's manifest with its extended attributes. An output directory's own entries (its root
+ * and the outputs in it) have new mtimes every build, which say nothing about reproducibility; below
+ * them (a directory image inside) mtimes count.
+ */
+async function treeManifest(narrowing, root, osTree) {
+    const [entries, xattrs] = await Promise.all([
+        manifestFromDirectory(root, { nanoseconds: true, hardlinks: true }),
+        readXattrs(narrowing.options, root),
+    ]);
+    for (const entry of entries) {
+        if (!osTree && entry.path.lastIndexOf('/') === 0) {
+            delete entry.mtime;
+            delete entry.mtimeNs;
+        }
+        // A hard link's attributes are its inode's, read on the first path like its content.
+        const found = xattrs.ok && entry.type !== 'hardlink' ? xattrs.byPath.get(entry.path) : undefined;
+        if (found)
+            entry.xattrs = found;
+    }
+    return [entries, xattrs];
+}
 async function compareDirectories(narrowing, a, b, name, depth) {
-    // An OS tree (a directory image) keeps its mtimes in the comparison; an output directory's
-    // files always have new mtimes, which say nothing about reproducibility.
-    const osTree = ['usr', 'etc'].some((d) => (0,external_node_fs_.existsSync)(external_node_path_default().join(a, d)) || (0,external_node_fs_.existsSync)(external_node_path_default().join(b, d)));
-    const [ma, mb] = await Promise.all([manifestFromDirectory(a), manifestFromDirectory(b)]);
-    const diff = diffManifests(ma, mb, { ignore: narrowing.ignore(osTree ? [] : ['mtime']) });
+    const osTree = isOsTree(a, b);
+    const [[ma, xa], [mb, xb]] = await Promise.all([
+        treeManifest(narrowing, a, osTree),
+        treeManifest(narrowing, b, osTree),
+    ]);
+    const diff = diffManifests(ma, mb, { ignore: narrowing.ignore() });
     // The compared directories are the root: paths inside them are locations enough.
     const children = await narrowing.recordDiff(diff, [], { a, b }, depth);
-    return {
+    const node = {
         kind: 'directory',
         name,
         verdict: verdictOf(diff),
@@ -1928,6 +2088,19 @@ async function compareDirectories(narrowing, a, b, name, depth) {
         counts: diff.counts,
         children,
     };
+    if (ma.length <= 1 && mb.length <= 1) {
+        node.verdict = 'nothing-compared';
+        node.reason = 'both directories are empty: nothing was compared';
+        return node;
+    }
+    // Without the extended attributes two trees are not known to be identical, only not seen to differ.
+    const unread = !xa.ok ? xa.reason : !xb.ok ? xb.reason : undefined;
+    if (unread) {
+        node.reason = unread;
+        if (node.verdict === 'identical')
+            node.verdict = 'unsupported';
+    }
+    return node;
 }
 
 ;// CONCATENATED MODULE: ./src/repro/archives.ts
@@ -2890,8 +3063,8 @@ async function extractBoth(narrowing, a, b, type) {
 }
 /** "disk.raw › partition 2 root-x86-64 ext4": the filesystem type joins the partition's level. */
 function locationWithType(location, type) {
-    const last = location[location.length - 1];
-    return last?.startsWith('partition ') ? [...location.slice(0, -1), `${last} ${type}`] : [...location, type];
+    const last = location.at(-1);
+    return last.startsWith('partition ') ? location.with(-1, `${last} ${type}`) : [...location, type];
 }
 function identicalFilesReason(diff, fields) {
     return fields.length > 0
@@ -2955,10 +3128,9 @@ const filesystemContent = {
  * A GPT disk image: the partition tables compared field by field, partitions paired by slot, each
  * partition whose bytes differ narrowed as a filesystem.
  */
+/** The GPT header's signature at LBA 1, with 512- or 4096-byte sectors (a shorter head reads short). */
 function isGpt(head) {
-    if (head.length >= 520 && head.toString('latin1', 512, 520) === 'EFI PART')
-        return true;
-    return head.length >= 4104 && head.toString('latin1', 4096, 4104) === 'EFI PART';
+    return (head.toString('latin1', 512, 520) === 'EFI PART' || head.toString('latin1', 4096, 4104) === 'EFI PART');
 }
 function partitionTableNode(ta, tb) {
     const fields = compareGptTables(ta, tb).map((f) => ({
@@ -3012,10 +3184,17 @@ async function compareDisks(narrowing, pair, place) {
     const children = [partitionTableNode(ta, tb)];
     for (const { a: pa, b: pb } of pairPartitions(ta, tb)) {
         if (!pa || !pb) {
-            const only = (pa ?? pb);
+            const label = partitionLabel((pa ?? pb));
+            narrowing.record({
+                location: place.location,
+                path: `partition ${label}`,
+                change: pa ? 'removed' : 'added',
+                fields: [],
+                reason: pa ? 'partition only in a' : 'partition only in b',
+            });
             children.push({
                 kind: 'partition',
-                name: partitionLabel(only),
+                name: label,
                 verdict: pa ? 'only-in-a' : 'only-in-b',
                 children: [],
             });
@@ -3148,7 +3327,7 @@ async function sectionManifest(file, pe) {
         path: '/(headers)',
         type: 'file',
         size: pe.headersSize,
-        sha256: await manifest_sha256Of(file, 0, pe.headersSize),
+        sha256: await directory_manifest_sha256Of(file, 0, pe.headersSize),
         offset: 0,
     });
     const seen = new Map();
@@ -3159,7 +3338,7 @@ async function sectionManifest(file, pe) {
             path: `/${count > 1 ? `${section.name}#${count}` : section.name}`,
             type: 'file',
             size: section.size,
-            sha256: await manifest_sha256Of(file, section.offset, section.size),
+            sha256: await directory_manifest_sha256Of(file, section.offset, section.size),
             offset: section.offset,
         };
         if (TEXT_SECTIONS.includes(section.name) && section.size <= 64 * 1024) {
@@ -3181,7 +3360,7 @@ async function sectionManifest(file, pe) {
             path: '/(trailer)',
             type: 'file',
             size: pe.fileSize - end,
-            sha256: await manifest_sha256Of(file, end, pe.fileSize - end),
+            sha256: await directory_manifest_sha256Of(file, end, pe.fileSize - end),
             offset: end,
         });
     }
@@ -3579,6 +3758,7 @@ function contentComparer(kind) {
 
 
 
+
 /**
  * Narrowing two outputs down to the files that differ: a whole file, then its structure (a disk's
  * partition table and partitions, a UKI's sections), then the files inside (a partition's
@@ -3780,7 +3960,7 @@ async function compareLinks(a, b, name) {
         kind: 'file',
         name,
         verdict: same ? 'identical' : 'different',
-        reason: same ? undefined : `link ${ta} → ${tb}`,
+        reason: same ? undefined : `link ${ta ?? '(not a link)'} → ${tb ?? '(not a link)'}`,
         children: [],
     };
 }
@@ -3792,6 +3972,8 @@ async function compareOutputs(a, b, options) {
     const started = Date.now();
     const narrower = new Narrower(options);
     const root = await narrower.compare(a, b);
+    if (root.verdict !== 'identical' && narrower.total === 0)
+        narrower.record(levelDifference(root));
     return {
         a,
         b,
@@ -3813,6 +3995,7 @@ const VERDICT_TEXT = {
     'only-in-a': 'only in A',
     'only-in-b': 'only in B',
     unsupported: 'not readable',
+    'nothing-compared': 'nothing compared',
 };
 /** Makes text safe inside a markdown table cell. */
 function report_cell(text) {
@@ -4018,6 +4201,12 @@ function splitList(value) {
         .map((item) => item.trim())
         .filter((item) => item !== '');
 }
+/** "auto, true or false": the values the input's documentation offers (its placeholder, auto|true|false). */
+function documentedChoices(input) {
+    const choices = INPUT_SPECS[input].placeholder.split('|');
+    return choices.length < 2 ? choices.join('') : `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)}`;
+}
+/** auto, yes or no; true and false are yes and no. The error offers the values the input documents. */
 function parseTristate(input, value) {
     if (value === 'auto' || value === 'yes' || value === 'no') {
         return value;
@@ -4026,7 +4215,7 @@ function parseTristate(input, value) {
         return 'yes';
     if (value === 'false')
         return 'no';
-    throw invalid(input, value, 'auto, yes or no');
+    throw invalid(input, value, documentedChoices(input));
 }
 function parseBoolean(input, value) {
     if (value === 'true' || value === 'yes')
@@ -4052,6 +4241,12 @@ function secret(value) {
     return value === undefined || value === '' ? undefined : value;
 }
 
+;// CONCATENATED MODULE: ./src/boot/timeouts.ts
+/** Boot timeouts scale with the accelerator: TCG boots take minutes where KVM takes seconds. */
+function defaultTimeoutSeconds(accel) {
+    return accel === 'kvm' ? 180 : 600;
+}
+
 ;// CONCATENATED MODULE: ./src/boot/firmware.ts
 
 
@@ -4062,11 +4257,34 @@ function secret(value) {
  * from the image's format), the OVMF that is installed, and the firmware one boot runs with.
  */
 const FIRMWARE_CHOICES = ['auto', 'uefi', 'bios', 'linux'];
-/** `auto`: a UKI is given to qemu directly, everything else boots through UEFI. */
+/**
+ * `auto`: a UKI is given to qemu directly, everything else boots through UEFI. `uefi` on a UKI boots it
+ * from a FAT disk as the removable-media loader, as firmware starts it from a USB stick (uki-esp.ts).
+ */
 function resolveFirmwareChoice(choice, format) {
     if (choice !== 'auto')
         return choice;
     return format === 'uki' ? 'linux' : 'uefi';
+}
+function linuxNeedsUki(format) {
+    return new ConfigurationError(`Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`);
+}
+/**
+ * Refuses a firmware that cannot start the image: `linux` for anything but a UKI (the one format qemu
+ * starts directly), anything else for a UKI (it is no disk), and `bios` for all but a disk image with a
+ * BIOS bootloader (systemd-boot is UEFI only).
+ */
+function checkFirmwareFitsImage(choice, image) {
+    const { format, biosBootloader } = image;
+    const resolved = resolveFirmwareChoice(choice, format);
+    if (resolved === 'linux' && format !== 'uki')
+        throw linuxNeedsUki(format);
+    if (resolved !== 'linux' && format === 'uki') {
+        throw new ConfigurationError(`Input ${Input.BootFirmware}: ${resolved} cannot start Format=uki, which is no disk image; use auto or linux.`);
+    }
+    if (resolved === 'bios' && (format !== 'disk' || biosBootloader === 'none')) {
+        throw new ConfigurationError(`Input ${Input.BootFirmware}: bios needs a disk image with a BIOS bootloader, and this is Format=${format} with BiosBootloader=${biosBootloader}; use uefi, or set BiosBootloader=grub in the project.`);
+    }
 }
 /** The firmware to boot `image` (of mkosi's `format`) with, given the OVMF there is (`origin` names it). */
 function resolveFirmware(choice, format, image, ovmf) {
@@ -4080,9 +4298,8 @@ function resolveFirmware(choice, format, image, ovmf) {
     const uefi = { code: installed.code, vars: installed.varsTemplate };
     if (resolved === 'uefi')
         return { kind: 'uefi', ...uefi };
-    if (format !== 'uki') {
-        throw new ConfigurationError(`Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`);
-    }
+    if (format !== 'uki')
+        throw linuxNeedsUki(format);
     return { kind: 'linux', kernel: image, cmdline: '', uefi };
 }
 /** OVMF's variable store of this firmware, if it uses OVMF. */
@@ -4153,7 +4370,546 @@ async function findOvmf(root) {
     return (await firmware_exists(code)) && (await firmware_exists(varsTemplate)) ? { code, varsTemplate } : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/boot/check-unit.ts
+/**
+ * The guest side of the boot check, injected at boot time into an unmodified image.
+ *
+ * systemd (>= 256) in the guest imports credentials that qemu hands it through SMBIOS type 11 strings:
+ * `systemd.extra-unit.*` becomes a unit file, `systemd.unit-dropin.UNIT~NAME` a drop-in, and any other
+ * credential is available to services that import it. So the check is three credentials: a service, a
+ * drop-in that makes multi-user.target want it, and the shell script it runs. Nothing is written into the
+ * image, and the script (which carries the per-run nonce) is only readable by root in the guest.
+ */
+const CHECK_UNIT = 'mkosi-ci-check.service';
+const CHECK_SCRIPT_CREDENTIAL = 'mkosi-ci.check';
+/** Everything is read from a report line after this prefix and one space (see serial-report.ts). */
+const REPORT_BEGIN = 'mkosi-ci-report-begin';
+const REPORT_END = 'mkosi-ci-report-end';
+/** The notification the check sends over vsock: `X_MKOSI_CI_CHECK=<nonce> exit=N state=S …`. */
+const CHECK_MESSAGE_KEY = 'X_MKOSI_CI_CHECK';
+function reportDevice(channel) {
+    return channel.kind === 'serial' ? '/dev/ttyS1' : `/dev/virtio-ports/${channel.name}`;
+}
+/** What qemu must be given so the same name reaches the guest as a virtio port: see qemu-args.ts. */
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const NONCE_PATTERN = /^[A-Za-z0-9]{16,128}$/;
+function shellQuote(value) {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * The manager properties from which `systemd-analyze` computes its "Startup finished in" line; the report
+ * carries them raw (µs) so the host does the arithmetic instead of parsing human-readable durations.
+ */
+const TIMESTAMP_PROPERTIES = [
+    'FirmwareTimestampMonotonic',
+    'LoaderTimestampMonotonic',
+    'InitRDTimestampMonotonic',
+    'UserspaceTimestampMonotonic',
+    'FinishTimestampMonotonic',
+];
+/** The patterns `boot-allow-failed` accepts: no quotes, spaces or other shell syntax. */
+const ALLOW_PATTERN = /^[A-Za-z0-9:_.\\@*?[\]-]+$/;
+const NOTIFY_PATTERN = /^vsock(?:-stream|-dgram|-seqpacket)?:\d+:\d+$/;
+/**
+ * The variables the script starts with. A backslash in a unit glob is doubled: in a shell pattern it
+ * escapes the next character, and the host matches it literally (unit names escape as `\x2d`).
+ */
+function scriptHeader(options) {
+    const allow = (options.allowFailed ?? []).map((p) => p.replace(/\\/g, '\\\\'));
+    return `#!/bin/sh
+# mkosi-ci boot check (generated; runs once per boot, injected as a credential).
+# -f: unit globs stay patterns, never file names.
+set -uf
+export SYSTEMD_COLORS=0 SYSTEMD_PAGER= SYSTEMD_LESS= LC_ALL=C
+NONCE=${shellQuote(options.nonce)}
+DEVICE=${shellQuote(options.reportPath ?? reportDevice(options.channel))}
+SETTLE_BY=${Math.max(1, Math.round(options.settleBySeconds))}
+WATCH=${Math.max(0, Math.round(options.watchSeconds))}
+JOURNAL=${shellQuote(options.journal)}
+BLAME=${options.blame ? 'yes' : 'no'}
+NOTIFY=${shellQuote(options.notifySocket ?? '')}
+ALLOW=${shellQuote(allow.join(' '))}
+BEGIN=${REPORT_BEGIN}
+END=${REPORT_END}
+MESSAGE_KEY=${CHECK_MESSAGE_KEY}
+PROPERTIES=${TIMESTAMP_PROPERTIES.join(',')}
+`;
+}
+/**
+ * The POSIX shell script run in the guest. It only uses systemctl, systemd-analyze, systemd-notify,
+ * journalctl and coreutils, which every systemd image has. Every report line is `KEY VALUE`; multi-line
+ * outputs are carried one line per report line under their own key so that nothing a unit prints can
+ * end the report early (only a line with the nonce can, and the nonce is known to this script alone).
+ * Keys: started, settle (done, timeout, error), job, settled, watched, state, timestamp, blame, failed,
+ * status:UNIT, masked, error, journal, exit, reported.
+ */
+function checkScript(options) {
+    if (!NONCE_PATTERN.test(options.nonce))
+        throw new Error(`invalid boot check nonce: ${options.nonce}`);
+    if (options.channel.kind === 'virtio' && !NAME_PATTERN.test(options.channel.name)) {
+        throw new Error(`invalid virtio port name: ${options.channel.name}`);
+    }
+    for (const pattern of options.allowFailed ?? []) {
+        if (!ALLOW_PATTERN.test(pattern))
+            throw new Error(`invalid unit glob: ${pattern}`);
+    }
+    if (options.notifySocket !== undefined && !NOTIFY_PATTERN.test(options.notifySocket)) {
+        throw new Error(`invalid notify socket: ${options.notifySocket}`);
+    }
+    return scriptHeader(options) + SCRIPT_BODY;
+}
+const SCRIPT_BODY = `DIR=\${RUNTIME_DIRECTORY:-/run}
+REPORT=$DIR/mkosi-ci-report.$$
+ERR=$REPORT.err
+FAILED=$REPORT.failed
+: >"$REPORT"
+: >"$FAILED"
+: >"$FAILED.masked"
+: >"$FAILED.bad"
+errors=0
+settle=error
+
+emit() { printf '%s %s\\n' "$1" "$2" >>"$REPORT"; }
+# Prefix every line of stdin with a key.
+emit_lines() { while IFS= read -r line || [ -n "$line" ]; do emit "$1" "$line"; done; }
+# A step of the check that failed is reported with what it printed: its errors are never swallowed.
+fail() {
+  errors=$((errors + 1))
+  message=$(tr '\\n' ' ' <"$ERR")
+  emit error "$1 failed: \${message% }"
+}
+uptime_s() { read -r up _ </proc/uptime; echo "$up"; }
+now_s() { cut -d. -f1 /proc/uptime; }
+# boot-allow-failed as the host reads it: a glob, and a name without a type also means NAME.service.
+tolerated() {
+  for pattern in $ALLOW; do
+    case $1 in $pattern) return 0 ;; esac
+    case $pattern in *.*) ;; *) case $1 in $pattern.service) return 0 ;; esac ;; esac
+  done
+  return 1
+}
+# The failed units into $FAILED (UNIT LOAD ACTIVE SUB DESCRIPTION), except masked ones, which were
+# switched off on purpose ($FAILED.masked); $FAILED.bad: those boot-allow-failed does not tolerate.
+list_failed() {
+  systemctl list-units --all --state=failed --plain --no-legend --no-pager --full >"$FAILED.all" 2>"$ERR" ||
+    { fail 'systemctl list-units'; return 1; }
+  : >"$FAILED"
+  : >"$FAILED.masked"
+  : >"$FAILED.bad"
+  while read -r unit load rest; do
+    # Older systemctl versions start the line with a bullet.
+    if [ "$unit" = '●' ]; then unit=$load; load=\${rest%% *}; rest=\${rest#* }; fi
+    [ -n "$unit" ] || continue
+    if [ "$load" = masked ]; then echo "$unit" >>"$FAILED.masked"; continue; fi
+    printf '%s %s %s\\n' "$unit" "$load" "$rest" >>"$FAILED"
+    tolerated "$unit" || echo "$unit" >>"$FAILED.bad"
+  done <"$FAILED.all"
+}
+# The unit names of a list, comma-separated.
+names() { list=; while read -r unit _; do list=\${list:+$list,}$unit; done <"$1"; echo "$list"; }
+
+emit started "$(uptime_s)"
+left=$((SETTLE_BY - $(now_s)))
+[ "$left" -gt 0 ] || left=1
+timeout "$left" systemctl is-system-running --wait >/dev/null 2>"$ERR"
+waited=$?
+# 124: the bound ran out with jobs still queued (the jobs say which). Otherwise the wait ended, whatever
+# the state: is-system-running exits 1 for every state but running, so only its error output is an error.
+if [ "$waited" = 124 ]; then
+  settle=timeout
+  if systemctl list-jobs --plain --no-legend --no-pager --full >"$REPORT.jobs" 2>"$ERR"; then
+    emit_lines job <"$REPORT.jobs"
+  else
+    fail 'systemctl list-jobs'
+  fi
+elif [ "$waited" -le 1 ] && [ ! -s "$ERR" ]; then
+  settle=done
+else
+  fail 'systemctl is-system-running --wait'
+fi
+emit settle "$settle"
+emit settled "$(uptime_s)"
+
+# Seconds of uptime, not loop turns: each turn also costs a systemctl call (a second under TCG).
+from=$(now_s)
+while [ $(($(now_s) - from)) -lt "$WATCH" ] && list_failed && [ ! -s "$FAILED.bad" ]; do
+  sleep 1
+done
+emit watched $(($(now_s) - from))
+
+state=$(systemctl is-system-running 2>"$ERR")
+[ ! -s "$ERR" ] || fail 'systemctl is-system-running'
+emit state "$state"
+if systemctl show --property="$PROPERTIES" >"$REPORT.show" 2>"$ERR"; then
+  emit_lines timestamp <"$REPORT.show"
+else
+  fail 'systemctl show'
+fi
+if [ "$BLAME" = yes ]; then
+  if systemd-analyze blame --no-pager >"$REPORT.blame" 2>"$ERR"; then
+    head -n 10 "$REPORT.blame" | emit_lines blame
+  else
+    fail 'systemd-analyze blame'
+  fi
+fi
+if list_failed; then
+  emit_lines failed <"$FAILED"
+  while read -r unit _; do
+    # systemctl status exits 3 for a failed unit: its output is the report, not an error.
+    systemctl status --no-pager --full --lines=10 -- "$unit" >"$REPORT.status" 2>&1 </dev/null
+    emit_lines "status:$unit" <"$REPORT.status"
+  done <"$FAILED"
+  emit_lines masked <"$FAILED.masked"
+fi
+
+# The host's rule: a settled boot, running or degraded by masked or tolerated units only, and a check
+# that ran without errors.
+code=0
+case $state in
+  running) ;;
+  degraded) [ -s "$FAILED" ] || [ -s "$FAILED.masked" ] || code=1 ;;
+  *) code=1 ;;
+esac
+[ ! -s "$FAILED.bad" ] || code=1
+[ "$settle" = done ] || code=1
+[ "$errors" = 0 ] || code=1
+if [ "$JOURNAL" = always ] || { [ "$JOURNAL" = on-failure ] && [ "$code" != 0 ]; }; then
+  if journalctl --boot --no-pager -o short-monotonic >"$REPORT.journal" 2>"$ERR"; then
+    emit_lines journal <"$REPORT.journal"
+  else
+    fail journalctl
+    code=1
+  fi
+fi
+# Over vsock the check speaks for itself with the nonce: systemd's own EXIT_STATUS= comes with every
+# orderly shutdown, whoever caused it, so it cannot pass a boot.
+if [ -n "$NOTIFY" ]; then
+  NOTIFY_SOCKET=$NOTIFY systemd-notify --no-block \\
+    "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") errors=$errors" \\
+    2>"$ERR" || { fail systemd-notify; code=1; }
+fi
+emit exit "$code"
+emit reported "$(uptime_s)"
+
+# One write of the whole report; closing a tty waits until its output has drained.
+{
+  printf '\\n%s %s\\n' "$BEGIN" "$NONCE"
+  cat "$REPORT"
+  printf '%s %s\\n' "$END" "$NONCE"
+} >"$DEVICE"
+sync
+# In a VM, "systemctl exit" powers off and hands the status to the host (vmm.notify_socket EXIT_STATUS=).
+systemctl exit "$code" || systemctl poweroff
+`;
+/** The service that runs the script. Type=exec: its start job ends at once, so the boot can settle. */
+function checkUnit() {
+    return `[Unit]
+Description=mkosi-ci boot check
+After=basic.target
+
+[Service]
+Type=exec
+ImportCredential=${CHECK_SCRIPT_CREDENTIAL}
+RuntimeDirectory=mkosi-ci
+ExecStart=/bin/sh %d/${CHECK_SCRIPT_CREDENTIAL}
+StandardOutput=journal+console
+`;
+}
+function checkDropIn() {
+    return `[Unit]\nWants=${CHECK_UNIT}\n`;
+}
+/** The credentials that inject the check; `extra` ones (planted faults, user credentials) come first. */
+function checkCredentials(options, extra = []) {
+    const dropInName = CHECK_UNIT.replace(/\.service$/, '');
+    return [
+        ...extra,
+        { name: CHECK_SCRIPT_CREDENTIAL, value: checkScript(options) },
+        { name: `systemd.extra-unit.${CHECK_UNIT}`, value: checkUnit() },
+        { name: `systemd.unit-dropin.multi-user.target~${dropInName}`, value: checkDropIn() },
+    ];
+}
+/**
+ * The `-smbios` arguments that hand credentials to the guest. The binary form (base64) keeps newlines
+ * and commas (qemu's option separator) out of the command line.
+ */
+function smbiosCredentialArgs(credentials) {
+    return credentials.flatMap((c) => {
+        if (!NAME_PATTERN.test(c.name.replace(/~/g, '-')))
+            throw new Error(`invalid credential name: ${c.name}`);
+        const encoded = Buffer.from(c.value, 'utf8').toString('base64');
+        return ['-smbios', `type=11,value=io.systemd.credential.binary:${c.name}=${encoded}`];
+    });
+}
+/**
+ * Kernel command line extras for a UKI (systemd-stub reads this SMBIOS string when Secure Boot is off).
+ * Commas must be doubled for qemu's option parser.
+ */
+function kernelCmdlineExtraArgs(extra) {
+    if (extra.length === 0)
+        return [];
+    const value = extra.join(' ').replace(/,/g, ',,');
+    return ['-smbios', `type=11,value=io.systemd.stub.kernel-cmdline-extra=${value}`];
+}
+
+;// CONCATENATED MODULE: ./src/boot/serial-report.ts
+
+
+/**
+ * The host side of the report channel: the guest writes `KEY VALUE` lines between a begin and an end
+ * marker that both carry a per-run nonce. Only the check script knows the nonce, so nothing else the
+ * guest prints (a unit echoing a fake report, the kernel, a getty) can forge a verdict; a report without
+ * its end marker (the guest died while writing) is no report.
+ */
+/** 128 random bits, hex: unguessable and safe to embed in a shell script and on a serial line. */
+function newNonce() {
+    return (0,external_node_crypto_namespaceObject.randomBytes)(16).toString('hex');
+}
+/** The report lines between the markers, or why there are none. */
+function extractReportLines(captured, nonce) {
+    // A tty turns "\n" into "\r\n"; a line may also start with leftovers of other output.
+    const lines = captured.split('\n').map((l) => l.replace(/\r$/, ''));
+    const begin = lines.findIndex((l) => l.trimStart() === `${REPORT_BEGIN} ${nonce}`);
+    if (begin < 0)
+        return { lines: undefined, truncated: false };
+    const end = lines.findIndex((l, i) => i > begin && l === `${REPORT_END} ${nonce}`);
+    if (end < 0)
+        return { lines: undefined, truncated: true };
+    return { lines: lines.slice(begin + 1, end) };
+}
+/**
+ * One line of `systemctl list-units --plain --no-legend --full`: `UNIT LOAD ACTIVE SUB DESCRIPTION…`.
+ * Older systemctl versions prefix failed units with a `●` bullet; it is skipped.
+ */
+function parseUnitLine(line) {
+    const fields = line.trim().replace(/^●\s*/, '').split(/\s+/);
+    const [name, load, active, sub, ...description] = fields;
+    if (!name || !load || !active || !sub)
+        return undefined;
+    return { name, load, active, sub, description: description.join(' ') };
+}
+/** The `Active:` line of a `systemctl status` output, without its label. */
+function statusLine(status) {
+    for (const line of status) {
+        const match = /^\s*Active:\s*(.*)$/.exec(line);
+        if (match)
+            return match[1].trim();
+    }
+    return undefined;
+}
+const usToMs = (us) => Math.round(us / 1000);
+/**
+ * The boot phases from the manager's monotonic timestamps (µs), with systemd-analyze's arithmetic:
+ * firmware and loader timestamps count backwards from the kernel's start.
+ */
+function bootTimings(props) {
+    const get = (key) => props.get(key) ?? 0;
+    const firmware = get('FirmwareTimestampMonotonic');
+    const loader = get('LoaderTimestampMonotonic');
+    const initrd = get('InitRDTimestampMonotonic');
+    const userspace = get('UserspaceTimestampMonotonic');
+    const finish = get('FinishTimestampMonotonic');
+    const timings = {};
+    if (firmware > 0 && loader > 0)
+        timings.firmwareMs = usToMs(firmware - loader);
+    if (loader > 0)
+        timings.loaderMs = usToMs(loader);
+    if (userspace > 0) {
+        timings.kernelMs = usToMs(initrd > 0 ? initrd : userspace);
+        if (initrd > 0)
+            timings.initrdMs = usToMs(userspace - initrd);
+    }
+    if (finish > 0) {
+        if (userspace > 0)
+            timings.userspaceMs = usToMs(finish - userspace);
+        timings.totalMs = usToMs(finish);
+    }
+    return timings;
+}
+function splitKey(line) {
+    const space = line.indexOf(' ');
+    return space < 0 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
+}
+/** Keys whose every line is kept, in order. */
+const LIST_KEYS = {
+    blame: 'blame',
+    journal: 'journal',
+    masked: 'maskedUnits',
+    job: 'jobs',
+    error: 'errors',
+};
+function emptyReport() {
+    return {
+        state: '',
+        settled: false,
+        watchedSeconds: 0,
+        failedUnits: [],
+        maskedUnits: [],
+        jobs: [],
+        errors: [],
+        exitCode: undefined,
+        timings: {},
+        blame: [],
+        journal: [],
+    };
+}
+/** A whole number, or undefined: `Number('')` is 0, which would read a missing value as a status. */
+function wholeNumber(value) {
+    return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+/** Parses the lines between the markers (see `checkScript` for their keys). */
+function parseReportLines(lines) {
+    const values = new Map();
+    const timestamps = new Map();
+    const statuses = new Map();
+    const report = emptyReport();
+    for (const line of lines) {
+        const [key, value] = splitKey(line);
+        if (Object.hasOwn(LIST_KEYS, key))
+            report[LIST_KEYS[key]].push(value);
+        else if (key === 'timestamp') {
+            const match = /^(\w+)=(\d+)$/.exec(value);
+            if (match)
+                timestamps.set(match[1], Number(match[2]));
+        }
+        else if (key === 'failed') {
+            const unit = parseUnitLine(value);
+            if (unit)
+                report.failedUnits.push({ ...unit, statusLine: undefined, status: [] });
+        }
+        else if (key.startsWith('status:')) {
+            const unit = key.slice('status:'.length);
+            statuses.set(unit, [...(statuses.get(unit) ?? []), value]);
+        }
+        else
+            values.set(key, value);
+    }
+    for (const unit of report.failedUnits) {
+        unit.status = statuses.get(unit.name) ?? [];
+        unit.statusLine = statusLine(unit.status);
+    }
+    report.state = values.get('state') ?? '';
+    report.settled = values.get('settle') === 'done';
+    report.watchedSeconds = wholeNumber(values.get('watched')) ?? 0;
+    report.exitCode = wholeNumber(values.get('exit'));
+    const number = (key) => {
+        const n = Number.parseFloat(values.get(key) ?? '');
+        return Number.isFinite(n) ? n : undefined;
+    };
+    report.settledAt = number('settled');
+    report.reportedAt = number('reported');
+    report.timings = bootTimings(timestamps);
+    return report;
+}
+/** Finds and parses the report with this run's nonce in what the report channel captured. */
+function parseReport(captured, nonce) {
+    const extracted = extractReportLines(captured, nonce);
+    if (!extracted.lines)
+        return { found: false, truncated: extracted.truncated };
+    return { found: true, report: parseReportLines(extracted.lines) };
+}
+/** Kernel messages that mean the guest died before the check could report. */
+const PANIC_PATTERNS = [
+    /Kernel panic - not syncing/,
+    /KVM internal error/,
+    /emulation failure/,
+    /systemd\[1\]: Freezing execution/,
+    /systemd\[1\]: Caught <\w+>, (?:dumped core|cannot fork)/,
+];
+/** The first line of the console log that shows the guest crashed, if any. */
+function findPanic(consoleLog) {
+    for (const line of consoleLog.split('\n')) {
+        // eslint-disable-next-line no-control-regex
+        const clean = line.replace(/\r$/, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+        if (PANIC_PATTERNS.some((p) => p.test(clean)))
+            return clean.trim();
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/boot/check-message.ts
+
+
+const list = (value) => (value ? value.split(',') : []);
+function parseFields(fields) {
+    const values = new Map();
+    for (const field of fields) {
+        const equals = field.indexOf('=');
+        if (equals > 0)
+            values.set(field.slice(0, equals), field.slice(equals + 1));
+    }
+    return {
+        exitCode: wholeNumber(values.get('exit')),
+        state: values.get('state') ?? '',
+        settled: values.get('settle') === 'done',
+        failed: list(values.get('failed')),
+        masked: list(values.get('masked')),
+        errors: wholeNumber(values.get('errors')),
+    };
+}
+/** The check's message with this run's nonce among the notifications received, if any. */
+function findCheckMessage(messages, nonce) {
+    for (const message of messages) {
+        if (message.key !== CHECK_MESSAGE_KEY)
+            continue;
+        const [token, ...fields] = message.value.split(' ');
+        if (token === nonce)
+            return parseFields(fields);
+    }
+    return undefined;
+}
+/** What the message says, as a report without details (no status lines, timings or journal). */
+function reportFromMessage(message) {
+    const errors = message.errors === undefined
+        ? ['the check message over vsock does not say whether the check ran without errors']
+        : message.errors > 0
+            ? [`${message.errors} step(s) of the check failed (their output was in the lost serial report)`]
+            : [];
+    return {
+        state: message.state,
+        settled: message.settled,
+        watchedSeconds: 0,
+        failedUnits: message.failed.map((name) => ({
+            name,
+            load: '',
+            active: 'failed',
+            sub: 'failed',
+            description: '',
+            statusLine: undefined,
+            status: [],
+        })),
+        maskedUnits: message.masked,
+        jobs: [],
+        errors,
+        exitCode: message.exitCode,
+        timings: {},
+        blame: [],
+        journal: [],
+    };
+}
+/**
+ * Where the serial report and the vsock message, both from this run's check, say different things; the
+ * check sends both from the same values, so any difference means one of them was damaged.
+ */
+function disagreement(report, message) {
+    const names = (units) => [...units].sort().join(',');
+    const fields = [
+        ['state', report.state, message.state],
+        ['settled', report.settled, message.settled],
+        ['exit', report.exitCode, message.exitCode],
+        ['failed', names(report.failedUnits.map((u) => u.name)), names(message.failed)],
+        ['masked', names(report.maskedUnits), names(message.masked)],
+        ['errors', report.errors.length, message.errors],
+    ];
+    const differing = fields.filter(([, a, b]) => a !== b);
+    if (differing.length === 0)
+        return undefined;
+    return differing
+        .map(([name, a, b]) => `${name}: ${String(a)} in the report, ${String(b)} over vsock`)
+        .join('; ');
+}
+
 ;// CONCATENATED MODULE: ./src/boot/verdict.ts
+
 /**
  * A unit glob as systemctl understands them (fnmatch: `*`, `?`, `[…]`), anchored. A pattern without a
  * unit type suffix also matches `.service` units, as systemctl does with plain names.
@@ -4193,60 +4949,121 @@ function unitAllowed(unit, patterns) {
 function describe(units) {
     return units.map((u) => (u.statusLine ? `${u.name} (${u.statusLine})` : u.name)).join(', ');
 }
+const NONE = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
+/** No evidence with the nonce: a crash, a timeout, or a guest that shut down before the check ran. */
+function withoutReport(input) {
+    const why = input.timedOut
+        ? `no report within the ${input.timeoutSeconds} s timeout`
+        : input.report.found === false && input.report.truncated
+            ? 'the report was cut short'
+            : input.qemuExitCode === 0
+                ? 'it powered off or rebooted before the check reported'
+                : `qemu exited with status ${input.qemuExitCode} without a report`;
+    const exit = input.vsock?.exitStatus;
+    const shutdown = exit === undefined ? '' : ` (systemd sent EXIT_STATUS=${exit} over vsock as it shut down)`;
+    if (input.panic) {
+        return { ...NONE, result: 'panicked', reason: `the guest crashed: ${input.panic} (${why})` };
+    }
+    return { ...NONE, result: 'did-not-boot', reason: `the guest did not boot: ${why}${shutdown}` };
+}
+/** What the states the check can report mean, for the reason. */
+const STATE_MEANINGS = {
+    maintenance: 'emergency or rescue mode',
+    stopping: 'shutting down',
+    offline: 'PID 1 is not systemd',
+    starting: 'jobs still queued',
+    initializing: 'jobs still queued',
+};
+/** Red findings about the run rather than the system: each alone makes the evidence unreliable. */
+function contradictions(input, report, fromSerial) {
+    const found = [];
+    const message = input.vsock?.message;
+    if (!fromSerial && input.report.found === false && input.report.truncated) {
+        found.push('the serial report was cut short');
+    }
+    const differ = fromSerial && message ? disagreement(report, message) : undefined;
+    if (differ)
+        found.push(`the serial report and the vsock message disagree (${differ})`);
+    if (input.timedOut)
+        found.push(`the guest did not power off within the ${input.timeoutSeconds} s timeout`);
+    else if (input.qemuExitCode !== 0)
+        found.push(`qemu exited with status ${input.qemuExitCode}`);
+    if (report.exitCode === undefined)
+        found.push('the report has no exit status');
+    const exit = input.vsock?.exitStatus;
+    if (exit !== undefined && exit !== report.exitCode) {
+        found.push(`systemd sent EXIT_STATUS=${exit} over vsock, not the check's ${String(report.exitCode)}`);
+    }
+    return found;
+}
+/** Why the system's state fails a boot in which nothing failed, if it does. */
+function stateProblem(report, allowedUnits) {
+    const state = report.state;
+    if (state === 'running')
+        return undefined;
+    if (state === 'degraded') {
+        if (allowedUnits.length + report.maskedUnits.length > 0)
+            return undefined;
+        return { result: 'inconclusive', reason: 'the system is degraded, but the check found no failed unit' };
+    }
+    if (state === '' || state === 'unknown') {
+        return {
+            result: 'inconclusive',
+            reason: `the check could not read the system state (${state || 'empty'})`,
+        };
+    }
+    const meaning = STATE_MEANINGS[state];
+    return {
+        result: 'not-running',
+        reason: `the system is ${state}${meaning ? ` (${meaning})` : ''}, not running`,
+    };
+}
+/** `123 planted-hang.service start running` → `planted-hang.service start`. */
+function describeJobs(jobs) {
+    return jobs.map((j) => j.trim().split(/\s+/).slice(1, 3).join(' ')).join(', ');
+}
 function verdict(input) {
-    const base = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
-    if (!input.report.found && input.exitStatus !== undefined) {
-        // Over vsock the exit status is the verdict; only the details went missing with the report.
-        return input.exitStatus === 0
-            ? {
-                ...base,
-                result: 'passed',
-                reason: 'the guest reported EXIT_STATUS=0 over vsock (its serial report was lost)',
-            }
-            : {
-                ...base,
-                result: 'failed-units',
-                reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock (its serial report with the unit names was lost)`,
-            };
-    }
-    if (!input.report.found) {
-        const why = input.timedOut
-            ? `no report within the ${input.timeoutSeconds} s timeout`
-            : input.report.truncated
-                ? 'the report was cut short'
-                : `qemu exited (status ${input.qemuExitCode}) without a report`;
-        if (input.panic)
-            return { ...base, result: 'panicked', reason: `the guest crashed: ${input.panic} (${why})` };
-        return { ...base, result: 'did-not-boot', reason: `the guest did not boot: ${why}` };
-    }
-    const report = input.report.report;
+    const message = input.vsock?.message;
+    if (!input.report.found && !message)
+        return withoutReport(input);
+    const fromSerial = input.report.found;
+    const report = input.report.found ? input.report.report : reportFromMessage(message);
     const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
     const failedUnits = report.failedUnits.filter((u) => !allowedUnits.includes(u));
     const common = { allowedUnits, failedUnits, timings: report.timings, report };
-    if (failedUnits.length > 0) {
-        return { ...common, result: 'failed-units', reason: `failed units: ${describe(failedUnits)}` };
-    }
+    const red = (result, reason) => ({ ...common, result, reason });
+    if (input.panic)
+        return red('panicked', `the console shows a crash: ${input.panic}`);
+    if (failedUnits.length > 0)
+        return red('failed-units', `failed units: ${describe(failedUnits)}`);
+    if (report.errors.length > 0)
+        return red('inconclusive', `the check failed: ${report.errors.join('; ')}`);
     if (!report.settled) {
-        // Nothing failed but jobs were still queued when the check gave up waiting: a hanging unit.
-        return {
-            ...common,
-            result: 'did-not-boot',
-            reason: `the boot did not finish within the settle bound (state ${report.state})`,
-        };
+        const queued = report.jobs.length > 0 ? `; still queued: ${describeJobs(report.jobs)}` : '';
+        return red('did-not-boot', `the boot did not settle in time (state ${report.state || 'unknown'})${queued}`);
     }
-    if (input.exitStatus !== undefined && input.exitStatus !== 0 && report.failedUnits.length === 0) {
-        // The two channels disagree: trust the failure, never a pass that only one of them claims.
-        return {
-            ...common,
-            result: 'failed-units',
-            reason: `the guest reported EXIT_STATUS=${input.exitStatus} over vsock although its report names no failed unit`,
-        };
+    const problem = stateProblem(report, allowedUnits);
+    if (problem)
+        return red(problem.result, problem.reason);
+    const contradicted = contradictions(input, report, fromSerial);
+    if (contradicted.length > 0)
+        return red('inconclusive', contradicted.join('; '));
+    if (report.exitCode !== 0) {
+        return red('inconclusive', `the check exited ${report.exitCode} where the host finds nothing wrong`);
     }
-    const tolerated = allowedUnits.length > 0 ? ` (tolerated: ${describe(allowedUnits)})` : '';
-    return { ...common, result: 'passed', reason: `the system is ${report.state}${tolerated}` };
+    const tolerated = allowedUnits.length > 0 ? `; tolerated: ${describe(allowedUnits)}` : '';
+    const masked = report.maskedUnits.length > 0 ? `; masked: ${report.maskedUnits.join(', ')}` : '';
+    const source = fromSerial ? '' : " (from the check's vsock message: the serial report was lost)";
+    return {
+        ...common,
+        result: 'passed',
+        reason: `the system is ${report.state}${tolerated}${masked}${source}`,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/boot/options.ts
+
+
 
 
 
@@ -4270,12 +5087,35 @@ function parseAllowFailed(value) {
     }
     return patterns;
 }
+/** A number of seconds, or auto (undefined); the error says both. */
+function parseTimeout(value) {
+    const seconds = Number(value);
+    if (/^\d+$/.test(value) && seconds >= 30 && seconds <= 86_400)
+        return seconds;
+    throw invalid(Input.BootTimeout, value, 'auto or a whole number of seconds from 30 to 86400');
+}
+/**
+ * The guest watches for late failures within the timeout, after it booted: a watch that fills the
+ * timeout cannot work. `auto` is at most the software-emulation timeout.
+ */
+function checkWatchFitsTimeout(watchSeconds, timeoutSeconds) {
+    const longest = timeoutSeconds ?? defaultTimeoutSeconds('tcg');
+    if (watchSeconds < longest)
+        return;
+    const timeout = timeoutSeconds === undefined ? `auto: at most ${longest}` : `${longest}`;
+    throw new ConfigurationError(`Input ${Input.BootWatch}: ${watchSeconds} seconds leaves no time to boot within ${Input.BootTimeout} (${timeout} seconds); give a ${Input.BootWatch} shorter than ${Input.BootTimeout}.`);
+}
 function parseBootOptions(inputs) {
+    const options = parseEach(inputs);
+    checkWatchFitsTimeout(options.watchSeconds, options.timeoutSeconds);
+    return options;
+}
+function parseEach(inputs) {
     const { value, raw } = inputs;
     const timeout = value(Input.BootTimeout);
     return {
         enabled: parseTristate(Input.Boot, value(Input.Boot)),
-        timeoutSeconds: timeout === 'auto' ? undefined : parseInteger(Input.BootTimeout, timeout, 30, 86_400, 'seconds'),
+        timeoutSeconds: timeout === 'auto' ? undefined : parseTimeout(timeout),
         transport: parseChoice(Input.BootTransport, value(Input.BootTransport), [
             'auto',
             'vsock',
@@ -4535,12 +5375,18 @@ const FIELD_NAMES = [
 ];
 /** Characters the artifact service refuses in names. */
 const FORBIDDEN = /[":<>|*?\r\n\\/]/g;
-/** Refuses a template that names a field there is none of, before anything is built. */
+const FIELD_LIST = FIELD_NAMES.map((f) => `{${f}}`).join(', ');
+/** Refuses a template that names a field there is none of, or has a stray brace, before anything is built. */
 function checkArtifactNameFields(template) {
     for (const [, field] of template.matchAll(/\{([^{}]*)\}/g)) {
         if (!FIELD_NAMES.includes(field)) {
-            throw new ConfigurationError(`Input ${Input.ArtifactName}: unknown field {${field}}; valid: ${FIELD_NAMES.map((f) => `{${f}}`).join(', ')}.`);
+            throw new ConfigurationError(`Input ${Input.ArtifactName}: unknown field {${field}}; valid: ${FIELD_LIST}.`);
         }
+    }
+    const stray = /[{}]/.exec(template.replace(/\{[^{}]*\}/g, ''))?.[0];
+    if (stray) {
+        const [has, lacks] = stray === '{' ? ['{', '}'] : ['}', '{'];
+        throw new ConfigurationError(`Input ${Input.ArtifactName}: '${template}' has a ${has} without its ${lacks}; fields are written ${FIELD_LIST}.`);
     }
 }
 /**
@@ -4575,6 +5421,7 @@ function artifactNameFields(config, profiles) {
 
 
 
+
 function parseRelease(value) {
     const release = value.trim();
     if (release === '' || release === 'false' || release === 'no')
@@ -4604,12 +5451,23 @@ function parseArtifactName(value) {
     checkArtifactNameFields(name);
     return name;
 }
+/**
+ * A passphrase without its key is a key that went missing (a misnamed or unset secret): refused, rather
+ * than publishing unsigned outputs.
+ */
+function signingSecrets(raw) {
+    const signKey = secret(raw(Input.SignKey).trim());
+    // A passphrase may legitimately start or end with spaces: taken as given.
+    const signPassphrase = secret(raw(Input.SignPassphrase));
+    if (signPassphrase !== undefined && signKey === undefined) {
+        throw new ConfigurationError(`Input ${Input.SignPassphrase}: given without ${Input.SignKey}; give the key too (the CLI reads it from --sign-key-file) or leave the passphrase out.`);
+    }
+    return { signKey, signPassphrase };
+}
 function parsePublishOptions({ value, raw }) {
     const retention = raw(Input.RetentionDays).trim();
     return {
-        signKey: secret(raw(Input.SignKey).trim()),
-        // A passphrase may legitimately start or end with spaces: taken as given.
-        signPassphrase: secret(raw(Input.SignPassphrase)),
+        ...signingSecrets(raw),
         upload: parseTristate(Input.Upload, value(Input.Upload)),
         artifactName: parseArtifactName(value(Input.ArtifactName)),
         retentionDays: retention === '' ? undefined : parseInteger(Input.RetentionDays, retention, 1, 90, 'days'),
@@ -4800,6 +5658,13 @@ function firmwareArgs(firmware) {
         }
     }
 }
+function diskArgs(image, writes) {
+    // vvfat without `rw:` is read-only by itself: nothing reaches the directory.
+    const drive = image.format === 'vvfat'
+        ? `format=raw,file=fat:ro:${qemuEscape(image.path)},readonly=on`
+        : `format=${image.format},file=${qemuEscape(image.path)}${writes === 'snapshot' ? ',snapshot=on' : ''}`;
+    return ['-drive', `if=none,id=disk,${drive}`, '-device', 'virtio-blk-pci,drive=disk,bootindex=1'];
+}
 function qemuArgs(options) {
     const args = [];
     for (const dir of options.dataDirs ?? [])
@@ -4807,19 +5672,20 @@ function qemuArgs(options) {
     args.push('-machine', 'q35', '-accel', options.accel, 
     // "max" gives TCG every feature it emulates (x86-64-v2+ for trixie userspace); "host" under KVM.
     '-cpu', options.accel === 'kvm' ? 'host' : 'max', '-smp', String(options.cpus), '-m', `${options.memoryMiB}M`, 
-    // Nothing we did not ask for: no NIC, no VGA (its option ROM slows OVMF), no default serial/monitor.
+    // Nothing we did not ask for: no VGA (its option ROM slows OVMF), no default serial or monitor.
     '-nodefaults', '-no-user-config', '-display', 'none', 
     // A guest reboot (panic=-1, a crash, a failed switch-root) ends qemu instead of booting again.
-    '-no-reboot', '-device', 'virtio-rng-pci');
+    '-no-reboot', '-device', 'virtio-rng-pci', 
+    // A user-mode network card, as `mkosi vm` gives the guest: an image that waits for the network
+    // (systemd-networkd-wait-online, NetworkManager-wait-online) behaves as on a real machine.
+    '-nic', 'user,model=virtio-net-pci');
     if (options.vhostUserVsock) {
         // vhost-user needs guest memory the daemon can map: a shared memfd backend of the same size.
         args.push('-object', `memory-backend-memfd,id=mem,size=${options.memoryMiB}M,share=on`, '-machine', 'memory-backend=mem', '-chardev', `socket,id=vsock,path=${qemuEscape(options.vhostUserVsock.socket)}`, '-device', 'vhost-user-vsock-pci,chardev=vsock');
     }
     args.push(...firmwareArgs(options.firmware));
-    if (options.image) {
-        const snapshot = options.imageWrites === 'snapshot' ? ',snapshot=on' : '';
-        args.push('-drive', `if=none,id=disk,format=${options.image.format},file=${qemuEscape(options.image.path)}${snapshot}`, '-device', 'virtio-blk-pci,drive=disk,bootindex=1');
-    }
+    if (options.image)
+        args.push(...diskArgs(options.image, options.imageWrites));
     // ttyS0 is the console, ttyS1 (second -serial) the report channel when it is a UART.
     args.push('-chardev', `file,id=console,path=${qemuEscape(options.consoleLog)}`, '-serial', 'chardev:console');
     const report = options.report;
@@ -4952,6 +5818,8 @@ async function chooseAccel(ctx, kvm, emulator, firmware, workDir) {
 
 
 
+
+
 /** The tools tree's qemu when it has one, else the host's, else undefined. */
 async function findEmulator(toolsTree, which) {
     const inTree = toolsTree &&
@@ -4968,330 +5836,8 @@ async function findEmulator(toolsTree, which) {
         return { qemu: hostQemu(host), ovmf: await findOvmf('/'), origin: host };
     return undefined;
 }
-
-;// CONCATENATED MODULE: ./src/boot/check-unit.ts
-/**
- * The guest side of the boot check, injected at boot time into an unmodified image.
- *
- * systemd (>= 256) in the guest imports credentials that qemu hands it through SMBIOS type 11 strings:
- * `systemd.extra-unit.*` becomes a unit file, `systemd.unit-dropin.UNIT~NAME` a drop-in, and any other
- * credential is available to services that import it. So the check is three credentials: a service, a
- * drop-in that makes multi-user.target want it, and the shell script it runs. Nothing is written into the
- * image, and the script (which carries the per-run nonce) is only readable by root in the guest.
- */
-const CHECK_UNIT = 'mkosi-ci-check.service';
-const CHECK_SCRIPT_CREDENTIAL = 'mkosi-ci.check';
-/** Everything is read from a report line after this prefix and one space (see serial-report.ts). */
-const REPORT_BEGIN = 'mkosi-ci-report-begin';
-const REPORT_END = 'mkosi-ci-report-end';
-function reportDevice(channel) {
-    return channel.kind === 'serial' ? '/dev/ttyS1' : `/dev/virtio-ports/${channel.name}`;
-}
-/** What qemu must be given so the same name reaches the guest as a virtio port: see qemu-args.ts. */
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const NONCE_PATTERN = /^[A-Za-z0-9]{16,128}$/;
-function shellQuote(value) {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-/**
- * The manager properties from which `systemd-analyze` computes its "Startup finished in" line; the report
- * carries them raw (µs) so the host does the arithmetic instead of parsing human-readable durations.
- */
-const TIMESTAMP_PROPERTIES = [
-    'FirmwareTimestampMonotonic',
-    'LoaderTimestampMonotonic',
-    'InitRDTimestampMonotonic',
-    'UserspaceTimestampMonotonic',
-    'FinishTimestampMonotonic',
-];
-/**
- * The POSIX shell script run in the guest. It only uses systemctl, systemd-analyze, journalctl and
- * coreutils, which every systemd image has. Every report line is `KEY VALUE`; multi-line outputs are
- * carried one line per report line under their own key so that nothing a unit prints can end the report
- * early (only a line with the nonce can, and the nonce is known to this script alone).
- */
-function checkScript(options) {
-    if (!NONCE_PATTERN.test(options.nonce))
-        throw new Error(`invalid boot check nonce: ${options.nonce}`);
-    if (options.channel.kind === 'virtio' && !NAME_PATTERN.test(options.channel.name)) {
-        throw new Error(`invalid virtio port name: ${options.channel.name}`);
-    }
-    const settle = Math.max(1, Math.round(options.settleSeconds));
-    const watch = Math.max(0, Math.round(options.watchSeconds));
-    return `#!/bin/sh
-# mkosi-ci boot check (generated; runs once per boot, injected as a credential).
-set -u
-export SYSTEMD_COLORS=0 SYSTEMD_PAGER= SYSTEMD_LESS= LC_ALL=C
-NONCE=${shellQuote(options.nonce)}
-DEVICE=${shellQuote(reportDevice(options.channel))}
-SETTLE=${settle}
-WATCH=${watch}
-JOURNAL=${shellQuote(options.journal)}
-BLAME=${options.blame ? 'yes' : 'no'}
-REPORT=$(mktemp /run/mkosi-ci-report.XXXXXX)
-
-emit() { printf '%s %s\\n' "$1" "$2" >>"$REPORT"; }
-# Prefix every line of stdin with a key.
-emit_lines() { while IFS= read -r line || [ -n "$line" ]; do emit "$1" "$line"; done; }
-uptime_s() { read -r up _ </proc/uptime; echo "$up"; }
-# Failed units, masked ones left out: a masked unit was switched off on purpose.
-failed_units() {
-  systemctl list-units --all --state=failed --plain --no-legend --no-pager --full 2>/dev/null |
-    while read -r unit load rest; do [ "$load" = masked ] || printf '%s %s %s\\n' "$unit" "$load" "$rest"; done
-}
-
-emit started "$(uptime_s)"
-timeout "$SETTLE" systemctl is-system-running --wait >/dev/null 2>&1
-settled=$?
-# 124: timeout gave up; anything else means the wait ended (running, degraded, maintenance, ...).
-if [ "$settled" = 124 ]; then emit settle timeout; else emit settle done; fi
-emit settled "$(uptime_s)"
-
-# Seconds of uptime, not loop turns: each turn also costs a systemctl call (a second under TCG).
-now_s() { cut -d. -f1 /proc/uptime; }
-from=$(now_s)
-while [ $(($(now_s) - from)) -lt "$WATCH" ] && [ -z "$(failed_units)" ]; do
-  sleep 1
-done
-watched=$(($(now_s) - from))
-emit watched "$watched"
-
-emit state "$(systemctl is-system-running 2>/dev/null)"
-systemctl show --property=${TIMESTAMP_PROPERTIES.join(',')} 2>/dev/null | emit_lines timestamp
-if [ "$BLAME" = yes ]; then
-  systemd-analyze blame --no-pager 2>/dev/null | head -n 10 | emit_lines blame
-fi
-failed=$(failed_units)
-if [ -n "$failed" ]; then
-  printf '%s\\n' "$failed" | emit_lines failed
-  printf '%s\\n' "$failed" | while read -r unit _; do
-    systemctl status --no-pager --full --lines=10 -- "$unit" 2>&1 | emit_lines "status:$unit"
-  done
-  code=1
-else
-  code=0
-fi
-if [ "$JOURNAL" = always ] || { [ "$JOURNAL" = on-failure ] && [ "$code" != 0 ]; }; then
-  journalctl --boot --no-pager -o short-monotonic 2>/dev/null | emit_lines journal
-fi
-emit reported "$(uptime_s)"
-
-# One write of the whole report; closing a tty waits until its output has drained.
-{
-  printf '\\n${REPORT_BEGIN} %s\\n' "$NONCE"
-  cat "$REPORT"
-  printf '${REPORT_END} %s\\n' "$NONCE"
-} >"$DEVICE"
-sync
-# In a VM, "systemctl exit" powers off and hands the status to the host (vmm.notify_socket EXIT_STATUS=).
-systemctl exit "$code" || systemctl poweroff
-`;
-}
-/** The service that runs the script. Type=exec: its start job ends at once, so the boot can settle. */
-function checkUnit() {
-    return `[Unit]
-Description=mkosi-ci boot check
-After=basic.target
-
-[Service]
-Type=exec
-ImportCredential=${CHECK_SCRIPT_CREDENTIAL}
-ExecStart=/bin/sh %d/${CHECK_SCRIPT_CREDENTIAL}
-StandardOutput=journal+console
-`;
-}
-function checkDropIn() {
-    return `[Unit]\nWants=${CHECK_UNIT}\n`;
-}
-/** The credentials that inject the check; `extra` ones (planted faults, user credentials) come first. */
-function checkCredentials(options, extra = []) {
-    const dropInName = CHECK_UNIT.replace(/\.service$/, '');
-    return [
-        ...extra,
-        { name: CHECK_SCRIPT_CREDENTIAL, value: checkScript(options) },
-        { name: `systemd.extra-unit.${CHECK_UNIT}`, value: checkUnit() },
-        { name: `systemd.unit-dropin.multi-user.target~${dropInName}`, value: checkDropIn() },
-    ];
-}
-/**
- * The `-smbios` arguments that hand credentials to the guest. The binary form (base64) keeps newlines
- * and commas (qemu's option separator) out of the command line.
- */
-function smbiosCredentialArgs(credentials) {
-    return credentials.flatMap((c) => {
-        if (!NAME_PATTERN.test(c.name.replace(/~/g, '-')))
-            throw new Error(`invalid credential name: ${c.name}`);
-        const encoded = Buffer.from(c.value, 'utf8').toString('base64');
-        return ['-smbios', `type=11,value=io.systemd.credential.binary:${c.name}=${encoded}`];
-    });
-}
-/**
- * Kernel command line extras for a UKI (systemd-stub reads this SMBIOS string when Secure Boot is off).
- * Commas must be doubled for qemu's option parser.
- */
-function kernelCmdlineExtraArgs(extra) {
-    if (extra.length === 0)
-        return [];
-    const value = extra.join(' ').replace(/,/g, ',,');
-    return ['-smbios', `type=11,value=io.systemd.stub.kernel-cmdline-extra=${value}`];
-}
-
-;// CONCATENATED MODULE: ./src/boot/serial-report.ts
-
-
-/**
- * The host side of the report channel: the guest writes `KEY VALUE` lines between a begin and an end
- * marker that both carry a per-run nonce. Only the check script knows the nonce, so nothing else the
- * guest prints (a unit echoing a fake report, the kernel, a getty) can forge a verdict; a report without
- * its end marker (the guest died while writing) is no report.
- */
-/** 128 random bits, hex: unguessable and safe to embed in a shell script and on a serial line. */
-function newNonce() {
-    return (0,external_node_crypto_namespaceObject.randomBytes)(16).toString('hex');
-}
-/** The report lines between the markers, or why there are none. */
-function extractReportLines(captured, nonce) {
-    // A tty turns "\n" into "\r\n"; a line may also start with leftovers of other output.
-    const lines = captured.split('\n').map((l) => l.replace(/\r$/, ''));
-    const begin = lines.findIndex((l) => l.trimStart() === `${REPORT_BEGIN} ${nonce}`);
-    if (begin < 0)
-        return { lines: undefined, truncated: false };
-    const end = lines.findIndex((l, i) => i > begin && l === `${REPORT_END} ${nonce}`);
-    if (end < 0)
-        return { lines: undefined, truncated: true };
-    return { lines: lines.slice(begin + 1, end) };
-}
-/**
- * One line of `systemctl list-units --plain --no-legend --full`: `UNIT LOAD ACTIVE SUB DESCRIPTION…`.
- * Older systemctl versions prefix failed units with a `●` bullet; it is skipped.
- */
-function parseUnitLine(line) {
-    const fields = line.trim().replace(/^●\s*/, '').split(/\s+/);
-    const [name, load, active, sub, ...description] = fields;
-    if (!name || !load || !active || !sub)
-        return undefined;
-    return { name, load, active, sub, description: description.join(' ') };
-}
-/** The `Active:` line of a `systemctl status` output, without its label. */
-function statusLine(status) {
-    for (const line of status) {
-        const match = /^\s*Active:\s*(.*)$/.exec(line);
-        if (match)
-            return match[1].trim();
-    }
-    return undefined;
-}
-const usToMs = (us) => Math.round(us / 1000);
-/**
- * The boot phases from the manager's monotonic timestamps (µs), with systemd-analyze's arithmetic:
- * firmware and loader timestamps count backwards from the kernel's start.
- */
-function bootTimings(props) {
-    const get = (key) => props.get(key) ?? 0;
-    const firmware = get('FirmwareTimestampMonotonic');
-    const loader = get('LoaderTimestampMonotonic');
-    const initrd = get('InitRDTimestampMonotonic');
-    const userspace = get('UserspaceTimestampMonotonic');
-    const finish = get('FinishTimestampMonotonic');
-    const timings = {};
-    if (firmware > 0 && loader > 0)
-        timings.firmwareMs = usToMs(firmware - loader);
-    if (loader > 0)
-        timings.loaderMs = usToMs(loader);
-    if (userspace > 0) {
-        timings.kernelMs = usToMs(initrd > 0 ? initrd : userspace);
-        if (initrd > 0)
-            timings.initrdMs = usToMs(userspace - initrd);
-    }
-    if (finish > 0) {
-        if (userspace > 0)
-            timings.userspaceMs = usToMs(finish - userspace);
-        timings.totalMs = usToMs(finish);
-    }
-    return timings;
-}
-function splitKey(line) {
-    const space = line.indexOf(' ');
-    return space < 0 ? [line, ''] : [line.slice(0, space), line.slice(space + 1)];
-}
-/** Parses the lines between the markers (see `checkScript` for their keys). */
-function parseReportLines(lines) {
-    const values = new Map();
-    const timestamps = new Map();
-    const failed = [];
-    const statuses = new Map();
-    const report = {
-        state: 'unknown',
-        settled: false,
-        watchedSeconds: 0,
-        failedUnits: failed,
-        timings: {},
-        blame: [],
-        journal: [],
-    };
-    for (const line of lines) {
-        const [key, value] = splitKey(line);
-        if (key === 'blame')
-            report.blame.push(value);
-        else if (key === 'journal')
-            report.journal.push(value);
-        else if (key === 'timestamp') {
-            const match = /^(\w+)=(\d+)$/.exec(value);
-            if (match)
-                timestamps.set(match[1], Number(match[2]));
-        }
-        else if (key === 'failed') {
-            const unit = parseUnitLine(value);
-            if (unit)
-                failed.push({ ...unit, statusLine: undefined, status: [] });
-        }
-        else if (key.startsWith('status:')) {
-            const unit = key.slice('status:'.length);
-            statuses.set(unit, [...(statuses.get(unit) ?? []), value]);
-        }
-        else
-            values.set(key, value);
-    }
-    for (const unit of failed) {
-        unit.status = statuses.get(unit.name) ?? [];
-        unit.statusLine = statusLine(unit.status);
-    }
-    report.state = values.get('state') || 'unknown';
-    report.settled = values.get('settle') === 'done';
-    report.watchedSeconds = Number(values.get('watched') ?? 0) || 0;
-    const number = (key) => {
-        const n = Number.parseFloat(values.get(key) ?? '');
-        return Number.isFinite(n) ? n : undefined;
-    };
-    report.settledAt = number('settled');
-    report.reportedAt = number('reported');
-    report.timings = bootTimings(timestamps);
-    return report;
-}
-/** Finds and parses the report with this run's nonce in what the report channel captured. */
-function parseReport(captured, nonce) {
-    const extracted = extractReportLines(captured, nonce);
-    if (!extracted.lines)
-        return { found: false, truncated: extracted.truncated };
-    return { found: true, report: parseReportLines(extracted.lines) };
-}
-/** Kernel messages that mean the guest died before the check could report. */
-const PANIC_PATTERNS = [
-    /Kernel panic - not syncing/,
-    /KVM internal error/,
-    /emulation failure/,
-    /systemd\[1\]: Freezing execution/,
-    /systemd\[1\]: Caught <\w+>, (?:dumped core|cannot fork)/,
-];
-/** The first line of the console log that shows the guest crashed, if any. */
-function findPanic(consoleLog) {
-    for (const line of consoleLog.split('\n')) {
-        // eslint-disable-next-line no-control-regex
-        const clean = line.replace(/\r$/, '').replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-        if (PANIC_PATTERNS.some((p) => p.test(clean)))
-            return clean.trim();
-    }
-    return undefined;
+function noEmulatorError() {
+    return new ConfigurationError(`Input ${Input.Boot}: no qemu-system-x86_64 in the tools tree or on PATH; add qemu-system-x86 to the tools tree (ToolsTreePackages=) or the host, or set boot: false.`);
 }
 
 ;// CONCATENATED MODULE: external "node:net"
@@ -5431,6 +5977,7 @@ async function listenForNotifications(paths, port = NOTIFY_PORT, now = Date.now)
 
 
 
+
 /** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
 const DEFAULT_KERNEL_CMDLINE_EXTRA = ['systemd.firstboot=off', 'panic=-1'];
 /** The firmware of this run: its own copy of OVMF's variables, the command line extras of a split kernel. */
@@ -5440,37 +5987,18 @@ function runFirmware(firmware, vars, extra) {
         return copy;
     return { ...copy, cmdline: [copy.cmdline, ...extra].filter((s) => s !== '').join(' ') };
 }
-async function bootCheck(ctx, options) {
-    if (options.settleSeconds >= options.timeoutSeconds) {
-        throw new ConfigurationError(`boot-timeout (${options.timeoutSeconds} s) must be longer than the settle bound (${options.settleSeconds} s)`);
-    }
-    const logs = external_node_path_default().resolve(options.logsDir);
-    await (0,promises_namespaceObject.mkdir)(logs, { recursive: true });
-    const files = {
-        console: external_node_path_default().join(logs, 'serial-console.log'),
-        report: external_node_path_default().join(logs, 'boot-report.log'),
-        qemu: external_node_path_default().join(logs, 'qemu.log'),
-    };
-    await Promise.all(Object.values(files).map((f) => (0,promises_namespaceObject.rm)(f, { force: true })));
-    const vars = external_node_path_default().join(logs, 'ovmf-vars.fd');
-    const template = uefiOf(options.firmware)?.vars;
-    if (template)
-        await (0,promises_namespaceObject.copyFile)(template, vars);
-    const nonce = newNonce();
-    ctx.log.mask(nonce);
-    const vsock = options.vsockDaemon
-        ? { socket: external_node_path_default().join(logs, 'vhost-user-vsock.sock'), udsPath: external_node_path_default().join(logs, 'vsock.sock') }
-        : undefined;
-    const credentials = checkCredentials({
-        nonce,
-        channel: options.channel,
-        settleSeconds: options.settleSeconds,
-        watchSeconds: options.watchSeconds,
-        journal: options.journal,
-    }, [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])]);
-    // A UKI reads command line extras from SMBIOS; a split kernel gets them appended to -append.
-    const cmdlineViaSmbios = options.firmware.kind !== 'linux';
-    const args = qemuArgs({
+/**
+ * Whether kernel command line extras reach the guest through SMBIOS (a UKI's sd-stub reads them there)
+ * rather than -append (a split kernel). A UKI given to OVMF with -kernel must not get -append: sd-stub
+ * takes a loader's options *instead of* its embedded command line (console=, roothash=, …).
+ */
+function extrasViaSmbios(firmware) {
+    return firmware.kind !== 'linux' || firmware.uefi !== undefined;
+}
+/** qemu's arguments for one check: the image, firmware, console, report channel and credentials. */
+function checkQemuArgs(options, files, vars, credentials, vsockSocket) {
+    const cmdlineViaSmbios = extrasViaSmbios(options.firmware);
+    return qemuArgs({
         dataDirs: options.qemu.dataDirs,
         accel: options.accel,
         memoryMiB: options.memoryMiB,
@@ -5486,8 +6014,58 @@ async function bootCheck(ctx, options) {
             ...smbiosCredentialArgs(credentials),
             ...(cmdlineViaSmbios ? kernelCmdlineExtraArgs(options.kernelCmdlineExtra) : []),
         ],
-        vhostUserVsock: vsock && { socket: vsock.socket },
+        vhostUserVsock: vsockSocket ? { socket: vsockSocket } : undefined,
     });
+}
+/** The journal and the status of each failed unit, as files next to the logs, for the artifacts. */
+async function keepDetails(logs, report) {
+    const kept = {};
+    if (report && report.journal.length > 0) {
+        kept.journal = external_node_path_default().join(logs, 'journal.txt');
+        await (0,promises_namespaceObject.writeFile)(kept.journal, report.journal.join('\n') + '\n');
+    }
+    if (report && report.failedUnits.length > 0) {
+        kept.failedUnits = external_node_path_default().join(logs, 'failed-units.txt');
+        await (0,promises_namespaceObject.writeFile)(kept.failedUnits, report.failedUnits.map((u) => u.status.join('\n')).join('\n\n') + '\n');
+    }
+    return kept;
+}
+/** A fresh logs directory for this check, with the firmware's writable variable store copied in. */
+async function prepareLogs(options) {
+    const logs = external_node_path_default().resolve(options.logsDir);
+    await (0,promises_namespaceObject.mkdir)(logs, { recursive: true });
+    const files = {
+        console: external_node_path_default().join(logs, 'serial-console.log'),
+        report: external_node_path_default().join(logs, 'boot-report.log'),
+        qemu: external_node_path_default().join(logs, 'qemu.log'),
+    };
+    await Promise.all(Object.values(files).map((f) => (0,promises_namespaceObject.rm)(f, { force: true })));
+    const vars = external_node_path_default().join(logs, 'ovmf-vars.fd');
+    const template = uefiOf(options.firmware)?.vars;
+    if (template)
+        await (0,promises_namespaceObject.copyFile)(template, vars);
+    return { logs, files, vars };
+}
+async function bootCheck(ctx, options) {
+    if (options.settleBySeconds >= options.timeoutSeconds) {
+        throw new ConfigurationError(`Input boot-timeout: ${options.timeoutSeconds} s must be longer than the settle deadline (${options.settleBySeconds} s of guest uptime)`);
+    }
+    const { logs, files, vars } = await prepareLogs(options);
+    const nonce = newNonce();
+    ctx.log.mask(nonce);
+    const vsock = options.vsockDaemon
+        ? { socket: external_node_path_default().join(logs, 'vhost-user-vsock.sock'), udsPath: external_node_path_default().join(logs, 'vsock.sock') }
+        : undefined;
+    const credentials = checkCredentials({
+        nonce,
+        channel: options.channel,
+        settleBySeconds: options.settleBySeconds,
+        watchSeconds: options.watchSeconds,
+        journal: options.journal,
+        allowFailed: options.allowFailed,
+        notifySocket: vsock ? notifyCredential().value : undefined,
+    }, [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])]);
+    const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket);
     let listener;
     const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
     const invocation = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
@@ -5510,6 +6088,8 @@ async function bootCheck(ctx, options) {
         await Promise.all([(0,promises_namespaceObject.rm)(vsock.socket, { force: true }), (0,promises_namespaceObject.rm)(vsock.udsPath, { force: true })]);
     const consoleLog = await (0,promises_namespaceObject.readFile)(files.console, 'utf8').catch(() => '');
     const captured = await (0,promises_namespaceObject.readFile)(files.report, 'utf8').catch(() => '');
+    const notifications = listener?.notifications;
+    const message = notifications && findCheckMessage(notifications.messages, nonce);
     const result = verdict({
         report: parseReport(captured, nonce),
         panic: findPanic(consoleLog),
@@ -5517,36 +6097,58 @@ async function bootCheck(ctx, options) {
         timeoutSeconds: options.timeoutSeconds,
         qemuExitCode: run.exitCode,
         allowFailed: options.allowFailed,
-        exitStatus: listener?.notifications.exitStatus,
+        vsock: notifications && { message, exitStatus: notifications.exitStatus },
     });
-    const kept = { ...files };
-    const report = result.report;
-    if (report && report.journal.length > 0) {
-        kept.journal = external_node_path_default().join(logs, 'journal.txt');
-        await (0,promises_namespaceObject.writeFile)(kept.journal, report.journal.join('\n') + '\n');
+    const kept = { ...files, ...(await keepDetails(logs, result.report)) };
+    if (notifications) {
+        // What PID 1 and the check said over vsock, one message per line, for the artifacts.
+        const lines = notifications.messages.map((m) => `${m.atMs - started} ms ${m.key}=${m.value}\n`);
+        await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(logs, 'vsock-notifications.log'), lines.join(''));
     }
-    if (report && report.failedUnits.length > 0) {
-        kept.failedUnits = external_node_path_default().join(logs, 'failed-units.txt');
-        await (0,promises_namespaceObject.writeFile)(kept.failedUnits, report.failedUnits.map((u) => u.status.join('\n')).join('\n\n') + '\n');
-    }
-    const notifications = listener?.notifications;
     return {
         verdict: result,
         durationMs,
         readyMs: notifications?.readyAtMs !== undefined ? notifications.readyAtMs - started : undefined,
         exitStatus: notifications?.exitStatus,
+        vsockMessage: notifications && (message ? 'received' : 'missing'),
         logs: kept,
     };
 }
 
-;// CONCATENATED MODULE: ./src/boot/timeouts.ts
-/** Boot timeouts scale with the accelerator: TCG boots take minutes where KVM takes seconds. */
-function defaultTimeoutSeconds(accel) {
-    return accel === 'kvm' ? 180 : 600;
+;// CONCATENATED MODULE: ./src/boot/bounds.ts
+
+/**
+ * How the boot timeout is shared out. The guest must settle by a deadline on its own clock (uptime), so
+ * a slow firmware or kernel eats into the settle share and not into the time left to report:
+ *
+ *   boot-timeout = settle deadline (guest uptime) + boot-watch + reserve
+ *
+ * The reserve (a quarter of the timeout, at least 45 s) covers the firmware before the guest's clock
+ * starts, writing the report (with the journal on failure) and powering off.
+ */
+/** Below this a deadline cannot tell a slow boot from a hung one (a TCG boot settles after 30-60 s). */
+const MIN_SETTLE_SECONDS = 30;
+function reserveSeconds(timeoutSeconds) {
+    return Math.max(45, Math.ceil(timeoutSeconds / 4));
 }
-/** The guest waits for the boot to settle for at most this long, leaving time to watch and report. */
-function settleSeconds(timeoutSeconds, watchSeconds) {
-    return Math.max(10, timeoutSeconds - watchSeconds - 60);
+/** The shortest boot-timeout that leaves the guest MIN_SETTLE_SECONDS with this boot-watch. */
+function minimumTimeoutSeconds(watchSeconds) {
+    let timeout = watchSeconds + MIN_SETTLE_SECONDS;
+    while (timeout - watchSeconds - reserveSeconds(timeout) < MIN_SETTLE_SECONDS)
+        timeout++;
+    return timeout;
+}
+/**
+ * The guest uptime (s) by which the boot must have settled. A timeout too short to leave a meaningful
+ * share is refused rather than turned into a verdict on a boot that was never given the time.
+ */
+function settleBySeconds(timeoutSeconds, watchSeconds) {
+    const settleBy = timeoutSeconds - watchSeconds - reserveSeconds(timeoutSeconds);
+    if (settleBy < MIN_SETTLE_SECONDS) {
+        // 'boot-timeout' and 'boot-watch' are the inputs' names (Input.BootTimeout, Input.BootWatch).
+        throw new ConfigurationError(`Input boot-timeout: ${timeoutSeconds} s leaves the guest ${Math.max(0, settleBy)} s to settle once boot-watch (${watchSeconds} s) and ${reserveSeconds(timeoutSeconds)} s to start and report are taken; it needs at least ${MIN_SETTLE_SECONDS} s: set boot-timeout to ${minimumTimeoutSeconds(watchSeconds)} or more, or lower boot-watch.`);
+    }
+    return settleBy;
 }
 
 ;// CONCATENATED MODULE: ./src/boot/transport.ts
@@ -5565,6 +6167,25 @@ async function chooseTransport(runner, choice) {
     return { transport: 'serial' };
 }
 
+;// CONCATENATED MODULE: ./src/boot/uki-esp.ts
+
+
+/** The path UEFI firmware starts from removable media when it has no boot entry (x86-64). */
+const REMOVABLE_MEDIA_LOADER = 'EFI/BOOT/BOOTX64.EFI';
+/**
+ * A UKI booted through UEFI the way firmware boots it from a USB stick: as the removable-media loader
+ * of a FAT filesystem. Returns the directory qemu turns into that FAT disk (vvfat), under `workDir`.
+ * The UKI is hard-linked when it can be (same filesystem), else copied; never moved or written.
+ */
+async function ukiEspDirectory(workDir, uki) {
+    const esp = external_node_path_default().join(workDir, 'uki-esp');
+    await (0,promises_namespaceObject.rm)(esp, { recursive: true, force: true });
+    const loader = external_node_path_default().join(esp, REMOVABLE_MEDIA_LOADER);
+    await (0,promises_namespaceObject.mkdir)(external_node_path_default().dirname(loader), { recursive: true });
+    await (0,promises_namespaceObject.link)(uki, loader).catch(() => (0,promises_namespaceObject.copyFile)(uki, loader));
+    return esp;
+}
+
 ;// CONCATENATED MODULE: ./src/boot/boot-image.ts
 
 
@@ -5576,6 +6197,20 @@ async function chooseTransport(runner, choice) {
 
 
 
+
+
+/**
+ * What qemu's disk is: none for a direct kernel boot, an ESP holding the UKI for a UKI booted through
+ * UEFI (firmware does not start a bare PE file from a disk), else the image itself.
+ */
+async function bootDisk(firmware, format, image, workDir) {
+    if (firmware.kind === 'linux')
+        return undefined;
+    if (format === 'uki' && firmware.kind === 'uefi') {
+        return { path: await ukiEspDirectory(workDir, image), format: 'vvfat' };
+    }
+    return { path: image, format: 'raw' };
+}
 /**
  * Boots the built image in qemu with the check injected through credentials, and returns the verdict.
  * `extraCredentials` lets tests plant faults without touching the image.
@@ -5585,9 +6220,8 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
         throw new ConfigurationError(`Input ${Input.Boot}: there is no image file of ${config.main.output} to boot.`);
     }
     const emulator = await findEmulator(config.main.toolsTree, (c) => ctx.runner.which(c));
-    if (!emulator) {
-        throw new ConfigurationError(`Input ${Input.Boot}: no qemu-system-x86_64 in the tools tree or on PATH; add qemu-system-x86 to the tools tree (ToolsTreePackages=) or the host, or set boot: false.`);
-    }
+    if (!emulator)
+        throw noEmulatorError();
     const firmware = resolveFirmware(options.firmware, config.main.format, image.path, emulator);
     const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
     const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
@@ -5596,13 +6230,13 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
     ctx.log.info(`Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`);
     const check = await bootCheck(ctx, {
         qemu: emulator.qemu,
-        image: firmware.kind === 'linux' ? undefined : { path: image.path, format: 'raw' },
+        image: await bootDisk(firmware, config.main.format, image.path, ctx.workDir),
         firmware,
         accel,
         memoryMiB: options.memoryMiB,
         cpus: options.cpus,
         timeoutSeconds,
-        settleSeconds: settleSeconds(timeoutSeconds, options.watchSeconds),
+        settleBySeconds: settleBySeconds(timeoutSeconds, options.watchSeconds),
         watchSeconds: options.watchSeconds,
         journal: 'on-failure',
         channel: { kind: 'serial' },
@@ -5629,21 +6263,58 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/boot/should-boot.ts
+;// CONCATENATED MODULE: ./src/boot/bootable.ts
 
-
-/** Formats mkosi-ci can boot: a disk with a bootloader, an ESP image, or a UKI. */
+/**
+ * Whether a build can be booted, decided from what it produced rather than from its format alone:
+ * with `Bootable=auto` mkosi makes a disk bootable only when the image has a kernel, so a kernel-less
+ * `Format=disk` image boots into nothing and would end, minutes later, as a false `did-not-boot`.
+ */
+/** Formats mkosi-ci can boot: a disk with a boot loader, an ESP image, or a UKI. */
 const BOOTABLE_FORMATS = ['disk', 'esp', 'uki'];
-/** Whether to boot at all: `boot: auto` boots the formats that can boot when mkosi made them bootable. */
-function shouldBoot(options, config) {
-    const main = config.main;
-    if (options.enabled === 'no')
-        return false;
-    const bootable = BOOTABLE_FORMATS.includes(main.format) && main.bootable !== 'disabled';
-    if (options.enabled === 'yes' && !BOOTABLE_FORMATS.includes(main.format)) {
-        throw new ConfigurationError(`Input ${Input.Boot}: Format=${main.format} images cannot be booted by mkosi-ci; bootable formats are ${BOOTABLE_FORMATS.join(', ')}.`);
+/** The kernel mkosi split out of the image, when it was asked to and did: the proof there is one. */
+function kernelEvidence(image) {
+    const splits = image.splitArtifacts.some((a) => a === 'uki' || a === 'kernel');
+    if (!splits || image.outputKinds === undefined)
+        return 'unknown';
+    return image.outputKinds.some((k) => k === 'uki' || k === 'kernel') ? 'found' : 'none';
+}
+/**
+ * `boot`: yes, no or auto (the input). `auto` boots what is bootable and says why it skips the rest;
+ * `yes` refuses what cannot boot, naming the input ('boot' is Input.Boot's name).
+ */
+function bootDecision(boot, image) {
+    if (boot === 'no')
+        return { boot: false };
+    if (!BOOTABLE_FORMATS.includes(image.format)) {
+        if (boot === 'auto')
+            return { boot: false };
+        throw new ConfigurationError(`Input boot: Format=${image.format} images cannot be booted by mkosi-ci; bootable formats are ${BOOTABLE_FORMATS.join(', ')}.`);
     }
-    return options.enabled === 'yes' || bootable;
+    if (image.format === 'uki')
+        return { boot: true };
+    if (kernelEvidence(image) === 'none') {
+        const what = `the build produced no kernel or UKI (Bootable=${image.bootable}: mkosi installs a boot loader only when the image has a kernel)`;
+        if (boot === 'yes') {
+            throw new ConfigurationError(`Input boot: ${what}, so there is nothing to boot; add a kernel to the image or set boot to auto or false.`);
+        }
+        return { boot: false, notice: `Not booting the Format=${image.format} image: ${what}.` };
+    }
+    if (boot === 'auto' && image.bootable === 'disabled')
+        return { boot: false };
+    return { boot: true };
+}
+/** The decision for a resolved configuration and, once the build is done, the outputs it left. */
+function decideBoot(boot, config, artifacts) {
+    const main = config.main;
+    const outputKinds = artifacts
+        ?.filter((a) => a.image === main.image || a.image === undefined)
+        .map((a) => a.kind);
+    return bootDecision(boot, { ...main, outputKinds });
+}
+/** Whether to boot at all (see bootDecision). */
+function shouldBoot(options, config, artifacts) {
+    return decideBoot(options.enabled, config, artifacts).boot;
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline/boot.ts
@@ -5655,11 +6326,23 @@ function bootOptions({ command, options }) {
         ? { ...options.boot, enabled: 'yes' }
         : options.boot;
 }
+/**
+ * Whether to boot, judged from the configuration and, once the build is done, from what it produced:
+ * `boot: auto` skips a disk that came out without a kernel, with a notice.
+ */
+function bootDecisionOf(state, build) {
+    return decideBoot(bootOptions(state).enabled, (build ?? state.resolved).config, build?.artifacts);
+}
 /** Boots the image with the check injected and fails the run on any verdict but `passed`. */
 const bootStage = {
     name: 'boot',
     title: 'boot check',
-    runs: (state) => shouldBoot(bootOptions(state), state.result.build.config),
+    runs: (state) => {
+        const decision = bootDecisionOf(state, state.result.build);
+        if (!decision.boot && decision.notice)
+            state.ctx.log.info(decision.notice);
+        return decision.boot;
+    },
     async run(state) {
         const { ctx, result } = state;
         const build = result.build;
@@ -6063,11 +6746,23 @@ async function existingOutputs(ctx, directory, resolved) {
 
 
 
+
+/** The options mkosi's argument parser refused, when every one of them is the user's own (the args input). */
+function unknownUserOptions(why, extraArgs) {
+    const refused = /unrecognized arguments: (.+)$/.exec(why)?.[1]?.trim().split(' ');
+    if (!refused || !refused.every((arg) => extraArgs.includes(arg)))
+        return undefined;
+    return refused.join(' ');
+}
 /** `mkosi --json summary` of an invocation: the text as printed and the configuration parsed from it. */
 async function readSummary(runner, mkosiCommand, invocation) {
     const result = await runner.run(mkosiCommand, summaryArgs(invocation), { stream: false });
     if (result.exitCode !== 0) {
         const why = lastErrorLine(result.stderr || result.stdout) ?? `exit status ${result.exitCode}`;
+        const unknown = unknownUserOptions(why, invocation.extraArgs);
+        if (unknown) {
+            throw new ConfigurationError(`Input ${Input.Args}: mkosi does not know ${unknown}; give options of the mkosi that runs (mkosi --help lists them), one per line.`);
+        }
         throw new ConfigurationError(`mkosi could not read the configuration in ${invocation.directory}: ${why}`, {
             file: invocation.directory,
         });
@@ -6147,6 +6842,35 @@ const buildStage = {
         result.build = await timeline.time('build', 'mkosi build', () => runBuild(ctx, options, mkosi, { ...resolved, invocation }));
     },
 };
+
+;// CONCATENATED MODULE: ./src/boot/boot-prerequisites.ts
+
+
+
+
+/** Whether a tools tree mkosi is yet to build lists a qemu package (qemu-system, qemu-system-x86, qemu-kvm …). */
+function treeWillHaveQemu(config) {
+    return (config.tools?.packages ?? []).some((p) => p.startsWith('qemu'));
+}
+/**
+ * What the boot check will need, judged from the resolved configuration before the build, with the
+ * errors the boot itself would give after it: a firmware that can start the image, vhost-device-vsock for
+ * boot-transport: vsock, qemu in the tools tree or on the host, and OVMF for UEFI. A default tools tree
+ * that mkosi has yet to build is judged by its package list (its OVMF cannot be looked for yet).
+ */
+async function checkBootPrerequisites(runner, options, config) {
+    const format = config.main.format;
+    checkFirmwareFitsImage(options.firmware, config.main);
+    await chooseTransport(runner, options.transport);
+    const tree = config.main.toolsTree;
+    const built = tree !== undefined && (0,external_node_fs_.existsSync)(tree);
+    if (tree !== undefined && !built && treeWillHaveQemu(config))
+        return;
+    const emulator = await findEmulator(built ? tree : undefined, (c) => runner.which(c));
+    if (!emulator)
+        throw noEmulatorError();
+    resolveFirmware(options.firmware, format, config.main.output, emulator);
+}
 
 // EXTERNAL MODULE: ./src/process/cleanup.ts
 var process_cleanup = __nccwpck_require__(781);
@@ -6433,15 +7157,159 @@ function noReleaseStore() {
     return new ConfigurationError(`Input ${Input.Release}: releases need GitHub Actions (GITHUB_REPOSITORY, GITHUB_API_URL) and ${Input.GithubToken}.`);
 }
 
+;// CONCATENATED MODULE: ./src/repro/diffoscope.ts
+
+
+const LOADER = 'lib64/ld-linux-x86-64.so.2';
+/**
+ * diffoscope from the tools tree (run by the tree's own loader and python3, so no chroot is needed;
+ * the programs it starts come from the host's PATH), else the host's.
+ */
+async function findDiffoscope(toolsTree, which) {
+    if (toolsTree) {
+        const loader = external_node_path_default().join(toolsTree, LOADER);
+        const python = external_node_path_default().join(toolsTree, 'usr/bin/python3');
+        const script = external_node_path_default().join(toolsTree, 'usr/bin/diffoscope');
+        if ([loader, python, script].every((f) => (0,external_node_fs_.existsSync)(f))) {
+            return {
+                command: loader,
+                args: ['--library-path', external_node_path_default().dirname((0,external_node_fs_.realpathSync)(loader)), python, script],
+            };
+        }
+    }
+    const host = await which('diffoscope');
+    return host ? { command: host, args: [] } : undefined;
+}
+/** diffoscope's arguments: both reports, bounded in size, and no noise from the copies' own metadata. */
+function diffoscopeArgs(o) {
+    return [
+        '--html',
+        o.html,
+        '--text',
+        o.text,
+        '--max-report-size',
+        String(o.maxReportSize),
+        '--max-text-report-size',
+        String(o.maxReportSize),
+        // The copies were made for diffoscope: their directories' metadata says nothing.
+        '--exclude-directory-metadata=yes',
+        '--timeout',
+        String(o.timeoutSeconds),
+        '--no-progress',
+        o.a,
+        o.b,
+    ];
+}
+/**
+ * Where a differing file is put for diffoscope, the same on both sides: its location then its path,
+ * so the HTML report's headings say where each file came from. Never leaves the narrowed directory.
+ */
+function narrowedPath(difference) {
+    const parts = [...difference.location, difference.path]
+        .flatMap((p) => p.split('/'))
+        .map((p) => p.replace(/[\0]/g, ''))
+        .filter((p) => p !== '' && p !== '.' && p !== '..');
+    return parts.join('/');
+}
+
+;// CONCATENATED MODULE: ./src/repro/run-diffoscope.ts
+
+
+
+
+
+const DIFFOSCOPE_TIMEOUT_MS = 10 * 60_000;
+/** diffoscope on the differing files only (copied into `narrowedDir` as a/ and b/), with a timeout. */
+async function runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, copied) {
+    if (options.diffoscope === 'no')
+        return { status: 'disabled' };
+    const command = await findDiffoscope(toolsTree.kind === 'path' ? toolsTree.path : undefined, (c) => ctx.runner.which(c));
+    if (!command) {
+        if (options.diffoscope === 'yes')
+            throw noDiffoscopeError();
+        return { status: 'unavailable' };
+    }
+    if (copied === 0)
+        return { status: 'nothing-to-explain' };
+    const html = external_node_path_default().join(reportDir, 'diffoscope.html');
+    const text = external_node_path_default().join(reportDir, 'diffoscope.txt');
+    const started = Date.now();
+    const result = await ctx.log.group(`diffoscope on ${copied} differing files`, () => ctx.runner.run(command.command, [
+        ...command.args,
+        ...diffoscopeArgs({
+            html,
+            text,
+            maxReportSize: options.maxReportSize,
+            timeoutSeconds: DIFFOSCOPE_TIMEOUT_MS / 1000,
+            a: 'a',
+            b: 'b',
+        }),
+    ], 
+    // Relative paths, so the report's headings read a/<image>/<partition>/<file>.
+    {
+        cwd: narrowedDir,
+        timeoutMs: DIFFOSCOPE_TIMEOUT_MS,
+        stream: false,
+        logFile: external_node_path_default().join(reportDir, 'diffoscope.log'),
+    }));
+    const durationMs = Date.now() - started;
+    // diffoscope exits 1 when it found differences, which is what it was given.
+    if (result.timedOut)
+        return { status: 'timed-out', durationMs, files: copied };
+    if (result.exitCode > 1) {
+        return {
+            status: 'failed',
+            durationMs,
+            files: copied,
+            reason: lastErrorLine(result.stderr) ?? `exit status ${result.exitCode}`,
+        };
+    }
+    return { status: 'ran', durationMs, files: copied, html: 'diffoscope.html', text: 'diffoscope.txt' };
+}
+function noDiffoscopeError() {
+    return new ConfigurationError(`Input ${Input.Diffoscope}: yes, but diffoscope is neither in the tools tree nor on PATH (add diffoscope-minimal to ToolsTreePackages= or install it).`);
+}
+
+;// CONCATENATED MODULE: ./src/repro/diffoscope-prerequisites.ts
+
+
+
+const DIFFOSCOPE_PACKAGES = ['diffoscope', 'diffoscope-minimal'];
+/**
+ * `diffoscope: yes` for a reproducibility check, judged before the first build rather than after the
+ * second: diffoscope must be in the tools tree (a default tree mkosi has yet to build: in its package
+ * list) or on the host.
+ */
+async function checkDiffoscopePrerequisites(runner, options, toolsTree, config) {
+    if (options.mode === 'no' || options.diffoscope !== 'yes')
+        return;
+    if (toolsTree.kind === 'default') {
+        if ((config.tools?.packages ?? []).some((p) => DIFFOSCOPE_PACKAGES.includes(p)))
+            return;
+    }
+    // Where the repro stage looks: a tree given as a path, or the default tree once mkosi built it.
+    const tree = toolsTree.kind === 'path'
+        ? toolsTree.path
+        : toolsTree.kind === 'default'
+            ? config.main.toolsTree
+            : undefined;
+    const built = tree !== undefined && (0,external_node_fs_.existsSync)(tree) ? tree : undefined;
+    if (await findDiffoscope(built, (c) => runner.which(c)))
+        return;
+    throw noDiffoscopeError();
+}
+
 ;// CONCATENATED MODULE: ./src/pipeline/check.ts
+
 
 
 
 
 /**
  * Everything about the inputs that can be judged once the configuration is resolved, judged before
- * the build: a format that cannot boot with `boot: true`, what uploads and releases need, and whether
- * the signing key can sign with the passphrase given. A mistake here costs seconds, not a build.
+ * the build: a format that cannot boot with `boot: true`, what the boot needs (firmware, qemu, vsock),
+ * diffoscope for `diffoscope: yes`, what uploads and releases need, and whether the signing key can sign
+ * with the passphrase given. A mistake here costs seconds, not a build.
  */
 const checkStage = {
     name: 'check',
@@ -6449,9 +7317,12 @@ const checkStage = {
     runs: () => true,
     async run(state) {
         const { ctx, command, options, resolved } = state;
-        shouldBoot(bootOptions(state), resolved.config);
+        if (bootDecisionOf(state).boot) {
+            await checkBootPrerequisites(ctx.runner, bootOptions(state), resolved.config);
+        }
         if (command === 'boot')
             return;
+        await checkDiffoscopePrerequisites(ctx.runner, options.repro, options.toolsTree, resolved.config);
         checkPublishPrerequisites(ctx, options.publish, resolved.config, options.profiles);
         const fingerprint = await checkSigningKey(ctx, options.publish);
         if (fingerprint)
@@ -6878,106 +7749,61 @@ async function publishDirectory(ctx, options, directory) {
     return { directory, files, ...written };
 }
 
-;// CONCATENATED MODULE: ./src/repro/diffoscope.ts
-
-
-const LOADER = 'lib64/ld-linux-x86-64.so.2';
-/**
- * diffoscope from the tools tree (run by the tree's own loader and python3, so no chroot is needed;
- * the programs it starts come from the host's PATH), else the host's.
- */
-async function findDiffoscope(toolsTree, which) {
-    if (toolsTree) {
-        const loader = external_node_path_default().join(toolsTree, LOADER);
-        const python = external_node_path_default().join(toolsTree, 'usr/bin/python3');
-        const script = external_node_path_default().join(toolsTree, 'usr/bin/diffoscope');
-        if ([loader, python, script].every((f) => (0,external_node_fs_.existsSync)(f))) {
-            return {
-                command: loader,
-                args: ['--library-path', external_node_path_default().dirname((0,external_node_fs_.realpathSync)(loader)), python, script],
-            };
-        }
-    }
-    const host = await which('diffoscope');
-    return host ? { command: host, args: [] } : undefined;
-}
-/** diffoscope's arguments: both reports, bounded in size, and no noise from the copies' own metadata. */
-function diffoscopeArgs(o) {
-    return [
-        '--html',
-        o.html,
-        '--text',
-        o.text,
-        '--max-report-size',
-        String(o.maxReportSize),
-        '--max-text-report-size',
-        String(o.maxReportSize),
-        // The copies were made for diffoscope: their directories' metadata says nothing.
-        '--exclude-directory-metadata=yes',
-        '--timeout',
-        String(o.timeoutSeconds),
-        '--no-progress',
-        o.a,
-        o.b,
-    ];
-}
-/**
- * Where a differing file is put for diffoscope, the same on both sides: its location then its path,
- * so the HTML report's headings say where each file came from. Never leaves the narrowed directory.
- */
-function narrowedPath(difference) {
-    const parts = [...difference.location, difference.path]
-        .flatMap((p) => p.split('/'))
-        .map((p) => p.replace(/[\0]/g, ''))
-        .filter((p) => p !== '' && p !== '.' && p !== '..');
-    return parts.join('/');
-}
-
 ;// CONCATENATED MODULE: ./src/repro/merge.ts
+
 /**
  * One comparison of two builds out of the comparisons of their output pairs (image, manifest,
  * initrd, …): a directory node with each pair as a child, differences in the order found, at most
- * maxFiles of them.
+ * maxFiles of them. The builds are identical only when there was something to compare and every
+ * pair is identical.
  */
+/** No output pair at all: neither build made anything, so nothing says they are the same. */
+const NOTHING_COMPARED = {
+    location: [],
+    path: 'outputs',
+    change: 'changed',
+    fields: [],
+    reason: 'no outputs found in either build: nothing was compared',
+};
+/** A pair's differences, or the one its verdict stands for when it is not identical but recorded none. */
+function differencesOf(result) {
+    return result.identical || result.totalDifferences > 0
+        ? result.differences
+        : [levelDifference(result.root)];
+}
+function countsOf(children) {
+    const count = (...verdicts) => children.filter((c) => verdicts.includes(c.verdict)).length;
+    return {
+        a: children.length - count('only-in-b'),
+        b: children.length - count('only-in-a'),
+        identical: count('identical'),
+        changed: count('different', 'unsupported', 'nothing-compared'),
+        removed: count('only-in-a'),
+        added: count('only-in-b'),
+    };
+}
 function mergeComparisons(a, b, results, maxFiles) {
-    const differences = [];
-    let total = 0;
+    const differences = results.length === 0 ? [NOTHING_COMPARED] : [];
+    let total = differences.length;
     let timestampOnly = 0;
     for (const result of results) {
-        const own = [...result.differences];
-        // An output only one build made has no file-level difference of its own: it is one.
-        if (own.length === 0 && (result.root.verdict === 'only-in-a' || result.root.verdict === 'only-in-b')) {
-            own.push({
-                location: [],
-                path: result.root.name,
-                change: result.root.verdict === 'only-in-a' ? 'removed' : 'added',
-                fields: [],
-                reason: result.root.verdict === 'only-in-a'
-                    ? 'only the first build made it'
-                    : 'only the second build made it',
-            });
-        }
+        const own = differencesOf(result);
         differences.push(...own);
         total += Math.max(result.totalDifferences, own.length);
         timestampOnly += result.timestampOnly;
     }
     const children = results.map((r) => r.root);
-    const identical = results.every((r) => r.identical);
+    const identical = results.length > 0 && results.every((r) => r.identical);
     const root = {
         kind: 'directory',
         name: 'outputs',
-        verdict: identical ? 'identical' : 'different',
+        verdict: results.length === 0 ? 'nothing-compared' : identical ? 'identical' : 'different',
         detail: results.length === 1 ? '1 output' : `${results.length} outputs`,
-        counts: {
-            a: children.filter((c) => c.verdict !== 'only-in-b').length,
-            b: children.filter((c) => c.verdict !== 'only-in-a').length,
-            identical: children.filter((c) => c.verdict === 'identical').length,
-            changed: children.filter((c) => c.verdict === 'different' || c.verdict === 'unsupported').length,
-            removed: children.filter((c) => c.verdict === 'only-in-a').length,
-            added: children.filter((c) => c.verdict === 'only-in-b').length,
-        },
+        counts: countsOf(children),
         children,
     };
+    if (results.length === 0)
+        root.reason = NOTHING_COMPARED.reason;
     const kept = differences.slice(0, maxFiles);
     return {
         a,
@@ -7181,61 +8007,6 @@ function reproText(result, reportDir, top = 10) {
         lines.push(`  … ${result.totalDifferences - Math.min(top, result.differences.length)} more`);
     lines.push(`report: ${reportDir}`);
     return lines;
-}
-
-;// CONCATENATED MODULE: ./src/repro/run-diffoscope.ts
-
-
-
-
-const DIFFOSCOPE_TIMEOUT_MS = 10 * 60_000;
-/** diffoscope on the differing files only (copied into `narrowedDir` as a/ and b/), with a timeout. */
-async function runDiffoscope(ctx, options, toolsTree, narrowedDir, reportDir, copied) {
-    if (options.diffoscope === 'no')
-        return { status: 'disabled' };
-    const command = await findDiffoscope(toolsTree.kind === 'path' ? toolsTree.path : undefined, (c) => ctx.runner.which(c));
-    if (!command) {
-        if (options.diffoscope === 'yes') {
-            throw new ConfigurationError('Input diffoscope: yes, but diffoscope is neither in the tools tree nor on PATH (add diffoscope-minimal to ToolsTreePackages= or install it).');
-        }
-        return { status: 'unavailable' };
-    }
-    if (copied === 0)
-        return { status: 'nothing-to-explain' };
-    const html = external_node_path_default().join(reportDir, 'diffoscope.html');
-    const text = external_node_path_default().join(reportDir, 'diffoscope.txt');
-    const started = Date.now();
-    const result = await ctx.log.group(`diffoscope on ${copied} differing files`, () => ctx.runner.run(command.command, [
-        ...command.args,
-        ...diffoscopeArgs({
-            html,
-            text,
-            maxReportSize: options.maxReportSize,
-            timeoutSeconds: DIFFOSCOPE_TIMEOUT_MS / 1000,
-            a: 'a',
-            b: 'b',
-        }),
-    ], 
-    // Relative paths, so the report's headings read a/<image>/<partition>/<file>.
-    {
-        cwd: narrowedDir,
-        timeoutMs: DIFFOSCOPE_TIMEOUT_MS,
-        stream: false,
-        logFile: external_node_path_default().join(reportDir, 'diffoscope.log'),
-    }));
-    const durationMs = Date.now() - started;
-    // diffoscope exits 1 when it found differences, which is what it was given.
-    if (result.timedOut)
-        return { status: 'timed-out', durationMs, files: copied };
-    if (result.exitCode > 1) {
-        return {
-            status: 'failed',
-            durationMs,
-            files: copied,
-            reason: lastErrorLine(result.stderr) ?? `exit status ${result.exitCode}`,
-        };
-    }
-    return { status: 'ran', durationMs, files: copied, html: 'diffoscope.html', text: 'diffoscope.txt' };
 }
 
 ;// CONCATENATED MODULE: ./src/repro/second-build.ts
@@ -7555,6 +8326,7 @@ const publishStage = {
 
 
 
+
 const TOOL = 'mkosi';
 const TARBALL = 'mkosi.tar.gz';
 function install_release_sha256(bytes) {
@@ -7581,7 +8353,11 @@ async function download(deps, source, expected) {
         file = await deps.toolCache.download(url);
     }
     catch (error) {
-        throw new ConfigurationError(`Input mkosi-version: could not download ${url} (${error.message}); check that ${source.version} is an mkosi release tag or commit.`, { cause: error });
+        // From GitHub the version is what can be wrong; from a mirror given in mkosi-release-url, the mirror too.
+        const reason = error.message;
+        throw new ConfigurationError(source.urlTemplate === DEFAULT_MKOSI_RELEASE_URL
+            ? `Input ${Input.MkosiVersion}: could not download ${url} (${reason}); check that ${source.version} is an mkosi release tag or commit.`
+            : `Input ${Input.MkosiReleaseUrl}: could not download ${url} (${reason}); check that ${source.urlTemplate} serves mkosi's source tarballs ({ref} becomes refs/tags/<tag> or the commit) and has ${source.version}.`, { cause: error });
     }
     const bytes = await (0,promises_namespaceObject.readFile)(file);
     const actual = install_release_sha256(bytes);
@@ -7859,6 +8635,15 @@ async function assertProject(directory) {
     }
     throw new ConfigurationError(`Input ${Input.Directory}: ${directory} has no mkosi configuration (expected ${PROJECT_MARKERS.join(', ')}).`, { file: directory });
 }
+/** A tools tree given as a path must be there: mkosi's own complaint names neither the input nor the choices. */
+async function assertToolsTree(toolsTree) {
+    if (toolsTree.kind !== 'path')
+        return;
+    const info = await (0,promises_namespaceObject.stat)(toolsTree.path).catch(() => undefined);
+    if (info?.isDirectory())
+        return;
+    throw new ConfigurationError(`Input ${Input.ToolsTree}: ${toolsTree.path} ${info ? 'is not a directory' : 'does not exist'}; give default, none or the path of a prepared tools tree.`, { file: toolsTree.path });
+}
 
 ;// CONCATENATED MODULE: ./src/pipeline/setup.ts
 
@@ -7871,6 +8656,7 @@ const setupStage = {
     runs: () => true,
     async run({ ctx, options, result }) {
         await assertProject(options.directory);
+        await assertToolsTree(options.toolsTree);
         const hostPrepared = await prepareHost(ctx, options.prepareHost);
         const mkosi = await installMkosi({ ...ctx, root: ctx.host.root }, options);
         result.setup = { mkosi, hostPrepared };
@@ -8401,6 +9187,8 @@ const VERDICT_ICONS = {
     passed: '✅',
     'failed-units': '❌',
     'did-not-boot': '❌',
+    'not-running': '❌',
+    inconclusive: '❌',
     panicked: '💥',
 };
 /** "kernel 5.6s + initrd 9.8s + userspace 13.9s = 29.3s", from the guest's own timestamps. */
@@ -8419,7 +9207,8 @@ function timingLine(timings) {
     return timings.totalMs ? `${parts.join(' + ')} = ${format_formatDuration(timings.totalMs)}` : parts.join(' + ');
 }
 function how(boot) {
-    return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}, ${format_formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
+    const message = boot.check.vsockMessage ? ` (check message ${boot.check.vsockMessage})` : '';
+    return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}${message}, ${format_formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
 }
 /** The boot check's part of the job summary. */
 function boot_summary_bootMarkdown(boot) {
@@ -8461,6 +9250,15 @@ function bootText(boot) {
     if (verdict.result !== 'passed')
         lines.push(`  logs: ${boot.logsDir}`);
     return lines;
+}
+/**
+ * The `boot-result` output: the verdict; `error` when the boot stage failed before it had one (the job
+ * is red, so the output must not say the check was skipped); `skipped` when nothing was booted.
+ */
+function bootResultOutput(verdict, failedStage) {
+    if (verdict)
+        return verdict.result;
+    return failedStage === 'boot' ? 'error' : 'skipped';
 }
 /** The `failed-units` output: the units that failed the check, with their status line. */
 function failedUnitRecords(verdict) {
@@ -8806,7 +9604,7 @@ function runOutputs(result, logsDir) {
         outputs[Output.MkosiVersion] = result.setup.mkosi.version;
     const verdict = result.boot?.check.verdict;
     if (result.build) {
-        outputs[Output.BootResult] = verdict?.result ?? 'skipped';
+        outputs[Output.BootResult] = bootResultOutput(verdict, result.failure?.stage);
         outputs[Output.FailedUnits] = JSON.stringify(failedUnitRecords(verdict));
     }
     if (result.repro) {
@@ -8908,6 +9706,9 @@ function parseCommandLine(argv) {
             throw new ConfigurationError(`Flag --${name} is not taken on the command line, where other users can read it: ${SECRET_FLAGS[name]}.`);
         }
         else if (name in FILE_FLAGS) {
+            if (flags[FILE_FLAGS[name]] !== undefined) {
+                throw new ConfigurationError(`Flag --${name} was given twice; it takes one value.`);
+            }
             flags[FILE_FLAGS[name]] = value;
         }
         else if (INPUT_NAMES.has(name)) {
@@ -8926,10 +9727,19 @@ function parseCommandLine(argv) {
     if (command === 'diff' && operands.length !== 2) {
         throw new ConfigurationError(`diff compares two outputs: mkosi-ci diff A B (got ${operands.length} operands).`);
     }
+    if (command !== 'publish' && flags.outputDir !== undefined)
+        throw outputDirNotForCommand(command);
     if (command === 'publish' && flags.outputDir === undefined) {
         throw new ConfigurationError('publish writes SHA256SUMS for a directory: mkosi-ci publish --output-dir=DIR [--sign-key-file=FILE].');
     }
     return { kind: 'run', command: command, inputs, flags, operands };
+}
+/** --output-dir names publish's directory; elsewhere it would be ignored, and the outputs land elsewhere. */
+function outputDirNotForCommand(command) {
+    const instead = command === 'diff'
+        ? 'diff compares the two outputs given as operands'
+        : `for ${command}, the outputs are where the project's OutputDirectory= says, or --args=--output-directory=DIR`;
+    return new ConfigurationError(`Flag --output-dir is for publish; ${instead}.`);
 }
 function helpText() {
     const lines = [
@@ -9162,12 +9972,12 @@ async function readSecretFile(file, flag) {
         throw new ConfigurationError(`--${flag}: cannot read ${file} (${error.code ?? errorMessage(error)}).`);
     }
 }
-/** --work-dir as given: a directory, or a path where one can be made. */
-async function workDirectory(given) {
+/** --work-dir or --cache-dir as given: a directory, or a path where one can be made. */
+async function directoryFlag(given, flag) {
     const dir = external_node_path_default().resolve(given);
     const info = await (0,promises_namespaceObject.stat)(dir).catch(() => undefined);
     if (info && !info.isDirectory()) {
-        throw new ConfigurationError(`--work-dir: ${dir} is not a directory; give a directory (it is made if missing).`);
+        throw new ConfigurationError(`--${flag}: ${dir} is not a directory; give a directory (it is made if missing).`);
     }
     return dir;
 }
@@ -9194,9 +10004,9 @@ async function cliContext(flags, env, log, io) {
         log,
         toolCache: directoryToolCache(external_node_path_default().join(cacheRoot(env), 'tools'), runner),
         workDir: flags.workDir
-            ? await workDirectory(flags.workDir)
+            ? await directoryFlag(flags.workDir, 'work-dir')
             : await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-')),
-        cacheStore: directoryCacheStore(flags.cacheDir ? external_node_path_default().resolve(flags.cacheDir) : undefined, runner),
+        cacheStore: directoryCacheStore(flags.cacheDir ? await directoryFlag(flags.cacheDir, 'cache-dir') : undefined, runner),
         // A laptop or another CI's runner is nobody's to reconfigure unless prepare-host says yes.
         host: hostFacts(env, external_node_os_default().homedir(), false),
         // Nothing is uploaded here: there is no artifact service.
