@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Verdict } from '../../../src/boot/verdict.js';
+import { parseSummary } from '../../../src/mkosi/config.js';
+import type { BootImageResult } from '../../../src/boot/boot-image.js';
+import { shouldBoot } from '../../../src/boot/bootable.js';
+import { settleBySeconds as settleSeconds } from '../../../src/boot/bounds.js';
+import { defaultTimeoutSeconds } from '../../../src/boot/timeouts.js';
+import { defaultInputs } from '../../../src/inputs.js';
+import { parseOptions } from '../../../src/pipeline/options.js';
+import {
+  bootMarkdown,
+  bootResultOutput,
+  bootText,
+  failedUnitRecords,
+  timingLine,
+} from '../../../src/report/boot-summary.js';
+
+const summary = (name: string) =>
+  parseSummary(readFileSync(new URL(`../../fixtures/summary/${name}.json`, import.meta.url), 'utf8'));
+const bootOptions = parseOptions(defaultInputs(), '/').boot;
+
+describe('when to boot', () => {
+  it('boots bootable disk images and UKIs by default, not directories', () => {
+    expect(shouldBoot(bootOptions, summary('debian-bootable'))).toBe(true);
+    expect(shouldBoot(bootOptions, summary('debian-bootable-uki'))).toBe(true);
+    expect(shouldBoot(bootOptions, summary('debian-minimal'))).toBe(false);
+    expect(shouldBoot({ ...bootOptions, enabled: 'no' }, summary('debian-bootable'))).toBe(false);
+  });
+
+  it('refuses boot: true for a format it cannot boot, naming the bootable ones', () => {
+    expect(() => shouldBoot({ ...bootOptions, enabled: 'yes' }, summary('debian-minimal'))).toThrow(
+      /Input boot: Format=directory images cannot be booted by mkosi-ci; bootable formats are disk, esp, uki/,
+    );
+  });
+
+  it('scales the timeout to the accelerator and leaves room to watch and report', () => {
+    expect(defaultTimeoutSeconds('kvm')).toBe(180);
+    expect(defaultTimeoutSeconds('tcg')).toBe(600);
+    expect(settleSeconds(600, 30)).toBe(420);
+    expect(settleSeconds(180, 30)).toBe(105);
+    expect(() => settleSeconds(60, 30)).toThrow(/^Input boot-timeout: 60 s leaves the guest 0 s to settle/);
+  });
+});
+
+const unit = {
+  name: 'planted-fail.service',
+  load: 'loaded',
+  active: 'failed',
+  sub: 'failed',
+  description: 'Planted',
+  statusLine: 'failed (Result: exit-code) since Sun 2026-11-22 05:00:00 UTC; 3s ago',
+  status: [],
+};
+const verdict: Verdict = {
+  result: 'failed-units',
+  failedUnits: [unit],
+  allowedUnits: [{ ...unit, name: 'flaky.service', statusLine: undefined }],
+  timings: { kernelMs: 5_600, initrdMs: 9_800, userspaceMs: 13_900, totalMs: 29_300 },
+  reason: 'failed units: planted-fail.service (failed (Result: exit-code) since …)',
+  report: undefined,
+};
+const boot: BootImageResult = {
+  accel: 'tcg',
+  accelReason: 'probe failed',
+  transport: 'serial',
+  firmware: 'uefi',
+  emulator: 'tools tree /t',
+  timeoutSeconds: 600,
+  logsDir: '/w/logs/boot',
+  check: { verdict, durationMs: 68_500, logs: { console: '', report: '', qemu: '' } },
+};
+
+describe('the boot summary', () => {
+  it('renders the verdict, the timings and a row per failed or tolerated unit', () => {
+    expect(bootMarkdown(boot)).toEqual([
+      '### ❌ Boot check: failed-units',
+      '',
+      "failed units: planted-fail.service (failed (Result: exit-code) since …) (TCG, uefi, report over serial, 1m 9s from qemu's start to its exit)",
+      '',
+      'Boot time: kernel 5.6s + initrd 9.8s + userspace 13.9s = 29.3s',
+      '',
+      '| Unit | Status | Tolerated |',
+      '| --- | --- | --- |',
+      '| `planted-fail.service` | failed (Result: exit-code) since Sun 2026-11-22 05:00:00 UTC; 3s ago | no |',
+      '| `flaky.service` | failed failed | yes |',
+      '',
+      'Serial console, journal and unit status are kept in `/w/logs/boot`.',
+    ]);
+    expect(
+      bootText({ ...boot, transport: 'vsock', check: { ...boot.check, vsockMessage: 'received' } })[1],
+    ).toBe("  TCG, uefi, report over vsock (check message received), 1m 9s from qemu's start to its exit");
+    expect(bootText(boot)).toContain(
+      '  failed: planted-fail.service: failed (Result: exit-code) since Sun 2026-11-22 05:00:00 UTC; 3s ago',
+    );
+  });
+
+  it('gives the failed-units output and leaves out phases that were not measured', () => {
+    expect(failedUnitRecords(verdict)).toEqual([{ unit: 'planted-fail.service', status: unit.statusLine }]);
+    expect(failedUnitRecords(undefined)).toEqual([]);
+    expect(timingLine({ firmwareMs: 0, kernelMs: 1_000 })).toBe('kernel 1.0s');
+    expect(timingLine({})).toBeUndefined();
+  });
+});
+
+describe('the boot-result output', () => {
+  it('is the verdict, error when the boot stage failed without one, skipped when nothing booted', () => {
+    expect(bootResultOutput(verdict, 'boot')).toBe('failed-units');
+    expect(bootResultOutput(undefined, 'boot')).toBe('error');
+    expect(bootResultOutput(undefined, 'publish')).toBe('skipped');
+    expect(bootResultOutput(undefined, undefined)).toBe('skipped');
+  });
+});
