@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { cacheKeys, hitKind, timeBucket, type InstallFields, type KeyInputs } from '../../../src/cache/keys.js';
+import {
+  cacheKeys,
+  hitKind,
+  timeBucket,
+  type InstallFields,
+  type KeyInputs,
+} from '../../../src/cache/keys.js';
 import { parseSummary, secretFilesOf, type ImageConfig } from '../../../src/mkosi/config.js';
 
 function fixture(name: string): string {
