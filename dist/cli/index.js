@@ -8784,6 +8784,16 @@ var external_node_child_process_ = __nccwpck_require__(421);
  * signing key and passphrase arrive as INPUT_SIGN-KEY and INPUT_SIGN-PASSPHRASE) or the files through
  * which a step sets the outputs and environment of the steps after it.
  */
+/** GitLab's job credentials: withheld from children and masked in every log. */
+const GITLAB_CREDENTIALS = [
+    'CI_JOB_TOKEN',
+    'CI_JOB_JWT',
+    'CI_JOB_JWT_V1',
+    'CI_JOB_JWT_V2',
+    'CI_REGISTRY_PASSWORD',
+    'CI_DEPLOY_PASSWORD',
+    'CI_DEPENDENCY_PROXY_PASSWORD',
+];
 /** Prefixes of variables no child gets: action inputs, the runner's service credentials and URLs, post state. */
 const WITHHELD_PREFIXES = ['INPUT_', 'ACTIONS_', 'STATE_'];
 const WITHHELD_NAMES = new Set([
@@ -8797,13 +8807,7 @@ const WITHHELD_NAMES = new Set([
     'GITHUB_STATE',
     'GITHUB_STEP_SUMMARY',
     // GitLab: the job's own credentials (CI_REPOSITORY_URL carries the job token in its user part).
-    'CI_JOB_TOKEN',
-    'CI_JOB_JWT',
-    'CI_JOB_JWT_V1',
-    'CI_JOB_JWT_V2',
-    'CI_REGISTRY_PASSWORD',
-    'CI_DEPLOY_PASSWORD',
-    'CI_DEPENDENCY_PROXY_PASSWORD',
+    ...GITLAB_CREDENTIALS,
     'CI_REPOSITORY_URL',
 ]);
 function isWithheld(name) {
@@ -8819,13 +8823,7 @@ const CREDENTIALS = [
     'ACTIONS_RUNTIME_TOKEN',
     'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
     'GITHUB_TOKEN',
-    'CI_JOB_TOKEN',
-    'CI_JOB_JWT',
-    'CI_JOB_JWT_V1',
-    'CI_JOB_JWT_V2',
-    'CI_REGISTRY_PASSWORD',
-    'CI_DEPLOY_PASSWORD',
-    'CI_DEPENDENCY_PROXY_PASSWORD',
+    ...GITLAB_CREDENTIALS,
 ];
 /** The credential values in `env`, to hand to the Log's mask(). */
 function environmentSecrets(env) {
