@@ -36,11 +36,13 @@ describe('RunCleanup', () => {
     const running = runner.run('sh', ['-c', 'trap \'\' TERM; echo "G $$"; sleep 30 & sleep 30; wait']);
     await until(() => /G \d+/.test(printed()));
     const pgid = Number(/G (\d+)/.exec(printed())![1]);
-    expect(livingMembers(pgid).length).toBeGreaterThanOrEqual(2);
+    // The shell prints before it starts the sleeps: wait for the grandchildren to be there too.
+    await until(() => livingMembers(pgid).length >= 3);
     const started = Date.now();
     await cleanup.cancel('SIGTERM');
     const result = await running;
-    expect(Date.now() - started).toBeLessThan(5_000);
+    // The grace for SIGTERM is 3 s; the issue asks for everything gone within 10 s.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(result.signal).toBe('SIGKILL');
     expect(livingMembers(pgid)).toEqual([]);
     await expect(runner.run('true', [])).rejects.toThrow('mkosi-ci is stopping (SIGTERM): true not started.');
