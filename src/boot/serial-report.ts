@@ -142,25 +142,9 @@ const LIST_KEYS = {
   error: 'errors',
 } as const;
 
-function emptyReport(): GuestReport {
-  return {
-    state: '',
-    settled: false,
-    watchedSeconds: 0,
-    failedUnits: [],
-    maskedUnits: [],
-    jobs: [],
-    errors: [],
-    exitCode: undefined,
-    timings: {},
-    blame: [],
-    journal: [],
-  };
-}
-
 /** A whole number, or undefined: `Number('')` is 0, which would read a missing value as a status. */
 export function wholeNumber(value: string | undefined): number | undefined {
-  return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+  return /^\d+$/.test(value ?? '') ? Number(value) : undefined;
 }
 
 /** Parses the lines between the markers (see `checkScript` for their keys). */
@@ -168,37 +152,43 @@ export function parseReportLines(lines: readonly string[]): GuestReport {
   const values = new Map<string, string>();
   const timestamps = new Map<string, number>();
   const statuses = new Map<string, string[]>();
-  const report = emptyReport();
+  const lists = { blame: [], journal: [], maskedUnits: [], jobs: [], errors: [] } as Record<
+    (typeof LIST_KEYS)[keyof typeof LIST_KEYS],
+    string[]
+  >;
+  const failed: Omit<FailedUnit, 'statusLine' | 'status'>[] = [];
   for (const line of lines) {
     const [key, value] = splitKey(line);
-    if (Object.hasOwn(LIST_KEYS, key)) report[LIST_KEYS[key as keyof typeof LIST_KEYS]].push(value);
+    if (Object.hasOwn(LIST_KEYS, key)) lists[LIST_KEYS[key as keyof typeof LIST_KEYS]].push(value);
     else if (key === 'timestamp') {
       const match = /^(\w+)=(\d+)$/.exec(value);
       if (match) timestamps.set(match[1]!, Number(match[2]));
     } else if (key === 'failed') {
       const unit = parseUnitLine(value);
-      if (unit) report.failedUnits.push({ ...unit, statusLine: undefined, status: [] });
+      if (unit) failed.push(unit);
     } else if (key.startsWith('status:')) {
       const unit = key.slice('status:'.length);
       statuses.set(unit, [...(statuses.get(unit) ?? []), value]);
     } else values.set(key, value);
   }
-  for (const unit of report.failedUnits) {
-    unit.status = statuses.get(unit.name) ?? [];
-    unit.statusLine = statusLine(unit.status);
-  }
-  report.state = values.get('state') ?? '';
-  report.settled = values.get('settle') === 'done';
-  report.watchedSeconds = wholeNumber(values.get('watched')) ?? 0;
-  report.exitCode = wholeNumber(values.get('exit'));
   const number = (key: string): number | undefined => {
     const n = Number.parseFloat(values.get(key) ?? '');
     return Number.isFinite(n) ? n : undefined;
   };
-  report.settledAt = number('settled');
-  report.reportedAt = number('reported');
-  report.timings = bootTimings(timestamps);
-  return report;
+  return {
+    ...lists,
+    state: values.get('state') ?? '',
+    settled: values.get('settle') === 'done',
+    watchedSeconds: wholeNumber(values.get('watched')) ?? 0,
+    failedUnits: failed.map((unit) => {
+      const status = statuses.get(unit.name) ?? [];
+      return { ...unit, statusLine: statusLine(status), status };
+    }),
+    exitCode: wholeNumber(values.get('exit')),
+    timings: bootTimings(timestamps),
+    settledAt: number('settled'),
+    reportedAt: number('reported'),
+  };
 }
 
 /** Finds and parses the report with this run's nonce in what the report channel captured. */

@@ -62,25 +62,34 @@ export function globToRegExp(glob: string): RegExp {
     if (c === '*') source += '.*';
     else if (c === '?') source += '.';
     else if (c === '[') {
-      const close = glob.indexOf(']', i + 2);
-      if (close < 0) source += '\\[';
-      else {
-        const body = glob
-          .slice(i + 1, close)
-          .replace(/^!/, '^')
-          .replace(/\\/g, '\\\\');
-        source += `[${body}]`;
-        i = close;
-      }
+      const bracket = bracketExpression(glob, i);
+      if (bracket) {
+        source += bracket.source;
+        i = bracket.end;
+      } else source += '\\[';
     } else source += c.replace(/[.+^${}()|\\/]/g, '\\$&');
   }
   return new RegExp(`^${source}$`);
 }
 
+/**
+ * The bracket expression opening at `open`, as fnmatch reads it: `!` or `^` first negates, a `]` first
+ * (after the negation) is a member, not the end. Undefined when it never closes (the `[` is literal).
+ */
+function bracketExpression(glob: string, open: number): { source: string; end: number } | undefined {
+  const negate = glob[open + 1] === '!' || glob[open + 1] === '^';
+  const first = negate ? open + 2 : open + 1;
+  const close = glob.indexOf(']', first + 1);
+  if (close < 0) return undefined;
+  // In a JavaScript class only \, ] and a leading ^ are special: escape them all.
+  const members = glob.slice(first, close).replace(/[\\\]^]/g, '\\$&');
+  return { source: `[${negate ? '^' : ''}${members}]`, end: close };
+}
+
 export function unitAllowed(unit: string, patterns: readonly string[]): boolean {
+  // A blank pattern matches no unit name: nothing to filter out.
   return patterns
     .map((p) => p.trim())
-    .filter((p) => p !== '')
     .some((p) => globToRegExp(p).test(unit) || (!p.includes('.') && globToRegExp(`${p}.service`).test(unit)));
 }
 
@@ -91,10 +100,10 @@ function describe(units: readonly FailedUnit[]): string {
 const NONE = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
 
 /** No evidence with the nonce: a crash, a timeout, or a guest that shut down before the check ran. */
-function withoutReport(input: VerdictInput): Verdict {
+function withoutReport(input: VerdictInput, truncated: boolean): Verdict {
   const why = input.timedOut
     ? `no report within the ${input.timeoutSeconds} s timeout`
-    : input.report.found === false && input.report.truncated
+    : truncated
       ? 'the report was cut short'
       : input.qemuExitCode === 0
         ? 'it powered off or rebooted before the check reported'
@@ -117,13 +126,13 @@ const STATE_MEANINGS: Readonly<Record<string, string>> = {
 };
 
 /** Red findings about the run rather than the system: each alone makes the evidence unreliable. */
-function contradictions(input: VerdictInput, report: GuestReport, fromSerial: boolean): string[] {
+function contradictions(input: VerdictInput, report: GuestReport): string[] {
   const found: string[] = [];
   const message = input.vsock?.message;
-  if (!fromSerial && input.report.found === false && input.report.truncated) {
+  if (input.report.found === false && input.report.truncated) {
     found.push('the serial report was cut short');
   }
-  const differ = fromSerial && message ? disagreement(report, message) : undefined;
+  const differ = input.report.found && message ? disagreement(report, message) : undefined;
   if (differ) found.push(`the serial report and the vsock message disagree (${differ})`);
   if (input.timedOut) found.push(`the guest did not power off within the ${input.timeoutSeconds} s timeout`);
   else if (input.qemuExitCode !== 0) found.push(`qemu exited with status ${input.qemuExitCode}`);
@@ -166,7 +175,7 @@ function describeJobs(jobs: readonly string[]): string {
 
 export function verdict(input: VerdictInput): Verdict {
   const message = input.vsock?.message;
-  if (!input.report.found && !message) return withoutReport(input);
+  if (!input.report.found && !message) return withoutReport(input, input.report.truncated);
   const fromSerial = input.report.found;
   const report = input.report.found ? input.report.report : reportFromMessage(message!);
   const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
@@ -185,7 +194,7 @@ export function verdict(input: VerdictInput): Verdict {
   }
   const problem = stateProblem(report, allowedUnits);
   if (problem) return red(problem.result, problem.reason);
-  const contradicted = contradictions(input, report, fromSerial);
+  const contradicted = contradictions(input, report);
   if (contradicted.length > 0) return red('inconclusive', contradicted.join('; '));
   if (report.exitCode !== 0) {
     return red('inconclusive', `the check exited ${report.exitCode} where the host finds nothing wrong`);

@@ -28,7 +28,7 @@ describe("the check's vsock message", () => {
 
   it('reads missing or damaged fields as unknown, never as a pass', () => {
     const message = findCheckMessage(
-      [{ key: 'X_MKOSI_CI_CHECK', value: `${NONCE} exit= settle=timeout =x failed= junk` }],
+      [{ key: 'X_MKOSI_CI_CHECK', value: `${NONCE} exit= settle=timeout =x failed= states exit0` }],
       NONCE,
     );
     expect(message).toEqual({

@@ -131,11 +131,39 @@ describe('the guest check script, run against a fake systemctl', { timeout: 40_0
     });
   });
 
-  it('reads list-units lines that start with a bullet', () => {
+  it('reads list-units lines that start with a bullet, and skips blank ones', () => {
     const run = runCheckScript({}, { state: 'degraded', wait: { exit: 1 }, failed: [[`● ${FAILED}`]] });
     expect(parsed(run).failedUnits.map((u) => [u.name, u.load, u.description])).toEqual([
       ['planted-fail.service', 'loaded', 'Planted fault'],
     ]);
+    expect(run.calls).toContain('systemctl status --no-pager --full --lines=10 -- planted-fail.service');
+    // The bullet must not hide that a unit is masked or tolerated.
+    const masked = runCheckScript(
+      { allowFailed: ['flaky'] },
+      {
+        state: 'degraded',
+        wait: { exit: 1 },
+        failed: [['● off.service masked failed failed Off', '● flaky.service loaded failed failed Flaky']],
+      },
+    );
+    expect(parsed(masked)).toMatchObject({ maskedUnits: ['off.service'], exitCode: 0 });
+    expect(masked.exit).toBe(0);
+    const blank = runCheckScript({}, { failed: [['']] });
+    expect(parsed(blank)).toMatchObject({ failedUnits: [], exitCode: 0 });
+    expect(blank.exit).toBe(0);
+  });
+
+  it('exits 1 on every reason the host has to fail the boot, even when the state reads running', () => {
+    const cases = {
+      'degraded without a failed unit': runCheckScript({}, { state: 'degraded', wait: { exit: 1 } }),
+      'a settle timeout': runCheckScript({ settleBySeconds: hostUptime() + 1 }, { wait: 'hang' }),
+      'a step that failed': runCheckScript({}, { showError: 'Access denied\n' }),
+    };
+    for (const [what, run] of Object.entries(cases)) {
+      expect(parsed(run).exitCode, what).toBe(1);
+      expect(run.exit, what).toBe(1);
+      expect(judge(run).result, what).not.toBe('passed');
+    }
   });
 
   it('leaves masked units out, and passes a system degraded only by them', () => {
@@ -248,6 +276,21 @@ describe('the guest check script, run against a fake systemctl', { timeout: 40_0
     expect(v).toMatchObject({ result: 'passed' });
     expect(v.reason).toContain('the serial report was lost');
     expect(judge(run, { allowFailed: ['flaky'] }).result).toBe('passed');
+  });
+
+  it('sends the failing status over vsock too', () => {
+    const run = runCheckScript(
+      { notifySocket: 'vsock:2:9' },
+      { state: 'degraded', wait: { exit: 1 }, failed: [[FAILED]] },
+    );
+    expect(run.notify.map((n) => [n.socket, ...n.args])).toEqual([
+      [
+        'vsock:2:9',
+        '--no-block',
+        `X_MKOSI_CI_CHECK=${TEST_NONCE} exit=1 state=degraded settle=done failed=planted-fail.service masked= errors=0`,
+      ],
+    ]);
+    expect(judge({ ...run, report: '' })).toMatchObject({ result: 'failed-units' });
   });
 
   it('reports a vsock message it could not send and exits 1', () => {

@@ -6,7 +6,9 @@ import {
   CHECK_SCRIPT_CREDENTIAL,
   checkCredentials,
   checkScript,
+  checkUnit,
   kernelCmdlineExtraArgs,
+  reportDevice,
   smbiosCredentialArgs,
   type CheckOptions,
 } from '../../../src/boot/check-unit.js';
@@ -57,6 +59,89 @@ describe('boot check credentials', () => {
     expect(script).toContain('WATCH=30');
     expect(script).toContain('systemctl exit "$code"');
     expect(() => checkScript({ ...check, nonce: "x'; reboot" })).toThrow(/nonce/);
+  });
+
+  it('starts the script with every setting as a shell variable, quoted', () => {
+    const header = (options: Partial<CheckOptions>) =>
+      checkScript({ ...check, ...options }).split('\nDIR=')[0];
+    expect(header({})).toBe(`#!/bin/sh
+# mkosi-ci boot check (generated; runs once per boot, injected as a credential).
+# -f: unit globs stay patterns, never file names.
+set -uf
+export SYSTEMD_COLORS=0 SYSTEMD_PAGER= SYSTEMD_LESS= LC_ALL=C
+NONCE='${check.nonce}'
+DEVICE='/dev/ttyS1'
+SETTLE_BY=240
+WATCH=30
+JOURNAL='on-failure'
+BLAME=no
+NOTIFY=''
+ALLOW=''
+BEGIN=mkosi-ci-report-begin
+END=mkosi-ci-report-end
+MESSAGE_KEY=X_MKOSI_CI_CHECK
+PROPERTIES=FirmwareTimestampMonotonic,LoaderTimestampMonotonic,InitRDTimestampMonotonic,UserspaceTimestampMonotonic,FinishTimestampMonotonic`);
+    const set = header({
+      blame: true,
+      settleBySeconds: 0.4,
+      watchSeconds: -3,
+      notifySocket: 'vsock-stream:2:8125',
+      allowFailed: ['foo', 'dev-a\\x2db.device'],
+      reportPath: "/tmp/it's",
+    });
+    expect(set).toContain("DEVICE='/tmp/it'\\''s'\n");
+    expect(set).toContain('SETTLE_BY=1\nWATCH=0\n');
+    expect(set).toContain('BLAME=yes\n');
+    expect(set).toContain("NOTIFY='vsock-stream:2:8125'\n");
+    // A backslash is doubled: a shell pattern would otherwise read it as an escape.
+    expect(set).toContain("ALLOW='foo dev-a\\\\x2db.device'\n");
+    expect(reportDevice({ kind: 'serial' })).toBe('/dev/ttyS1');
+    expect(reportDevice({ kind: 'virtio', name: 'p' })).toBe('/dev/virtio-ports/p');
+  });
+
+  it('refuses settings that are not safe to put into the script', () => {
+    for (const name of ['-x', 'x y', "x'"]) {
+      expect(() => checkScript({ ...check, channel: { kind: 'virtio', name } })).toThrow(
+        `invalid virtio port name: ${name}`,
+      );
+    }
+    for (const glob of ["'foo", "foo'", 'a b', '']) {
+      expect(() => checkScript({ ...check, allowFailed: [glob] })).toThrow(`invalid unit glob: ${glob}`);
+    }
+    for (const socket of ['xvsock-stream:2:1', 'vsock-stream:2:1x', 'vsock-stream:2', 'unix:/run/x']) {
+      expect(() => checkScript({ ...check, notifySocket: socket })).toThrow(
+        `invalid notify socket: ${socket}`,
+      );
+    }
+    for (const socket of ['vsock:2:1', 'vsock-dgram:22:8125', 'vsock-seqpacket:2:1']) {
+      expect(() => checkScript({ ...check, notifySocket: socket })).not.toThrow();
+    }
+    expect(() =>
+      checkScript({ ...check, allowFailed: ['sys-*.mount', 'a?[0-9]@x:y_z.service'] }),
+    ).not.toThrow();
+  });
+
+  it('runs the script from a runtime directory of its own, and refuses credential names qemu would split', () => {
+    expect(checkUnit()).toBe(`[Unit]
+Description=mkosi-ci boot check
+After=basic.target
+
+[Service]
+Type=exec
+ImportCredential=mkosi-ci.check
+RuntimeDirectory=mkosi-ci
+ExecStart=/bin/sh %d/mkosi-ci.check
+StandardOutput=journal+console
+`);
+    for (const name of ['~x', 'a,b', 'a=b', '']) {
+      expect(() => smbiosCredentialArgs([{ name, value: 'v' }])).toThrow(`invalid credential name: ${name}`);
+    }
+    expect(smbiosCredentialArgs([{ name: 'a~b', value: 'é' }])).toEqual([
+      '-smbios',
+      `type=11,value=io.systemd.credential.binary:a~b=${Buffer.from('é').toString('base64')}`,
+    ]);
+    const extra = { name: 'x', value: 'y' };
+    expect(checkCredentials(check, [extra])[0]).toBe(extra);
   });
 
   it('passes kernel command line extras with doubled commas', () => {

@@ -203,3 +203,97 @@ describe('report keys', () => {
     expect(wholeNumber(undefined)).toBeUndefined();
   });
 });
+
+describe('report edge cases', () => {
+  it('finds the begin marker after leading blanks, and only an end marker after it', () => {
+    const text = ['  \tmkosi-ci-report-begin ' + NONCE, 'state running', `mkosi-ci-report-end ${NONCE}`].join(
+      '\n',
+    );
+    expect(extractReportLines(text, NONCE).lines).toEqual(['state running']);
+    const stale = [`mkosi-ci-report-end ${NONCE}`, `mkosi-ci-report-begin ${NONCE}`, 'state running'].join(
+      '\n',
+    );
+    expect(extractReportLines(stale, NONCE)).toEqual({ lines: undefined, truncated: true });
+    // Only a line's final carriage return is the tty's.
+    expect(extractReportLines(captured(['journal a\rb']), NONCE).lines).toEqual(['journal a\rb']);
+  });
+
+  it('reads a key without a value, and keeps lines of the lists in order', () => {
+    const result = parseReport(
+      captured(['journal', 'journal x y', 'blame 3s a', 'error e1', 'error e2']),
+      NONCE,
+    );
+    expect(result.found && result.report).toMatchObject({
+      journal: ['', 'x y'],
+      blame: ['3s a'],
+      errors: ['e1', 'e2'],
+    });
+  });
+
+  it('ignores damaged timestamp and failed lines, and keeps a failed unit without status', () => {
+    const result = parseReport(
+      captured([
+        'timestamp garbage',
+        'timestamp UserspaceTimestampMonotonic=2000000x',
+        'timestamp FinishTimestampMonotonic=3000000',
+        'failed x',
+        'failed quiet.service loaded failed failed Quiet',
+      ]),
+      NONCE,
+    );
+    expect(result.found && result.report.timings).toEqual({ totalMs: 3000 });
+    expect(result.found && result.report.failedUnits).toEqual([
+      {
+        name: 'quiet.service',
+        load: 'loaded',
+        active: 'failed',
+        sub: 'failed',
+        description: 'Quiet',
+        statusLine: undefined,
+        status: [],
+      },
+    ]);
+  });
+
+  it('reads list-units lines however they are spaced, and needs all four fields', () => {
+    const unit = {
+      name: 'foo.service',
+      load: 'loaded',
+      active: 'failed',
+      sub: 'failed',
+      description: 'Foo ● Bar',
+    };
+    expect(parseUnitLine('  foo.service  loaded  failed  failed  Foo ● Bar')).toEqual(unit);
+    expect(parseUnitLine('●foo.service loaded failed failed Foo ● Bar')).toEqual(unit);
+    expect(parseUnitLine('foo.service loaded failed failed')).toEqual({ ...unit, description: '' });
+    for (const line of ['', 'foo.service', 'foo.service loaded', 'foo.service loaded failed']) {
+      expect(parseUnitLine(line), line).toBeUndefined();
+    }
+  });
+
+  it("reads the status's Active: line only at a line's start", () => {
+    expect(statusLine(['     Active: failed (Result: timeout)  '])).toBe('failed (Result: timeout)');
+    expect(statusLine(['Active:failed now'])).toBe('failed now');
+    expect(statusLine(['Foo Active: x', 'Bar'])).toBeUndefined();
+    expect(statusLine([])).toBeUndefined();
+  });
+
+  it('leaves out phases whose timestamps are missing', () => {
+    expect(bootTimings(new Map([['LoaderTimestampMonotonic', 1_000_000]]))).toEqual({ loaderMs: 1000 });
+    expect(bootTimings(new Map([['FirmwareTimestampMonotonic', 3_000_000]]))).toEqual({});
+    expect(bootTimings(new Map([['FinishTimestampMonotonic', 4_000_000]]))).toEqual({ totalMs: 4000 });
+    expect(bootTimings(new Map([['InitRDTimestampMonotonic', 4_000_000]]))).toEqual({});
+  });
+
+  it('finds a crash of PID 1 and cleans the line of colours and blanks', () => {
+    expect(findPanic('[ 9.1] systemd[1]: Caught <SEGV>, dumped core as pid 77.\r\n')).toBe(
+      '[ 9.1] systemd[1]: Caught <SEGV>, dumped core as pid 77.',
+    );
+    expect(findPanic('x\n  \x1b[0;1;31m[ 5.0] Kernel panic - not syncing: x\x1b[0m \r\n')).toBe(
+      '[ 5.0] Kernel panic - not syncing: x',
+    );
+    expect(findPanic('systemd[1]: Freezing execution.\n')).toBe('systemd[1]: Freezing execution.');
+    expect(findPanic('systemd[1]: Caught <>, dumped core\n')).toBeUndefined();
+    expect(findPanic('a\rKernel panic - not syncing\n')).toBe('a\rKernel panic - not syncing');
+  });
+});

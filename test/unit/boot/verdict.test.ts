@@ -152,6 +152,23 @@ describe('boot verdict from the report', () => {
     );
   });
 
+  it('joins several errors, contradictions, masked units and jobs readably', () => {
+    expect(verdict(input({ report: found({ errors: ['a failed', 'b failed'] }) })).reason).toBe(
+      'the check failed: a failed; b failed',
+    );
+    expect(verdict(input({ report: found({ exitCode: undefined }), qemuExitCode: 2 })).reason).toBe(
+      'qemu exited with status 2; the report has no exit status',
+    );
+    expect(
+      verdict(input({ report: found({ state: 'degraded', maskedUnits: ['a.service', 'b.mount'] }) })).reason,
+    ).toBe('the system is degraded; masked: a.service, b.mount');
+    // systemctl list-jobs --plain pads its columns.
+    const jobs = ['  42 planted-hang.service    start running', '7 x.target   start waiting'];
+    expect(verdict(input({ report: found({ settled: false, state: 'starting', jobs }) })).reason).toBe(
+      'the boot did not settle in time (state starting); still queued: planted-hang.service start, x.target start',
+    );
+  });
+
   it("reports the check's own errors instead of passing", () => {
     const errors = ['systemctl list-units failed: Failed to connect to bus: No such file or directory'];
     expect(verdict(input({ report: found({ errors, exitCode: 1 }) }))).toMatchObject({
@@ -196,11 +213,13 @@ describe('boot verdict from the report', () => {
 
 describe('boot verdict without a report', () => {
   it('calls a timeout did-not-boot, a cut report did-not-boot and a crash panicked', () => {
-    expect(verdict(input({ report: lost, timedOut: true }))).toMatchObject({
+    expect(verdict(input({ report: lost, timedOut: true }))).toEqual({
       result: 'did-not-boot',
       reason: 'the guest did not boot: no report within the 300 s timeout',
       report: undefined,
       failedUnits: [],
+      allowedUnits: [],
+      timings: {},
     });
     expect(verdict(input({ report: cut })).reason).toBe('the guest did not boot: the report was cut short');
     const v = verdict(input({ report: lost, panic: 'Kernel panic - not syncing: Attempted to kill init!' }));
@@ -333,5 +352,23 @@ describe('unit globs', () => {
     expect(unitAllowed('foo.mount', ['foo'])).toBe(false);
     expect(unitAllowed('foo.service', ['', 'bar*'])).toBe(false);
     expect(unitAllowed('foo.service', ['fo*'])).toBe(true);
+  });
+
+  it('reads brackets as fnmatch does: a class, ! negates only first, a leading ] is literal', () => {
+    expect(globToRegExp('a]b[c').test('a]b[c')).toBe(true);
+    expect(globToRegExp('x[]y]').test('x]')).toBe(true);
+    expect(globToRegExp('x[]y]').test('xy')).toBe(true);
+    expect(globToRegExp('x[!]y]').test('xa')).toBe(true);
+    expect(globToRegExp('x[!]y]').test('x]')).toBe(false);
+    expect(globToRegExp('x[!]y]').test('xy')).toBe(false);
+    expect(globToRegExp('x[^a]').test('xb')).toBe(true);
+    expect(globToRegExp('x[^a]').test('xa')).toBe(false);
+    expect(globToRegExp('x[a^]').test('x^')).toBe(true);
+    expect(globToRegExp('x[a!]').test('x!')).toBe(true);
+    expect(globToRegExp('x[a!]').test('x^')).toBe(false);
+    expect(globToRegExp('x[!]').test('x!')).toBe(false);
+    expect(globToRegExp('x[!]').test('x[!]')).toBe(true);
+    expect(globToRegExp('x[\\y]').test('x\\')).toBe(true);
+    expect(globToRegExp('x[\\y]').test('xy')).toBe(true);
   });
 });
