@@ -88,6 +88,23 @@ async function gpt(image: string): Promise<GptPartition[]> {
   return table.partitions;
 }
 
+/** A program of the tools tree, run through the tree's own loader (the host's libc may be older). */
+function toolsTreeProgram(program: string, args: readonly string[]): string {
+  const lib = (p: string): string => path.join(TOOLS_TREE, p);
+  return execFileSync(
+    lib('usr/lib64/ld-linux-x86-64.so.2'),
+    ['--library-path', `${lib('usr/lib/x86_64-linux-gnu')}:${lib('usr/lib')}`, lib(program), ...args],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+}
+
+/** debugfs on the ext4 root partition of a disk image, without mounting it. */
+async function rootDebugfs(image: string, request: string): Promise<string> {
+  const root = (await gpt(image)).find((p) => p.typeName === 'root-x86-64');
+  if (!root) throw new Error(`${image} has no root partition`);
+  return toolsTreeProgram('usr/sbin/debugfs', ['-R', request, `${image}?offset=${root.offset}`]);
+}
+
 describe('rescue-uki: one UKI, booted directly and through UEFI from a FAT disk', () => {
   const ex = example('rescue-uki');
   let build: CliRun;
@@ -198,6 +215,28 @@ describe('boxes: the vagrant profile, converted to qcow2 and packed as a box', (
     const metadata = JSON.parse(execFileSync('tar', ['-xOf', box, 'metadata.json'], { encoding: 'utf8' }));
     expect(metadata).toMatchObject({ provider: 'libvirt', format: 'qcow2' });
     expect(readFileSync(path.join(ex.outputDir, 'SHA256SUMS'), 'utf8')).toContain(' *box-vagrant.box\n');
+  });
+
+  it('has the vagrant user with the insecure keys and sudo, and no SSH host keys of its own', async () => {
+    const image = path.join(ex.outputDir, 'box-vagrant.raw');
+    const passwd = await rootDebugfs(image, 'cat /etc/passwd');
+    const uid = /^vagrant:x:(\d+):/m.exec(passwd)?.[1];
+    expect(uid, passwd).toBeDefined();
+    const keys = await rootDebugfs(image, 'cat /home/vagrant/.ssh/authorized_keys');
+    expect(
+      keys
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['ssh-ed25519', 'ssh-rsa']);
+    expect(keys).toContain('AAAAC3NzaC1lZDI1NTE5AAAAIN1YdxBpNlzxDqfJyw/QKow1F+wvG9hXGoqiysfJOn5Y');
+    const stat = await rootDebugfs(image, 'stat /home/vagrant/.ssh/authorized_keys');
+    expect(stat).toMatch(/Mode:\s+0600/);
+    expect(stat).toMatch(new RegExp(`User:\\s+${uid}\\s`));
+    expect(await rootDebugfs(image, 'cat /etc/sudoers.d/vagrant')).toContain(
+      'vagrant ALL=(ALL) NOPASSWD: ALL',
+    );
+    expect(await rootDebugfs(image, 'ls /etc/ssh')).not.toMatch(/ssh_host_\w+_key/);
   });
 });
 
