@@ -58,7 +58,8 @@ async function comparePartition(
     { file: pair.a, region: pa },
     { file: pair.b, region: pb },
     {
-      location: [...place.location, `partition ${label}`],
+      location: place.location,
+      partition: `partition ${label}`,
       depth: place.depth,
       name: label,
       kind: 'partition',

@@ -20,11 +20,14 @@ export interface RegionOf {
 }
 
 export interface FilesystemPlace {
+  /** The levels down to the filesystem: the image file's name last. */
   location: string[];
   depth: number;
   name: string;
   /** 'partition' inside a disk, 'filesystem' for a whole file. */
   kind: NodeKind;
+  /** Inside a disk, the partition's level ("partition 2 root-x86-64"), which the type joins. */
+  partition?: string;
 }
 
 function superblockDifferences(heada: Buffer, headb: Buffer, type: FilesystemType): FieldDifference[] {
@@ -56,9 +59,8 @@ async function extractBoth(
 }
 
 /** "disk.raw › partition 2 root-x86-64 ext4": the filesystem type joins the partition's level. */
-function locationWithType(location: string[], type: FilesystemType): string[] {
-  const last = location.at(-1)!;
-  return last.startsWith('partition ') ? location.with(-1, `${last} ${type}`) : [...location, type];
+function locationWithType(place: FilesystemPlace, type: FilesystemType): string[] {
+  return [...place.location, place.partition ? `${place.partition} ${type}` : type];
 }
 
 function identicalFilesReason(diff: ManifestDiff, fields: FieldDifference[]): string {
@@ -103,12 +105,7 @@ export async function compareFilesystemRegions(
     node.counts = diff.counts;
     node.detail = `${type} (read with ${ea.fs.tool})`;
     const roots = ea.root && eb.root ? { a: ea.root, b: eb.root } : undefined;
-    node.children = await narrowing.recordDiff(
-      diff,
-      locationWithType(place.location, type),
-      roots,
-      place.depth,
-    );
+    node.children = await narrowing.recordDiff(diff, locationWithType(place, type), roots, place.depth);
     if (verdictOf(diff) === 'identical') node.reason = identicalFilesReason(diff, fields);
     return node;
   } finally {

@@ -140,7 +140,8 @@ async function compareUkis(narrowing: Narrowing, pair: FilePair, place: Place): 
   return {
     kind: 'uki',
     name,
-    verdict: verdictOf(diff) === 'identical' && fields.length === 0 ? 'identical' : 'different',
+    // A header field that differs is in "(headers)": the section manifest alone decides.
+    verdict: verdictOf(diff),
     detail: `PE ${pa.header.format}, ${pa.sections.length} sections`,
     counts: diff.counts,
     fields,

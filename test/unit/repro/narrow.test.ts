@@ -406,3 +406,71 @@ describe('the narrowing driver, edge by edge', () => {
     ]);
   });
 });
+
+describe('the narrowing driver, the last edges', () => {
+  it('keeps the kind of identical files in their node', async () => {
+    const tmp = scratch();
+    const gpt = Buffer.alloc(1024);
+    gpt.write('EFI PART', 512, 'latin1');
+    const squashfs = Buffer.concat([Buffer.from('hsqs'), Buffer.alloc(100)]);
+    const kinds: Array<[string, Buffer]> = [
+      ['disk', gpt],
+      ['uki', pe([['.osrel', Buffer.from('ID=x\n')]])],
+      ['initrd', cpio([{ name: 'init', mode: 0o100755, data: 'x' }])],
+      ['tar', tar([{ name: 'x', data: 'x' }])],
+      ['filesystem', squashfs],
+      ['file', Buffer.from('blob')],
+    ];
+    for (const [kind, data] of kinds) {
+      const f = files(tmp, { [kind]: data });
+      const result = await compareOutputs(path.join(f, kind), path.join(f, kind), options(tmp));
+      expect(result.root.kind, kind).toBe(kind);
+    }
+  });
+
+  it('says which side is no link', async () => {
+    const tmp = scratch();
+    files(tmp, { 'a/target': 'same', 'b/link': 'same' });
+    symlinkSync('target', path.join(tmp, 'a', 'link'));
+    const result = await compareOutputs(
+      path.join(tmp, 'b', 'link'),
+      path.join(tmp, 'a', 'link'),
+      options(tmp),
+    );
+    expect(result.root.reason).toBe('link (not a link) → target');
+  });
+
+  it('gives the whole node of two kinds', async () => {
+    const tmp = scratch();
+    const a = files(path.join(tmp, 'a'), { 'out.tar': tar([{ name: 'x', data: 'x' }]) });
+    const b = files(path.join(tmp, 'b'), { 'out.tar': 'not a tar' });
+    const result = await compareOutputs(path.join(a, 'out.tar'), path.join(b, 'out.tar'), options(tmp));
+    expect(result.root).toEqual({
+      kind: 'file',
+      name: 'out.tar',
+      verdict: 'different',
+      a: { size: 2048 },
+      b: { size: 9 },
+      reason: 'a is tar, b is blob',
+      children: [],
+    });
+  });
+
+  it('does not look into a link that became a file', async () => {
+    const tmp = scratch();
+    const a = files(path.join(tmp, 'a'), { y: 'other' });
+    const b = files(path.join(tmp, 'b'), { x: 'content', y: 'other2' });
+    symlinkSync('y', path.join(a, 'x'));
+    const seen: string[] = [];
+    await compareOutputs(a, b, options(tmp, { onDifference: async (d) => void seen.push(d.path) }));
+    expect(seen).toEqual(['/y']);
+  });
+
+  it('times the comparison', async () => {
+    const tmp = scratch();
+    const a = files(tmp, { x: 'x' });
+    const result = await compareOutputs(path.join(a, 'x'), path.join(a, 'x'), options(tmp));
+    expect(result.durationMs).toBeGreaterThanOrEqual(0);
+    expect(result.durationMs).toBeLessThan(60_000);
+  });
+});

@@ -194,3 +194,46 @@ describe('initrds, edge by edge', () => {
     });
   });
 });
+
+describe('archives and initrds: ignored fields and framing details', () => {
+  async function compareIgnoring(name: string, a: Buffer, b: Buffer): Promise<ComparisonResult> {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'repro-archive-'));
+    for (const [side, data] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
+      mkdirSync(path.join(tmp, side));
+      writeFileSync(path.join(tmp, side, name), data);
+    }
+    return await compareOutputs(path.join(tmp, 'a', name), path.join(tmp, 'b', name), {
+      runner,
+      tools: hostToolBox(runner),
+      tmpDir: tmp,
+      ignore: ['mtime'],
+    });
+  }
+
+  it('leave ignored fields out of tar and cpio members', async () => {
+    const tarTime = (mtime: string): Buffer => {
+      const t = tar([{ name: 'a', data: '1' }]);
+      t.write(mtime, 136, 'latin1');
+      return t;
+    };
+    const tarred = await compareIgnoring('x.tar', tarTime('00000001750\0'), tarTime('00000001751\0'));
+    expect(tarred.root.reason).toBe('the bytes differ though every part compared is the same');
+    const cpioTime = (mtime: number): Buffer => cpio([{ name: 'init', mode: 0o100755, data: 'x', mtime }]);
+    const cpioed = await compareIgnoring('initrd', cpioTime(1), cpioTime(2));
+    expect(cpioed.root.reason).toBe("all 1 files identical; the archive's framing or compression differs");
+  });
+
+  it('name every part of an initrd, and an empty one', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'repro-initrd-'));
+    writeFileSync(path.join(tmp, 'main.cpio'), init('a'));
+    execFileSync('zstd', ['-q', '-f', path.join(tmp, 'main.cpio'), '-o', path.join(tmp, 'main.cpio.zst')]);
+    const zst = execFileSync('cat', [path.join(tmp, 'main.cpio.zst')]);
+    const early = (data: string): Buffer =>
+      cpio([{ name: 'kernel/x86/microcode/x.bin', mode: 0o100644, data }]);
+    const both = await compare('initrd', Buffer.concat([early('1'), zst]), Buffer.concat([early('2'), zst]));
+    expect(both.root.detail).toBe('cpio (none + zstd)');
+  });
+});

@@ -219,3 +219,21 @@ describe('directory trees, edge by edge', () => {
     }
   });
 });
+
+describe('directory trees: what makes an OS tree', () => {
+  it('is /etc alone as much as /usr and /etc', async () => {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'repro-dir-'));
+    const [a, b] = [path.join(tmp, 'a'), path.join(tmp, 'b')];
+    for (const [dir, when] of [
+      [a, '1000'],
+      [b, '2000'],
+    ] as const) {
+      mkdirSync(path.join(dir, 'etc'), { recursive: true });
+      touchAt(path.join(dir, 'etc'), '1000');
+      touchAt(dir, when);
+    }
+    const result = await compare(a, b, tmp);
+    expect(result.root).toMatchObject({ kind: 'directory', detail: 'directory tree' });
+    expect(result.differences.map((d) => d.path)).toEqual(['/']);
+  });
+});

@@ -95,6 +95,7 @@ describe('GPT disks with planted faults', () => {
         'partition table and partitions identical: bytes outside the partitions differ',
       ],
     ]);
+    expect(result.differences[0]!.fields).toEqual(['sha256']);
   });
 
   it('are different when only the backup GPT at the end differs', async () => {
@@ -177,6 +178,7 @@ describe('GPT disks with planted faults', () => {
       a: { size: 2048 * 512 },
       b: { size: 2048 * 512 },
     });
+    expect(result.root.children[2]!.children).toEqual([]);
     expect(result.differences.map(brief)).toEqual([
       ['disk.raw', 'partition 2 root-x86-64', 'changed', 'no reader for btrfs filesystems'],
     ]);
@@ -192,6 +194,8 @@ describe('GPT disks with planted faults', () => {
       detail: 'squashfs → xfs',
       reason: 'different filesystem types',
     });
+    expect(result.root.children[1]!.children).toEqual([]);
+    expect(result.root.children[1]!.kind).toBe('partition');
     expect(result.differences.map(brief)).toEqual([
       ['disk.raw', 'partition 1 esp', 'changed', 'different filesystem types'],
     ]);

@@ -231,3 +231,31 @@ describe.skipIf(!hasExt4)('ext4 images, edge by edge', () => {
     expect(readdirSync(extractions)).toEqual([]);
   });
 });
+
+describe('filesystem images of which one side cannot be extracted', () => {
+  /** A squashfs reader stand-in: the first call gets a program that "extracts" nothing, the next none. */
+  function failingSecond(first: 'works' | 'fails'): ToolBox {
+    let calls = 0;
+    const works = { command: '/bin/sh', args: ['-c', 'mkdir -p "$7"', 'sh'] };
+    return {
+      find: async () => {
+        const ok = (calls++ === 0) === (first === 'works');
+        return ok ? works : { command: '/nonexistent/unsquashfs', args: [] };
+      },
+    };
+  }
+
+  it.each(['works', 'fails'] as const)(
+    'fail with the failing side’s error and remove the other side’s extraction (first %s)',
+    async (first) => {
+      const { a, b, tmp } = pair();
+      writeFileSync(a, Buffer.concat([Buffer.from('hsqs'), Buffer.alloc(8192, 1)]));
+      writeFileSync(b, Buffer.concat([Buffer.from('hsqs'), Buffer.alloc(8192, 2)]));
+      const extractions = mkdtempSync(path.join(tmp, 'extract-'));
+      await expect(
+        compareOutputs(a, b, { runner, tools: failingSecond(first), tmpDir: extractions }),
+      ).rejects.toThrow(/ENOENT/);
+      expect(readdirSync(extractions)).toEqual([]);
+    },
+  );
+});

@@ -207,3 +207,35 @@ describe('UKIs, edge by edge', () => {
     }
   });
 });
+
+describe('UKIs, the last edges', () => {
+  it('give a differing UKI no reason of its own', async () => {
+    const result = await compare(pe(sections('a')), pe(sections('b')));
+    expect(result.root.verdict).toBe('different');
+    expect(result.root.reason).toBeUndefined();
+  });
+
+  it('quote a line of exactly 80 characters whole', async () => {
+    const line = (c: string): string => `${'x'.repeat(79)}${c}`;
+    const result = await compare(pe(sections(line('a'))), pe(sections(line('b'))));
+    expect(result.differences.map((d) => d.reason)).toEqual([`line 1: "${line('a')}" → "${line('b')}"`]);
+  });
+
+  it('describe a text section that is short on one side only by its change', async () => {
+    const result = await compare(pe(sections('q'.repeat(70_000))), pe(sections('q'.repeat(60_000))));
+    expect(result.differences.map((d) => [d.path, d.reason])).toContainEqual([
+      '.cmdline',
+      'content, size 70000 → 60000',
+    ]);
+  });
+
+  it('name an .initrd section that holds no archive at all', async () => {
+    const result = await compare(pe(sections('q', Buffer.alloc(100))), pe(sections('q', Buffer.alloc(600))));
+    const section = result.root.children.find((c) => c.name === '.initrd')!;
+    expect(section).toMatchObject({
+      verdict: 'different',
+      detail: 'cpio (empty)',
+      reason: "all 0 files identical; the archive's framing or compression differs",
+    });
+  });
+});
