@@ -3062,9 +3062,8 @@ async function extractBoth(narrowing, a, b, type) {
     throw sa.status === 'rejected' ? sa.reason : sb.reason;
 }
 /** "disk.raw › partition 2 root-x86-64 ext4": the filesystem type joins the partition's level. */
-function locationWithType(location, type) {
-    const last = location.at(-1);
-    return last.startsWith('partition ') ? location.with(-1, `${last} ${type}`) : [...location, type];
+function locationWithType(place, type) {
+    return [...place.location, place.partition ? `${place.partition} ${type}` : type];
 }
 function identicalFilesReason(diff, fields) {
     return fields.length > 0
@@ -3102,7 +3101,7 @@ async function compareFilesystemRegions(narrowing, a, b, place) {
         node.counts = diff.counts;
         node.detail = `${type} (read with ${ea.fs.tool})`;
         const roots = ea.root && eb.root ? { a: ea.root, b: eb.root } : undefined;
-        node.children = await narrowing.recordDiff(diff, locationWithType(place.location, type), roots, place.depth);
+        node.children = await narrowing.recordDiff(diff, locationWithType(place, type), roots, place.depth);
         if (verdictOf(diff) === 'identical')
             node.reason = identicalFilesReason(diff, fields);
         return node;
@@ -3155,7 +3154,8 @@ async function comparePartition(narrowing, pair, pa, pb, place) {
         return { kind: 'partition', name: label, verdict: 'identical', ...sides, children: [] };
     const before = narrowing.total;
     const fs = await compareFilesystemRegions(narrowing, { file: pair.a, region: pa }, { file: pair.b, region: pb }, {
-        location: [...place.location, `partition ${label}`],
+        location: place.location,
+        partition: `partition ${label}`,
         depth: place.depth,
         name: label,
         kind: 'partition',
@@ -3711,7 +3711,8 @@ async function compareUkis(narrowing, pair, place) {
     return {
         kind: 'uki',
         name,
-        verdict: verdictOf(diff) === 'identical' && fields.length === 0 ? 'identical' : 'different',
+        // A header field that differs is in "(headers)": the section manifest alone decides.
+        verdict: verdictOf(diff),
         detail: `PE ${pa.header.format}, ${pa.sections.length} sections`,
         counts: diff.counts,
         fields,
@@ -4737,35 +4738,21 @@ const LIST_KEYS = {
     job: 'jobs',
     error: 'errors',
 };
-function emptyReport() {
-    return {
-        state: '',
-        settled: false,
-        watchedSeconds: 0,
-        failedUnits: [],
-        maskedUnits: [],
-        jobs: [],
-        errors: [],
-        exitCode: undefined,
-        timings: {},
-        blame: [],
-        journal: [],
-    };
-}
 /** A whole number, or undefined: `Number('')` is 0, which would read a missing value as a status. */
 function wholeNumber(value) {
-    return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+    return /^\d+$/.test(value ?? '') ? Number(value) : undefined;
 }
 /** Parses the lines between the markers (see `checkScript` for their keys). */
 function parseReportLines(lines) {
     const values = new Map();
     const timestamps = new Map();
     const statuses = new Map();
-    const report = emptyReport();
+    const lists = { blame: [], journal: [], maskedUnits: [], jobs: [], errors: [] };
+    const failed = [];
     for (const line of lines) {
         const [key, value] = splitKey(line);
         if (Object.hasOwn(LIST_KEYS, key))
-            report[LIST_KEYS[key]].push(value);
+            lists[LIST_KEYS[key]].push(value);
         else if (key === 'timestamp') {
             const match = /^(\w+)=(\d+)$/.exec(value);
             if (match)
@@ -4774,7 +4761,7 @@ function parseReportLines(lines) {
         else if (key === 'failed') {
             const unit = parseUnitLine(value);
             if (unit)
-                report.failedUnits.push({ ...unit, statusLine: undefined, status: [] });
+                failed.push(unit);
         }
         else if (key.startsWith('status:')) {
             const unit = key.slice('status:'.length);
@@ -4783,22 +4770,24 @@ function parseReportLines(lines) {
         else
             values.set(key, value);
     }
-    for (const unit of report.failedUnits) {
-        unit.status = statuses.get(unit.name) ?? [];
-        unit.statusLine = statusLine(unit.status);
-    }
-    report.state = values.get('state') ?? '';
-    report.settled = values.get('settle') === 'done';
-    report.watchedSeconds = wholeNumber(values.get('watched')) ?? 0;
-    report.exitCode = wholeNumber(values.get('exit'));
     const number = (key) => {
         const n = Number.parseFloat(values.get(key) ?? '');
         return Number.isFinite(n) ? n : undefined;
     };
-    report.settledAt = number('settled');
-    report.reportedAt = number('reported');
-    report.timings = bootTimings(timestamps);
-    return report;
+    return {
+        ...lists,
+        state: values.get('state') ?? '',
+        settled: values.get('settle') === 'done',
+        watchedSeconds: wholeNumber(values.get('watched')) ?? 0,
+        failedUnits: failed.map((unit) => {
+            const status = statuses.get(unit.name) ?? [];
+            return { ...unit, statusLine: statusLine(status), status };
+        }),
+        exitCode: wholeNumber(values.get('exit')),
+        timings: bootTimings(timestamps),
+        settledAt: number('settled'),
+        reportedAt: number('reported'),
+    };
 }
 /** Finds and parses the report with this run's nonce in what the report channel captured. */
 function parseReport(captured, nonce) {
@@ -4923,27 +4912,37 @@ function globToRegExp(glob) {
         else if (c === '?')
             source += '.';
         else if (c === '[') {
-            const close = glob.indexOf(']', i + 2);
-            if (close < 0)
-                source += '\\[';
-            else {
-                const body = glob
-                    .slice(i + 1, close)
-                    .replace(/^!/, '^')
-                    .replace(/\\/g, '\\\\');
-                source += `[${body}]`;
-                i = close;
+            const bracket = bracketExpression(glob, i);
+            if (bracket) {
+                source += bracket.source;
+                i = bracket.end;
             }
+            else
+                source += '\\[';
         }
         else
             source += c.replace(/[.+^${}()|\\/]/g, '\\$&');
     }
     return new RegExp(`^${source}$`);
 }
+/**
+ * The bracket expression opening at `open`, as fnmatch reads it: `!` or `^` first negates, a `]` first
+ * (after the negation) is a member, not the end. Undefined when it never closes (the `[` is literal).
+ */
+function bracketExpression(glob, open) {
+    const negate = glob[open + 1] === '!' || glob[open + 1] === '^';
+    const first = negate ? open + 2 : open + 1;
+    const close = glob.indexOf(']', first + 1);
+    if (close < 0)
+        return undefined;
+    // In a JavaScript class only \, ] and a leading ^ are special: escape them all.
+    const members = glob.slice(first, close).replace(/[\\\]^]/g, '\\$&');
+    return { source: `[${negate ? '^' : ''}${members}]`, end: close };
+}
 function unitAllowed(unit, patterns) {
+    // A blank pattern matches no unit name: nothing to filter out.
     return patterns
         .map((p) => p.trim())
-        .filter((p) => p !== '')
         .some((p) => globToRegExp(p).test(unit) || (!p.includes('.') && globToRegExp(`${p}.service`).test(unit)));
 }
 function describe(units) {
@@ -4951,10 +4950,10 @@ function describe(units) {
 }
 const NONE = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
 /** No evidence with the nonce: a crash, a timeout, or a guest that shut down before the check ran. */
-function withoutReport(input) {
+function withoutReport(input, truncated) {
     const why = input.timedOut
         ? `no report within the ${input.timeoutSeconds} s timeout`
-        : input.report.found === false && input.report.truncated
+        : truncated
             ? 'the report was cut short'
             : input.qemuExitCode === 0
                 ? 'it powered off or rebooted before the check reported'
@@ -4975,13 +4974,13 @@ const STATE_MEANINGS = {
     initializing: 'jobs still queued',
 };
 /** Red findings about the run rather than the system: each alone makes the evidence unreliable. */
-function contradictions(input, report, fromSerial) {
+function contradictions(input, report) {
     const found = [];
     const message = input.vsock?.message;
-    if (!fromSerial && input.report.found === false && input.report.truncated) {
+    if (input.report.found === false && input.report.truncated) {
         found.push('the serial report was cut short');
     }
-    const differ = fromSerial && message ? disagreement(report, message) : undefined;
+    const differ = input.report.found && message ? disagreement(report, message) : undefined;
     if (differ)
         found.push(`the serial report and the vsock message disagree (${differ})`);
     if (input.timedOut)
@@ -5025,7 +5024,7 @@ function describeJobs(jobs) {
 function verdict(input) {
     const message = input.vsock?.message;
     if (!input.report.found && !message)
-        return withoutReport(input);
+        return withoutReport(input, input.report.truncated);
     const fromSerial = input.report.found;
     const report = input.report.found ? input.report.report : reportFromMessage(message);
     const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
@@ -5045,7 +5044,7 @@ function verdict(input) {
     const problem = stateProblem(report, allowedUnits);
     if (problem)
         return red(problem.result, problem.reason);
-    const contradicted = contradictions(input, report, fromSerial);
+    const contradicted = contradictions(input, report);
     if (contradicted.length > 0)
         return red('inconclusive', contradicted.join('; '));
     if (report.exitCode !== 0) {
