@@ -9652,6 +9652,8 @@ const SECRET_FLAGS = {
     [Input.SignPassphrase]: 'give the passphrase in a file with --sign-passphrase-file=FILE',
     [Input.GithubToken]: 'releases are published by the GitHub Action only',
 };
+/** Inputs that are GitHub's alone: the CLI publishes no release, so it has no use for them. */
+const GITHUB_ONLY_FLAGS = new Set([Input.ReleaseEvents]);
 /**
  * Parses `mkosi-ci <command> [--<input> VALUE | --<input>=VALUE]…`. Every action input is a flag of
  * the same name; a multi-line input's flag may be repeated, each use one line.
@@ -9699,7 +9701,10 @@ function parseCommandLine(argv) {
             if (value === undefined)
                 throw new ConfigurationError(`Flag --${name} needs a value.`);
         }
-        if (name in SECRET_FLAGS) {
+        if (GITHUB_ONLY_FLAGS.has(name)) {
+            throw new ConfigurationError(`Flag --${name} is for the GitHub Action only: the CLI publishes no release (see mkosi-ci --help).`);
+        }
+        else if (name in SECRET_FLAGS) {
             throw new ConfigurationError(`Flag --${name} is not taken on the command line, where other users can read it: ${SECRET_FLAGS[name]}.`);
         }
         else if (name in FILE_FLAGS) {
@@ -9755,7 +9760,7 @@ function helpText() {
         '',
     ];
     for (const input of Object.values(Input)) {
-        if (input in SECRET_FLAGS)
+        if (input in SECRET_FLAGS || GITHUB_ONLY_FLAGS.has(input))
             continue;
         const spec = INPUT_SPECS[input];
         lines.push(`  --${input}=${spec.placeholder}${spec.multiline ? ' [repeatable]' : ''}`);

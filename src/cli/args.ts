@@ -47,6 +47,9 @@ const SECRET_FLAGS: Readonly<Record<string, string>> = {
   [Input.GithubToken]: 'releases are published by the GitHub Action only',
 };
 
+/** Inputs that are GitHub's alone: the CLI publishes no release, so it has no use for them. */
+const GITHUB_ONLY_FLAGS: ReadonlySet<string> = new Set([Input.ReleaseEvents]);
+
 /**
  * Parses `mkosi-ci <command> [--<input> VALUE | --<input>=VALUE]…`. Every action input is a flag of
  * the same name; a multi-line input's flag may be repeated, each use one line.
@@ -92,7 +95,11 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       value = rest[++i];
       if (value === undefined) throw new ConfigurationError(`Flag --${name} needs a value.`);
     }
-    if (name in SECRET_FLAGS) {
+    if (GITHUB_ONLY_FLAGS.has(name)) {
+      throw new ConfigurationError(
+        `Flag --${name} is for the GitHub Action only: the CLI publishes no release (see mkosi-ci --help).`,
+      );
+    } else if (name in SECRET_FLAGS) {
       throw new ConfigurationError(
         `Flag --${name} is not taken on the command line, where other users can read it: ${SECRET_FLAGS[name]}.`,
       );
@@ -152,7 +159,7 @@ export function helpText(): string {
     '',
   ];
   for (const input of Object.values(Input)) {
-    if (input in SECRET_FLAGS) continue;
+    if (input in SECRET_FLAGS || GITHUB_ONLY_FLAGS.has(input)) continue;
     const spec = INPUT_SPECS[input];
     lines.push(`  --${input}=${spec.placeholder}${spec.multiline ? ' [repeatable]' : ''}`);
     lines.push(`      ${spec.description}${spec.default ? ` (default: ${spec.default})` : ''}`);

@@ -40,8 +40,16 @@ const ACTION_CASES: readonly BadInputCase[] = [
     resolves: true,
   },
   {
+    name: 'release-events naming no workflow event',
+    inputs: { release: 'v1', 'release-events': 'pull-request' },
+    error:
+      /Input release-events: 'pull-request' is not a workflow event; expected event names such as pull_request/,
+  },
+  {
     name: 'release with no repository to release in',
     inputs: { release: 'v1' },
+    // An event that may publish, so what is missing is the repository.
+    env: { GITHUB_EVENT_NAME: 'workflow_dispatch' },
     error:
       /Input release: releases need GitHub Actions \(GITHUB_REPOSITORY, GITHUB_API_URL\) and github-token/,
     resolves: true,
@@ -49,7 +57,11 @@ const ACTION_CASES: readonly BadInputCase[] = [
   {
     name: 'release with an empty github-token',
     inputs: { release: 'v1', 'github-token': '' },
-    env: { GITHUB_REPOSITORY: 'example/project', GITHUB_API_URL: 'http://127.0.0.1:9' },
+    env: {
+      GITHUB_REPOSITORY: 'example/project',
+      GITHUB_API_URL: 'http://127.0.0.1:9',
+      GITHUB_EVENT_NAME: 'workflow_dispatch',
+    },
     error: /Input release: releases need .* and github-token/,
     resolves: true,
   },

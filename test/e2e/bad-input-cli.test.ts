@@ -63,6 +63,11 @@ const CLI_CASES: readonly CliCase[] = [
       /Flag --github-token is not taken on the command line, .*: releases are published by the GitHub Action only/,
   },
   {
+    name: '--release-events= on the command line',
+    args: () => ['build', ...base(), '--release-events=schedule'],
+    error: /Flag --release-events is for the GitHub Action only: the CLI publishes no release/,
+  },
+  {
     name: '--work-dir that is a file',
     args: () => ['build', ...base(), `--work-dir=${aFile}`],
     error: /--work-dir: .*a-file is not a directory; give a directory \(it is made if missing\)/,
@@ -191,10 +196,12 @@ describe.concurrent('bad input through the CLI bundle', () => {
 });
 
 describe('the suite itself', () => {
-  it('gives every input a bad value as a flag (github-token: refused as a flag)', () => {
+  it('gives every input a bad value as a flag (github-token, release-events: refused as flags)', () => {
     expect(inputsWithoutCase([...parseCases(files), ...resolvedCases({ protectedKey })])).toEqual([
       'github-token',
+      'release-events',
     ]);
+    expect(CLI_CASES.some((c) => c.args().some((a) => a.startsWith('--release-events=')))).toBe(true);
     expect(CLI_CASES.some((c) => c.args().some((a) => a.startsWith('--github-token=')))).toBe(true);
   });
 

@@ -37,7 +37,7 @@ describe('CLI flags', () => {
 
   it('lists every input in the help, the secrets as the files they are read from', () => {
     const help = helpText();
-    const secrets: string[] = [Input.SignKey, Input.SignPassphrase, Input.GithubToken];
+    const secrets: string[] = [Input.SignKey, Input.SignPassphrase, Input.GithubToken, Input.ReleaseEvents];
     for (const input of Object.values(Input)) {
       if (!secrets.includes(input)) expect(help).toContain(`--${input}=`);
     }
