@@ -227,6 +227,11 @@ describe('UKIs, the last edges', () => {
       '.cmdline',
       'content, size 70000 → 60000',
     ]);
+    const reverse = await compare(pe(sections('q'.repeat(60_000))), pe(sections('q'.repeat(70_000))));
+    expect(reverse.differences.map((d) => [d.path, d.reason])).toContainEqual([
+      '.cmdline',
+      'content, size 60000 → 70000',
+    ]);
   });
 
   it('name an .initrd section that holds no archive at all', async () => {
