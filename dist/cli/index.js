@@ -8506,6 +8506,8 @@ const HOST_PACKAGES = [
     'zstd',
     'xz-utils',
     'cpio',
+    // getfattr: mkosi-ci diff and the reproducibility check read directory trees' extended attributes.
+    'attr',
 ];
 const UDEV_RULES = [
     'KERNEL=="kvm", GROUP="kvm", MODE="0666", OPTIONS+="static_node=kvm"',

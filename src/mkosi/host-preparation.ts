@@ -19,6 +19,8 @@ export const HOST_PACKAGES = [
   'zstd',
   'xz-utils',
   'cpio',
+  // getfattr: mkosi-ci diff and the reproducibility check read directory trees' extended attributes.
+  'attr',
 ];
 
 const UDEV_RULES = [
