@@ -19,10 +19,12 @@ describe('the CLI builds debian-minimal', () => {
   let outputDir: string;
   let cacheHome: string;
   let result: CliRun;
+  let tarballSha256: string;
 
   beforeAll(async () => {
     packed = installPackedCli();
     const tarball = makeMkosiTarball('27.1');
+    tarballSha256 = tarball.sha256;
     server = await serveFiles({ '/refs/tags/v27.1.tar.gz': tarball.file });
     const scratch = mkdtempSync(path.join(os.tmpdir(), 'minimal-'));
     outputDir = path.join(scratch, 'out');
@@ -62,7 +64,10 @@ describe('the CLI builds debian-minimal', () => {
 
   it('downloads mkosi once into its own tool cache', () => {
     expect(server.requests).toEqual(['/refs/tags/v27.1.tar.gz']);
-    expect(existsSync(path.join(cacheHome, 'mkosi-ci/tools/mkosi/27.1.0/bin/mkosi'))).toBe(true);
+    // The tool cache keeps the checked tarball under its ref and checksum; each run unpacks its own copy.
+    const entry = path.join(cacheHome, `mkosi-ci/tools/mkosi/27.1.0-sha256-${tarballSha256}`);
+    expect(existsSync(path.join(entry, 'mkosi.tar.gz'))).toBe(true);
+    expect(existsSync(path.join(entry, 'bin'))).toBe(false);
   });
 
   it('builds the Debian tree', () => {
