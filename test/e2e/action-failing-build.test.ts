@@ -37,7 +37,10 @@ describe('a failing build, with mkosi from a verified release tarball', () => {
 
   it('installs the tarball into the tool cache and runs that mkosi', () => {
     expect(run.outputs['mkosi-version']).toBe('27.1');
-    expect(existsSync(path.join(run.runnerDir, 'tool-cache/mkosi/27.1.0/x64/bin/mkosi'))).toBe(true);
+    // The tool cache keeps the checked tarball under ref and checksum; each run unpacks its own copy.
+    const entry = `tool-cache/mkosi/27.1.0-sha256-${tarballSha256}/x64`;
+    expect(existsSync(path.join(run.runnerDir, entry, 'mkosi.tar.gz'))).toBe(true);
+    expect(existsSync(path.join(run.runnerDir, entry, 'bin'))).toBe(false);
     expect(run.main.log).toContain('mkosi 27.1 (release v27.1)');
   });
 
