@@ -84,6 +84,22 @@ export function parseProfiles(value: string): string[] {
   return profiles;
 }
 
+/**
+ * Options that would have mkosi work on another project than the one mkosi-ci resolved, or do something
+ * else than configure it, with what to do instead.
+ */
+const REFUSED_ARGS: readonly { matches: (arg: string) => boolean; instead: string }[] = [
+  {
+    matches: (arg) => /^(--directory(=|$)|-C)/.test(arg),
+    instead: `the project is the ${Input.Directory} input`,
+  },
+  { matches: (arg) => arg === '--', instead: 'the verb and its arguments are chosen by mkosi-ci' },
+  {
+    matches: (arg) => ['-h', '--help', '--version'].includes(arg),
+    instead: 'mkosi-ci runs mkosi to build; run mkosi itself for its help or version',
+  },
+];
+
 export function parseArgs(value: string): string[] {
   const args = splitLines(value);
   for (const arg of args) {
@@ -93,6 +109,10 @@ export function parseArgs(value: string): string[] {
         arg,
         'mkosi options starting with - (one per line, e.g. --image-version=1.2); the verb is chosen by mkosi-ci',
       );
+    }
+    const refused = REFUSED_ARGS.find((r) => r.matches(arg));
+    if (refused) {
+      throw new ConfigurationError(`Input ${Input.Args}: '${arg}' is not taken here: ${refused.instead}.`);
     }
   }
   return args;

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../errors.js';
 import { Input } from '../inputs.js';
 import {
   invalid,
@@ -40,6 +41,11 @@ export function parseReproMode(value: string): ReproMode {
 export function parseVariations(value: string): Variation[] {
   const names = splitList(value);
   if (names.length === 1 && names[0] === 'none') return [];
+  if (names.includes('none')) {
+    throw new ConfigurationError(
+      `Input ${Input.ReproducibleVariations}: none cannot be combined with variations; give none alone or some of ${VARIATIONS.join(', ')}.`,
+    );
+  }
   for (const name of names) {
     if (!(VARIATIONS as readonly string[]).includes(name)) {
       throw invalid(Input.ReproducibleVariations, name, `none or some of ${VARIATIONS.join(', ')}`);

@@ -105,6 +105,16 @@ export function mkosiInputCases(files: { url: () => string }): BadInputCase[] {
       error: /Input args: 'build' is not valid; expected mkosi options starting with -/,
     },
     {
+      name: 'args naming another project',
+      inputs: { args: '--image-version=1\n--directory=/tmp' },
+      error: /Input args: '--directory=\/tmp' is not taken here: the project is the directory input/,
+    },
+    {
+      name: 'args ending the options',
+      inputs: { args: '--' },
+      error: /Input args: '--' is not taken here: the verb and its arguments are chosen by mkosi-ci/,
+    },
+    {
       name: 'mirror without a scheme',
       inputs: { mirror: 'deb.example.org/debian' },
       error:

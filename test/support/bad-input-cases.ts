@@ -170,6 +170,12 @@ export function parseCases(files: { url: () => string }): BadInputCase[] {
         /Input reproducible-variations: 'moon-phase' is not valid; expected none or some of build-path, time, timezone, locale, umask, hostname/,
     },
     {
+      name: 'reproducible-variations none with variations',
+      inputs: { reproducible: 'check', 'reproducible-variations': 'none, time' },
+      error:
+        /Input reproducible-variations: none cannot be combined with variations; give none alone or some of build-path, time, timezone, locale, umask, hostname/,
+    },
+    {
       name: 'diff-max-files zero',
       inputs: { 'diff-max-files': '0' },
       error: /Input diff-max-files: '0' is not valid; expected a whole number of files from 1 to 100000/,

@@ -147,6 +147,22 @@ describe('parseOptions', () => {
     [Input.Environment, '1A=x', /Input environment: line 1 '1A=x' is not KEY=VALUE/],
     [Input.Args, 'build', /Input args: 'build' is not valid; expected mkosi options starting with -/],
     [
+      Input.Args,
+      '--directory=/elsewhere',
+      /^Input args: '--directory=\/elsewhere' is not taken here: the project is the directory input\.$/,
+    ],
+    [
+      Input.Args,
+      '-C/elsewhere',
+      /^Input args: '-C\/elsewhere' is not taken here: the project is the directory input/,
+    ],
+    [
+      Input.Args,
+      '--',
+      /^Input args: '--' is not taken here: the verb and its arguments are chosen by mkosi-ci/,
+    ],
+    [Input.Args, '--help', /^Input args: '--help' is not taken here: mkosi-ci runs mkosi to build/],
+    [
       Input.Mirror,
       'mirror.example/debian',
       /Input mirror: 'mirror.example\/debian' is not valid; expected an http/,

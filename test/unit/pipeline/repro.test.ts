@@ -50,6 +50,11 @@ describe('reproducibility inputs', () => {
       'moon-phase',
       /Input reproducible-variations: 'moon-phase'.*build-path, time/,
     ],
+    [
+      Input.ReproducibleVariations,
+      'none, time',
+      /^Input reproducible-variations: none cannot be combined with variations; give none alone or some of build-path, time/,
+    ],
     [Input.DiffMaxFiles, '0', /Input diff-max-files: '0'/],
     [Input.DiffMaxReportSize, '20 parsecs', /Input diff-max-report-size: '20 parsecs'/],
     [Input.Diffoscope, 'maybe', /Input diffoscope: 'maybe'/],
