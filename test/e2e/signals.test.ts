@@ -94,6 +94,8 @@ describe('a signal during a run', () => {
     async (signal, status) => {
       const target = await startTarget(key);
       // The test would prove nothing if these were not there before the signal.
+      const sleeps = () => leftovers(target.groups).filter((p) => p.cmdline.startsWith('sleep 300'));
+      expect(await waitFor(() => sleeps().length === 2, 5_000)).toBe(true);
       const before = leftovers(target.groups, target.home);
       expect(before.map((p) => p.cmdline).join('\n')).toMatch(/gpg-agent/);
       expect(before.filter((p) => p.cmdline.startsWith('sleep 300'))).toHaveLength(2);
