@@ -5289,11 +5289,30 @@ function parseProfiles(value) {
     }
     return profiles;
 }
+/**
+ * Options that would have mkosi work on another project than the one mkosi-ci resolved, or do something
+ * else than configure it, with what to do instead.
+ */
+const REFUSED_ARGS = [
+    {
+        matches: (arg) => /^(--directory(=|$)|-C)/.test(arg),
+        instead: `the project is the ${Input.Directory} input`,
+    },
+    { matches: (arg) => arg === '--', instead: 'the verb and its arguments are chosen by mkosi-ci' },
+    {
+        matches: (arg) => ['-h', '--help', '--version'].includes(arg),
+        instead: 'mkosi-ci runs mkosi to build; run mkosi itself for its help or version',
+    },
+];
 function parseArgs(value) {
     const args = splitLines(value);
     for (const arg of args) {
         if (!arg.startsWith('-')) {
             throw invalid(Input.Args, arg, 'mkosi options starting with - (one per line, e.g. --image-version=1.2); the verb is chosen by mkosi-ci');
+        }
+        const refused = REFUSED_ARGS.find((r) => r.matches(arg));
+        if (refused) {
+            throw new ConfigurationError(`Input ${Input.Args}: '${arg}' is not taken here: ${refused.instead}.`);
         }
     }
     return args;
@@ -5539,6 +5558,7 @@ function variedBuild(variations, host) {
 
 
 
+
 function parseReproMode(value) {
     switch (value) {
         case 'false':
@@ -5557,6 +5577,9 @@ function parseVariations(value) {
     const names = splitList(value);
     if (names.length === 1 && names[0] === 'none')
         return [];
+    if (names.includes('none')) {
+        throw new ConfigurationError(`Input ${Input.ReproducibleVariations}: none cannot be combined with variations; give none alone or some of ${VARIATIONS.join(', ')}.`);
+    }
     for (const name of names) {
         if (!VARIATIONS.includes(name)) {
             throw invalid(Input.ReproducibleVariations, name, `none or some of ${VARIATIONS.join(', ')}`);
@@ -6960,7 +6983,12 @@ function isTemporaryGnupgHome(dir) {
  */
 async function removeGnupgHome(home) {
     await (0,process_cleanup/* runCleanupCommand */.Fx)('gpgconf', ['--homedir', home, '--kill', 'all']);
+    await agentGone(home);
     await (0,promises_namespaceObject.rm)(home, { recursive: true, force: true });
+}
+/** gpgconf only asks the agent to go: wait for it, and kill it if it lingers (it holds the key). */
+function agentGone(home) {
+    return (0,process_cleanup/* endProcessesMentioning */.le)(`--homedir ${home} `);
 }
 /** A temporary GnuPG home, registered so a signal removes it (and its agent) too. */
 async function temporaryGnupgHome(prefix, cleanup) {
@@ -7051,6 +7079,7 @@ class ThrowawayKeyring {
         await this.runner
             .run('gpgconf', ['--homedir', this.home, '--kill', 'all'], { stream: false })
             .catch(() => undefined);
+        await agentGone(this.home);
         await (0,promises_namespaceObject.rm)(this.home, { recursive: true, force: true });
         this.forget();
     }
@@ -10082,9 +10111,10 @@ async function runCli(argv, env = process.env) {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Fx: () => (/* binding */ runCleanupCommand),
-/* harmony export */   Kt: () => (/* binding */ runCleanup)
+/* harmony export */   Kt: () => (/* binding */ runCleanup),
+/* harmony export */   le: () => (/* binding */ endProcessesMentioning)
 /* harmony export */ });
-/* unused harmony exports livingMembers, RunCleanup */
+/* unused harmony exports livingMembers, processesMentioning, RunCleanup */
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(421);
 /* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
 /* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(24);
@@ -10101,6 +10131,8 @@ const TERM_GRACE_MS = 3_000;
 /** How long one removal step may take while the run is being stopped. */
 const STEP_LIMIT_MS = 3_000;
 const POLL_MS = 50;
+/** How long SIGKILLed processes get to be gone from /proc (or zombies) before removal goes on. */
+const KILL_SETTLE_MS = 1_000;
 /** The members of a process group that have not ended (zombies have ended), from /proc. */
 function livingMembers(pgid, proc = '/proc') {
     let entries;
@@ -10127,6 +10159,54 @@ function livingMembers(pgid, proc = '/proc') {
             members.push(Number(entry));
     }
     return members;
+}
+/** Living processes whose command line (arguments joined by spaces) contains `text`, from /proc. */
+function processesMentioning(text, proc = '/proc') {
+    let entries;
+    try {
+        entries = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readdirSync)(proc);
+    }
+    catch {
+        return [];
+    }
+    const found = [];
+    for (const entry of entries) {
+        if (!/^\d+$/.test(entry) || Number(entry) === process.pid)
+            continue;
+        try {
+            const cmdline = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(`${proc}/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+            const stat = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(`${proc}/${entry}/stat`, 'utf8');
+            const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+            if (cmdline.includes(text) && state !== 'Z' && state !== 'X')
+                found.push(Number(entry));
+        }
+        catch {
+            // Ended while being read.
+        }
+    }
+    return found;
+}
+/**
+ * Ends the processes whose command line contains `text` (a daemon such as gpg-agent, which leaves the
+ * process group it was started in): waits `graceMs` for them to go after a polite request elsewhere,
+ * then SIGKILLs what is left and waits for it to be gone.
+ */
+async function endProcessesMentioning(text, graceMs = 1_000) {
+    const deadline = Date.now() + graceMs;
+    while (Date.now() < deadline && processesMentioning(text).length > 0)
+        await sleep(POLL_MS);
+    const left = processesMentioning(text);
+    for (const pid of left) {
+        try {
+            process.kill(pid, 'SIGKILL');
+        }
+        catch {
+            // Already gone.
+        }
+    }
+    const settle = Date.now() + KILL_SETTLE_MS;
+    while (left.length > 0 && Date.now() < settle && processesMentioning(text).length > 0)
+        await sleep(POLL_MS);
 }
 function signalReaches(pgid) {
     try {
@@ -10246,15 +10326,24 @@ class RunCleanup {
     settled() {
         return this.cancelling ?? Promise.resolve();
     }
-    async stop(report) {
-        for (const pgid of this.groups)
-            killGroup(pgid, 'SIGTERM');
-        const deadline = Date.now() + this.termGraceMs;
-        while (Date.now() < deadline && [...this.groups].some((g) => livingMembers(g).length > 0)) {
+    /** Waits until none of `groups` (nor of the registered ones) has a living member, or the time is up. */
+    async groupsEnded(groups, withinMs) {
+        const deadline = Date.now() + withinMs;
+        const alive = () => [...groups, ...this.groups].some((g) => livingMembers(g).length > 0);
+        while (Date.now() < deadline && alive())
             await sleep(POLL_MS);
-        }
+    }
+    async stop(report) {
+        // The runner forgets a group once its leader is reaped; its other members may still be there.
+        const stopping = new Set(this.groups);
+        for (const pgid of stopping)
+            killGroup(pgid, 'SIGTERM');
+        await this.groupsEnded(stopping, this.termGraceMs);
         // Groups started while waiting are caught here too.
-        this.killAllNow();
+        for (const pgid of new Set([...stopping, ...this.groups]))
+            killGroup(pgid, 'SIGKILL');
+        // A killed process still holds its slot for a moment while the kernel tears it down.
+        await this.groupsEnded(stopping, KILL_SETTLE_MS);
         for (const step of [...this.steps].reverse()) {
             try {
                 await withinLimit(step.run(), STEP_LIMIT_MS);

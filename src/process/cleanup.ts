@@ -12,6 +12,8 @@ const TERM_GRACE_MS = 3_000;
 /** How long one removal step may take while the run is being stopped. */
 const STEP_LIMIT_MS = 3_000;
 const POLL_MS = 50;
+/** How long SIGKILLed processes get to be gone from /proc (or zombies) before removal goes on. */
+const KILL_SETTLE_MS = 1_000;
 
 export interface CleanupStep {
   /** Shown when the step fails while stopping, e.g. `keyring /tmp/mkosi-ci-gnupg-x`. */
@@ -43,6 +45,49 @@ export function livingMembers(pgid: number, proc = '/proc'): number[] {
     if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(Number(entry));
   }
   return members;
+}
+
+/** Living processes whose command line (arguments joined by spaces) contains `text`, from /proc. */
+export function processesMentioning(text: string, proc = '/proc'): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(proc);
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`${proc}/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      const stat = readFileSync(`${proc}/${entry}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (cmdline.includes(text) && state !== 'Z' && state !== 'X') found.push(Number(entry));
+    } catch {
+      // Ended while being read.
+    }
+  }
+  return found;
+}
+
+/**
+ * Ends the processes whose command line contains `text` (a daemon such as gpg-agent, which leaves the
+ * process group it was started in): waits `graceMs` for them to go after a polite request elsewhere,
+ * then SIGKILLs what is left and waits for it to be gone.
+ */
+export async function endProcessesMentioning(text: string, graceMs = 1_000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && processesMentioning(text).length > 0) await sleep(POLL_MS);
+  const left = processesMentioning(text);
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  const settle = Date.now() + KILL_SETTLE_MS;
+  while (left.length > 0 && Date.now() < settle && processesMentioning(text).length > 0) await sleep(POLL_MS);
 }
 
 function signalReaches(pgid: number): boolean {
@@ -175,14 +220,22 @@ export class RunCleanup {
     return this.cancelling ?? Promise.resolve();
   }
 
+  /** Waits until none of `groups` (nor of the registered ones) has a living member, or the time is up. */
+  private async groupsEnded(groups: Set<number>, withinMs: number): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    const alive = (): boolean => [...groups, ...this.groups].some((g) => livingMembers(g).length > 0);
+    while (Date.now() < deadline && alive()) await sleep(POLL_MS);
+  }
+
   private async stop(report: (message: string) => void): Promise<void> {
-    for (const pgid of this.groups) killGroup(pgid, 'SIGTERM');
-    const deadline = Date.now() + this.termGraceMs;
-    while (Date.now() < deadline && [...this.groups].some((g) => livingMembers(g).length > 0)) {
-      await sleep(POLL_MS);
-    }
+    // The runner forgets a group once its leader is reaped; its other members may still be there.
+    const stopping = new Set(this.groups);
+    for (const pgid of stopping) killGroup(pgid, 'SIGTERM');
+    await this.groupsEnded(stopping, this.termGraceMs);
     // Groups started while waiting are caught here too.
-    this.killAllNow();
+    for (const pgid of new Set([...stopping, ...this.groups])) killGroup(pgid, 'SIGKILL');
+    // A killed process still holds its slot for a moment while the kernel tears it down.
+    await this.groupsEnded(stopping, KILL_SETTLE_MS);
     for (const step of [...this.steps].reverse()) {
       try {
         await withinLimit(step.run(), STEP_LIMIT_MS);

@@ -4,7 +4,12 @@ import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import type { Runner, RunResult } from '../ports.js';
 import { Input } from '../inputs.js';
-import { runCleanup, runCleanupCommand, type RunCleanup } from '../process/cleanup.js';
+import {
+  endProcessesMentioning,
+  runCleanup,
+  runCleanupCommand,
+  type RunCleanup,
+} from '../process/cleanup.js';
 
 export interface SigningKey {
   fingerprint: string;
@@ -103,7 +108,13 @@ export function isTemporaryGnupgHome(dir: string): boolean {
  */
 export async function removeGnupgHome(home: string): Promise<void> {
   await runCleanupCommand('gpgconf', ['--homedir', home, '--kill', 'all']);
+  await agentGone(home);
   await rm(home, { recursive: true, force: true });
+}
+
+/** gpgconf only asks the agent to go: wait for it, and kill it if it lingers (it holds the key). */
+function agentGone(home: string): Promise<void> {
+  return endProcessesMentioning(`--homedir ${home} `);
 }
 
 /** A temporary GnuPG home, registered so a signal removes it (and its agent) too. */
@@ -214,6 +225,7 @@ export class ThrowawayKeyring {
     await this.runner
       .run('gpgconf', ['--homedir', this.home, '--kill', 'all'], { stream: false })
       .catch(() => undefined);
+    await agentGone(this.home);
     await rm(this.home, { recursive: true, force: true });
     this.forget();
   }

@@ -94,6 +94,8 @@ describe('a signal during a run', () => {
     async (signal, status) => {
       const target = await startTarget(key);
       // The test would prove nothing if these were not there before the signal.
+      const sleeps = () => leftovers(target.groups).filter((p) => p.cmdline.startsWith('sleep 300'));
+      expect(await waitFor(() => sleeps().length === 2, 5_000)).toBe(true);
       const before = leftovers(target.groups, target.home);
       expect(before.map((p) => p.cmdline).join('\n')).toMatch(/gpg-agent/);
       expect(before.filter((p) => p.cmdline.startsWith('sleep 300'))).toHaveLength(2);
@@ -123,6 +125,49 @@ describe('a signal during a run', () => {
     expect(leftovers(target.groups, target.home)).toEqual([]);
     expect(existsSync(target.home)).toBe(false);
   }, 30_000);
+
+  it("the CLI entry (src/cli/index.ts) stopped by SIGTERM while mkosi runs ends mkosi's group and exits 143", async () => {
+    // A stand-in mkosi that never answers, with a grandchild: whatever the CLI asks it first, it hangs there.
+    const bin = mkdtempSync(path.join(os.tmpdir(), 'signals-mkosi-'));
+    writeFileSync(path.join(bin, 'mkosi'), '#!/bin/sh\nsleep 300 & sleep 300\nwait\n', { mode: 0o755 });
+    const cli = spawn(
+      actionNode(),
+      [
+        '--import',
+        'tsx',
+        path.join(REPO, 'src/cli/index.ts'),
+        'build',
+        '--directory',
+        path.join(REPO, 'test-projects/debian-minimal'),
+        '--work-dir',
+        path.join(bin, 'work'),
+      ],
+      {
+        cwd: REPO,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const output: Buffer[] = [];
+    cli.stdout.on('data', (c: Buffer) => output.push(c));
+    cli.stderr.on('data', (c: Buffer) => output.push(c));
+    const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+    const mkosi = () => leftovers([], `${bin}/mkosi`);
+    expect(await waitFor(() => mkosi().length > 0, 20_000), Buffer.concat(output).toString()).toBe(true);
+    const groups = [mkosi()[0]!.pgid];
+    started.push({
+      child: cli,
+      home: path.join(bin, 'no-keyring'),
+      groups,
+      output: () => '',
+      exited: exited.then((code) => ({ code, signal: null })),
+    });
+    expect(await waitFor(() => leftovers(groups).length === 3, 5_000)).toBe(true);
+    cli.kill('SIGTERM');
+    expect(await exited, Buffer.concat(output).toString()).toBe(143);
+    expect(leftovers(groups)).toEqual([]);
+    expect(Buffer.concat(output).toString()).toContain('mkosi-ci: SIGTERM: stopping 1 process group(s)');
+  }, 60_000);
 
   it('when main is killed outright, post removes the keyring and its agent from the recorded state', async () => {
     const runnerDir = mkdtempSync(path.join(os.tmpdir(), 'signals-runner-'));

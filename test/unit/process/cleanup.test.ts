@@ -1,9 +1,15 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { livingMembers, RunCleanup } from '../../../src/process/cleanup.js';
+import {
+  endProcessesMentioning,
+  livingMembers,
+  processesMentioning,
+  RunCleanup,
+} from '../../../src/process/cleanup.js';
 import { ProcessRunner } from '../../../src/process/runner.js';
 import { signalExitStatus } from '../../../src/process/signals.js';
 
@@ -87,6 +93,18 @@ describe('RunCleanup', () => {
     await Promise.all([first, second]);
     expect(runs).toBe(1);
     expect(cleanup.cancelledBy).toBe('SIGINT');
+  });
+});
+
+describe('endProcessesMentioning', () => {
+  it('kills a daemon that left the process group (as gpg-agent does), found by its command line', async () => {
+    const marker = `mkosi-ci-test-${process.pid}-${Date.now()}`;
+    const daemon = spawn('sh', ['-c', 'sleep 30', marker], { detached: true, stdio: 'ignore' });
+    daemon.unref();
+    await until(() => processesMentioning(`${marker} `).length === 1);
+    expect(processesMentioning(`${marker} `)).toEqual([daemon.pid]);
+    await endProcessesMentioning(`${marker} `, 100);
+    expect(processesMentioning(`${marker} `)).toEqual([]);
   });
 });
 
