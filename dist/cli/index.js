@@ -8,7 +8,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(781);
 /* harmony import */ var _process_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(396);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(76);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(924);
 
 
 
@@ -22,7 +22,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 76:
+/***/ 924:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -4272,16 +4272,16 @@ function linuxNeedsUki(format) {
 }
 /**
  * Refuses a firmware that cannot start the image: `linux` for anything but a UKI (the one format qemu
- * starts directly), anything else for a UKI (it is no disk), and `bios` for all but a disk image with a
- * BIOS bootloader (systemd-boot is UEFI only).
+ * starts directly), and `bios` for all but a disk image with a BIOS bootloader (systemd-boot is UEFI
+ * only, and a UKI is an EFI program). `uefi` starts a UKI from a FAT disk (uki-esp.ts).
  */
 function checkFirmwareFitsImage(choice, image) {
     const { format, biosBootloader } = image;
     const resolved = resolveFirmwareChoice(choice, format);
     if (resolved === 'linux' && format !== 'uki')
         throw linuxNeedsUki(format);
-    if (resolved !== 'linux' && format === 'uki') {
-        throw new ConfigurationError(`Input ${Input.BootFirmware}: ${resolved} cannot start Format=uki, which is no disk image; use auto or linux.`);
+    if (resolved === 'bios' && format === 'uki') {
+        throw new ConfigurationError(`Input ${Input.BootFirmware}: bios cannot start Format=uki, which is an EFI program; use auto, linux or uefi.`);
     }
     if (resolved === 'bios' && (format !== 'disk' || biosBootloader === 'none')) {
         throw new ConfigurationError(`Input ${Input.BootFirmware}: bios needs a disk image with a BIOS bootloader, and this is Format=${format} with BiosBootloader=${biosBootloader}; use uefi, or set BiosBootloader=grub in the project.`);
@@ -8387,6 +8387,15 @@ async function download(deps, source, expected) {
             ? `Input ${Input.MkosiVersion}: could not download ${url} (${reason}); check that ${source.version} is an mkosi release tag or commit.`
             : `Input ${Input.MkosiReleaseUrl}: could not download ${url} (${reason}); check that ${source.urlTemplate} serves mkosi's source tarballs ({ref} becomes refs/tags/<tag> or the commit) and has ${source.version}.`, { cause: error });
     }
+    try {
+        return await checkDownload(deps, source, file, expected);
+    }
+    finally {
+        await (0,promises_namespaceObject.rm)(file, { force: true });
+    }
+}
+async function checkDownload(deps, source, file, expected) {
+    const url = releaseUrl(source.urlTemplate, source.version);
     const bytes = await (0,promises_namespaceObject.readFile)(file);
     const actual = install_release_sha256(bytes);
     if (expected && actual !== expected) {
@@ -9925,7 +9934,6 @@ function consoleLog(debugEnabled, write = (text) => process.stderr.write(text), 
 
 
 
-
 /**
  * The ToolCache port off the runner: $XDG_CACHE_HOME/mkosi-ci/tools/<tool>/<version>, complete once
  * its `.complete` marker is there. An entry is put together in a fresh directory beside it and renamed
@@ -9941,8 +9949,17 @@ function directoryToolCache(root, runner) {
             const response = await fetch(url);
             if (!response.ok || !response.body)
                 throw new Error(`HTTP ${response.status} ${response.statusText}`);
-            const file = external_node_path_default().join(await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-')), (0,external_node_crypto_namespaceObject.randomUUID)());
-            await (0,external_node_stream_promises_namespaceObject.pipeline)(external_node_stream_namespaceObject.Readable.fromWeb(response.body), (0,external_node_fs_.createWriteStream)(file));
+            // Beside the entries rather than in a directory of its own in /tmp: the caller removes it once read.
+            const downloads = external_node_path_default().join(root, '.downloads');
+            await (0,promises_namespaceObject.mkdir)(downloads, { recursive: true });
+            const file = external_node_path_default().join(downloads, (0,external_node_crypto_namespaceObject.randomUUID)());
+            try {
+                await (0,external_node_stream_promises_namespaceObject.pipeline)(external_node_stream_namespaceObject.Readable.fromWeb(response.body), (0,external_node_fs_.createWriteStream)(file));
+            }
+            catch (error) {
+                await (0,promises_namespaceObject.rm)(file, { force: true });
+                throw error;
+            }
             return file;
         },
         async extractTar(file, dest) {
@@ -9970,7 +9987,48 @@ function directoryToolCache(root, runner) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/cli/work-dir.ts
+
+
+
+
+/**
+ * The work directory the CLI makes when none is given (`--work-dir`): the run's scratch (sandbox trees,
+ * the unpacked mkosi, the second build, boot probes, extractions) lives there next to `logs/` and the
+ * `diff/` reports. The scratch goes when the run ends or is stopped; what was written for the user to
+ * read stays.
+ */
+/** What the user reads afterwards; everything else in the work directory is scratch. */
+const KEPT = ['logs', 'diff'];
+/** Removes the scratch from `dir`, and `dir` itself when nothing worth keeping was written. */
+async function removeScratch(dir) {
+    const entries = await (0,promises_namespaceObject.readdir)(dir).catch(() => []);
+    await Promise.all(entries
+        .filter((e) => !KEPT.includes(e))
+        .map((e) => (0,promises_namespaceObject.rm)(external_node_path_default().join(dir, e), { recursive: true, force: true })));
+    const kept = await Promise.all(KEPT.map((e) => (0,promises_namespaceObject.readdir)(external_node_path_default().join(dir, e)).then((inside) => inside.length > 0, () => false)));
+    if (kept.some(Boolean))
+        return dir;
+    await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    return undefined;
+}
+async function temporaryWorkDir(cleanup = process_cleanup/* runCleanup */.Kt) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-'));
+    const forget = cleanup.addStep({
+        what: `the scratch in ${dir}`,
+        run: async () => void (await removeScratch(dir)),
+    });
+    return {
+        dir,
+        async finish() {
+            forget();
+            return removeScratch(dir);
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
 
 
 
@@ -10030,15 +10088,20 @@ function streams(json) {
     const err = (text) => void process.stderr.write(text);
     return { out, text: json ? err : out };
 }
-async function cliContext(flags, env, log, io) {
+/** --work-dir as given, kept whole; else a temporary one whose scratch goes at the end. */
+async function workDirFor(flags) {
+    if (!flags.workDir)
+        return temporaryWorkDir();
+    const dir = await directoryFlag(flags.workDir, 'work-dir');
+    return { dir, finish: () => Promise.resolve(undefined) };
+}
+async function cliContext(flags, env, log, io, workDir) {
     const runner = new ProcessRunner((chunk) => io.text(chunk), env);
     return {
         runner,
         log,
         toolCache: directoryToolCache(external_node_path_default().join(cacheRoot(env), 'tools'), runner),
-        workDir: flags.workDir
-            ? await directoryFlag(flags.workDir, 'work-dir')
-            : await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(external_node_os_default().tmpdir(), 'mkosi-ci-')),
+        workDir,
         cacheStore: directoryCacheStore(flags.cacheDir ? await directoryFlag(flags.cacheDir, 'cache-dir') : undefined, runner),
         // A laptop or another CI's runner is nobody's to reconfigure unless prepare-host says yes.
         host: hostFacts(env, external_node_os_default().homedir(), false),
@@ -10065,6 +10128,20 @@ async function runCommand(ctx, options, command, flags, io) {
     reportFailure(ctx.log, result.failure.error, result.failure.message, result.failure.file);
     return 1;
 }
+async function runParsedCommand(ctx, options, parsed, io) {
+    if (parsed.command === 'diff') {
+        const [a, b] = parsed.operands;
+        const diff = await diffOutputs(ctx, a, b, options.toolsTree, options.repro.maxFiles);
+        io.out(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
+        return diff.comparison.identical ? 0 : 1;
+    }
+    if (parsed.command === 'publish') {
+        const published = await publishDirectory(ctx, options.publish, external_node_path_default().resolve(parsed.flags.outputDir));
+        io.out(publishText({ ...published, notes: [] }).join('\n') + '\n');
+        return 0;
+    }
+    return runCommand(ctx, options, parsed.command, parsed.flags, io);
+}
 /** The CLI: same pipeline as the action, summary printed as text; resolves to the exit status. */
 async function runCli(argv, env = process.env) {
     let debug = false;
@@ -10083,19 +10160,16 @@ async function runCli(argv, env = process.env) {
         const options = parseOptions(await withSecretFiles(parsed.inputs, parsed.flags), process.cwd());
         maskSecrets(log, [options.publish.signKey, options.publish.signPassphrase, ...environmentSecrets(env)]);
         const io = streams(parsed.flags.json);
-        const ctx = await cliContext(parsed.flags, env, log, io);
-        if (parsed.command === 'diff') {
-            const [a, b] = parsed.operands;
-            const diff = await diffOutputs(ctx, a, b, options.toolsTree, options.repro.maxFiles);
-            io.out(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
-            return diff.comparison.identical ? 0 : 1;
+        const workDir = await workDirFor(parsed.flags);
+        try {
+            const ctx = await cliContext(parsed.flags, env, log, io, workDir.dir);
+            return await runParsedCommand(ctx, options, parsed, io);
         }
-        if (parsed.command === 'publish') {
-            const published = await publishDirectory(ctx, options.publish, external_node_path_default().resolve(parsed.flags.outputDir));
-            io.out(publishText({ ...published, notes: [] }).join('\n') + '\n');
-            return 0;
+        finally {
+            const kept = await workDir.finish();
+            if (kept)
+                io.text(`Logs and reports are kept in ${kept}\n`);
         }
-        return await runCommand(ctx, options, parsed.command, parsed.flags, io);
     }
     catch (error) {
         reportFailure(log, error);

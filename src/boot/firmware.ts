@@ -57,8 +57,8 @@ function linuxNeedsUki(format: string): ConfigurationError {
 
 /**
  * Refuses a firmware that cannot start the image: `linux` for anything but a UKI (the one format qemu
- * starts directly), anything else for a UKI (it is no disk), and `bios` for all but a disk image with a
- * BIOS bootloader (systemd-boot is UEFI only).
+ * starts directly), and `bios` for all but a disk image with a BIOS bootloader (systemd-boot is UEFI
+ * only, and a UKI is an EFI program). `uefi` starts a UKI from a FAT disk (uki-esp.ts).
  */
 export function checkFirmwareFitsImage(
   choice: FirmwareChoice,
@@ -67,9 +67,9 @@ export function checkFirmwareFitsImage(
   const { format, biosBootloader } = image;
   const resolved = resolveFirmwareChoice(choice, format);
   if (resolved === 'linux' && format !== 'uki') throw linuxNeedsUki(format);
-  if (resolved !== 'linux' && format === 'uki') {
+  if (resolved === 'bios' && format === 'uki') {
     throw new ConfigurationError(
-      `Input ${Input.BootFirmware}: ${resolved} cannot start Format=uki, which is no disk image; use auto or linux.`,
+      `Input ${Input.BootFirmware}: bios cannot start Format=uki, which is an EFI program; use auto, linux or uefi.`,
     );
   }
   if (resolved === 'bios' && (format !== 'disk' || biosBootloader === 'none')) {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { saveCaches } from '../cache/caches.js';
@@ -23,6 +23,7 @@ import { helpText, parseCommandLine, type CliFlags } from './args.js';
 import { directoryCacheStore } from './cache-store.js';
 import { consoleLog } from './log.js';
 import { directoryToolCache } from './tool-cache.js';
+import { temporaryWorkDir, type TemporaryWorkDir } from './work-dir.js';
 
 function cacheRoot(env: NodeJS.ProcessEnv): string {
   return path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'mkosi-ci');
@@ -75,15 +76,26 @@ function streams(json: boolean): Streams {
   return { out, text: json ? err : out };
 }
 
-async function cliContext(flags: CliFlags, env: NodeJS.ProcessEnv, log: Log, io: Streams): Promise<Context> {
+/** --work-dir as given, kept whole; else a temporary one whose scratch goes at the end. */
+async function workDirFor(flags: CliFlags): Promise<TemporaryWorkDir> {
+  if (!flags.workDir) return temporaryWorkDir();
+  const dir = await directoryFlag(flags.workDir, 'work-dir');
+  return { dir, finish: () => Promise.resolve(undefined) };
+}
+
+async function cliContext(
+  flags: CliFlags,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+  io: Streams,
+  workDir: string,
+): Promise<Context> {
   const runner = new ProcessRunner((chunk) => io.text(chunk), env);
   return {
     runner,
     log,
     toolCache: directoryToolCache(path.join(cacheRoot(env), 'tools'), runner),
-    workDir: flags.workDir
-      ? await directoryFlag(flags.workDir, 'work-dir')
-      : await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')),
+    workDir,
     cacheStore: directoryCacheStore(
       flags.cacheDir ? await directoryFlag(flags.cacheDir, 'cache-dir') : undefined,
       runner,
@@ -121,6 +133,26 @@ async function runCommand(
   return 1;
 }
 
+async function runParsedCommand(
+  ctx: Context,
+  options: Options,
+  parsed: Extract<ReturnType<typeof parseCommandLine>, { kind: 'run' }>,
+  io: Streams,
+): Promise<number> {
+  if (parsed.command === 'diff') {
+    const [a, b] = parsed.operands as [string, string];
+    const diff = await diffOutputs(ctx, a, b, options.toolsTree, options.repro.maxFiles);
+    io.out(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
+    return diff.comparison.identical ? 0 : 1;
+  }
+  if (parsed.command === 'publish') {
+    const published = await publishDirectory(ctx, options.publish, path.resolve(parsed.flags.outputDir!));
+    io.out(publishText({ ...published, notes: [] }).join('\n') + '\n');
+    return 0;
+  }
+  return runCommand(ctx, options, parsed.command, parsed.flags, io);
+}
+
 /** The CLI: same pipeline as the action, summary printed as text; resolves to the exit status. */
 export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let debug = false;
@@ -139,19 +171,14 @@ export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = p
     const options = parseOptions(await withSecretFiles(parsed.inputs, parsed.flags), process.cwd());
     maskSecrets(log, [options.publish.signKey, options.publish.signPassphrase, ...environmentSecrets(env)]);
     const io = streams(parsed.flags.json);
-    const ctx = await cliContext(parsed.flags, env, log, io);
-    if (parsed.command === 'diff') {
-      const [a, b] = parsed.operands as [string, string];
-      const diff = await diffOutputs(ctx, a, b, options.toolsTree, options.repro.maxFiles);
-      io.out(diff.markdown + `\nreports: ${diff.markdownFile} ${diff.jsonFile}\n`);
-      return diff.comparison.identical ? 0 : 1;
+    const workDir = await workDirFor(parsed.flags);
+    try {
+      const ctx = await cliContext(parsed.flags, env, log, io, workDir.dir);
+      return await runParsedCommand(ctx, options, parsed, io);
+    } finally {
+      const kept = await workDir.finish();
+      if (kept) io.text(`Logs and reports are kept in ${kept}\n`);
     }
-    if (parsed.command === 'publish') {
-      const published = await publishDirectory(ctx, options.publish, path.resolve(parsed.flags.outputDir!));
-      io.out(publishText({ ...published, notes: [] }).join('\n') + '\n');
-      return 0;
-    }
-    return await runCommand(ctx, options, parsed.command, parsed.flags, io);
   } catch (error) {
     reportFailure(log, error);
     return 1;

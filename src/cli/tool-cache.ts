@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,11 +20,19 @@ export function directoryToolCache(root: string, runner: Runner): ToolCache {
     async download(url) {
       const response = await fetch(url);
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-      const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'mkosi-ci-')), randomUUID());
-      await pipeline(
-        Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
-        createWriteStream(file),
-      );
+      // Beside the entries rather than in a directory of its own in /tmp: the caller removes it once read.
+      const downloads = path.join(root, '.downloads');
+      await mkdir(downloads, { recursive: true });
+      const file = path.join(downloads, randomUUID());
+      try {
+        await pipeline(
+          Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+          createWriteStream(file),
+        );
+      } catch (error) {
+        await rm(file, { force: true });
+        throw error;
+      }
       return file;
     },
     async extractTar(file, dest) {

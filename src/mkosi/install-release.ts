@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { access, constants, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, constants, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { DEFAULT_MKOSI_RELEASE_URL, Input } from '../inputs.js';
@@ -68,6 +68,20 @@ async function download(
       { cause: error },
     );
   }
+  try {
+    return await checkDownload(deps, source, file, expected);
+  } finally {
+    await rm(file, { force: true });
+  }
+}
+
+async function checkDownload(
+  deps: InstallDeps,
+  source: ReleaseSource,
+  file: string,
+  expected: string | undefined,
+): Promise<Buffer> {
+  const url = releaseUrl(source.urlTemplate, source.version);
   const bytes = await readFile(file);
   const actual = sha256(bytes);
   if (expected && actual !== expected) {

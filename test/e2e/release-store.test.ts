@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { sha256Of } from '../support/assertions.js';
 /** The release calls over real HTTP against the local GitHub API server. */
 describe('GitHubReleaseStore', () => {
   let api: GitHubApiServer;
+  let dir: string;
   let assets: ReleaseAsset[];
   const store = (token = api.token) =>
     new GitHubReleaseStore({
@@ -23,14 +24,17 @@ describe('GitHubReleaseStore', () => {
 
   beforeEach(async () => {
     api = await startGitHubApiServer();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'assets-'));
+    dir = mkdtempSync(path.join(os.tmpdir(), 'assets-'));
     assets = ['image.raw', 'SHA256SUMS'].map((name, i) => {
       const file = path.join(dir, name);
       writeFileSync(file, `${name} ${i}\n`.repeat(1000 * (i + 1)));
       return { name, path: file, size: `${name} ${i}\n`.length * 1000 * (i + 1) };
     });
   });
-  afterEach(() => api.close());
+  afterEach(async () => {
+    await api.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('creates the release of a new tag at the commit and uploads every asset', async () => {
     const release = await store().publish('v2.0', assets);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +130,8 @@ describe('a signal during a run', () => {
     // A stand-in mkosi that never answers, with a grandchild: whatever the CLI asks it first, it hangs there.
     const bin = mkdtempSync(path.join(os.tmpdir(), 'signals-mkosi-'));
     writeFileSync(path.join(bin, 'mkosi'), '#!/bin/sh\nsleep 300 & sleep 300\nwait\n', { mode: 0o755 });
+    const tmp = path.join(bin, 'tmp');
+    mkdirSync(tmp);
     const cli = spawn(
       actionNode(),
       [
@@ -139,12 +141,11 @@ describe('a signal during a run', () => {
         'build',
         '--directory',
         path.join(REPO, 'test-projects/debian-minimal'),
-        '--work-dir',
-        path.join(bin, 'work'),
       ],
       {
         cwd: REPO,
-        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        // No --work-dir: the CLI makes its own in TMPDIR, and its scratch must go with the run.
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TMPDIR: tmp },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
@@ -163,10 +164,16 @@ describe('a signal during a run', () => {
       exited: exited.then((code) => ({ code, signal: null })),
     });
     expect(await waitFor(() => leftovers(groups).length === 3, 5_000)).toBe(true);
+    expect(readdirSync(tmp).filter((n) => n.startsWith('mkosi-ci-'))).toHaveLength(1);
     cli.kill('SIGTERM');
     expect(await exited, Buffer.concat(output).toString()).toBe(143);
     expect(leftovers(groups)).toEqual([]);
     expect(Buffer.concat(output).toString()).toContain('mkosi-ci: SIGTERM: stopping 1 process group(s)');
+    // What is left in TMPDIR is the work directory's logs, or nothing.
+    for (const dir of readdirSync(tmp).filter((n) => !n.startsWith('tsx-'))) {
+      expect(dir).toMatch(/^mkosi-ci-/);
+      expect(readdirSync(path.join(tmp, dir))).toEqual(['logs']);
+    }
   }, 60_000);
 
   it('when main is killed outright, post removes the keyring and its agent from the recorded state', async () => {

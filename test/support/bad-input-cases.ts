@@ -320,7 +320,8 @@ export function resolvedCases(keys: { protectedKey: TestKey }): BadInputCase[] {
         args: '--format=uki',
         'boot-firmware': 'bios',
       },
-      error: /Input boot-firmware: bios cannot start Format=uki, which is no disk image; use auto or linux/,
+      error:
+        /Input boot-firmware: bios cannot start Format=uki, which is an EFI program; use auto, linux or uefi/,
       resolves: true,
     },
     {

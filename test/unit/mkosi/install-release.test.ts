@@ -1,6 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -65,6 +74,13 @@ afterEach(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+/** Downloaded files still lying where either tool cache downloads to. */
+function downloadsLeft(): string[] {
+  return [path.join(scratch, 'tools/.downloads'), path.join(scratch, 'runner-temp')].flatMap((dir) =>
+    existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: 'utf8' }) : [],
+  );
+}
+
 /** The local server's v26; `null`: no mkosi-sha256. */
 function source(sha256: string | null = genuine.sha256): ReleaseSource {
   return { version: 'v26', urlTemplate: `${server.url}/{ref}.tar.gz`, sha256: sha256 ?? undefined };
@@ -105,6 +121,7 @@ describe.each<[string, () => ToolCache]>([
     expect(second.origin).toBe('release v26 (tool cache)');
     expect(says(second.command)).toBe('genuine');
     expect(server.requests.length).toBe(before + 1);
+    expect(downloadsLeft()).toEqual([]);
   });
 
   it('never runs a tampered tool cache entry: it warns and downloads again', async () => {
@@ -136,6 +153,7 @@ describe.each<[string, () => ToolCache]>([
     );
     expect(await toolCache().find('mkosi', toolCacheVersion('v26', wrong))).toBeUndefined();
     expect(await toolCache().find('mkosi', toolCacheVersion('v26', genuine.sha256))).toBeUndefined();
+    expect(downloadsLeft()).toEqual([]);
   });
 
   it('asks nothing of a plain-HTTP server for an unpinned tag or commit', async () => {
