@@ -9,6 +9,7 @@ import {
   type InputReader,
   type Tristate,
 } from '../input-parsing.js';
+import { settleBySeconds } from './bounds.js';
 import { defaultTimeoutSeconds } from './timeouts.js';
 import { FIRMWARE_CHOICES, type FirmwareChoice } from './firmware.js';
 import { globToRegExp } from './verdict.js';
@@ -72,6 +73,9 @@ function checkWatchFitsTimeout(watchSeconds: number, timeoutSeconds: number | un
 export function parseBootOptions(inputs: InputReader): BootOptions {
   const options = parseEach(inputs);
   checkWatchFitsTimeout(options.watchSeconds, options.timeoutSeconds);
+  // A timeout given in seconds is shared out now, so one too short is refused before the build; auto's
+  // share depends on the accelerator, known at boot.
+  if (options.timeoutSeconds !== undefined) settleBySeconds(options.timeoutSeconds, options.watchSeconds);
   return options;
 }
 

@@ -39,6 +39,12 @@ export function parseCases(files: { url: () => string }): BadInputCase[] {
         /Input boot-timeout: '10' is not valid; expected auto or a whole number of seconds from 30 to 86400/,
     },
     {
+      name: 'boot-timeout too short to leave the guest time to settle',
+      inputs: { 'boot-timeout': '60' },
+      error:
+        /Input boot-timeout: 60 s leaves the guest 0 s to settle once boot-watch \(30 s\) and 45 s to start and report are taken; it needs at least 30 s: set boot-timeout to 105 or more, or lower boot-watch\./,
+    },
+    {
       name: 'boot-timeout with a unit',
       inputs: { 'boot-timeout': '5m' },
       error: /Input boot-timeout: '5m' is not valid; expected auto or a whole number of seconds/,

@@ -206,12 +206,25 @@ describe('parseOptions', () => {
       /^Input boot-watch: 120 seconds leaves no time to boot within boot-timeout \(120 seconds\); give a boot-watch shorter than boot-timeout\.$/,
     );
     expect(() => boot('60', '600')).toThrow(ConfigurationError);
-    expect(boot('120', '119')).toMatchObject({ timeoutSeconds: 120, watchSeconds: 119 });
+    expect(boot('600', '119')).toMatchObject({ timeoutSeconds: 600, watchSeconds: 119 });
     // auto scales with the accelerator, known only at boot: at most the software-emulation timeout.
     expect(boot('auto', '599')).toMatchObject({ timeoutSeconds: undefined, watchSeconds: 599 });
     expect(() => boot('auto', '600')).toThrow(
       /^Input boot-watch: 600 seconds leaves no time to boot within boot-timeout \(auto: at most 600 seconds\)/,
     );
+  });
+
+  it('refuses a boot-timeout in seconds that leaves the guest too little time to settle', () => {
+    const boot = (timeout: string, watch: string) =>
+      parseOptions(inputs({ [Input.BootTimeout]: timeout, [Input.BootWatch]: watch }), '/').boot;
+    // 105 = 30 s to settle + 30 s of watch + 45 s to start and report.
+    expect(boot('105', '30')).toMatchObject({ timeoutSeconds: 105, watchSeconds: 30 });
+    expect(() => boot('104', '30')).toThrow(
+      'Input boot-timeout: 104 s leaves the guest 29 s to settle once boot-watch (30 s) and 45 s to start and report are taken; it needs at least 30 s: set boot-timeout to 105 or more, or lower boot-watch.',
+    );
+    expect(() => boot('120', '119')).toThrow(/^Input boot-timeout: 120 s leaves the guest 0 s to settle/);
+    // auto is shared out at boot, when the accelerator is known.
+    expect(boot('auto', '500')).toMatchObject({ timeoutSeconds: undefined });
   });
 
   it('treats empty inputs as their defaults, as the runner passes unset inputs', () => {
