@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readGptTable, type GptPartition } from '../../src/repro/gpt.js';
 import { runCli, type CliRun } from '../support/action-harness.js';
 import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../support/paths.js';
+import { toolsTreeProgram } from '../support/tools-tree.js';
 
 /**
  * The example projects of test-projects/, each built once through the CLI bundle (in its beforeAll)
@@ -86,16 +87,6 @@ async function gpt(image: string): Promise<GptPartition[]> {
   const table = await readGptTable(image);
   if (!table) throw new Error(`${image} has no GPT`);
   return table.partitions;
-}
-
-/** A program of the tools tree, run through the tree's own loader (the host's libc may be older). */
-function toolsTreeProgram(program: string, args: readonly string[]): string {
-  const lib = (p: string): string => path.join(TOOLS_TREE, p);
-  return execFileSync(
-    lib('usr/lib64/ld-linux-x86-64.so.2'),
-    ['--library-path', `${lib('usr/lib/x86_64-linux-gnu')}:${lib('usr/lib')}`, lib(program), ...args],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-  );
 }
 
 /** debugfs on the ext4 root partition of a disk image, without mounting it. */
