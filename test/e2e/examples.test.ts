@@ -115,6 +115,31 @@ describe('rescue-uki: one UKI, booted directly and through UEFI from a FAT disk'
     expect(console).toMatch(/rescue login: root \(automatic login\)/);
   });
 
+  it('names its packages per distribution: debian by default, ubuntu, fedora and arch as profiles', () => {
+    const summary = (profile?: string): { Distribution: string; Packages: string[] } => {
+      const args = [...(profile ? [`--profile=${profile}`] : []), '--json', 'summary'];
+      const json = JSON.parse(
+        execFileSync('mkosi', args, { cwd: path.join(TEST_PROJECTS, 'rescue-uki'), encoding: 'utf8' }),
+      ) as { Images: Array<{ Distribution: string; Packages: string[] }> };
+      return json.Images.at(-1)!;
+    };
+    const kernels = {
+      debian: 'linux-image-cloud-amd64',
+      ubuntu: 'linux-image-virtual',
+      fedora: 'kernel-core',
+      arch: 'linux',
+    };
+    for (const [distribution, kernel] of Object.entries(kernels)) {
+      const image = summary(distribution === 'debian' ? undefined : distribution);
+      expect(image.Distribution).toBe(distribution);
+      // Each gets its own package names and no other distribution's.
+      expect(image.Packages).toContain(kernel);
+      for (const other of Object.values(kernels)) {
+        if (other !== kernel) expect(image.Packages).not.toContain(other);
+      }
+    }
+  });
+
   it(
     'boots the same UKI through OVMF from a FAT disk (boot-firmware: uefi)',
     async () => {

@@ -82,3 +82,20 @@ describe('the workflow checks', () => {
     );
   });
 });
+
+describe('distributions.yml', () => {
+  it('names only distributions the rescue-uki example has: debian by default, the others as profiles', () => {
+    const { workflow } = read('distributions.yml');
+    const job = workflow.jobs.build as Job & { strategy: { matrix: { distribution: string[] } } };
+    const project = path.join(REPO, 'test-projects/rescue-uki');
+    const others = job.strategy.matrix.distribution.filter((d) => d !== 'debian');
+    expect(others.length).toBeGreaterThan(0);
+    for (const distribution of others) {
+      const profile = path.join(project, 'mkosi.profiles', distribution, 'mkosi.conf');
+      expect(readFileSync(profile, 'utf8')).toMatch(new RegExp(`^Distribution=${distribution}$`, 'm'));
+      // Packages are named per distribution, picked by the profile.
+      const packages = readFileSync(path.join(project, `mkosi.conf.d/10-${distribution}.conf`), 'utf8');
+      expect(packages).toMatch(new RegExp(`^Profiles=${distribution}$`, 'm'));
+    }
+  });
+});
