@@ -238,11 +238,11 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
       'Build the image a second time in a fresh copy of the project at another path, with the reproducible-variations, and compare the two builds file by file. check fails the job when they differ, warn only reports. Seed= and SourceDateEpoch= are pinned for both builds when the project leaves them unset; both builds run with Incremental=no.',
   },
   [Input.ReproducibleVariations]: {
-    default: 'build-path, time, timezone, locale, umask, hostname',
+    default: 'build-path, time, timezone, locale, hostname',
     placeholder: 'VARIATION',
     multiline: true,
     description:
-      'What differs in the second build, separated by commas or new lines: build-path, time, timezone, locale, umask, hostname (hostname needs root), or none.',
+      'What differs in the second build, separated by commas or new lines: build-path, time, timezone, locale, umask, hostname (hostname needs root), or none. umask is not varied by default: mkosi 27.1 writes its own default initrd under the umask it runs with.',
   },
   [Input.DiffMaxFiles]: {
     default: '100',

@@ -44,7 +44,7 @@ describe('parseOptions', () => {
       },
       repro: {
         mode: 'no',
-        variations: ['build-path', 'time', 'timezone', 'locale', 'umask', 'hostname'],
+        variations: ['build-path', 'time', 'timezone', 'locale', 'hostname'],
         maxFiles: 100,
         maxReportSize: 20 * 1024 * 1024,
         diffoscope: 'auto',
