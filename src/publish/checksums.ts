@@ -45,7 +45,8 @@ export function checksumLine(name: string, sha256: string): string {
  * expects, with the binary-mode marker mkosi's own Checksum= writes.
  */
 export function renderChecksums(files: readonly Pick<PublishedFile, 'name' | 'sha256'>[]): string {
-  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // Names are unique: no two compare equal, so `<` and `<=` sort alike.
+  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : 1));
   return sorted.map((f) => checksumLine(f.name, f.sha256)).join('');
 }
 
@@ -81,8 +82,9 @@ export async function publishedFiles(artifacts: readonly Artifact[]): Promise<Pu
   const files: PublishedFile[] = [];
   for (const artifact of artifacts) {
     if (PUBLICATION_FILES.includes(artifact.name)) continue;
-    if (artifact.type === 'file' && artifact.sha256) {
-      files.push({ name: artifact.name, path: artifact.path, size: artifact.size, sha256: artifact.sha256 });
+    if (artifact.type === 'file') {
+      const sha256 = artifact.sha256 ?? (await sha256File(artifact.path));
+      files.push({ name: artifact.name, path: artifact.path, size: artifact.size, sha256 });
     } else if (artifact.type === 'directory') {
       files.push(...(await filesBelow(artifact.path, artifact.name)));
     }
@@ -105,7 +107,7 @@ export function listedNames(
   reports: readonly string[],
 ): string[] | undefined {
   const published = artifacts.filter(
-    (a) => !PUBLICATION_FILES.includes(a.name) && ((a.type === 'file' && a.sha256) || a.type === 'directory'),
+    (a) => !PUBLICATION_FILES.includes(a.name) && (a.type === 'file' || a.type === 'directory'),
   );
   if (!published.some((a) => a.type === 'directory')) return undefined;
   return [...published.map((a) => a.name), ...reports];

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,9 +8,11 @@ import type { Artifact } from '../../../src/mkosi/outputs.js';
 import { renderArtifactName, type ArtifactNameFields } from '../../../src/publish/artifact-name.js';
 import {
   directoryFiles,
+  listedNames,
   parseChecksums,
   publishedFiles,
   renderChecksums,
+  writeTreeListing,
 } from '../../../src/publish/checksums.js';
 import { compressionLevel, looksCompressed } from '../../../src/publish/compression.js';
 import { assertArmoredPrivateKey, parseSecretKeys, secretLines } from '../../../src/publish/gpg.js';
@@ -83,6 +85,76 @@ describe('SHA256SUMS', () => {
         execFileSync('sha256sum', { input: 'ID=debian\n', encoding: 'utf8' }).slice(0, 64),
       ],
     ]);
+  });
+
+  it('sorts by name whatever order the files come in', () => {
+    const names = ['usr/lib/b', 'B.raw', 'a.raw', 'usr/lib/a', 'a.raw.zst', '_empty'];
+    const text = renderChecksums(names.map((name, i) => ({ name, sha256: sha(String(i)) })));
+    expect(text.split('\n').map((l) => l.slice(66))).toEqual([
+      'B.raw',
+      '_empty',
+      'a.raw',
+      'a.raw.zst',
+      'usr/lib/a',
+      'usr/lib/b',
+      '',
+    ]);
+  });
+
+  it('reads back only whole lines of a hash and a name, nothing around them', () => {
+    const good = `${sha('c')} *good.raw`;
+    expect(
+      parseChecksums(
+        [`# ${sha('a')} *commented.raw`, `${sha('b')} *cr.raw\rjunk`, good, `x${sha('d')} *x.raw`].join('\n'),
+      ),
+    ).toEqual(new Map([['good.raw', sha('c')]]));
+  });
+
+  it('hashes a file output that came without its hash', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'published-'));
+    writeFileSync(path.join(dir, 'image.raw'), 'disk');
+    const files = await publishedFiles([
+      {
+        name: 'image.raw',
+        path: path.join(dir, 'image.raw'),
+        image: 'main',
+        kind: 'image',
+        type: 'file',
+        size: 4,
+        sha256: null,
+      },
+    ]);
+    expect(files.map((f) => [f.name, f.sha256])).toEqual([
+      ['image.raw', execFileSync('sha256sum', { input: 'disk', encoding: 'utf8' }).slice(0, 64)],
+    ]);
+  });
+
+  it('has a tree listing only when a directory is published: then of every output and report', () => {
+    const base = { image: 'main', size: 4, path: '/nonexistent', kind: 'image' as const };
+    const file = { ...base, name: 'image.efi', type: 'file' as const, sha256: sha('a') };
+    const unhashed = { ...base, name: 'image.raw', type: 'file' as const, sha256: null };
+    const directory = { ...base, name: 'image', type: 'directory' as const, sha256: null };
+    const link = { ...base, name: 'link', type: 'symlink' as const, sha256: null };
+    const sums = { ...base, name: 'SHA256SUMS', type: 'file' as const, sha256: sha('b') };
+    expect(listedNames([file, unhashed, link, sums], ['report.md'])).toBeUndefined();
+    expect(listedNames([file, unhashed, directory, link, sums], ['report.md'])).toEqual([
+      'image.efi',
+      'image.raw',
+      'image',
+      'report.md',
+    ]);
+  });
+
+  it('lists in the tree listing the hashes SHA256SUMS has, so the two cannot disagree', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'published-'));
+    mkdirSync(path.join(dir, 'image/etc'), { recursive: true });
+    writeFileSync(path.join(dir, 'image/etc/hostname'), 'host\n');
+    const listing = await writeTreeListing(
+      dir,
+      [{ name: 'image/etc/hostname', path: path.join(dir, 'image/etc/hostname'), size: 5, sha256: sha('e') }],
+      ['image'],
+    );
+    expect(readFileSync(listing.path, 'utf8')).toContain(`sha256digest=${sha('e')}`);
   });
 
   it('lists every file of a directory for mkosi-ci publish, leaving out SHA256SUMS and its signature', async () => {
