@@ -1316,10 +1316,10 @@ const INPUT_SPECS = {
         description: 'Build the image a second time in a fresh copy of the project at another path, with the reproducible-variations, and compare the two builds file by file. check fails the job when they differ, warn only reports. Seed= and SourceDateEpoch= are pinned for both builds when the project leaves them unset; both builds run with Incremental=no.',
     },
     [Input.ReproducibleVariations]: {
-        default: 'build-path, time, timezone, locale, umask, hostname',
+        default: 'build-path, time, timezone, locale, hostname',
         placeholder: 'VARIATION',
         multiline: true,
-        description: 'What differs in the second build, separated by commas or new lines: build-path, time, timezone, locale, umask, hostname (hostname needs root), or none.',
+        description: 'What differs in the second build, separated by commas or new lines: build-path, time, timezone, locale, umask, hostname (hostname needs root), or none. umask is not varied by default: mkosi 27.1 writes its own default initrd under the umask it runs with.',
     },
     [Input.DiffMaxFiles]: {
         default: '100',
@@ -4242,6 +4242,42 @@ function secret(value) {
     return value === undefined || value === '' ? undefined : value;
 }
 
+;// CONCATENATED MODULE: ./src/boot/bounds.ts
+
+/**
+ * How the boot timeout is shared out. The guest must settle by a deadline on its own clock (uptime), so
+ * a slow firmware or kernel eats into the settle share and not into the time left to report:
+ *
+ *   boot-timeout = settle deadline (guest uptime) + boot-watch + reserve
+ *
+ * The reserve (a quarter of the timeout, at least 45 s) covers the firmware before the guest's clock
+ * starts, writing the report (with the journal on failure) and powering off.
+ */
+/** Below this a deadline cannot tell a slow boot from a hung one (a TCG boot settles after 30-60 s). */
+const MIN_SETTLE_SECONDS = 30;
+function reserveSeconds(timeoutSeconds) {
+    return Math.max(45, Math.ceil(timeoutSeconds / 4));
+}
+/** The shortest boot-timeout that leaves the guest MIN_SETTLE_SECONDS with this boot-watch. */
+function minimumTimeoutSeconds(watchSeconds) {
+    let timeout = watchSeconds + MIN_SETTLE_SECONDS;
+    while (timeout - watchSeconds - reserveSeconds(timeout) < MIN_SETTLE_SECONDS)
+        timeout++;
+    return timeout;
+}
+/**
+ * The guest uptime (s) by which the boot must have settled. A timeout too short to leave a meaningful
+ * share is refused rather than turned into a verdict on a boot that was never given the time.
+ */
+function settleBySeconds(timeoutSeconds, watchSeconds) {
+    const settleBy = timeoutSeconds - watchSeconds - reserveSeconds(timeoutSeconds);
+    if (settleBy < MIN_SETTLE_SECONDS) {
+        // 'boot-timeout' and 'boot-watch' are the inputs' names (Input.BootTimeout, Input.BootWatch).
+        throw new ConfigurationError(`Input boot-timeout: ${timeoutSeconds} s leaves the guest ${Math.max(0, settleBy)} s to settle once boot-watch (${watchSeconds} s) and ${reserveSeconds(timeoutSeconds)} s to start and report are taken; it needs at least ${MIN_SETTLE_SECONDS} s: set boot-timeout to ${minimumTimeoutSeconds(watchSeconds)} or more, or lower boot-watch.`);
+    }
+    return settleBy;
+}
+
 ;// CONCATENATED MODULE: ./src/boot/timeouts.ts
 /** Boot timeouts scale with the accelerator: TCG boots take minutes where KVM takes seconds. */
 function defaultTimeoutSeconds(accel) {
@@ -5067,6 +5103,7 @@ function verdict(input) {
 
 
 
+
 /** A glob systemctl would take: its brackets closed and their ranges in order. */
 function compiles(pattern) {
     try {
@@ -5107,6 +5144,10 @@ function checkWatchFitsTimeout(watchSeconds, timeoutSeconds) {
 function parseBootOptions(inputs) {
     const options = parseEach(inputs);
     checkWatchFitsTimeout(options.watchSeconds, options.timeoutSeconds);
+    // A timeout given in seconds is shared out now, so one too short is refused before the build; auto's
+    // share depends on the accelerator, known at boot.
+    if (options.timeoutSeconds !== undefined)
+        settleBySeconds(options.timeoutSeconds, options.watchSeconds);
     return options;
 }
 function parseEach(inputs) {
@@ -6135,42 +6176,6 @@ async function bootCheck(ctx, options) {
         vsockMessage: notifications && (message ? 'received' : 'missing'),
         logs: kept,
     };
-}
-
-;// CONCATENATED MODULE: ./src/boot/bounds.ts
-
-/**
- * How the boot timeout is shared out. The guest must settle by a deadline on its own clock (uptime), so
- * a slow firmware or kernel eats into the settle share and not into the time left to report:
- *
- *   boot-timeout = settle deadline (guest uptime) + boot-watch + reserve
- *
- * The reserve (a quarter of the timeout, at least 45 s) covers the firmware before the guest's clock
- * starts, writing the report (with the journal on failure) and powering off.
- */
-/** Below this a deadline cannot tell a slow boot from a hung one (a TCG boot settles after 30-60 s). */
-const MIN_SETTLE_SECONDS = 30;
-function reserveSeconds(timeoutSeconds) {
-    return Math.max(45, Math.ceil(timeoutSeconds / 4));
-}
-/** The shortest boot-timeout that leaves the guest MIN_SETTLE_SECONDS with this boot-watch. */
-function minimumTimeoutSeconds(watchSeconds) {
-    let timeout = watchSeconds + MIN_SETTLE_SECONDS;
-    while (timeout - watchSeconds - reserveSeconds(timeout) < MIN_SETTLE_SECONDS)
-        timeout++;
-    return timeout;
-}
-/**
- * The guest uptime (s) by which the boot must have settled. A timeout too short to leave a meaningful
- * share is refused rather than turned into a verdict on a boot that was never given the time.
- */
-function settleBySeconds(timeoutSeconds, watchSeconds) {
-    const settleBy = timeoutSeconds - watchSeconds - reserveSeconds(timeoutSeconds);
-    if (settleBy < MIN_SETTLE_SECONDS) {
-        // 'boot-timeout' and 'boot-watch' are the inputs' names (Input.BootTimeout, Input.BootWatch).
-        throw new ConfigurationError(`Input boot-timeout: ${timeoutSeconds} s leaves the guest ${Math.max(0, settleBy)} s to settle once boot-watch (${watchSeconds} s) and ${reserveSeconds(timeoutSeconds)} s to start and report are taken; it needs at least ${MIN_SETTLE_SECONDS} s: set boot-timeout to ${minimumTimeoutSeconds(watchSeconds)} or more, or lower boot-watch.`);
-    }
-    return settleBy;
 }
 
 ;// CONCATENATED MODULE: ./src/boot/transport.ts
@@ -7519,7 +7524,8 @@ function checksumLine(name, sha256) {
  * expects, with the binary-mode marker mkosi's own Checksum= writes.
  */
 function renderChecksums(files) {
-    const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // Names are unique: no two compare equal, so `<` and `<=` sort alike.
+    const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : 1));
     return sorted.map((f) => checksumLine(f.name, f.sha256)).join('');
 }
 /** Reads SHA256SUMS back (escaped lines too); a line it cannot read is left out. */
@@ -7555,8 +7561,9 @@ async function publishedFiles(artifacts) {
     for (const artifact of artifacts) {
         if (PUBLICATION_FILES.includes(artifact.name))
             continue;
-        if (artifact.type === 'file' && artifact.sha256) {
-            files.push({ name: artifact.name, path: artifact.path, size: artifact.size, sha256: artifact.sha256 });
+        if (artifact.type === 'file') {
+            const sha256 = artifact.sha256 ?? (await sha256File(artifact.path));
+            files.push({ name: artifact.name, path: artifact.path, size: artifact.size, sha256 });
         }
         else if (artifact.type === 'directory') {
             files.push(...(await filesBelow(artifact.path, artifact.name)));
@@ -7574,7 +7581,7 @@ async function directoryFiles(directory) {
  * and report. Undefined when only regular files are published (SHA256SUMS says all there is then).
  */
 function listedNames(artifacts, reports) {
-    const published = artifacts.filter((a) => !PUBLICATION_FILES.includes(a.name) && ((a.type === 'file' && a.sha256) || a.type === 'directory'));
+    const published = artifacts.filter((a) => !PUBLICATION_FILES.includes(a.name) && (a.type === 'file' || a.type === 'directory'));
     if (!published.some((a) => a.type === 'directory'))
         return undefined;
     return [...published.map((a) => a.name), ...reports];
