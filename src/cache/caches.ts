@@ -148,7 +148,7 @@ export async function restoreCaches(
   const enabled = Object.values(options.cache.enabled).some(Boolean);
   if (!enabled) return { skipped: 'caches are switched off', records: [], args: [] };
   const unavailable = ctx.cacheStore.unavailable();
-  if (unavailable) {
+  if (unavailable && !ctx.cacheStore.keepsCachesWhenUnavailable) {
     ctx.log.info(`Caches are not used in this run: ${unavailable}.`);
     return { skipped: unavailable, records: [], args: [] };
   }
@@ -170,14 +170,28 @@ export async function restoreCaches(
   });
   for (const note of plan.notes) ctx.log.info(note);
   if (plan.args.length > 0) ctx.log.info(`mkosi options for the caches: ${plan.args.join(' ')}`);
+  if (unavailable) {
+    const where = plan.targets.map((t) => t.paths[0]!).join(', ');
+    ctx.log.info(
+      `No cache store (${unavailable}): the caches are kept on this machine (${where}) and reused as they are; nothing is restored or saved.`,
+    );
+    await makeCacheDirectories(plan.targets);
+    return { skipped: `${unavailable}; kept on this machine only`, records: [], args: plan.args };
+  }
   const records: CacheRecord[] = [];
   for (const target of plan.targets) records.push(await restoreOne(ctx, target));
-  // mkosi puts its workspace into <cache>/mkosi when <cache> exists and does not create it: make the
-  // directories now, so that mkosi creating ours under <cache> cannot leave it half set up.
-  for (const target of plan.targets) {
+  await makeCacheDirectories(plan.targets);
+  return { records, args: plan.args };
+}
+
+/**
+ * mkosi puts its workspace into <cache>/mkosi when <cache> exists and does not create it: make the
+ * directories now, so that mkosi creating ours under <cache> cannot leave it half set up.
+ */
+async function makeCacheDirectories(targets: readonly { name: CacheName; paths: string[] }[]): Promise<void> {
+  for (const target of targets) {
     if (target.name !== 'tools-tree') await mkdir(target.paths[0]!, { recursive: true });
   }
-  return { records, args: plan.args };
 }
 
 /** Makes every file of the cache ours, so that tar can read it and the next run (another uid) can use it. */

@@ -32,6 +32,8 @@ async function lexists(file: string): Promise<boolean> {
  */
 export function directoryCacheStore(dir: string | undefined, runner: Runner): CacheStore {
   return {
+    // Without --cache-dir the caches still stay in their directories on this machine (README, --help).
+    keepsCachesWhenUnavailable: true,
     unavailable() {
       return dir ? undefined : 'no --cache-dir given';
     },

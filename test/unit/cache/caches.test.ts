@@ -194,8 +194,32 @@ describe('restoreCaches and saveCaches', () => {
     expect(lines.join('\n')).toContain(`Cache incremental: ${incremental} already there`);
   });
 
-  it('without a store, says why once and uses no cache', async () => {
+  it('without a store on a machine that stays, keeps the caches where they are and restores nothing', async () => {
     const result = await restoreCaches(context(undefined), options(), '27.1', config);
+    expect(result).toEqual({
+      skipped: 'no --cache-dir given; kept on this machine only',
+      records: [],
+      args: ['--incremental=yes'],
+    });
+    expect(lines.at(-1)).toBe(
+      `No cache store (no --cache-dir given): the caches are kept on this machine (${packages}, ${incremental}) and reused as they are; nothing is restored or saved.`,
+    );
+    expect(existsSync(incremental)).toBe(true);
+    expect(readdirSync(scratch)).not.toContain('store');
+  });
+
+  it('without a store that keeps nothing locally (the action), says why once and uses no cache', async () => {
+    const runner = new ProcessRunner(() => {}, process.env);
+    const throwaway = fakeContext({
+      runner,
+      log: consoleLog(
+        () => false,
+        (t) => lines.push(t.trimEnd()) > 0,
+      ),
+      cacheStore: { ...directoryCacheStore(undefined, runner), keepsCachesWhenUnavailable: false },
+      host: { cacheHome: path.join(scratch, 'home') },
+    });
+    const result = await restoreCaches(throwaway, options(), '27.1', config);
     expect(result).toEqual({ skipped: 'no --cache-dir given', records: [], args: [] });
     expect(lines).toEqual(['Caches are not used in this run: no --cache-dir given.']);
   });
