@@ -9,7 +9,7 @@ import type { CacheStore, Log, Runner } from '../ports.js';
 import { cacheKeys, hitKind, type CacheName, type HitKind, type InstallFields } from './keys.js';
 import { cacheManifest } from './manifest.js';
 import type { CacheOptions } from './options.js';
-import { choosesIncremental, planCaches, secretsInside } from './plan.js';
+import { choosesIncremental, planCaches, secretsInside, type CacheTarget } from './plan.js';
 import { cacheEntry, restoreEntry } from './restore.js';
 
 /** What restoring and saving caches uses of the world. */
@@ -133,6 +133,20 @@ async function restoreOne(
   };
 }
 
+/** The larger a cache usually is, the sooner it starts: the tools tree, the image, the packages. */
+const START_ORDER: readonly CacheName[] = ['tools-tree', 'incremental', 'packages'];
+
+/**
+ * Restores every cache at the same time, the largest first: a store that downloads one at a time
+ * (GitHub's) then downloads the next while the first is being checked and extracted, and the
+ * extractions share the cores. The records come back in the plan's order.
+ */
+async function restoreAtOnce(ctx: CachePorts, targets: readonly CacheTarget[]): Promise<CacheRecord[]> {
+  const started = [...targets].sort((a, b) => START_ORDER.indexOf(a.name) - START_ORDER.indexOf(b.name));
+  const done = await Promise.all(started.map((target) => restoreOne(ctx, target)));
+  return targets.map((target) => done[started.indexOf(target)]!);
+}
+
 /**
  * Restores the caches before the build: derives the keys from the resolved configuration, restores
  * each cache that is switched on, and returns the mkosi options that make mkosi use them. Never
@@ -178,8 +192,7 @@ export async function restoreCaches(
     await makeCacheDirectories(plan.targets);
     return { skipped: `${unavailable}; kept on this machine only`, records: [], args: plan.args };
   }
-  const records: CacheRecord[] = [];
-  for (const target of plan.targets) records.push(await restoreOne(ctx, target));
+  const records = await restoreAtOnce(ctx, plan.targets);
   await makeCacheDirectories(plan.targets);
   return { records, args: plan.args };
 }
@@ -262,23 +275,28 @@ export async function saveCaches(
   records: readonly CacheRecord[],
   build: { succeeded: boolean; secretFiles: readonly string[]; directory: string },
 ): Promise<CacheRecord[]> {
-  const done: CacheRecord[] = [];
-  for (const record of records) {
-    let save: CacheSave;
-    if (!build.succeeded) {
-      save = { outcome: 'skipped', reason: 'the build failed' };
-    } else {
-      try {
-        save = await saveOne(ctx, record, build);
-      } catch (error) {
-        ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
-        save = { outcome: 'failed', reason: errorMessage(error) };
-      }
+  // All at once: the change checks share the cores; a store that uploads one at a time queues them.
+  return Promise.all(records.map((record) => saveAndSay(ctx, record, build)));
+}
+
+async function saveAndSay(
+  ctx: CachePorts,
+  record: CacheRecord,
+  build: { succeeded: boolean; secretFiles: readonly string[]; directory: string },
+): Promise<CacheRecord> {
+  let save: CacheSave;
+  if (!build.succeeded) {
+    save = { outcome: 'skipped', reason: 'the build failed' };
+  } else {
+    try {
+      save = await saveOne(ctx, record, build);
+    } catch (error) {
+      ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
+      save = { outcome: 'failed', reason: errorMessage(error) };
     }
-    ctx.log.info(
-      `Cache ${record.name}: ${save.outcome}${save.reason ? ` (${save.reason})` : ''}${save.ms !== undefined ? ` in ${seconds(save.ms)}` : ''}; key ${record.key}`,
-    );
-    done.push({ ...record, save });
   }
-  return done;
+  ctx.log.info(
+    `Cache ${record.name}: ${save.outcome}${save.reason ? ` (${save.reason})` : ''}${save.ms !== undefined ? ` in ${seconds(save.ms)}` : ''}; key ${record.key}`,
+  );
+  return { ...record, save };
 }

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { CacheStore, Runner } from '../ports.js';
 
 const EXTENSION = '.tar.zst';
+/** As @actions/cache compresses (zstdmt --long=30): all cores, a window of up to 1 GiB. */
+const COMPRESSOR = 'zstd -T0 --long=30';
 
 /** Entries for other members never match, as with actions/cache's version. */
 function membersTag(members: readonly string[]): string {
@@ -71,10 +73,11 @@ export function directoryCacheStore(dir: string | undefined, runner: Runner): Ca
       const scratch = await mkdtemp(path.join(dir!, '.saving-'));
       try {
         const temporary = path.join(scratch, 'entry');
-        // Names relative to the root: the archive restores wherever its root is.
+        // Names relative to the root: the archive restores wherever its root is. zstd on every core
+        // (tar --zstd would run it on one); the restore decompresses with --long=30 whatever the window.
         const args = [
           '--create',
-          '--zstd',
+          `--use-compress-program=${COMPRESSOR}`,
           `--file=${temporary}`,
           `--directory=${entry.root}`,
           '--',

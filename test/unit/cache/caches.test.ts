@@ -100,6 +100,43 @@ describe('restoreCaches and saveCaches', () => {
     expect(again.map((r) => r.save?.outcome)).toEqual(['unchanged', 'unchanged']);
   });
 
+  it('restores and saves the caches at the same time, not one after another', async () => {
+    // Each store call waits until every cache has called: one after another would never get there.
+    const barrier = (count: number) => {
+      let arrived = 0;
+      let open!: () => void;
+      const all = new Promise<void>((resolve) => (open = resolve));
+      return async () => {
+        if (++arrived === count) open();
+        await Promise.race([
+          all,
+          new Promise((_, reject) => setTimeout(() => reject(new Error('called one at a time')), 5_000)),
+        ]);
+      };
+    };
+    const inner = ctx.cacheStore;
+    const fetched = barrier(2);
+    const savedTogether = barrier(2);
+    const together = fakeContext({
+      ...ctx,
+      cacheStore: {
+        unavailable: () => inner.unavailable(),
+        fetch: async (...args) => (await fetched(), inner.fetch(...args)),
+        save: async (...args) => (await savedTogether(), inner.save(...args)),
+      },
+    });
+    const cold = await restoreCaches(together, options(), '27.1', config);
+    expect(lines.filter((l) => l.includes('restore failed'))).toEqual([]);
+    expect(cold.records.map((r) => r.name)).toEqual(['packages', 'incremental']);
+    fill(packages, 'bash.deb', 'bash');
+    fill(incremental, 'main.cache', 'tree');
+    const saved = await saveCaches(together, cold.records, succeeded);
+    expect(saved.map((r) => [r.name, r.save?.outcome])).toEqual([
+      ['packages', 'saved'],
+      ['incremental', 'saved'],
+    ]);
+  });
+
   it('a failed build saves nothing, even what changed', async () => {
     const cold = await restoreCaches(ctx, options(), '27.1', config);
     fill(packages, 'bash.deb', 'bash');
