@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { HostFacts } from '../context.js';
@@ -7,7 +7,7 @@ import type { ImageConfig, MkosiConfig } from '../mkosi/config.js';
 import type { ToolsTree } from '../mkosi/options.js';
 import type { CacheStore, Log, Runner } from '../ports.js';
 import { cacheKeys, hitKind, type CacheName, type HitKind, type InstallFields } from './keys.js';
-import { cacheManifest } from './manifest.js';
+import { cacheManifest, type FileHash } from './manifest.js';
 import type { CacheOptions } from './options.js';
 import { choosesIncremental, planCaches, secretsInside, type CacheTarget } from './plan.js';
 import { cacheEntry, restoreEntry } from './restore.js';
@@ -18,6 +18,8 @@ export interface CachePorts {
   log: Log;
   cacheStore: CacheStore;
   host: Pick<HostFacts, 'root' | 'uid' | 'gid' | 'cacheHome'>;
+  /** This run's work directory (main and post share it): the restore-time manifests are kept there. */
+  workDir: string;
 }
 
 /** One cache of this run, from restore (main) to save (post): all post needs, JSON-serializable. */
@@ -33,6 +35,8 @@ export interface CacheRecord {
   sizeBytes: number;
   /** Manifest digest after the restore: post saves only when the content differs from it. */
   restoredDigest: string;
+  /** The restore-time manifest's file hashes (JSON), so the change check reads only what changed. */
+  restoredManifest?: string;
   save?: CacheSave;
 }
 
@@ -111,6 +115,40 @@ function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
+/** Writes the restore-time file hashes for the change check; undefined (a full check) when it cannot. */
+async function keepManifest(
+  workDir: string,
+  name: CacheName,
+  hashes: Record<string, FileHash>,
+): Promise<string | undefined> {
+  const file = path.join(workDir, 'cache-manifests', `${name}.json`);
+  try {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, JSON.stringify(hashes));
+    return file;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The hashes keepManifest wrote; none (every file read again) when missing or not of that shape. */
+async function keptManifest(file: string | undefined): Promise<Record<string, FileHash>> {
+  if (!file) return {};
+  try {
+    const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+    const hashes: Record<string, FileHash> = Object.create(null) as Record<string, FileHash>;
+    for (const [name, value] of Object.entries(parsed)) {
+      if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
+        hashes[name] = value as FileHash;
+      }
+    }
+    return hashes;
+  } catch {
+    return {};
+  }
+}
+
 async function restoreOne(
   ctx: CachePorts,
   target: { name: CacheName; key: string; restoreKeys: string[]; paths: string[] },
@@ -119,6 +157,7 @@ async function restoreOne(
   const matchedKey = await restoreEntry({ store: ctx.cacheStore, runner: ctx.runner, log: ctx.log }, target);
   const restoreMs = Date.now() - started;
   const manifest = await cacheManifest(target.paths);
+  const restoredManifest = await keepManifest(ctx.workDir, target.name, manifest.hashes);
   const hit = hitKind(target.key, matchedKey);
   ctx.log.info(
     `Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(manifest.bytes)}, ${seconds(restoreMs)}; key ${target.key}`,
@@ -130,6 +169,7 @@ async function restoreOne(
     restoreMs,
     sizeBytes: manifest.bytes,
     restoredDigest: manifest.digest,
+    ...(restoredManifest ? { restoredManifest } : {}),
   };
 }
 
@@ -238,7 +278,10 @@ async function saveOne(
   record: CacheRecord,
   config: { secretFiles: readonly string[]; directory: string },
 ): Promise<CacheSave> {
-  const manifest = await cacheManifest(record.paths);
+  const manifest = await cacheManifest(record.paths, await keptManifest(record.restoredManifest));
+  ctx.log.info(
+    `Cache ${record.name}: change check read ${manifest.hashed} of ${Object.keys(manifest.hashes).length} files; the others are as they were restored.`,
+  );
   if (manifest.digest === record.restoredDigest) return { outcome: 'unchanged', sizeBytes: manifest.bytes };
   if (manifest.files === 0) return { outcome: 'skipped', reason: 'nothing to save' };
   if (record.hit === 'exact') {

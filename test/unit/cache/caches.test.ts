@@ -137,6 +137,20 @@ describe('restoreCaches and saveCaches', () => {
     ]);
   });
 
+  it('keeps the restore-time manifest in the work directory; without a readable one every file is read', async () => {
+    fill(packages, 'bash.deb', 'bash');
+    const restored = await restoreCaches(ctx, options(), '27.1', config);
+    const kept = restored.records[0]!.restoredManifest!;
+    expect(path.dirname(kept)).toBe(path.join(scratch, 'work', 'cache-manifests'));
+    expect(Object.keys(JSON.parse(readFileSync(kept, 'utf8')) as object)).toEqual(['0/bash.deb']);
+    writeFileSync(kept, '{"0/bash.deb": "not a pair"');
+    const saved = await saveCaches(ctx, restored.records, succeeded);
+    expect(saved[0]!.save?.outcome).toBe('unchanged');
+    expect(lines).toContain(
+      'Cache packages: change check read 1 of 1 files; the others are as they were restored.',
+    );
+  });
+
   it('a failed build saves nothing, even what changed', async () => {
     const cold = await restoreCaches(ctx, options(), '27.1', config);
     fill(packages, 'bash.deb', 'bash');
