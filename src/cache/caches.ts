@@ -70,20 +70,26 @@ async function sha256Of(file: string): Promise<string> {
     .digest('hex');
 }
 
-/** Names and sizes of the files in PackageDirectories= (mkosi itself compares names and mtimes). */
-async function packageDirectoryFiles(dirs: readonly string[]): Promise<string[]> {
-  const files: string[] = [];
+/** "<name> <size>" and "<name> <mtime ns>" of the files in PackageDirectories=: names, never paths. */
+async function packageDirectoryFiles(
+  dirs: readonly string[],
+): Promise<{ sizes: string[]; mtimes: string[] }> {
+  const sizes: string[] = [];
+  const mtimes: string[] = [];
   for (const dir of dirs) {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       if (!entry.isFile()) continue;
-      files.push(`${entry.name} ${(await stat(path.join(dir, entry.name))).size}`);
+      const info = await stat(path.join(dir, entry.name), { bigint: true });
+      sizes.push(`${entry.name} ${info.size}`);
+      mtimes.push(`${entry.name} ${info.mtimeNs}`);
     }
   }
-  return files;
+  return { sizes, mtimes };
 }
 
 async function installFields(image: ImageConfig): Promise<InstallFields> {
+  const packageFiles = await packageDirectoryFiles(image.packageDirectories);
   return {
     distribution: image.distribution,
     release: image.release,
@@ -92,7 +98,8 @@ async function installFields(image: ImageConfig): Promise<InstallFields> {
     repositories: image.repositories,
     packages: image.packages,
     buildPackages: image.buildPackages,
-    packageDirectoryFiles: await packageDirectoryFiles(image.packageDirectories),
+    packageDirectoryFiles: packageFiles.sizes,
+    packageDirectoryMtimes: packageFiles.mtimes,
     // mkosi's own scripts (the tools tree's mkosi.prepare) are listed in a temporary directory that is
     // gone once mkosi exits: their content comes with mkosi's version, which is in the key already.
     prepareScripts: await Promise.all(

@@ -319,6 +319,77 @@ describe('keys of a real configuration', () => {
   });
 });
 
+describe('caches that survive a move', () => {
+  /** The same project checked out at `checkout`, with mkosi-ci's caches under `cacheHome`. */
+  function checkedOutAt(checkout: string): MkosiConfig {
+    const raw = JSON.parse(
+      readFileSync(new URL('../../fixtures/summary/tools-tree-default.json', import.meta.url), 'utf8'),
+    ) as { Images: Record<string, unknown>[]; Tools: Record<string, unknown> };
+    for (const image of [...raw.Images, raw.Tools]) {
+      image.PackageCacheDirectory = null;
+      image.Files = [];
+    }
+    for (const image of raw.Images) image.ToolsTree = path.join(checkout, 'project/mkosi.tools');
+    return parseSummary(JSON.stringify(raw));
+  }
+
+  it('an entry saved from one checkout and cache home restores, exact, into another', async () => {
+    const runner = new ProcessRunner(() => {}, process.env);
+    const at = (where: string) =>
+      fakeContext({
+        runner,
+        log: consoleLog(
+          () => false,
+          (t) => lines.push(t.trimEnd()) > 0,
+        ),
+        cacheStore: directoryCacheStore(store, runner),
+        workDir: path.join(scratch, where, 'work'),
+        host: { cacheHome: path.join(scratch, where, 'home') },
+      });
+    const first = await restoreCaches(
+      at('a'),
+      parseOptions(defaultInputs(), scratch),
+      '27.1',
+      checkedOutAt(path.join(scratch, 'a')),
+      0,
+    );
+    expect(first.records.map((r) => r.hit)).toEqual(['miss', 'miss', 'miss']);
+    fill(path.join(scratch, 'a/home/packages'), 'bash.deb', 'bash');
+    fill(path.join(scratch, 'a/home/incremental'), 'debian~trixie~x86-64~main.manifest', '{}');
+    fill(path.join(scratch, 'a/project/mkosi.tools/usr/bin'), 'qemu', 'qemu');
+    writeFileSync(path.join(scratch, 'a/project/mkosi.tools.manifest'), '{}');
+    const saved = await saveCaches(at('a'), first.records, succeeded);
+    expect(saved.map((r) => r.save?.outcome)).toEqual(['saved', 'saved', 'saved']);
+
+    const moved = await restoreCaches(
+      at('b'),
+      parseOptions(defaultInputs(), scratch),
+      '27.1',
+      checkedOutAt(path.join(scratch, 'b')),
+      0,
+    );
+    expect(moved.records.map((r) => [r.name, r.hit])).toEqual([
+      ['packages', 'exact'],
+      ['incremental', 'exact'],
+      ['tools-tree', 'exact'],
+    ]);
+    expect(moved.records.map((r) => r.key)).toEqual(first.records.map((r) => r.key));
+    expect(moved.args).toEqual([
+      `--package-cache-directory=${path.join(scratch, 'b/home/packages')}`,
+      '--incremental=yes',
+      `--cache-directory=${path.join(scratch, 'b/home/incremental')}`,
+    ]);
+    expect(readFileSync(path.join(scratch, 'b/home/packages/bash.deb'), 'utf8')).toBe('bash');
+    expect(existsSync(path.join(scratch, 'b/home/incremental/debian~trixie~x86-64~main.manifest'))).toBe(
+      true,
+    );
+    expect(readFileSync(path.join(scratch, 'b/project/mkosi.tools/usr/bin/qemu'), 'utf8')).toBe('qemu');
+    expect(existsSync(path.join(scratch, 'b/project/mkosi.tools.manifest'))).toBe(true);
+    // Nothing of the first checkout's paths in any key.
+    for (const record of moved.records) expect(record.key).not.toContain(scratch);
+  });
+});
+
 describe('cacheManifest', () => {
   it('changes with content and mode, not with timestamps', async () => {
     const dir = path.join(scratch, 'tree');
