@@ -163,9 +163,11 @@ async function restoreOne(
   const started = Date.now();
   const matchedKey = await restoreEntry({ store: ctx.cacheStore, runner: ctx.runner, log: ctx.log }, target);
   const restoreMs = Date.now() - started;
-  const manifest = await cacheManifest(target.paths);
-  const restoredManifest = await keepManifest(ctx.workDir, target.name, manifest.hashes);
   const hit = hitKind(target.key, matchedKey);
+  // An exact hit is never saved over: the check after the build needs the stat of each file, not its
+  // content, and reading the whole tree (the tools tree: hundreds of MiB) would slow every warm restore.
+  const manifest = await cacheManifest(target.paths, {}, { statOnly: hit === 'exact' });
+  const restoredManifest = await keepManifest(ctx.workDir, target.name, manifest.hashes);
   ctx.log.info(
     `Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(manifest.bytes)}, ${seconds(restoreMs)}; key ${target.key}`,
   );

@@ -31,7 +31,7 @@ export interface CacheManifest {
   hashed: number;
 }
 
-/** A file's stat signature ('racy' when it cannot be trusted) and its content hash. */
+/** A file's stat signature ('racy' when it cannot be trusted) and its content hash (or `stat:<signature>`). */
 export type FileHash = [signature: string, sha256: string];
 
 /**
@@ -75,33 +75,35 @@ interface Collected {
   hashed: number;
 }
 
-async function contentHash(
+/** The content hash, the earlier one when the stat is unchanged, or (statOnly) the stat signature. */
+async function contentToken(
   file: string,
   name: string,
   info: BigIntStats,
-  earlier: Readonly<Record<string, FileHash>>,
-  into: Collected,
+  context: { earlier: Readonly<Record<string, FileHash>>; statOnly: boolean; into: Collected },
 ): Promise<string> {
   // ctime is wall-clock time; milliseconds are precise enough against RACY_NS.
   const sig = signature(info, BigInt(Date.now()) * 1_000_000n);
-  const known = earlier[name];
-  let hash: string;
+  const known = context.earlier[name];
+  let token: string;
   if (known && sig !== 'racy' && known[0] === sig) {
-    hash = known[1];
+    token = known[1];
+  } else if (context.statOnly && sig !== 'racy') {
+    token = `stat:${sig}`;
   } else {
-    hash = await sha256(file);
-    into.hashed++;
+    token = await sha256(file);
+    context.into.hashed++;
   }
-  into.hashes[name] = [sig, hash];
-  return hash;
+  context.into.hashes[name] = [sig, token];
+  return token;
 }
 
 async function entryLines(
   root: string,
   label: string,
-  earlier: Readonly<Record<string, FileHash>>,
-  into: Collected,
+  context: { earlier: Readonly<Record<string, FileHash>>; statOnly: boolean; into: Collected },
 ): Promise<void> {
+  const { into } = context;
   const top = await lstat(root).catch(() => undefined);
   if (!top) return;
   const paths = [root];
@@ -118,7 +120,7 @@ async function entryLines(
     const owner = `${info.uid}:${info.gid}`;
     if (info.isFile()) {
       into.bytes += Number(info.size);
-      const hash = await contentHash(file, rel, info, earlier, into);
+      const hash = await contentToken(file, rel, info, context);
       into.lines.push(`f ${rel} ${mode} ${owner} ${info.size} ${hash}`);
     } else if (info.isDirectory()) {
       into.lines.push(`d ${rel} ${mode} ${owner}`);
@@ -133,14 +135,20 @@ async function entryLines(
 /**
  * The manifest of a cache made of several paths (each may be missing, a file or a directory). Given
  * the hashes of an earlier manifest of the same paths, a file whose stat signature is unchanged keeps
- * its hash unread (see CacheManifest for what that can and cannot prove).
+ * its hash unread (see CacheManifest for what that can and cannot prove). `statOnly` reads no file
+ * but the racy ones and puts the stat signature where the hash would be: for a cache that is never
+ * saved over (an exact hit), where the check after the build only has to tell "as restored" from
+ * "touched"; a file whose stat then moved counts as changed, whatever its content.
  */
 export async function cacheManifest(
   paths: readonly string[],
   earlier: Readonly<Record<string, FileHash>> = {},
+  { statOnly = false }: { statOnly?: boolean } = {},
 ): Promise<CacheManifest> {
   const into: Collected = { lines: [], bytes: 0, hashes: {}, hashed: 0 };
-  for (const [index, root] of paths.entries()) await entryLines(root, String(index), earlier, into);
+  for (const [index, root] of paths.entries()) {
+    await entryLines(root, String(index), { earlier, statOnly, into });
+  }
   into.lines.sort();
   const hash = createHash('sha256');
   for (const line of into.lines) hash.update(line + '\n');
