@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { HostFacts } from '../context.js';
@@ -7,7 +7,8 @@ import type { ImageConfig, MkosiConfig } from '../mkosi/config.js';
 import type { ToolsTree } from '../mkosi/options.js';
 import type { CacheStore, Log, Runner } from '../ports.js';
 import { cacheKeys, hitKind, type CacheName, type HitKind, type InstallFields } from './keys.js';
-import { cacheManifest, type FileHash } from './manifest.js';
+import { keepManifest, keptManifest } from './kept-manifest.js';
+import { cacheManifest } from './manifest.js';
 import type { CacheOptions } from './options.js';
 import { choosesIncremental, planCaches, secretsInside, type CacheTarget } from './plan.js';
 import { cacheEntry, restoreEntry } from './restore.js';
@@ -120,40 +121,6 @@ function seconds(ms: number): string {
 
 function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
-}
-
-/** Writes the restore-time file hashes for the change check; undefined (a full check) when it cannot. */
-async function keepManifest(
-  workDir: string,
-  name: CacheName,
-  hashes: Record<string, FileHash>,
-): Promise<string | undefined> {
-  const file = path.join(workDir, 'cache-manifests', `${name}.json`);
-  try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(hashes));
-    return file;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The hashes keepManifest wrote; none (every file read again) when missing or not of that shape. */
-async function keptManifest(file: string | undefined): Promise<Record<string, FileHash>> {
-  if (!file) return {};
-  try {
-    const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
-    const hashes: Record<string, FileHash> = Object.create(null) as Record<string, FileHash>;
-    for (const [name, value] of Object.entries(parsed)) {
-      if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) {
-        hashes[name] = value as FileHash;
-      }
-    }
-    return hashes;
-  } catch {
-    return {};
-  }
 }
 
 async function restoreOne(
