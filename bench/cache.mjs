@@ -102,7 +102,7 @@ const warm = build('warm (all caches restored)');
 // The caches are restored at the same time: the wall time is about the longest one, not the sum.
 const restore = Math.max(0, ...warm.caches.map((c) => toSeconds(c.restore)));
 const restoreSum = warm.caches.reduce((s, c) => s + toSeconds(c.restore), 0);
-// Saved at the same time too (each time includes its change check).
+// Saved at the same time too (each time is the archive and store part, after its change check).
 const save = Math.max(0, ...cold.caches.map((c) => toSeconds(/in ([^ ]+)/.exec(c.save)?.[1] ?? '0s')));
 const warmSaves = warm.caches.map((c) => `${c.name} ${c.save}`).join(', ');
 console.log(
