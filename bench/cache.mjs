@@ -99,15 +99,18 @@ const toSeconds = (text) => {
 console.log(`bench/cache on ${values.project} (scratch ${scratch})`);
 const cold = build('cold (empty store)');
 const warm = build('warm (all caches restored)');
-const restore = warm.caches.reduce((s, c) => s + toSeconds(c.restore), 0);
-const save = cold.caches.reduce((s, c) => s + toSeconds(/in ([^ ]+)/.exec(c.save)?.[1] ?? '0s'), 0);
+// The caches are restored at the same time: the wall time is about the longest one, not the sum.
+const restore = Math.max(0, ...warm.caches.map((c) => toSeconds(c.restore)));
+const restoreSum = warm.caches.reduce((s, c) => s + toSeconds(c.restore), 0);
+// Saved at the same time too (each time is the archive and store part, after its change check).
+const save = Math.max(0, ...cold.caches.map((c) => toSeconds(/in ([^ ]+)/.exec(c.save)?.[1] ?? '0s')));
 const warmSaves = warm.caches.map((c) => `${c.name} ${c.save}`).join(', ');
 console.log(
   [
     '',
     `cold ${cold.seconds.toFixed(1)} s, warm ${warm.seconds.toFixed(1)} s: warm/cold ${(warm.seconds / cold.seconds).toFixed(3)} (target <= 0.35)`,
-    `restore of all caches (warm) ${restore.toFixed(1)} s = ${(restore / cold.seconds).toFixed(3)} of cold`,
-    `save of all caches (cold) ${save.toFixed(1)} s = ${(save / cold.seconds).toFixed(3)} of cold`,
+    `restore of all caches (warm, at once) ${restore.toFixed(1)} s (longest; sum ${restoreSum.toFixed(1)} s) = ${(restore / cold.seconds).toFixed(3)} of cold`,
+    `save of all caches (cold, at once) ${save.toFixed(1)} s (longest) = ${(save / cold.seconds).toFixed(3)} of cold`,
     `warm run saves: ${warmSaves} (target: skipped when unchanged)`,
   ].join('\n'),
 );

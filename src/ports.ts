@@ -143,6 +143,11 @@ export interface CacheStore {
   /** Why this store cannot be used in this run (no cache service, no --cache-dir), or undefined. */
   unavailable(): string | undefined;
   /**
+   * When unavailable, whether mkosi-ci's cache directories are still passed to mkosi and kept on this
+   * machine between runs (the CLI: a laptop or a runner that stays), rather than no cache at all.
+   */
+  readonly keepsCachesWhenUnavailable?: boolean;
+  /**
    * Finds the entry of `key`, else the newest one a restore key prefixes, and hands over its archive
    * without extracting anything: what it holds is untrusted until checked (src/cache/restore.ts).
    * `scratch` is an empty directory of this run, only for the store's use.

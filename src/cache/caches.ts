@@ -7,9 +7,10 @@ import type { ImageConfig, MkosiConfig } from '../mkosi/config.js';
 import type { ToolsTree } from '../mkosi/options.js';
 import type { CacheStore, Log, Runner } from '../ports.js';
 import { cacheKeys, hitKind, type CacheName, type HitKind, type InstallFields } from './keys.js';
+import { keepManifest, keptManifest } from './kept-manifest.js';
 import { cacheManifest } from './manifest.js';
 import type { CacheOptions } from './options.js';
-import { choosesIncremental, planCaches, secretsInside } from './plan.js';
+import { choosesIncremental, planCaches, secretsInside, type CacheTarget } from './plan.js';
 import { cacheEntry, restoreEntry } from './restore.js';
 
 /** What restoring and saving caches uses of the world. */
@@ -18,6 +19,8 @@ export interface CachePorts {
   log: Log;
   cacheStore: CacheStore;
   host: Pick<HostFacts, 'root' | 'uid' | 'gid' | 'cacheHome'>;
+  /** This run's work directory (main and post share it): the restore-time manifests are kept there. */
+  workDir: string;
 }
 
 /** One cache of this run, from restore (main) to save (post): all post needs, JSON-serializable. */
@@ -33,6 +36,8 @@ export interface CacheRecord {
   sizeBytes: number;
   /** Manifest digest after the restore: post saves only when the content differs from it. */
   restoredDigest: string;
+  /** The restore-time manifest's file hashes (JSON), so the change check reads only what changed. */
+  restoredManifest?: string;
   save?: CacheSave;
 }
 
@@ -66,20 +71,26 @@ async function sha256Of(file: string): Promise<string> {
     .digest('hex');
 }
 
-/** Names and sizes of the files in PackageDirectories= (mkosi itself compares names and mtimes). */
-async function packageDirectoryFiles(dirs: readonly string[]): Promise<string[]> {
-  const files: string[] = [];
+/** "<name> <size>" and "<name> <mtime ns>" of the files in PackageDirectories=: names, never paths. */
+async function packageDirectoryFiles(
+  dirs: readonly string[],
+): Promise<{ sizes: string[]; mtimes: string[] }> {
+  const sizes: string[] = [];
+  const mtimes: string[] = [];
   for (const dir of dirs) {
     const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
     for (const entry of entries) {
       if (!entry.isFile()) continue;
-      files.push(`${entry.name} ${(await stat(path.join(dir, entry.name))).size}`);
+      const info = await stat(path.join(dir, entry.name), { bigint: true });
+      sizes.push(`${entry.name} ${info.size}`);
+      mtimes.push(`${entry.name} ${info.mtimeNs}`);
     }
   }
-  return files;
+  return { sizes, mtimes };
 }
 
 async function installFields(image: ImageConfig): Promise<InstallFields> {
+  const packageFiles = await packageDirectoryFiles(image.packageDirectories);
   return {
     distribution: image.distribution,
     release: image.release,
@@ -88,7 +99,8 @@ async function installFields(image: ImageConfig): Promise<InstallFields> {
     repositories: image.repositories,
     packages: image.packages,
     buildPackages: image.buildPackages,
-    packageDirectoryFiles: await packageDirectoryFiles(image.packageDirectories),
+    packageDirectoryFiles: packageFiles.sizes,
+    packageDirectoryMtimes: packageFiles.mtimes,
     // mkosi's own scripts (the tools tree's mkosi.prepare) are listed in a temporary directory that is
     // gone once mkosi exits: their content comes with mkosi's version, which is in the key already.
     prepareScripts: await Promise.all(
@@ -118,8 +130,11 @@ async function restoreOne(
   const started = Date.now();
   const matchedKey = await restoreEntry({ store: ctx.cacheStore, runner: ctx.runner, log: ctx.log }, target);
   const restoreMs = Date.now() - started;
-  const manifest = await cacheManifest(target.paths);
   const hit = hitKind(target.key, matchedKey);
+  // An exact hit is never saved over: the check after the build needs the stat of each file, not its
+  // content, and reading the whole tree (the tools tree: hundreds of MiB) would slow every warm restore.
+  const manifest = await cacheManifest(target.paths, {}, { statOnly: hit === 'exact' });
+  const restoredManifest = await keepManifest(ctx.workDir, target.name, manifest.hashes);
   ctx.log.info(
     `Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(manifest.bytes)}, ${seconds(restoreMs)}; key ${target.key}`,
   );
@@ -130,7 +145,22 @@ async function restoreOne(
     restoreMs,
     sizeBytes: manifest.bytes,
     restoredDigest: manifest.digest,
+    ...(restoredManifest ? { restoredManifest } : {}),
   };
+}
+
+/** The larger a cache usually is, the sooner it starts: the tools tree, the image, the packages. */
+const START_ORDER: readonly CacheName[] = ['tools-tree', 'incremental', 'packages'];
+
+/**
+ * Restores every cache at the same time, the largest first: a store that downloads one at a time
+ * (GitHub's) then downloads the next while the first is being checked and extracted, and the
+ * extractions share the cores. The records come back in the plan's order.
+ */
+async function restoreAtOnce(ctx: CachePorts, targets: readonly CacheTarget[]): Promise<CacheRecord[]> {
+  const started = [...targets].sort((a, b) => START_ORDER.indexOf(a.name) - START_ORDER.indexOf(b.name));
+  const done = await Promise.all(started.map((target) => restoreOne(ctx, target)));
+  return targets.map((target) => done[started.indexOf(target)]!);
 }
 
 /**
@@ -148,7 +178,7 @@ export async function restoreCaches(
   const enabled = Object.values(options.cache.enabled).some(Boolean);
   if (!enabled) return { skipped: 'caches are switched off', records: [], args: [] };
   const unavailable = ctx.cacheStore.unavailable();
-  if (unavailable) {
+  if (unavailable && !ctx.cacheStore.keepsCachesWhenUnavailable) {
     ctx.log.info(`Caches are not used in this run: ${unavailable}.`);
     return { skipped: unavailable, records: [], args: [] };
   }
@@ -170,14 +200,27 @@ export async function restoreCaches(
   });
   for (const note of plan.notes) ctx.log.info(note);
   if (plan.args.length > 0) ctx.log.info(`mkosi options for the caches: ${plan.args.join(' ')}`);
-  const records: CacheRecord[] = [];
-  for (const target of plan.targets) records.push(await restoreOne(ctx, target));
-  // mkosi puts its workspace into <cache>/mkosi when <cache> exists and does not create it: make the
-  // directories now, so that mkosi creating ours under <cache> cannot leave it half set up.
-  for (const target of plan.targets) {
+  if (unavailable) {
+    const where = plan.targets.map((t) => t.paths[0]!).join(', ');
+    ctx.log.info(
+      `No cache store (${unavailable}): the caches are kept on this machine (${where}) and reused as they are; nothing is restored or saved.`,
+    );
+    await makeCacheDirectories(plan.targets);
+    return { skipped: `${unavailable}; kept on this machine only`, records: [], args: plan.args };
+  }
+  const records = await restoreAtOnce(ctx, plan.targets);
+  await makeCacheDirectories(plan.targets);
+  return { records, args: plan.args };
+}
+
+/**
+ * mkosi puts its workspace into <cache>/mkosi when <cache> exists and does not create it: make the
+ * directories now, so that mkosi creating ours under <cache> cannot leave it half set up.
+ */
+async function makeCacheDirectories(targets: readonly { name: CacheName; paths: string[] }[]): Promise<void> {
+  for (const target of targets) {
     if (target.name !== 'tools-tree') await mkdir(target.paths[0]!, { recursive: true });
   }
-  return { records, args: plan.args };
 }
 
 /** Makes every file of the cache ours, so that tar can read it and the next run (another uid) can use it. */
@@ -211,7 +254,10 @@ async function saveOne(
   record: CacheRecord,
   config: { secretFiles: readonly string[]; directory: string },
 ): Promise<CacheSave> {
-  const manifest = await cacheManifest(record.paths);
+  const manifest = await cacheManifest(record.paths, await keptManifest(record.restoredManifest));
+  ctx.log.info(
+    `Cache ${record.name}: change check read ${manifest.hashed} of ${Object.keys(manifest.hashes).length} files; the others are as they were restored.`,
+  );
   if (manifest.digest === record.restoredDigest) return { outcome: 'unchanged', sizeBytes: manifest.bytes };
   if (manifest.files === 0) return { outcome: 'skipped', reason: 'nothing to save' };
   if (record.hit === 'exact') {
@@ -248,23 +294,28 @@ export async function saveCaches(
   records: readonly CacheRecord[],
   build: { succeeded: boolean; secretFiles: readonly string[]; directory: string },
 ): Promise<CacheRecord[]> {
-  const done: CacheRecord[] = [];
-  for (const record of records) {
-    let save: CacheSave;
-    if (!build.succeeded) {
-      save = { outcome: 'skipped', reason: 'the build failed' };
-    } else {
-      try {
-        save = await saveOne(ctx, record, build);
-      } catch (error) {
-        ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
-        save = { outcome: 'failed', reason: errorMessage(error) };
-      }
+  // All at once: the change checks share the cores; a store that uploads one at a time queues them.
+  return Promise.all(records.map((record) => saveAndSay(ctx, record, build)));
+}
+
+async function saveAndSay(
+  ctx: CachePorts,
+  record: CacheRecord,
+  build: { succeeded: boolean; secretFiles: readonly string[]; directory: string },
+): Promise<CacheRecord> {
+  let save: CacheSave;
+  if (!build.succeeded) {
+    save = { outcome: 'skipped', reason: 'the build failed' };
+  } else {
+    try {
+      save = await saveOne(ctx, record, build);
+    } catch (error) {
+      ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
+      save = { outcome: 'failed', reason: errorMessage(error) };
     }
-    ctx.log.info(
-      `Cache ${record.name}: ${save.outcome}${save.reason ? ` (${save.reason})` : ''}${save.ms !== undefined ? ` in ${seconds(save.ms)}` : ''}; key ${record.key}`,
-    );
-    done.push({ ...record, save });
   }
-  return done;
+  ctx.log.info(
+    `Cache ${record.name}: ${save.outcome}${save.reason ? ` (${save.reason})` : ''}${save.ms !== undefined ? ` in ${seconds(save.ms)}` : ''}; key ${record.key}`,
+  );
+  return { ...record, save };
 }

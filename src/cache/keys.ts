@@ -31,6 +31,13 @@ export interface InstallFields {
   buildPackages: readonly string[];
   /** One entry per package file in PackageDirectories=: "<name> <size>". */
   packageDirectoryFiles: readonly string[];
+  /**
+   * One entry per package file in PackageDirectories=: "<name> <mtime in ns>". mkosi compares exactly
+   * these before it reuses an incremental cache (Config.cache_manifest in mkosi 27), so they are part
+   * of the incremental key only: a checkout that gave the files new mtimes misses instead of restoring
+   * an image mkosi would throw away. Names only, never paths: the key survives a move.
+   */
+  packageDirectoryMtimes?: readonly string[];
   /** sha256 of each prepare script's content. */
   prepareScripts: readonly string[];
   profiles: readonly string[];
@@ -120,6 +127,7 @@ export function cacheKeys(inputs: KeyInputs): CacheKey[] {
     bucket: timeBucket(inputs.now, inputs.maxAgeDays),
   };
   const images = inputs.images.map(canonical);
+  const packageMtimes = inputs.images.map((i) => [...(i.packageDirectoryMtimes ?? [])].sort());
   const tools = inputs.tools && canonical(inputs.tools);
   const keys: CacheKey[] = [];
   const packages = keyPrefix('packages', main, inputs.suffix);
@@ -131,7 +139,14 @@ export function cacheKeys(inputs: KeyInputs): CacheKey[] {
   });
   keys.push({
     name: 'incremental',
-    key: keyPrefix('incremental', main, inputs.suffix) + hash({ cache: 'incremental', images, ...common }),
+    key:
+      keyPrefix('incremental', main, inputs.suffix) +
+      hash({
+        cache: 'incremental',
+        images,
+        ...common,
+        ...(packageMtimes.some((m) => m.length > 0) ? { packageMtimes } : {}),
+      }),
     restoreKeys: [],
   });
   if (inputs.tools) {

@@ -1,25 +1,47 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type BigIntStats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
  * What a cache holds, summed up so that two states can be compared: every entry's path, type, mode,
- * size, link target and content hash, never timestamps (mkosi and apt touch files without changing
- * them, and a restore sets mtimes from the archive).
+ * owner, size, link target and content hash, never timestamps (mkosi and apt touch files without
+ * changing them, and a restore sets mtimes from the archive).
+ *
+ * The change check after the build does not read every file again: it is given the manifest taken
+ * at the restore, and a file whose device, inode, size, mtime and ctime are all as they were then
+ * keeps the content hash it had; only the others are read. What that can prove: ctime is set by the
+ * kernel on every write, chmod, chown and rename, and cannot be set from user space (utimes sets it to
+ * now), so a file rewritten with the same size and its mtime put back (touch -r, cp -p, tar, rsync
+ * -t) still shows a new ctime and is hashed. What it cannot: a write in the same clock tick as the
+ * restore-time look at the file (timestamps are coarse, a few milliseconds), which is why a file
+ * whose ctime was that recent then is always hashed ("racy", as git treats its index); a system clock
+ * set back to the very nanosecond; a filesystem that does not keep ctime (some FUSE and network
+ * filesystems); a write to the block device under the filesystem. None of these happen to a cache
+ * between a restore and a build on a runner; the cost of the rare miss is one entry not saved.
  */
 export interface CacheManifest {
   /** sha256 over the sorted entry lines; equal digests mean equal content. */
   digest: string;
   files: number;
   bytes: number;
+  /** Per regular file (by its line name): its stat signature and content hash, for the next check. */
+  hashes: Record<string, FileHash>;
+  /** Files read and hashed to make this manifest (the others kept the hash of the earlier one). */
+  hashed: number;
 }
+
+/** A file's stat signature ('racy' when it cannot be trusted) and its content hash (or `stat:<signature>`). */
+export type FileHash = [signature: string, sha256: string];
 
 /**
  * Files that change on every run without changing what the cache holds: apt rewrites its binary package
  * caches from the lists each time it runs (and would rebuild them if they were missing).
  */
 const REGENERATED = new Set(['pkgcache.bin', 'srcpkgcache.bin']);
+
+/** A ctime this close to the moment the file was looked at may share a clock tick with a later write. */
+const RACY_NS = 100_000_000n;
 
 async function sha256(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -40,48 +62,101 @@ async function forEachLimited<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-async function entryLines(root: string, label: string): Promise<{ lines: string[]; bytes: number }> {
+/** What must be unchanged for a file's content to count as unchanged without reading it. */
+function signature(info: BigIntStats, lookedAtNs: bigint): string {
+  if (lookedAtNs - info.ctimeNs < RACY_NS) return 'racy';
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+interface Collected {
+  lines: string[];
+  bytes: number;
+  hashes: Record<string, FileHash>;
+  hashed: number;
+}
+
+/** The content hash, the earlier one when the stat is unchanged, or (statOnly) the stat signature. */
+async function contentToken(
+  file: string,
+  name: string,
+  info: BigIntStats,
+  context: { earlier: Readonly<Record<string, FileHash>>; statOnly: boolean; into: Collected },
+): Promise<string> {
+  // ctime is wall-clock time; milliseconds are precise enough against RACY_NS.
+  const sig = signature(info, BigInt(Date.now()) * 1_000_000n);
+  const known = context.earlier[name];
+  let token: string;
+  if (known && sig !== 'racy' && known[0] === sig) {
+    token = known[1];
+  } else if (context.statOnly && sig !== 'racy') {
+    token = `stat:${sig}`;
+  } else {
+    token = await sha256(file);
+    context.into.hashed++;
+  }
+  context.into.hashes[name] = [sig, token];
+  return token;
+}
+
+async function entryLines(
+  root: string,
+  label: string,
+  context: { earlier: Readonly<Record<string, FileHash>>; statOnly: boolean; into: Collected },
+): Promise<void> {
+  const { into } = context;
   const top = await lstat(root).catch(() => undefined);
-  if (!top) return { lines: [], bytes: 0 };
+  if (!top) return;
   const paths = [root];
   if (top.isDirectory()) {
     for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
       paths.push(path.join(entry.parentPath, entry.name));
     }
   }
-  const lines: string[] = [];
-  let bytes = 0;
   await forEachLimited(paths, 16, async (file) => {
     if (REGENERATED.has(path.basename(file))) return;
-    const info = await lstat(file);
+    const info = await lstat(file, { bigint: true });
     const rel = path.join(label, path.relative(root, file));
-    const mode = (info.mode & 0o7777).toString(8);
+    const mode = (info.mode & 0o7777n).toString(8);
     const owner = `${info.uid}:${info.gid}`;
     if (info.isFile()) {
-      bytes += info.size;
-      lines.push(`f ${rel} ${mode} ${owner} ${info.size} ${await sha256(file)}`);
+      into.bytes += Number(info.size);
+      const hash = await contentToken(file, rel, info, context);
+      into.lines.push(`f ${rel} ${mode} ${owner} ${info.size} ${hash}`);
     } else if (info.isDirectory()) {
-      lines.push(`d ${rel} ${mode} ${owner}`);
+      into.lines.push(`d ${rel} ${mode} ${owner}`);
     } else if (info.isSymbolicLink()) {
-      lines.push(`l ${rel} ${owner} ${await readlink(file)}`);
+      into.lines.push(`l ${rel} ${owner} ${await readlink(file)}`);
     } else {
-      lines.push(`o ${rel} ${mode} ${owner} ${info.rdev}`);
+      into.lines.push(`o ${rel} ${mode} ${owner} ${info.rdev}`);
     }
   });
-  return { lines, bytes };
 }
 
-/** The manifest of a cache made of several paths (each may be missing, a file or a directory). */
-export async function cacheManifest(paths: readonly string[]): Promise<CacheManifest> {
-  const all: string[] = [];
-  let bytes = 0;
+/**
+ * The manifest of a cache made of several paths (each may be missing, a file or a directory). Given
+ * the hashes of an earlier manifest of the same paths, a file whose stat signature is unchanged keeps
+ * its hash unread (see CacheManifest for what that can and cannot prove). `statOnly` reads no file
+ * but the racy ones and puts the stat signature where the hash would be: for a cache that is never
+ * saved over (an exact hit), where the check after the build only has to tell "as restored" from
+ * "touched"; a file whose stat then moved counts as changed, whatever its content.
+ */
+export async function cacheManifest(
+  paths: readonly string[],
+  earlier: Readonly<Record<string, FileHash>> = {},
+  { statOnly = false }: { statOnly?: boolean } = {},
+): Promise<CacheManifest> {
+  const into: Collected = { lines: [], bytes: 0, hashes: {}, hashed: 0 };
   for (const [index, root] of paths.entries()) {
-    const part = await entryLines(root, String(index));
-    all.push(...part.lines);
-    bytes += part.bytes;
+    await entryLines(root, String(index), { earlier, statOnly, into });
   }
-  all.sort();
+  into.lines.sort();
   const hash = createHash('sha256');
-  for (const line of all) hash.update(line + '\n');
-  return { digest: hash.digest('hex'), files: all.length, bytes };
+  for (const line of into.lines) hash.update(line + '\n');
+  return {
+    digest: hash.digest('hex'),
+    files: into.lines.length,
+    bytes: into.bytes,
+    hashes: into.hashes,
+    hashed: into.hashed,
+  };
 }

@@ -164,7 +164,7 @@ function patterns(members: readonly string[]): string[] {
  * Saves with the root as workspace and working directory: the patterns are the bare member names
  * (@actions/glob resolves them against the working directory) and the archive names are relative to
  * the root (@actions/cache makes them relative to GITHUB_WORKSPACE), so the entry depends on no
- * absolute path. Nothing else runs while the post step saves.
+ * absolute path. Saves are queued (oneAtATime); what runs beside them uses absolute paths only.
  */
 async function inRoot<T>(root: string, fn: () => Promise<T>): Promise<T> {
   const cwd = process.cwd();
@@ -181,6 +181,22 @@ async function inRoot<T>(root: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * One call at a time, in the order they came. @actions/cache hands its archive to the stand-in tar
+ * through this process's environment (PATH, GITHUB_WORKSPACE, MKOSI_CI_CACHE_ARCHIVE) and saves from
+ * its working directory (inRoot), none of which two calls can have at once. Each download and upload is
+ * already parallel inside the library (segments); what runs at the same time is everything around
+ * the store: checking and extracting one archive while the next one downloads, the change checks.
+ */
+export function oneAtATime(): <T>(fn: () => Promise<T>) => Promise<T> {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = last.then(fn, fn);
+    last = run.catch(() => undefined);
+    return run;
+  };
+}
+
+/**
  * GitHub's cache service through the real `@actions/cache`. A run whose service hangs ends in bounded
  * time: the key lookup has its own short timeout (a hung service is found out before anything is
  * downloaded), the download a segment timeout, and restore and save an overall backstop. The timeouts
@@ -191,6 +207,7 @@ export function actionsCacheStore(env: NodeJS.ProcessEnv = process.env): CacheSt
   const lookupTimeout = seconds(env, 'MKOSI_CI_CACHE_LOOKUP_TIMEOUT', LOOKUP_TIMEOUT_S);
   const restoreTimeout = seconds(env, 'MKOSI_CI_CACHE_RESTORE_TIMEOUT', RESTORE_TIMEOUT_S);
   const saveTimeout = seconds(env, 'MKOSI_CI_CACHE_SAVE_TIMEOUT', SAVE_TIMEOUT_S);
+  const queued = oneAtATime();
   return {
     unavailable() {
       return cache.isFeatureAvailable()
@@ -199,32 +216,36 @@ export function actionsCacheStore(env: NodeJS.ProcessEnv = process.env): CacheSt
     },
     async fetch(members, key, restoreKeys, scratch) {
       const paths = patterns(members);
-      return demotingErrors(async () => {
-        const found = await withTimeout(
-          cache.restoreCache(paths, key, [...restoreKeys], { lookupOnly: true }),
-          lookupTimeout,
-          'the cache service',
-        );
-        if (found === undefined) return undefined;
-        return handingOver(scratch, (underWay) =>
-          withTimeout(
-            underWay(() =>
-              cache.restoreCache(paths, key, [...restoreKeys], { segmentTimeoutInMs: SEGMENT_TIMEOUT_MS }),
+      return queued(() =>
+        demotingErrors(async () => {
+          const found = await withTimeout(
+            cache.restoreCache(paths, key, [...restoreKeys], { lookupOnly: true }),
+            lookupTimeout,
+            'the cache service',
+          );
+          if (found === undefined) return undefined;
+          return handingOver(scratch, (underWay) =>
+            withTimeout(
+              underWay(() =>
+                cache.restoreCache(paths, key, [...restoreKeys], { segmentTimeoutInMs: SEGMENT_TIMEOUT_MS }),
+              ),
+              restoreTimeout,
+              'the cache download',
             ),
-            restoreTimeout,
-            'the cache download',
-          ),
-        );
-      });
+          );
+        }),
+      );
     },
     async save(entry, key) {
       const paths = patterns(entry.members);
-      return demotingErrors(async () => {
-        const id = await inRoot(entry.root, () =>
-          withTimeout(cache.saveCache(paths, key), saveTimeout, 'the cache upload'),
-        );
-        return id !== -1;
-      });
+      return queued(() =>
+        demotingErrors(async () => {
+          const id = await inRoot(entry.root, () =>
+            withTimeout(cache.saveCache(paths, key), saveTimeout, 'the cache upload'),
+          );
+          return id !== -1;
+        }),
+      );
     },
   };
 }

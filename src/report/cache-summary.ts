@@ -14,7 +14,7 @@ function hitCell(record: CacheRecord): string {
 
 /** The caches of a run as a markdown table: key, hit kind, size, restore and save. */
 export function cacheMarkdown(records: readonly CacheRecord[], skipped?: string): string[] {
-  if (records.length === 0) return skipped ? ['### Caches', '', `Not used: ${cell(skipped)}.`, ''] : [];
+  if (records.length === 0) return skipped ? ['### Caches', '', `Not stored: ${cell(skipped)}.`, ''] : [];
   return [
     '### Caches',
     '',
@@ -30,7 +30,7 @@ export function cacheMarkdown(records: readonly CacheRecord[], skipped?: string)
 
 /** The same as plain text, for the CLI. */
 export function cacheText(records: readonly CacheRecord[], skipped?: string): string[] {
-  if (records.length === 0) return skipped ? [`caches: not used: ${skipped}`] : [];
+  if (records.length === 0) return skipped ? [`caches: not stored: ${skipped}`] : [];
   return [
     'caches:',
     ...records.map(

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,12 +12,14 @@ import { startResultsServer, type FaultSpec, type ResultsServer } from '../suppo
  * cache service or archive gives a warning and a cold build, and a failed build saves nothing.
  *
  * Every run uses the same HOME (mkosi-ci's package and incremental caches live under it), wiped before
- * each run, so whatever a run finds there came from the cache service.
+ * each run, so whatever a run finds there came from the cache service. The warm run is of a copy of the
+ * project at another path with another HOME: the caches survive a move (no key or entry names a path).
  */
 
 let server: ResultsServer;
 let scratch: string;
 let home: string;
+let movedHome: string;
 let cold: ActionRun;
 let warm: ActionRun;
 
@@ -25,12 +27,12 @@ const MINIMAL = path.join(TEST_PROJECTS, 'debian-minimal');
 const FAILING_BUILD = path.join(REPO, 'test/fixtures/projects/failing-build');
 
 /** The server routes the blob host through HTTP_PROXY; apt inside mkosi must reach the mirror directly. */
-function serverEnv(extra: Record<string, string> = {}): Record<string, string> {
+function serverEnv(extra: Record<string, string> = {}, homeDir = home): Record<string, string> {
   const mirrorHost = new URL(debianMirror()).hostname;
   const noProxy = `127.0.0.1,localhost,${mirrorHost}`;
   return {
     ...server.env(),
-    HOME: home,
+    HOME: homeDir,
     NO_PROXY: noProxy,
     no_proxy: noProxy,
     MKOSI_CI_CACHE_LOOKUP_TIMEOUT: '5',
@@ -42,8 +44,9 @@ async function run(
   directory = MINIMAL,
   env: Record<string, string> = {},
   args: string[] = [],
+  homeDir = home,
 ): Promise<ActionRun> {
-  rmSync(home, { recursive: true, force: true });
+  rmSync(homeDir, { recursive: true, force: true });
   const out = path.join(scratch, 'out');
   rmSync(out, { recursive: true, force: true });
   return runAction({
@@ -53,7 +56,7 @@ async function run(
       'tools-tree': TOOLS_TREE,
       args: [`--output-directory=${out}`, ...args].join('\n'),
     },
-    env: serverEnv(env),
+    env: serverEnv(env, homeDir),
   });
 }
 
@@ -76,7 +79,10 @@ beforeAll(async () => {
   scratch = mkdtempSync(path.join(os.tmpdir(), 'caches-'));
   home = path.join(scratch, 'home');
   cold = await run();
-  warm = await run();
+  const moved = path.join(scratch, 'moved', path.basename(MINIMAL));
+  cpSync(MINIMAL, moved, { recursive: true });
+  movedHome = path.join(scratch, 'moved', 'home');
+  warm = await run(moved, {}, [], movedHome);
 });
 
 afterAll(async () => {
@@ -123,8 +129,11 @@ describe('a cold run, then a warm run of debian-minimal', () => {
     );
   });
 
-  it('the warm run restores both exactly and mkosi reuses the incremental cache', () => {
+  it('the warm run, moved to another path and HOME, restores both exactly and mkosi reuses the incremental cache', () => {
     expect(warm.main.exitCode, warm.main.log.slice(-4000)).toBe(0);
+    expect(warm.main.log).toContain(
+      `mkosi options for the caches: --package-cache-directory=${movedHome}/.cache/mkosi/mkosi-ci/packages --incremental=yes --cache-directory=${movedHome}/.cache/mkosi/mkosi-ci/incremental`,
+    );
     expect(warm.outputs['cache-hit-packages']).toBe('exact');
     expect(warm.outputs['cache-hit-incremental']).toBe('exact');
     expect(warm.main.log).toContain('Cache hit for: mkosi-ci-v2-incremental-');

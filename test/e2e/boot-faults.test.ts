@@ -27,6 +27,8 @@ const common = [
   `--tools-tree=${TOOLS_TREE}`,
   `--args=--output-directory=${outputDir}`,
   `--args=--package-cache-directory=${PACKAGE_CACHE}`,
+  // Not about caches: no incremental cache kept in this machine's home.
+  '--cache=false',
 ];
 
 interface FaultRun extends CliRun {

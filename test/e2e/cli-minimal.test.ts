@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,12 @@ describe('the CLI builds debian-minimal', () => {
     const entry = path.join(cacheHome, `mkosi-ci/tools/mkosi/27.1.0-sha256-${tarballSha256}`);
     expect(existsSync(path.join(entry, 'mkosi.tar.gz'))).toBe(true);
     expect(existsSync(path.join(entry, 'bin'))).toBe(false);
+  });
+
+  it('without --cache-dir keeps the package and incremental caches in the cache home, and says so', () => {
+    const home = path.join(cacheHome, 'mkosi/mkosi-ci');
+    expect(readdirSync(path.join(home, 'incremental')).length).toBeGreaterThan(0);
+    expect(result.stdout).toContain('caches: not stored: no --cache-dir given; kept on this machine only');
   });
 
   it('builds the Debian tree', () => {

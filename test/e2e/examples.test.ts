@@ -43,6 +43,8 @@ function example(project: string): Example {
         `--tools-tree=${TOOLS_TREE}`,
         `--args=--output-directory=${outputDir}`,
         `--args=--package-cache-directory=${PACKAGE_CACHE}`,
+        // Not about caches: no incremental cache kept in this machine's home between the examples.
+        '--cache=false',
         `--work-dir=${workDir(name)}`,
         ...flags,
       ]),

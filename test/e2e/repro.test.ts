@@ -118,6 +118,8 @@ describe('mkosi-ci repro on the clean project', () => {
       '--mkosi-source=system',
       `--args=--output-directory=${path.join(scratch, 'out')}`,
       `--args=--package-cache-directory=${PACKAGE_CACHE}`,
+      // Not about caches: no incremental cache kept in this machine's home.
+      '--cache=false',
       `--work-dir=${work}`,
     ]);
   });
@@ -172,6 +174,8 @@ describe('reproducible: warn, no variations, no diffoscope (CLI build, planted n
       '--diffoscope=no',
       `--args=--output-directory=${path.join(scratch, 'out')}`,
       `--args=--package-cache-directory=${PACKAGE_CACHE}`,
+      // Not about caches: no incremental cache kept in this machine's home.
+      '--cache=false',
       `--work-dir=${work}`,
     ]);
   });

@@ -100,6 +100,57 @@ describe('restoreCaches and saveCaches', () => {
     expect(again.map((r) => r.save?.outcome)).toEqual(['unchanged', 'unchanged']);
   });
 
+  it('restores and saves the caches at the same time, not one after another', async () => {
+    // Each store call waits until every cache has called: one after another would never get there.
+    const barrier = (count: number) => {
+      let arrived = 0;
+      let open!: () => void;
+      const all = new Promise<void>((resolve) => (open = resolve));
+      return async () => {
+        if (++arrived === count) open();
+        await Promise.race([
+          all,
+          new Promise((_, reject) => setTimeout(() => reject(new Error('called one at a time')), 5_000)),
+        ]);
+      };
+    };
+    const inner = ctx.cacheStore;
+    const fetched = barrier(2);
+    const savedTogether = barrier(2);
+    const together = fakeContext({
+      ...ctx,
+      cacheStore: {
+        unavailable: () => inner.unavailable(),
+        fetch: async (...args) => (await fetched(), inner.fetch(...args)),
+        save: async (...args) => (await savedTogether(), inner.save(...args)),
+      },
+    });
+    const cold = await restoreCaches(together, options(), '27.1', config);
+    expect(lines.filter((l) => l.includes('restore failed'))).toEqual([]);
+    expect(cold.records.map((r) => r.name)).toEqual(['packages', 'incremental']);
+    fill(packages, 'bash.deb', 'bash');
+    fill(incremental, 'main.cache', 'tree');
+    const saved = await saveCaches(together, cold.records, succeeded);
+    expect(saved.map((r) => [r.name, r.save?.outcome])).toEqual([
+      ['packages', 'saved'],
+      ['incremental', 'saved'],
+    ]);
+  });
+
+  it('keeps the restore-time manifest in the work directory; without a readable one every file is read', async () => {
+    fill(packages, 'bash.deb', 'bash');
+    const restored = await restoreCaches(ctx, options(), '27.1', config);
+    const kept = restored.records[0]!.restoredManifest!;
+    expect(path.dirname(kept)).toBe(path.join(scratch, 'work', 'cache-manifests'));
+    expect(Object.keys(JSON.parse(readFileSync(kept, 'utf8')) as object)).toEqual(['0/bash.deb']);
+    writeFileSync(kept, '{"0/bash.deb": "not a pair"');
+    const saved = await saveCaches(ctx, restored.records, succeeded);
+    expect(saved[0]!.save?.outcome).toBe('unchanged');
+    expect(lines).toContain(
+      'Cache packages: change check read 1 of 1 files; the others are as they were restored.',
+    );
+  });
+
   it('a failed build saves nothing, even what changed', async () => {
     const cold = await restoreCaches(ctx, options(), '27.1', config);
     fill(packages, 'bash.deb', 'bash');
@@ -194,8 +245,32 @@ describe('restoreCaches and saveCaches', () => {
     expect(lines.join('\n')).toContain(`Cache incremental: ${incremental} already there`);
   });
 
-  it('without a store, says why once and uses no cache', async () => {
+  it('without a store on a machine that stays, keeps the caches where they are and restores nothing', async () => {
     const result = await restoreCaches(context(undefined), options(), '27.1', config);
+    expect(result).toEqual({
+      skipped: 'no --cache-dir given; kept on this machine only',
+      records: [],
+      args: ['--incremental=yes'],
+    });
+    expect(lines.at(-1)).toBe(
+      `No cache store (no --cache-dir given): the caches are kept on this machine (${packages}, ${incremental}) and reused as they are; nothing is restored or saved.`,
+    );
+    expect(existsSync(incremental)).toBe(true);
+    expect(readdirSync(scratch)).not.toContain('store');
+  });
+
+  it('without a store that keeps nothing locally (the action), says why once and uses no cache', async () => {
+    const runner = new ProcessRunner(() => {}, process.env);
+    const throwaway = fakeContext({
+      runner,
+      log: consoleLog(
+        () => false,
+        (t) => lines.push(t.trimEnd()) > 0,
+      ),
+      cacheStore: { ...directoryCacheStore(undefined, runner), keepsCachesWhenUnavailable: false },
+      host: { cacheHome: path.join(scratch, 'home') },
+    });
+    const result = await restoreCaches(throwaway, options(), '27.1', config);
     expect(result).toEqual({ skipped: 'no --cache-dir given', records: [], args: [] });
     expect(lines).toEqual(['Caches are not used in this run: no --cache-dir given.']);
   });
@@ -241,6 +316,77 @@ describe('keys of a real configuration', () => {
       'tools-tree',
     ]);
     expect(await keysWith('/tmp/tmpywqb5oio')).toEqual(first);
+  });
+});
+
+describe('caches that survive a move', () => {
+  /** The same project checked out at `checkout`, with mkosi-ci's caches under `cacheHome`. */
+  function checkedOutAt(checkout: string): MkosiConfig {
+    const raw = JSON.parse(
+      readFileSync(new URL('../../fixtures/summary/tools-tree-default.json', import.meta.url), 'utf8'),
+    ) as { Images: Record<string, unknown>[]; Tools: Record<string, unknown> };
+    for (const image of [...raw.Images, raw.Tools]) {
+      image.PackageCacheDirectory = null;
+      image.Files = [];
+    }
+    for (const image of raw.Images) image.ToolsTree = path.join(checkout, 'project/mkosi.tools');
+    return parseSummary(JSON.stringify(raw));
+  }
+
+  it('an entry saved from one checkout and cache home restores, exact, into another', async () => {
+    const runner = new ProcessRunner(() => {}, process.env);
+    const at = (where: string) =>
+      fakeContext({
+        runner,
+        log: consoleLog(
+          () => false,
+          (t) => lines.push(t.trimEnd()) > 0,
+        ),
+        cacheStore: directoryCacheStore(store, runner),
+        workDir: path.join(scratch, where, 'work'),
+        host: { cacheHome: path.join(scratch, where, 'home') },
+      });
+    const first = await restoreCaches(
+      at('a'),
+      parseOptions(defaultInputs(), scratch),
+      '27.1',
+      checkedOutAt(path.join(scratch, 'a')),
+      0,
+    );
+    expect(first.records.map((r) => r.hit)).toEqual(['miss', 'miss', 'miss']);
+    fill(path.join(scratch, 'a/home/packages'), 'bash.deb', 'bash');
+    fill(path.join(scratch, 'a/home/incremental'), 'debian~trixie~x86-64~main.manifest', '{}');
+    fill(path.join(scratch, 'a/project/mkosi.tools/usr/bin'), 'qemu', 'qemu');
+    writeFileSync(path.join(scratch, 'a/project/mkosi.tools.manifest'), '{}');
+    const saved = await saveCaches(at('a'), first.records, succeeded);
+    expect(saved.map((r) => r.save?.outcome)).toEqual(['saved', 'saved', 'saved']);
+
+    const moved = await restoreCaches(
+      at('b'),
+      parseOptions(defaultInputs(), scratch),
+      '27.1',
+      checkedOutAt(path.join(scratch, 'b')),
+      0,
+    );
+    expect(moved.records.map((r) => [r.name, r.hit])).toEqual([
+      ['packages', 'exact'],
+      ['incremental', 'exact'],
+      ['tools-tree', 'exact'],
+    ]);
+    expect(moved.records.map((r) => r.key)).toEqual(first.records.map((r) => r.key));
+    expect(moved.args).toEqual([
+      `--package-cache-directory=${path.join(scratch, 'b/home/packages')}`,
+      '--incremental=yes',
+      `--cache-directory=${path.join(scratch, 'b/home/incremental')}`,
+    ]);
+    expect(readFileSync(path.join(scratch, 'b/home/packages/bash.deb'), 'utf8')).toBe('bash');
+    expect(existsSync(path.join(scratch, 'b/home/incremental/debian~trixie~x86-64~main.manifest'))).toBe(
+      true,
+    );
+    expect(readFileSync(path.join(scratch, 'b/project/mkosi.tools/usr/bin/qemu'), 'utf8')).toBe('qemu');
+    expect(existsSync(path.join(scratch, 'b/project/mkosi.tools.manifest'))).toBe(true);
+    // Nothing of the first checkout's paths in any key.
+    for (const record of moved.records) expect(record.key).not.toContain(scratch);
   });
 });
 

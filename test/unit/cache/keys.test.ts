@@ -97,6 +97,14 @@ describe('cacheKeys', () => {
       ['packages', 'incremental'],
     ],
     [
+      'the mtime of a package directory file (mkosi compares it before reusing its incremental cache)',
+      (i) => ({
+        ...i,
+        images: i.images.map((m) => ({ ...m, packageDirectoryMtimes: ['x.deb 1700000000000000000'] })),
+      }),
+      ['incremental'],
+    ],
+    [
       'a tools tree package',
       (i) => ({ ...i, tools: { ...i.tools!, packages: [...i.tools!.packages, 'vim'] } }),
       ['packages', 'tools-tree'],
