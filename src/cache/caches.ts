@@ -12,6 +12,7 @@ import { cacheManifest } from './manifest.js';
 import type { CacheOptions } from './options.js';
 import { choosesIncremental, planCaches, secretsInside, type CacheTarget } from './plan.js';
 import { cacheEntry, restoreEntry } from './restore.js';
+import { saveDecision, SECRETS_INSIDE } from './save-rule.js';
 
 /** What restoring and saving caches uses of the world. */
 export interface CachePorts {
@@ -252,25 +253,34 @@ async function fixOwnership(ctx: CachePorts, paths: readonly string[]): Promise<
 async function saveOne(
   ctx: CachePorts,
   record: CacheRecord,
-  config: { secretFiles: readonly string[]; directory: string },
+  build: { succeeded: boolean; secretFiles: readonly string[]; directory: string },
 ): Promise<CacheSave> {
-  const manifest = await cacheManifest(record.paths, await keptManifest(record.restoredManifest));
-  ctx.log.info(
-    `Cache ${record.name}: change check read ${manifest.hashed} of ${Object.keys(manifest.hashes).length} files; the others are as they were restored.`,
-  );
-  if (manifest.digest === record.restoredDigest) return { outcome: 'unchanged', sizeBytes: manifest.bytes };
-  if (manifest.files === 0) return { outcome: 'skipped', reason: 'nothing to save' };
-  if (record.hit === 'exact') {
-    // Entries are immutable: the next run restores the same key and gets what this run started from.
-    return { outcome: 'exists', reason: 'the exact key was restored', sizeBytes: manifest.bytes };
-  }
-  if (record.name === 'tools-tree' && !(await exists(record.paths[1]!))) {
-    return { outcome: 'skipped', reason: 'the tools tree is incomplete (no manifest)' };
-  }
-  const secrets = secretsInside(record.paths, config.secretFiles, config.directory);
-  if (secrets.length > 0) {
-    ctx.log.warning(`Cache ${record.name}: not saved, it would contain ${secrets.join(', ')}.`);
-    return { outcome: 'skipped', reason: 'it would contain keys or the project' };
+  let bytes: number | undefined;
+  let secrets: string[] = [];
+  const decision = await saveDecision(build, async () => {
+    const manifest = await cacheManifest(record.paths, await keptManifest(record.restoredManifest));
+    ctx.log.info(
+      `Cache ${record.name}: change check read ${manifest.hashed} of ${Object.keys(manifest.hashes).length} files; the others are as they were restored.`,
+    );
+    bytes = manifest.bytes;
+    secrets = secretsInside(record.paths, build.secretFiles, build.directory);
+    return {
+      name: record.name,
+      unchanged: manifest.digest === record.restoredDigest,
+      files: manifest.files,
+      hit: record.hit,
+      toolsTreeComplete: record.name !== 'tools-tree' || (await exists(record.paths[1]!)),
+      secrets,
+    };
+  });
+  if (!decision.save) {
+    if (decision.reason === SECRETS_INSIDE) {
+      ctx.log.warning(`Cache ${record.name}: not saved, it would contain ${secrets.join(', ')}.`);
+    }
+    const { outcome, reason } = decision;
+    // A size is shown for what is in the store (unchanged, exists), not for what was refused.
+    const size = outcome === 'skipped' || bytes === undefined ? {} : { sizeBytes: bytes };
+    return { outcome, ...(reason ? { reason } : {}), ...size };
   }
   const started = Date.now();
   await fixOwnership(ctx, record.paths);
@@ -278,7 +288,7 @@ async function saveOne(
   return {
     outcome: saved ? 'saved' : 'exists',
     ms: Date.now() - started,
-    sizeBytes: manifest.bytes,
+    sizeBytes: bytes,
     // @actions/cache does not say which: a reservation conflict (logged as info) or a failed upload
     // (logged as a warning just above).
     ...(saved ? {} : { reason: 'not stored: the key exists already or the upload failed' }),
@@ -304,15 +314,11 @@ async function saveAndSay(
   build: { succeeded: boolean; secretFiles: readonly string[]; directory: string },
 ): Promise<CacheRecord> {
   let save: CacheSave;
-  if (!build.succeeded) {
-    save = { outcome: 'skipped', reason: 'the build failed' };
-  } else {
-    try {
-      save = await saveOne(ctx, record, build);
-    } catch (error) {
-      ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
-      save = { outcome: 'failed', reason: errorMessage(error) };
-    }
+  try {
+    save = await saveOne(ctx, record, build);
+  } catch (error) {
+    ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
+    save = { outcome: 'failed', reason: errorMessage(error) };
   }
   ctx.log.info(
     `Cache ${record.name}: ${save.outcome}${save.reason ? ` (${save.reason})` : ''}${save.ms !== undefined ? ` in ${seconds(save.ms)}` : ''}; key ${record.key}`,
