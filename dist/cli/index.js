@@ -8,7 +8,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(781);
 /* harmony import */ var _process_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(396);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(614);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(61);
 
 
 
@@ -22,7 +22,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 614:
+/***/ 61:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1002,7 +1002,31 @@ async function restoreEntry(deps, target) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/cache/save-rule.ts
+/** The reason given when secrets were found, for the caller's warning that names them. */
+const SECRETS_INSIDE = 'it would contain keys or the project';
+async function saveDecision(build, look) {
+    if (!build.succeeded)
+        return { save: false, outcome: 'skipped', reason: 'the build failed' };
+    const facts = await look();
+    if (facts.unchanged)
+        return { save: false, outcome: 'unchanged' };
+    if (facts.files === 0)
+        return { save: false, outcome: 'skipped', reason: 'nothing to save' };
+    // The next run restores the same key and gets what this run started from.
+    if (facts.hit === 'exact')
+        return { save: false, outcome: 'exists', reason: 'the exact key was restored' };
+    if (facts.name === 'tools-tree' && !facts.toolsTreeComplete) {
+        return { save: false, outcome: 'skipped', reason: 'the tools tree is incomplete (no manifest)' };
+    }
+    if (facts.secrets.length > 0) {
+        return { save: false, outcome: 'skipped', reason: SECRETS_INSIDE };
+    }
+    return { save: true };
+}
+
 ;// CONCATENATED MODULE: ./src/cache/caches.ts
+
 
 
 
@@ -1169,24 +1193,31 @@ async function fixOwnership(ctx, paths) {
         throw new Error(`files in ${foreign.join(', ')} belong to another user and sudo chown failed: ${chown.stderr.trim()}`);
     }
 }
-async function saveOne(ctx, record, config) {
-    const manifest = await cacheManifest(record.paths, await keptManifest(record.restoredManifest));
-    ctx.log.info(`Cache ${record.name}: change check read ${manifest.hashed} of ${Object.keys(manifest.hashes).length} files; the others are as they were restored.`);
-    if (manifest.digest === record.restoredDigest)
-        return { outcome: 'unchanged', sizeBytes: manifest.bytes };
-    if (manifest.files === 0)
-        return { outcome: 'skipped', reason: 'nothing to save' };
-    if (record.hit === 'exact') {
-        // Entries are immutable: the next run restores the same key and gets what this run started from.
-        return { outcome: 'exists', reason: 'the exact key was restored', sizeBytes: manifest.bytes };
-    }
-    if (record.name === 'tools-tree' && !(await exists(record.paths[1]))) {
-        return { outcome: 'skipped', reason: 'the tools tree is incomplete (no manifest)' };
-    }
-    const secrets = secretsInside(record.paths, config.secretFiles, config.directory);
-    if (secrets.length > 0) {
-        ctx.log.warning(`Cache ${record.name}: not saved, it would contain ${secrets.join(', ')}.`);
-        return { outcome: 'skipped', reason: 'it would contain keys or the project' };
+async function saveOne(ctx, record, build) {
+    let bytes;
+    let secrets = [];
+    const decision = await saveDecision(build, async () => {
+        const manifest = await cacheManifest(record.paths, await keptManifest(record.restoredManifest));
+        ctx.log.info(`Cache ${record.name}: change check read ${manifest.hashed} of ${Object.keys(manifest.hashes).length} files; the others are as they were restored.`);
+        bytes = manifest.bytes;
+        secrets = secretsInside(record.paths, build.secretFiles, build.directory);
+        return {
+            name: record.name,
+            unchanged: manifest.digest === record.restoredDigest,
+            files: manifest.files,
+            hit: record.hit,
+            toolsTreeComplete: record.name !== 'tools-tree' || (await exists(record.paths[1])),
+            secrets,
+        };
+    });
+    if (!decision.save) {
+        if (decision.reason === SECRETS_INSIDE) {
+            ctx.log.warning(`Cache ${record.name}: not saved, it would contain ${secrets.join(', ')}.`);
+        }
+        const { outcome, reason } = decision;
+        // A size is shown for what is in the store (unchanged, exists), not for what was refused.
+        const size = outcome === 'skipped' || bytes === undefined ? {} : { sizeBytes: bytes };
+        return { outcome, ...(reason ? { reason } : {}), ...size };
     }
     const started = Date.now();
     await fixOwnership(ctx, record.paths);
@@ -1194,7 +1225,7 @@ async function saveOne(ctx, record, config) {
     return {
         outcome: saved ? 'saved' : 'exists',
         ms: Date.now() - started,
-        sizeBytes: manifest.bytes,
+        sizeBytes: bytes,
         // @actions/cache does not say which: a reservation conflict (logged as info) or a failed upload
         // (logged as a warning just above).
         ...(saved ? {} : { reason: 'not stored: the key exists already or the upload failed' }),
@@ -1210,17 +1241,12 @@ async function saveCaches(ctx, records, build) {
 }
 async function saveAndSay(ctx, record, build) {
     let save;
-    if (!build.succeeded) {
-        save = { outcome: 'skipped', reason: 'the build failed' };
+    try {
+        save = await saveOne(ctx, record, build);
     }
-    else {
-        try {
-            save = await saveOne(ctx, record, build);
-        }
-        catch (error) {
-            ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
-            save = { outcome: 'failed', reason: errorMessage(error) };
-        }
+    catch (error) {
+        ctx.log.warning(`Cache ${record.name}: save failed: ${errorMessage(error)}`);
+        save = { outcome: 'failed', reason: errorMessage(error) };
     }
     ctx.log.info(`Cache ${record.name}: ${save.outcome}${save.reason ? ` (${save.reason})` : ''}${save.ms !== undefined ? ` in ${seconds(save.ms)}` : ''}; key ${record.key}`);
     return { ...record, save };
@@ -2813,7 +2839,7 @@ const KNOWN_PATHS = [
 ];
 const KNOWN_FIELDS = {
     'header.diskGuid': 'disk GUID derives from Seed=: pin Seed=',
-    uuid: 'derives from Seed= (partition UUIDs) or is random: pin Seed=',
+    uuid: 'derives from Seed= (partition UUIDs) or is random: pin Seed= (each image of mkosi.images/ needs its own)',
     hash_seed: 'ext4 directory hash seed: SYSTEMD_REPART_MKFS_OPTIONS_EXT4=-E hash_seed=<uuid>',
     mkfs_time: 'filesystem creation time: pin SourceDateEpoch=',
     write_time: 'filesystem write time: pin SourceDateEpoch=',

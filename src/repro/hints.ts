@@ -33,7 +33,7 @@ const KNOWN_PATHS: readonly Known[] = [
 
 const KNOWN_FIELDS: Readonly<Record<string, string>> = {
   'header.diskGuid': 'disk GUID derives from Seed=: pin Seed=',
-  uuid: 'derives from Seed= (partition UUIDs) or is random: pin Seed=',
+  uuid: 'derives from Seed= (partition UUIDs) or is random: pin Seed= (each image of mkosi.images/ needs its own)',
   hash_seed: 'ext4 directory hash seed: SYSTEMD_REPART_MKFS_OPTIONS_EXT4=-E hash_seed=<uuid>',
   mkfs_time: 'filesystem creation time: pin SourceDateEpoch=',
   write_time: 'filesystem write time: pin SourceDateEpoch=',

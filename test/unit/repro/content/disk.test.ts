@@ -37,7 +37,7 @@ describe.skipIf(!hasExt4)('ext4 partitions of a GPT disk (mke2fs, debugfs)', () 
     ]);
     expect(result.differences[1]!.hint).toContain('Seed=');
     expect(result.differences[1]!.hint).toBe(
-      'derives from Seed= (partition UUIDs) or is random: pin Seed=; ext4 directory hash seed: SYSTEMD_REPART_MKFS_OPTIONS_EXT4=-E hash_seed=<uuid>',
+      'derives from Seed= (partition UUIDs) or is random: pin Seed= (each image of mkosi.images/ needs its own); ext4 directory hash seed: SYSTEMD_REPART_MKFS_OPTIONS_EXT4=-E hash_seed=<uuid>',
     );
     const partitions = result.root.children.map((c) => [c.name, c.verdict, c.counts?.changed]);
     expect(partitions).toEqual([
