@@ -1,11 +1,13 @@
 import type { BootTimings } from '../boot/serial-report.js';
 import type { Verdict } from '../boot/verdict.js';
 import type { BootImageResult } from '../boot/boot-image.js';
+import { testsMarkdown, testsText } from './boot-tests-summary.js';
 import { cell, formatDuration } from './format.js';
 
 const VERDICT_ICONS: Readonly<Record<string, string>> = {
   passed: '✅',
   'failed-units': '❌',
+  'test-failed': '❌',
   'did-not-boot': '❌',
   'not-running': '❌',
   inconclusive: '❌',
@@ -58,6 +60,7 @@ export function bootMarkdown(boot: BootImageResult): string[] {
     }
     lines.push('');
   }
+  lines.push(...testsMarkdown(verdict.tests, boot.logsDir, boot.testTimeoutSeconds));
   if (verdict.result !== 'passed')
     lines.push(`Serial console, journal and unit status are kept in \`${boot.logsDir}\`.`);
   return lines;
@@ -71,6 +74,7 @@ export function bootText(boot: BootImageResult): string[] {
   for (const unit of verdict.failedUnits)
     lines.push(`  failed: ${unit.name}${unit.statusLine ? `: ${unit.statusLine}` : ''}`);
   for (const unit of verdict.allowedUnits) lines.push(`  tolerated: ${unit.name}`);
+  lines.push(...testsText(verdict.tests, boot.testTimeoutSeconds));
   if (verdict.result !== 'passed') lines.push(`  logs: ${boot.logsDir}`);
   return lines;
 }

@@ -56,6 +56,8 @@ const verdict: Verdict = {
   result: 'failed-units',
   failedUnits: [unit],
   allowedUnits: [{ ...unit, name: 'flaky.service', statusLine: undefined }],
+  tests: [],
+  failedTests: [],
   timings: { kernelMs: 5_600, initrdMs: 9_800, userspaceMs: 13_900, totalMs: 29_300 },
   reason: 'failed units: planted-fail.service (failed (Result: exit-code) since …)',
   report: undefined,
@@ -67,6 +69,7 @@ const boot: BootImageResult = {
   firmware: 'uefi',
   emulator: 'tools tree /t',
   timeoutSeconds: 600,
+  testTimeoutSeconds: 300,
   logsDir: '/w/logs/boot',
   check: { verdict, durationMs: 68_500, logs: { console: '', report: '', qemu: '' } },
 };
