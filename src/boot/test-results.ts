@@ -1,3 +1,4 @@
+import { RESULT_FILE_PATTERN, type ResultFile } from './result-files.js';
 import { TEST_OUTPUT_BYTES, TEST_TAIL_LINES } from './test-runner.js';
 
 /**
@@ -19,6 +20,21 @@ export interface TestResult {
   bytes: number;
   /** What the report carries of its output (all of it up to TEST_OUTPUT_BYTES), line by line. */
   output: string[];
+  /** JUnit XML and TAP files it left in MKOSI_CI_TEST_RESULTS (absent when none). */
+  files?: ResultFile[];
+}
+
+/** `test-file:NAME:FILE` → [NAME, FILE], for a file name the guest may send. */
+function resultFileKey(key: string): [string, string] | undefined {
+  const match = /^test-file:([^:]+):(.+)$/.exec(key);
+  return match && RESULT_FILE_PATTERN.test(match[2]!) ? [match[1]!, match[2]!] : undefined;
+}
+
+function collectFile(files: Map<string, ResultFile[]>, name: string, file: string, line: string): void {
+  const list = files.get(name) ?? [];
+  const last = list.at(-1);
+  if (last?.file === file) last.lines.push(line);
+  else files.set(name, [...list, { file, lines: [line] }]);
 }
 
 export function outcomeOf(status: number | 'timeout'): TestOutcome {
@@ -36,6 +52,7 @@ export function parseTestLines(lines: readonly string[]): TestResult[] {
   const tests = new Map<string, TestResult>();
   const outputs = new Map<string, string[]>();
   const bytes = new Map<string, number>();
+  const files = new Map<string, ResultFile[]>();
   for (const line of lines) {
     const space = line.indexOf(' ');
     const key = space < 0 ? line : line.slice(0, space);
@@ -58,12 +75,16 @@ export function parseTestLines(lines: readonly string[]): TestResult[] {
     } else if (key.startsWith('test-output:')) {
       const name = key.slice('test-output:'.length);
       outputs.set(name, [...(outputs.get(name) ?? []), value]);
+    } else if (resultFileKey(key)) {
+      const [name, file] = resultFileKey(key)!;
+      collectFile(files, name, file, value);
     }
   }
   return [...tests.values()].map((t) => ({
     ...t,
     bytes: bytes.get(t.name) ?? 0,
     output: outputs.get(t.name) ?? [],
+    ...(files.has(t.name) ? { files: files.get(t.name) } : {}),
   }));
 }
 

@@ -1,4 +1,5 @@
 import type { BootTest } from './boot-tests.js';
+import { RESULT_FILE_BYTES } from './result-files.js';
 
 /**
  * The guest side of `boot-test`: shell functions the check script (check-unit.ts) calls once the boot
@@ -8,6 +9,7 @@ import type { BootTest } from './boot-tests.js';
  *   test NAME STATUS SECONDS       STATUS: the exit status, or `timeout`
  *   test-bytes NAME BYTES          how much the test printed
  *   test-output:NAME LINE          the last TEST_OUTPUT_BYTES of it, one report line per line
+ *   test-file:NAME:FILE LINE       a JUnit XML or TAP file it left in its results directory
  *
  * Over vsock the check's message carries `tests=NAME:STATUS,…`, and each failing test a message of its
  * own, `X_MKOSI_CI_TEST=<nonce> NAME STATUS <base64 of its last lines>`, so a lost serial report still
@@ -62,6 +64,13 @@ run_test() {
   emit test "$name $status $took"
   emit test-bytes "$name $(($(wc -c <"$out")))"
   tail -c ${TEST_OUTPUT_BYTES} "$out" | emit_lines "test-output:$name"
+  # Result files the test left (JUnit XML, TAP): the start of each, for the summary (result-files.ts).
+  find "$results" -maxdepth 1 -type f \\( -name '*.xml' -o -name '*.tap' \\) 2>/dev/null | sort |
+    while IFS= read -r file; do
+      base=\${file##*/}
+      case $base in [!A-Za-z0-9]* | *[!A-Za-z0-9._-]*) continue ;; esac
+      head -c ${RESULT_FILE_BYTES} "$file" | emit_lines "test-file:$name:$base"
+    done
   test_statuses=\${test_statuses:+$test_statuses,}$name:$status
   case $status in 0 | 77) ;; *) tests_failed="$tests_failed $name:$status" ;; esac
 }

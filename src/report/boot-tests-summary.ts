@@ -1,5 +1,6 @@
 import type { TestResult } from '../boot/test-results.js';
 import { cutBytes, describeFailure, tailOf } from '../boot/test-results.js';
+import { failingCases } from '../boot/result-files.js';
 import { cell } from './format.js';
 
 /**
@@ -16,6 +17,13 @@ const OUTCOME_ICONS: Readonly<Record<TestResult['outcome'], string>> = {
 
 function statusText(test: TestResult): string {
   return test.status === 'timeout' ? 'timeout' : String(test.status);
+}
+
+/** The failing cases its JUnit XML or TAP files name, if any. */
+function casesMarkdown(test: TestResult): string[] {
+  const cases = failingCases(test.files ?? []);
+  if (cases.length === 0) return [];
+  return ['Failing cases:', '', ...cases.map((c) => `- ${cell(c)}`), ''];
 }
 
 export function testsMarkdown(
@@ -43,6 +51,7 @@ export function testsMarkdown(
       ...tail,
       fence,
       '',
+      ...casesMarkdown(test),
       `Whole output: \`${logsDir}/tests/${test.name}.log\``,
       '</details>',
       '',
@@ -57,6 +66,7 @@ export function testsText(tests: readonly TestResult[], timeoutSeconds?: number)
     if (test.outcome === 'failed' || test.outcome === 'timed-out') {
       lines.push(`  test failed: ${describeFailure(test, timeoutSeconds)}`);
       lines.push(...tailOf(test).map((l) => `    | ${l}`));
+      lines.push(...failingCases(test.files ?? []).map((c) => `    failing case: ${c}`));
     } else {
       const cut = cutBytes(test) > 0 ? ` (${cutBytes(test)} bytes of output cut)` : '';
       lines.push(`  test ${test.outcome}: ${test.name}${cut}`);

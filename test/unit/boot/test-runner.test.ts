@@ -170,6 +170,25 @@ describe('the boot tests in the guest check script', { timeout: 60_000 }, () => 
   });
 });
 
+describe('the result files of boot tests', { timeout: 30_000 }, () => {
+  it('sends back the JUnit XML and TAP files a test left, and nothing else', () => {
+    const test = `#!/bin/sh
+printf '<testcase name="a"><failure/></testcase>\\n' >"$MKOSI_CI_TEST_RESULTS/junit.xml"
+printf 'ok 1\\nnot ok 2 - b\\n' >results.tap
+echo secret >notes.txt
+echo x >"bad name.xml"
+exit 1
+`;
+    const run = runCheckScript({ tests: { names: ['t'], timeoutSeconds: 9 } }, { tests: { t: test } });
+    const [t] = parsed(run).tests;
+    expect(t!.files).toEqual([
+      { file: 'junit.xml', lines: ['<testcase name="a"><failure/></testcase>'] },
+      { file: 'results.tap', lines: ['ok 1', 'not ok 2 - b'] },
+    ]);
+    expect(run.report).not.toContain('secret');
+  });
+});
+
 describe('the verdict on boot tests', () => {
   it('is inconclusive when a test the guest was given reported nothing', () => {
     const run = runCheckScript(

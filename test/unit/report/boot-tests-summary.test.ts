@@ -60,6 +60,25 @@ describe('the boot tests in the summary', () => {
     ]);
   });
 
+  it('names the failing cases of the JUnit XML or TAP files a failing test left', () => {
+    const withFiles = {
+      ...result('20-fail', 1, ['boom']),
+      files: [
+        { file: 'junit.xml', lines: ['<testcase classname="net" name="dns"><failure/></testcase>'] },
+        { file: 'r.tap', lines: ['not ok 3 - b|c'] },
+      ],
+    };
+    expect(testsMarkdown([withFiles], '/l')).toEqual(
+      expect.arrayContaining(['Failing cases:', '- junit.xml: net.dns', '- r.tap: 3 b\\|c']),
+    );
+    expect(testsText([withFiles])).toEqual([
+      '  test failed: 20-fail (exit 1: "boom")',
+      '    | boom',
+      '    failing case: junit.xml: net.dns',
+      '    failing case: r.tap: 3 b|c',
+    ]);
+  });
+
   it('gives the failed-tests output', () => {
     expect(failedTestRecords(tests)).toEqual([
       { test: '20-fail', status: 1, tail: ['a', 'has ``` fences', 'boom'] },
