@@ -35,14 +35,17 @@ function parseTests(value: string | undefined, tails: ReadonlyMap<string, string
   return tests;
 }
 
-/** `X_MKOSI_CI_TEST=<nonce> NAME STATUS <base64 tail>` messages with this run's nonce: name → lines. */
+/** `X_MKOSI_CI_TEST_1`, `_2`, …: one key per failing test (see test-runner.ts). */
+const TEST_MESSAGE_KEY_PATTERN = new RegExp(`^${TEST_MESSAGE_KEY}_\\d+$`);
+
+/** `X_MKOSI_CI_TEST_N=<nonce> NAME STATUS <base64 tail>` messages with this run's nonce: name → lines. */
 function testTails(
   messages: readonly { key: string; value: string }[],
   nonce: string,
 ): Map<string, string[]> {
   const tails = new Map<string, string[]>();
   for (const message of messages) {
-    if (message.key !== TEST_MESSAGE_KEY) continue;
+    if (!TEST_MESSAGE_KEY_PATTERN.test(message.key)) continue;
     const [token, name, , tail] = message.value.split(' ');
     if (token !== nonce || !name) continue;
     const text = Buffer.from(tail ?? '', 'base64').toString('utf8');

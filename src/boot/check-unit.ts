@@ -289,9 +289,13 @@ fi
 # orderly shutdown, whoever caused it, so it cannot pass a boot.
 if [ -n "$NOTIFY" ]; then
   set -- "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") errors=$errors\${TESTS:+ tests=$test_statuses}"
+  # One key per test: systemd-notify merges its arguments like environment variables, the last of a
+  # key wins.
+  i=0
   for failed in $tests_failed; do
+    i=$((i + 1))
     name=\${failed%%:*}
-    set -- "$@" "$TEST_KEY=$NONCE $name \${failed#*:} $(test_tail "$name")"
+    set -- "$@" "\${TEST_KEY}_$i=$NONCE $name \${failed#*:} $(test_tail "$name")"
   done
   NOTIFY_SOCKET=$NOTIFY systemd-notify --no-block "$@" 2>"$ERR" || { fail systemd-notify; code=1; }
 fi

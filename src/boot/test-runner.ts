@@ -12,8 +12,9 @@ import { RESULT_FILE_BYTES } from './result-files.js';
  *   test-file:NAME:FILE LINE       a JUnit XML or TAP file it left in its results directory
  *
  * Over vsock the check's message carries `tests=NAME:STATUS,…`, and each failing test a message of its
- * own, `X_MKOSI_CI_TEST=<nonce> NAME STATUS <base64 of its last lines>`, so a lost serial report still
- * names what failed and why.
+ * own, `X_MKOSI_CI_TEST_N=<nonce> NAME STATUS <base64 of its last lines>` (N counts from 1: systemd-notify
+ * merges its arguments like environment variables, so a repeated key would keep only the last), so a
+ * lost serial report still names what failed and why.
  */
 
 /** A test's credential: `mkosi-ci.test.NAME`. */

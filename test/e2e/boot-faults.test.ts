@@ -218,8 +218,8 @@ describe('boot tests', () => {
       expect(run.log('tests/30-hang.log')).toBe('hanging\n');
       expect(run.log('tests/40-skip.log')).toBe('not on this image\n');
       // The failing tests' own messages with the nonce, next to the check's.
-      expect(run.log('vsock-notifications.log')).toMatch(/ X_MKOSI_CI_TEST=\S+ 20-fail 1 /);
-      expect(run.log('vsock-notifications.log')).toMatch(/ X_MKOSI_CI_TEST=\S+ 30-hang timeout /);
+      expect(run.log('vsock-notifications.log')).toMatch(/ X_MKOSI_CI_TEST_1=\S+ 20-fail 1 /);
+      expect(run.log('vsock-notifications.log')).toMatch(/ X_MKOSI_CI_TEST_2=\S+ 30-hang timeout /);
       expect(run.log('vsock-notifications.log')).toMatch(/ EXIT_STATUS=1\n/);
       expectNoStackTrace(run.stdout + run.stderr);
     },

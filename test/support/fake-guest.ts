@@ -123,6 +123,21 @@ export function hostUptime(): number {
   return Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]));
 }
 
+/**
+ * systemd-notify merges its KEY=VALUE arguments like environment variables: of a repeated key only the
+ * last value is sent (it takes the first one's place).
+ */
+function mergedLikeEnvironment(args: readonly string[]): string[] {
+  const merged: string[] = [];
+  for (const arg of args) {
+    const key = arg.includes('=') ? arg.slice(0, arg.indexOf('=') + 1) : undefined;
+    const at = key === undefined ? -1 : merged.findIndex((m) => m.startsWith(key));
+    if (at >= 0) merged[at] = arg;
+    else merged.push(arg);
+  }
+  return merged;
+}
+
 export const TEST_NONCE = '0123456789abcdef0123456789abcdef';
 
 export function runCheckScript(options: Partial<CheckOptions>, scenario: GuestScenario = {}): GuestRun {
@@ -203,7 +218,7 @@ export function runCheckScript(options: Partial<CheckOptions>, scenario: GuestSc
       .filter(Boolean)
       .map((block) => {
         const [socket, ...args] = block.split('\n').filter((l) => l !== '');
-        return { socket: socket ?? '', args };
+        return { socket: socket ?? '', args: mergedLikeEnvironment(args) };
       }),
     status: run.status,
     stderr: run.stderr,

@@ -118,10 +118,12 @@ describe('boot test results over vsock', () => {
   it('reads the statuses and each failing test own message with this run nonce', () => {
     const message = findCheckMessage(
       [
-        { key: 'X_MKOSI_CI_TEST', value: `${NONCE} f 2 ${tail('one\ntwo\n')}` },
-        { key: 'X_MKOSI_CI_TEST', value: `${'e'.repeat(32)} h timeout ${tail('forged\n')}` },
-        { key: 'X_MKOSI_CI_TEST', value: `${NONCE} h timeout ${tail('a\n\nb')}` },
-        { key: 'X_MKOSI_CI_TEST', value: `${NONCE}` },
+        { key: 'X_MKOSI_CI_TEST_1', value: `${NONCE} f 2 ${tail('one\ntwo\n')}` },
+        { key: 'X_MKOSI_CI_TEST_2', value: `${'e'.repeat(32)} h timeout ${tail('forged\n')}` },
+        { key: 'X_MKOSI_CI_TEST_3', value: `${NONCE} h timeout ${tail('a\n\nb')}` },
+        { key: 'X_MKOSI_CI_TEST_4', value: `${NONCE}` },
+        { key: 'X_MKOSI_CI_TEST', value: `${NONCE} x 1 ${tail('no number\n')}` },
+        { key: 'X_MKOSI_CI_TEST_1x', value: `${NONCE} y 1 ${tail('not a number\n')}` },
         { key: 'X_MKOSI_CI_CHECK', value: check },
       ],
       NONCE,

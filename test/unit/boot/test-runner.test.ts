@@ -106,8 +106,8 @@ describe('the boot tests in the guest check script', { timeout: 60_000 }, () => 
     );
     const tail = (text: string) => Buffer.from(text).toString('base64');
     expect(tests).toEqual([
-      `X_MKOSI_CI_TEST=${TEST_NONCE} 20-fail 3 ${tail('checking the thing\nthe thing is broken\n')}`,
-      `X_MKOSI_CI_TEST=${TEST_NONCE} 30-hang timeout ${tail('waiting forever\n')}`,
+      `X_MKOSI_CI_TEST_1=${TEST_NONCE} 20-fail 3 ${tail('checking the thing\nthe thing is broken\n')}`,
+      `X_MKOSI_CI_TEST_2=${TEST_NONCE} 30-hang timeout ${tail('waiting forever\n')}`,
     ]);
     // Both channels agree; the message alone (serial report lost) still names the failures and why.
     expect(judge(run, Object.keys(PLANTED)).result).toBe('test-failed');
