@@ -158,14 +158,16 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
       'Use KVM: auto uses it only when a short probe VM really runs under it, else software emulation.',
   },
   [Input.BootRam]: {
-    default: '2048',
+    default: '',
     placeholder: 'MIB',
-    description: 'Memory of the guest in MiB.',
+    description:
+      "Memory of the guest in MiB. Empty: the project's [Runtime] RAM=, as mkosi vm uses it (mkosi's default is 2G).",
   },
   [Input.BootCpus]: {
-    default: '2',
+    default: '',
     placeholder: 'N',
-    description: 'Virtual CPUs of the guest.',
+    description:
+      "Virtual CPUs of the guest. Empty: the project's [Runtime] CPUs=, as mkosi vm uses it (mkosi's default is 1).",
   },
   [Input.BootFirmware]: {
     default: 'auto',

@@ -12,6 +12,7 @@ import { resolveFirmware, type Firmware } from './firmware.js';
 import type { BootOptions } from './options.js';
 import type { BootDisk } from './qemu-args.js';
 import { loadBootTests } from './boot-tests.js';
+import { describeMachineSize, machineSize, type MachineSize } from './machine-size.js';
 import { describeFailure, tailOf } from './test-results.js';
 import { bootCheck, DEFAULT_KERNEL_CMDLINE_EXTRA, type BootCheckResult } from './run-boot.js';
 import { settleBySeconds } from './bounds.js';
@@ -27,6 +28,8 @@ export interface BootImageResult {
   firmware: Firmware['kind'];
   emulator: string;
   timeoutSeconds: number;
+  /** The guest's memory and CPUs, and where each came from. */
+  size: MachineSize;
   /** boot-test-timeout, for describing a test that ran out of it. */
   testTimeoutSeconds: number;
   logsDir: string;
@@ -76,16 +79,17 @@ export async function bootImage(
   const testSeconds = tests.length * options.testTimeoutSeconds;
   const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel) + testSeconds;
   const logsDir = await claimDirectory(path.join(ctx.workDir, 'logs', 'boot'));
+  const size = machineSize(options, config.main);
   ctx.log.info(
-    `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`,
+    `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, ${describeMachineSize(size)}, report over ${transport}, timeout ${timeoutSeconds} s`,
   );
   const check = await bootCheck(ctx, {
     qemu: emulator.qemu,
     image: await bootDisk(firmware, config.main.format, image.path, ctx.workDir),
     firmware,
     accel,
-    memoryMiB: options.memoryMiB,
-    cpus: options.cpus,
+    memoryMiB: size.memoryMiB,
+    cpus: size.cpus,
     timeoutSeconds,
     settleBySeconds: settleBySeconds(timeoutSeconds, options.watchSeconds, testSeconds),
     watchSeconds: options.watchSeconds,
@@ -117,6 +121,7 @@ export async function bootImage(
     firmware: firmware.kind,
     emulator: emulator.origin,
     timeoutSeconds,
+    size,
     testTimeoutSeconds: options.testTimeoutSeconds,
     logsDir,
     check,

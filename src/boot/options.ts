@@ -24,14 +24,20 @@ export interface BootOptions {
   timeoutSeconds: number | undefined;
   transport: TransportChoice;
   kvm: Tristate;
-  memoryMiB: number;
-  cpus: number;
+  /** boot-ram and boot-cpus; undefined: the project's RAM= and CPUs= (see machine-size.ts). */
+  memoryMiB: number | undefined;
+  cpus: number | undefined;
   firmware: FirmwareChoice;
   allowFailed: string[];
   watchSeconds: number;
   test: BootTestSource;
   /** Seconds each boot test may run. */
   testTimeoutSeconds: number;
+}
+
+/** An input that may be left empty: undefined then. */
+function optional<T>(value: string, parse: (value: string) => T): T | undefined {
+  return value === '' ? undefined : parse(value);
 }
 
 /** A glob systemctl would take: its brackets closed and their ranges in order. */
@@ -100,8 +106,8 @@ function parseEach(inputs: InputReader, cwd: string): BootOptions {
       'serial',
     ] as const),
     kvm: parseTristate(Input.Kvm, value(Input.Kvm)),
-    memoryMiB: parseInteger(Input.BootRam, value(Input.BootRam), 256, 1_048_576, 'MiB'),
-    cpus: parseInteger(Input.BootCpus, value(Input.BootCpus), 1, 256, 'CPUs'),
+    memoryMiB: optional(value(Input.BootRam), (v) => parseInteger(Input.BootRam, v, 256, 1_048_576, 'MiB')),
+    cpus: optional(value(Input.BootCpus), (v) => parseInteger(Input.BootCpus, v, 1, 256, 'CPUs')),
     firmware: parseChoice(Input.BootFirmware, value(Input.BootFirmware), FIRMWARE_CHOICES),
     allowFailed: parseAllowFailed(raw(Input.BootAllowFailed)),
     watchSeconds: parseInteger(Input.BootWatch, value(Input.BootWatch), 0, 3_600, 'seconds'),

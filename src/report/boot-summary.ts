@@ -1,6 +1,7 @@
 import type { BootTimings } from '../boot/serial-report.js';
 import type { Verdict } from '../boot/verdict.js';
 import type { BootImageResult } from '../boot/boot-image.js';
+import { describeMachineSize } from '../boot/machine-size.js';
 import { testsMarkdown, testsText } from './boot-tests-summary.js';
 import { cell, formatDuration } from './format.js';
 
@@ -44,6 +45,8 @@ export function bootMarkdown(boot: BootImageResult): string[] {
     '',
     `${cell(verdict.reason)} (${how(boot)})`,
     '',
+    `Guest: ${describeMachineSize(boot.size)}`,
+    '',
   ];
   const timing = timingLine(verdict.timings);
   if (timing) lines.push(`Boot time: ${timing}`, '');
@@ -68,7 +71,11 @@ export function bootMarkdown(boot: BootImageResult): string[] {
 
 export function bootText(boot: BootImageResult): string[] {
   const verdict = boot.check.verdict;
-  const lines = [`boot check: ${verdict.result}: ${verdict.reason}`, `  ${how(boot)}`];
+  const lines = [
+    `boot check: ${verdict.result}: ${verdict.reason}`,
+    `  ${how(boot)}`,
+    `  guest: ${describeMachineSize(boot.size)}`,
+  ];
   const timing = timingLine(verdict.timings);
   if (timing) lines.push(`  boot time: ${timing}`);
   for (const unit of verdict.failedUnits)

@@ -182,9 +182,14 @@ function plantedTests(): string {
   const tests = {
     '10-pass': `#!/bin/sh
 echo "image=$MKOSI_CI_IMAGE_ID version=$MKOSI_CI_IMAGE_VERSION host=$MKOSI_CI_HOST results=$MKOSI_CI_TEST_RESULTS"
+echo "cpus=$(nproc) $(grep MemTotal /proc/meminfo)"
 [ "$MKOSI_CI_IMAGE_ID" = debian-bootable ] && [ "$(systemctl is-system-running)" = running ]
 `,
-    '20-fail': '#!/bin/sh\necho "planted failure: $(uname -s)" >&2\nexit 1\n',
+    '20-fail': `#!/bin/sh
+printf '<testsuite><testcase classname="planted" name="ok"/><testcase classname="planted" name="broken"><failure/></testcase></testsuite>\\n' >junit.xml
+echo "planted failure: $(uname -s)" >&2
+exit 1
+`,
     '30-hang': '#!/bin/sh\necho hanging\nexec sleep 3600\n',
     '40-skip': '#!/bin/sh\necho "not on this image"\nexit 77\n',
   };
@@ -203,6 +208,9 @@ describe('boot tests', () => {
         `--boot-test=${plantedTests()}`,
         '--boot-test-timeout=20',
         '--boot-watch=0',
+        // mkosi's [Runtime] RAM= and CPUs= size the guest when boot-ram and boot-cpus are not given.
+        '--args=--ram=1536M',
+        '--args=--cpus=1',
       ]);
       expect(run.status, run.stdout.slice(-4000)).toBe(1);
       expect(run.verdict).toBe(
@@ -215,6 +223,13 @@ describe('boot tests', () => {
         'image=debian-bootable version= host=10.0.2.2 results=/run/mkosi-ci/test-results/10-pass\n',
       );
       expect(run.log('tests/20-fail.log')).toBe('planted failure: Linux\n');
+      expect(run.stdout).toContain('    failing case: junit.xml: planted.broken\n');
+      expect(run.stdout).toContain("  guest: 1536 MiB (mkosi's RAM=), 1 CPU (mkosi's CPUs=)\n");
+      // What the guest sees: one CPU and 1.5 GiB, less what the kernel keeps for itself.
+      const seen = /cpus=(\d+) MemTotal: +(\d+) kB/.exec(run.log('tests/10-pass.log'));
+      expect(seen?.[1], run.log('tests/10-pass.log')).toBe('1');
+      expect(Number(seen?.[2])).toBeGreaterThan(1_300_000);
+      expect(Number(seen?.[2])).toBeLessThanOrEqual(1_572_864);
       expect(run.log('tests/30-hang.log')).toBe('hanging\n');
       expect(run.log('tests/40-skip.log')).toBe('not on this image\n');
       // The failing tests' own messages with the nonce, next to the check's.
