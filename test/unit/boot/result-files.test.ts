@@ -40,4 +40,29 @@ describe('result files a boot test leaves', () => {
       ]),
     ).toEqual(['junit.xml: a', 'results.tap: 1 b']);
   });
+
+  it('reads escaped names, spaced closing tags, and passes a case without a body', () => {
+    const xml = [
+      '<testcase name="&lt;a&gt; &quot;b&quot; &apos;c&apos; &amp;amp;"><failure/></testcase >',
+      '<testcase name="ok"></testcase>',
+      '<testcase name="empty"/>',
+    ].join('\n');
+    expect(failingJunitCases(xml)).toEqual([`<a> "b" 'c' &amp;`]);
+  });
+
+  it('reads TAP strictly: only lines that start with not ok, directives only first after the #', () => {
+    const tap = [
+      'ok 1 - says not ok inside',
+      '# not ok 2 - a comment',
+      'not ok 3 -dash   ',
+      'not ok 4 - reason # because of a todo',
+      'not ok 5 - x # Skipped on purpose',
+      'not ok 6 - y #todo',
+    ].join('\n');
+    expect(failingTapCases(tap)).toEqual(['3 dash', '4 reason']);
+    expect(failingCases([{ file: 'a.tap', lines: ['not ok 1 - one', 'not ok 2 - two'] }])).toEqual([
+      'a.tap: 1 one',
+      'a.tap: 2 two',
+    ]);
+  });
 });

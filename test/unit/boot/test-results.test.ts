@@ -69,6 +69,38 @@ describe('boot test results', () => {
     ]);
   });
 
+  it('collects the result files of each test, leaving out names the guest must not send', () => {
+    const tests = parseTestLines([
+      'test t 1 1',
+      'test-file:t:junit.xml <testsuite>',
+      'test-file:t:junit.xml </testsuite>',
+      'test-file:t:r.tap not ok 1',
+      'test-file:t:junit.xml again',
+      'test-file:t:bad name.xml x',
+      'test-file:t:.hidden.xml x',
+      'test-file:t:notes.txt x',
+      'test-file:t:a.xml.txt x',
+      'test-file:t:a.xmlx x',
+      'test-file:t: x',
+      'test-file:u:u.xml x',
+      'test u 0 1',
+      'test v 0 1',
+    ]);
+    expect(tests.map((t) => [t.name, t.files])).toEqual([
+      [
+        't',
+        [
+          { file: 'junit.xml', lines: ['<testsuite>', '</testsuite>'] },
+          { file: 'r.tap', lines: ['not ok 1'] },
+          { file: 'junit.xml', lines: ['again'] },
+        ],
+      ],
+      ['u', [{ file: 'u.xml', lines: ['x'] }]],
+      ['v', undefined],
+    ]);
+    expect(tests[2]).not.toHaveProperty('files');
+  });
+
   it('describes a failure by its status and last line, a timeout by its limit', () => {
     expect(describeFailure(result('f', 2, ['a', '  last  ']))).toBe('f (exit 2: "last")');
     expect(describeFailure(result('f', 2, ['a', '']))).toBe('f (exit 2)');
