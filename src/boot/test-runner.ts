@@ -54,7 +54,8 @@ run_test() {
     return
   fi
   from=$(now_s)
-  # The test must not read the check's credentials: they hold the nonce.
+  # The check's credentials (the nonce) are not offered to the test; it runs as root, so this keeps an
+  # honest test off them, no more: tests are trusted like the image itself.
   (cd "$results" && exec env -u CREDENTIALS_DIRECTORY MKOSI_CI_TEST_NAME="$name" \\
     MKOSI_CI_TEST_RESULTS="$results" timeout -k 5 "$TEST_TIMEOUT" "$bin") </dev/null >"$out" 2>&1
   status=$?
