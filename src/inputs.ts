@@ -24,6 +24,8 @@ export enum Input {
   BootFirmware = 'boot-firmware',
   BootAllowFailed = 'boot-allow-failed',
   BootWatch = 'boot-watch',
+  BootTest = 'boot-test',
+  BootTestTimeout = 'boot-test-timeout',
   SignKey = 'sign-key',
   SignPassphrase = 'sign-passphrase',
   Upload = 'upload',
@@ -156,14 +158,16 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
       'Use KVM: auto uses it only when a short probe VM really runs under it, else software emulation.',
   },
   [Input.BootRam]: {
-    default: '2048',
+    default: '',
     placeholder: 'MIB',
-    description: 'Memory of the guest in MiB.',
+    description:
+      "Memory of the guest in MiB. Empty: the project's [Runtime] RAM=, as mkosi vm uses it (mkosi's default is 2G).",
   },
   [Input.BootCpus]: {
-    default: '2',
+    default: '',
     placeholder: 'N',
-    description: 'Virtual CPUs of the guest.',
+    description:
+      "Virtual CPUs of the guest. Empty: the project's [Runtime] CPUs=, as mkosi vm uses it (mkosi's default is 1).",
   },
   [Input.BootFirmware]: {
     default: 'auto',
@@ -183,6 +187,19 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
     placeholder: 'SECONDS',
     description:
       'How long to keep watching for units that fail after the boot settled; the check stops early at the first failure.',
+  },
+  [Input.BootTest]: {
+    default: '',
+    placeholder: 'PATH|SCRIPT',
+    multiline: true,
+    description:
+      'Tests run in the booted guest once it settled and no unit failed: the path (in the repository) of an executable or of a directory of executables, run in name order, or an inline script starting with #!. Exit 0 passes, 77 skips, anything else (or running out of boot-test-timeout) fails the boot as test-failed. They are carried in as credentials (at most 24 KiB in all) and see MKOSI_CI_IMAGE_ID, MKOSI_CI_IMAGE_VERSION, MKOSI_CI_HOST (the host, 10.0.2.2), MKOSI_CI_TEST_NAME and MKOSI_CI_TEST_RESULTS (their working directory).',
+  },
+  [Input.BootTestTimeout]: {
+    default: '300',
+    placeholder: 'SECONDS',
+    description:
+      'How long each boot-test may run; boot-timeout auto grows by this much per test, a boot-timeout in seconds must leave room for it.',
   },
   [Input.SignKey]: {
     default: '',

@@ -11,6 +11,7 @@ export enum Output {
   Logs = 'logs',
   BootResult = 'boot-result',
   FailedUnits = 'failed-units',
+  FailedTests = 'failed-tests',
   Checksums = 'checksums',
   SigningFingerprint = 'signing-fingerprint',
   ArtifactId = 'artifact-id',

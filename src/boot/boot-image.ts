@@ -11,6 +11,9 @@ import { findEmulator, noEmulatorError } from './emulator.js';
 import { resolveFirmware, type Firmware } from './firmware.js';
 import type { BootOptions } from './options.js';
 import type { BootDisk } from './qemu-args.js';
+import { loadBootTests } from './boot-tests.js';
+import { describeMachineSize, machineSize, type MachineSize } from './machine-size.js';
+import { describeFailure, tailOf } from './test-results.js';
 import { bootCheck, DEFAULT_KERNEL_CMDLINE_EXTRA, type BootCheckResult } from './run-boot.js';
 import { settleBySeconds } from './bounds.js';
 import { defaultTimeoutSeconds } from './timeouts.js';
@@ -25,6 +28,10 @@ export interface BootImageResult {
   firmware: Firmware['kind'];
   emulator: string;
   timeoutSeconds: number;
+  /** The guest's memory and CPUs, and where each came from. */
+  size: MachineSize;
+  /** boot-test-timeout, for describing a test that ran out of it. */
+  testTimeoutSeconds: number;
   logsDir: string;
   check: BootCheckResult;
 }
@@ -67,32 +74,44 @@ export async function bootImage(
   const firmware = resolveFirmware(options.firmware, config.main.format, image.path, emulator);
   const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
   const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
-  const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel);
+  const tests = await loadBootTests(options.test);
+  // The tests' worst case: auto's timeout grows by it, a timeout in seconds must leave room for it.
+  const testSeconds = tests.length * options.testTimeoutSeconds;
+  const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel) + testSeconds;
   const logsDir = await claimDirectory(path.join(ctx.workDir, 'logs', 'boot'));
+  const size = machineSize(options, config.main);
   ctx.log.info(
-    `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`,
+    `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, ${describeMachineSize(size)}, report over ${transport}, timeout ${timeoutSeconds} s`,
   );
   const check = await bootCheck(ctx, {
     qemu: emulator.qemu,
     image: await bootDisk(firmware, config.main.format, image.path, ctx.workDir),
     firmware,
     accel,
-    memoryMiB: options.memoryMiB,
-    cpus: options.cpus,
+    memoryMiB: size.memoryMiB,
+    cpus: size.cpus,
     timeoutSeconds,
-    settleBySeconds: settleBySeconds(timeoutSeconds, options.watchSeconds),
+    settleBySeconds: settleBySeconds(timeoutSeconds, options.watchSeconds, testSeconds),
     watchSeconds: options.watchSeconds,
     journal: 'on-failure',
     channel: { kind: 'serial' },
     allowFailed: options.allowFailed,
     kernelCmdlineExtra: [...DEFAULT_KERNEL_CMDLINE_EXTRA, ...config.main.kernelCommandLineExtra],
     extraCredentials,
+    tests,
+    testTimeoutSeconds: options.testTimeoutSeconds,
     logsDir,
     vsockDaemon: daemon,
   });
   for (const unit of check.verdict.failedUnits) {
     ctx.log.error(`${unit.name} failed${unit.statusLine ? `: ${unit.statusLine}` : ''}`, {
       title: 'Boot check: failed unit',
+    });
+  }
+  for (const test of check.verdict.failedTests) {
+    const tail = tailOf(test).join('\n');
+    ctx.log.error(`${describeFailure(test, options.testTimeoutSeconds)}${tail ? `\n${tail}` : ''}`, {
+      title: `Boot test failed: ${test.name}`,
     });
   }
   return {
@@ -102,6 +121,8 @@ export async function bootImage(
     firmware: firmware.kind,
     emulator: emulator.origin,
     timeoutSeconds,
+    size,
+    testTimeoutSeconds: options.testTimeoutSeconds,
     logsDir,
     check,
   };

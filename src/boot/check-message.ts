@@ -1,5 +1,7 @@
 import { CHECK_MESSAGE_KEY } from './check-unit.js';
 import { wholeNumber, type GuestReport } from './serial-report.js';
+import { outcomeOf, parseStatus, statusList, type TestResult } from './test-results.js';
+import { TEST_MESSAGE_KEY } from './test-runner.js';
 
 /**
  * The check's own message over vsock, next to the serial report: `X_MKOSI_CI_CHECK=<nonce> exit=N
@@ -15,11 +17,49 @@ export interface CheckMessage {
   masked: string[];
   /** How many steps of the check failed; undefined when the message does not say. */
   errors: number | undefined;
+  /** `tests=NAME:STATUS,…`, with the last lines of each failing test from its own message. */
+  tests: TestResult[];
+}
+
+/** `tests=a:0,b:timeout`: the results, without output (unreadable entries are dropped). */
+function parseTests(value: string | undefined, tails: ReadonlyMap<string, string[]>): TestResult[] {
+  const tests: TestResult[] = [];
+  for (const entry of list(value)) {
+    const colon = entry.lastIndexOf(':');
+    const status = parseStatus(entry.slice(colon + 1));
+    if (colon <= 0 || status === undefined) continue;
+    const name = entry.slice(0, colon);
+    const output = tails.get(name) ?? [];
+    tests.push({ name, status, outcome: outcomeOf(status), seconds: undefined, bytes: 0, output });
+  }
+  return tests;
+}
+
+/** `X_MKOSI_CI_TEST_1`, `_2`, …: one key per failing test (see test-runner.ts). */
+const TEST_MESSAGE_KEY_PATTERN = new RegExp(`^${TEST_MESSAGE_KEY}_\\d+$`);
+
+/** `X_MKOSI_CI_TEST_N=<nonce> NAME STATUS <base64 tail>` messages with this run's nonce: name → lines. */
+function testTails(
+  messages: readonly { key: string; value: string }[],
+  nonce: string,
+): Map<string, string[]> {
+  const tails = new Map<string, string[]>();
+  for (const message of messages) {
+    if (!TEST_MESSAGE_KEY_PATTERN.test(message.key)) continue;
+    const [token, name, , tail] = message.value.split(' ');
+    if (token !== nonce || !name) continue;
+    const text = Buffer.from(tail ?? '', 'base64').toString('utf8');
+    tails.set(
+      name,
+      text.split('\n').filter((line, i, all) => line !== '' || i < all.length - 1),
+    );
+  }
+  return tails;
 }
 
 const list = (value: string | undefined): string[] => (value ? value.split(',') : []);
 
-function parseFields(fields: readonly string[]): CheckMessage {
+function parseFields(fields: readonly string[], tails: ReadonlyMap<string, string[]>): CheckMessage {
   const values = new Map<string, string>();
   for (const field of fields) {
     const equals = field.indexOf('=');
@@ -32,6 +72,7 @@ function parseFields(fields: readonly string[]): CheckMessage {
     failed: list(values.get('failed')),
     masked: list(values.get('masked')),
     errors: wholeNumber(values.get('errors')),
+    tests: parseTests(values.get('tests'), tails),
   };
 }
 
@@ -43,7 +84,7 @@ export function findCheckMessage(
   for (const message of messages) {
     if (message.key !== CHECK_MESSAGE_KEY) continue;
     const [token, ...fields] = message.value.split(' ');
-    if (token === nonce) return parseFields(fields);
+    if (token === nonce) return parseFields(fields, testTails(messages, nonce));
   }
   return undefined;
 }
@@ -76,6 +117,7 @@ export function reportFromMessage(message: CheckMessage): GuestReport {
     timings: {},
     blame: [],
     journal: [],
+    tests: message.tests,
   };
 }
 
@@ -92,6 +134,7 @@ export function disagreement(report: GuestReport, message: CheckMessage): string
     ['failed', names(report.failedUnits.map((u) => u.name)), names(message.failed)],
     ['masked', names(report.maskedUnits), names(message.masked)],
     ['errors', report.errors.length, message.errors],
+    ['tests', statusList(report.tests), statusList(message.tests)],
   ];
   const differing = fields.filter(([, a, b]) => a !== b);
   if (differing.length === 0) return undefined;

@@ -8,6 +8,9 @@
  * image, and the script (which carries the per-run nonce) is only readable by root in the guest.
  */
 
+import { TEST_MESSAGE_KEY, TEST_RUNNER, testCredentialName, testCredentials } from './test-runner.js';
+import type { BootTest } from './boot-tests.js';
+
 /** The device node the guest writes the report to. */
 export type ReportChannel =
   /** The second 16550 UART (`/dev/ttyS1`): built into every x86 kernel. */
@@ -50,12 +53,16 @@ export interface CheckOptions {
   notifySocket?: string;
   /** Write the report here instead of the channel's device: for running the script outside a VM. */
   reportPath?: string;
+  /** The boot tests to run once the check found nothing wrong, in order (see test-runner.ts). */
+  tests?: { names: readonly string[]; timeoutSeconds: number };
+  /** Read the image's id and version here instead of /etc/os-release: for running outside a VM. */
+  osReleasePath?: string;
 }
 
 export interface Credential {
   name: string;
-  /** The raw value; it is base64-encoded for the SMBIOS string. */
-  value: string;
+  /** The raw value (text as UTF-8); it is base64-encoded for the SMBIOS string. */
+  value: string | Buffer;
 }
 
 export const CHECK_UNIT = 'mkosi-ci-check.service';
@@ -117,6 +124,10 @@ BEGIN=${REPORT_BEGIN}
 END=${REPORT_END}
 MESSAGE_KEY=${CHECK_MESSAGE_KEY}
 PROPERTIES=${TIMESTAMP_PROPERTIES.join(',')}
+TESTS=${shellQuote((options.tests?.names ?? []).join(' '))}
+TEST_TIMEOUT=${Math.max(1, Math.round(options.tests?.timeoutSeconds ?? 1))}
+TEST_KEY=${TEST_MESSAGE_KEY}
+OS_RELEASE=${shellQuote(options.osReleasePath ?? '/etc/os-release')}
 `;
 }
 
@@ -138,6 +149,9 @@ export function checkScript(options: CheckOptions): string {
   }
   if (options.notifySocket !== undefined && !NOTIFY_PATTERN.test(options.notifySocket)) {
     throw new Error(`invalid notify socket: ${options.notifySocket}`);
+  }
+  for (const name of options.tests?.names ?? []) {
+    if (!NAME_PATTERN.test(name)) throw new Error(`invalid boot test name: ${name}`);
   }
   return scriptHeader(options) + SCRIPT_BODY;
 }
@@ -191,7 +205,7 @@ list_failed() {
 }
 # The unit names of a list, comma-separated.
 names() { list=; while read -r unit _; do list=\${list:+$list,}$unit; done <"$1"; echo "$list"; }
-
+${TEST_RUNNER}
 emit started "$(uptime_s)"
 left=$((SETTLE_BY - $(now_s)))
 [ "$left" -gt 0 ] || left=1
@@ -257,6 +271,12 @@ esac
 [ ! -s "$FAILED.bad" ] || code=1
 [ "$settle" = done ] || code=1
 [ "$errors" = 0 ] || code=1
+# The tests run on a system the check found nothing wrong with; a failing one fails the boot.
+if [ "$code" = 0 ] && [ -n "$TESTS" ]; then
+  run_tests
+  [ -z "$tests_failed" ] || code=1
+  [ "$errors" = 0 ] || code=1
+fi
 if [ "$JOURNAL" = always ] || { [ "$JOURNAL" = on-failure ] && [ "$code" != 0 ]; }; then
   if journalctl --boot --no-pager -o short-monotonic >"$REPORT.journal" 2>"$ERR"; then
     emit_lines journal <"$REPORT.journal"
@@ -268,9 +288,16 @@ fi
 # Over vsock the check speaks for itself with the nonce: systemd's own EXIT_STATUS= comes with every
 # orderly shutdown, whoever caused it, so it cannot pass a boot.
 if [ -n "$NOTIFY" ]; then
-  NOTIFY_SOCKET=$NOTIFY systemd-notify --no-block \\
-    "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") errors=$errors" \\
-    2>"$ERR" || { fail systemd-notify; code=1; }
+  set -- "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") errors=$errors\${TESTS:+ tests=$test_statuses}"
+  # One key per test: systemd-notify merges its arguments like environment variables, the last of a
+  # key wins.
+  i=0
+  for failed in $tests_failed; do
+    i=$((i + 1))
+    name=\${failed%%:*}
+    set -- "$@" "\${TEST_KEY}_$i=$NONCE $name \${failed#*:} $(test_tail "$name")"
+  done
+  NOTIFY_SOCKET=$NOTIFY systemd-notify --no-block "$@" 2>"$ERR" || { fail systemd-notify; code=1; }
 fi
 emit exit "$code"
 emit reported "$(uptime_s)"
@@ -287,14 +314,15 @@ systemctl exit "$code" || systemctl poweroff
 `;
 
 /** The service that runs the script. Type=exec: its start job ends at once, so the boot can settle. */
-export function checkUnit(): string {
+export function checkUnit(testNames: readonly string[] = []): string {
+  const imports = [CHECK_SCRIPT_CREDENTIAL, ...testNames.map(testCredentialName)];
   return `[Unit]
 Description=mkosi-ci boot check
 After=basic.target
 
 [Service]
 Type=exec
-ImportCredential=${CHECK_SCRIPT_CREDENTIAL}
+${imports.map((name) => `ImportCredential=${name}`).join('\n')}
 RuntimeDirectory=mkosi-ci
 ExecStart=/bin/sh %d/${CHECK_SCRIPT_CREDENTIAL}
 StandardOutput=journal+console
@@ -305,13 +333,21 @@ export function checkDropIn(): string {
   return `[Unit]\nWants=${CHECK_UNIT}\n`;
 }
 
-/** The credentials that inject the check; `extra` ones (planted faults, user credentials) come first. */
-export function checkCredentials(options: CheckOptions, extra: readonly Credential[] = []): Credential[] {
+/**
+ * The credentials that inject the check and its tests; `extra` ones (planted faults, user credentials)
+ * come first. `tests` are the files `options.tests` names.
+ */
+export function checkCredentials(
+  options: CheckOptions,
+  extra: readonly Credential[] = [],
+  tests: readonly BootTest[] = [],
+): Credential[] {
   const dropInName = CHECK_UNIT.replace(/\.service$/, '');
   return [
     ...extra,
+    ...testCredentials(tests),
     { name: CHECK_SCRIPT_CREDENTIAL, value: checkScript(options) },
-    { name: `systemd.extra-unit.${CHECK_UNIT}`, value: checkUnit() },
+    { name: `systemd.extra-unit.${CHECK_UNIT}`, value: checkUnit(tests.map((t) => t.name)) },
     { name: `systemd.unit-dropin.multi-user.target~${dropInName}`, value: checkDropIn() },
   ];
 }
@@ -323,7 +359,7 @@ export function checkCredentials(options: CheckOptions, extra: readonly Credenti
 export function smbiosCredentialArgs(credentials: readonly Credential[]): string[] {
   return credentials.flatMap((c) => {
     if (!NAME_PATTERN.test(c.name.replace(/~/g, '-'))) throw new Error(`invalid credential name: ${c.name}`);
-    const encoded = Buffer.from(c.value, 'utf8').toString('base64');
+    const encoded = (typeof c.value === 'string' ? Buffer.from(c.value, 'utf8') : c.value).toString('base64');
     return ['-smbios', `type=11,value=io.systemd.credential.binary:${c.name}=${encoded}`];
   });
 }

@@ -13,6 +13,7 @@ import { settleBySeconds } from './bounds.js';
 import { defaultTimeoutSeconds } from './timeouts.js';
 import { FIRMWARE_CHOICES, type FirmwareChoice } from './firmware.js';
 import { globToRegExp } from './verdict.js';
+import { parseBootTestSource, type BootTestSource } from './boot-tests.js';
 
 export type TransportChoice = 'auto' | 'vsock' | 'serial';
 
@@ -23,11 +24,20 @@ export interface BootOptions {
   timeoutSeconds: number | undefined;
   transport: TransportChoice;
   kvm: Tristate;
-  memoryMiB: number;
-  cpus: number;
+  /** boot-ram and boot-cpus; undefined: the project's RAM= and CPUs= (see machine-size.ts). */
+  memoryMiB: number | undefined;
+  cpus: number | undefined;
   firmware: FirmwareChoice;
   allowFailed: string[];
   watchSeconds: number;
+  test: BootTestSource;
+  /** Seconds each boot test may run. */
+  testTimeoutSeconds: number;
+}
+
+/** An input that may be left empty: undefined then. */
+function optional<T>(value: string, parse: (value: string) => T): T | undefined {
+  return value === '' ? undefined : parse(value);
 }
 
 /** A glob systemctl would take: its brackets closed and their ranges in order. */
@@ -70,16 +80,21 @@ function checkWatchFitsTimeout(watchSeconds: number, timeoutSeconds: number | un
   );
 }
 
-export function parseBootOptions(inputs: InputReader): BootOptions {
-  const options = parseEach(inputs);
+/** `cwd` resolves a boot-test path (the repository's checkout in a workflow). */
+export function parseBootOptions(inputs: InputReader, cwd = process.cwd()): BootOptions {
+  const options = parseEach(inputs, cwd);
   checkWatchFitsTimeout(options.watchSeconds, options.timeoutSeconds);
-  // A timeout given in seconds is shared out now, so one too short is refused before the build; auto's
-  // share depends on the accelerator, known at boot.
-  if (options.timeoutSeconds !== undefined) settleBySeconds(options.timeoutSeconds, options.watchSeconds);
+  // A timeout given in seconds is shared out now, so one too short is refused before the build (with
+  // room for one test: a directory's tests are counted when they are loaded, at boot); auto's share
+  // depends on the accelerator, known at boot.
+  if (options.timeoutSeconds !== undefined) {
+    const testSeconds = options.test.kind === 'none' ? 0 : options.testTimeoutSeconds;
+    settleBySeconds(options.timeoutSeconds, options.watchSeconds, testSeconds);
+  }
   return options;
 }
 
-function parseEach(inputs: InputReader): BootOptions {
+function parseEach(inputs: InputReader, cwd: string): BootOptions {
   const { value, raw } = inputs;
   const timeout = value(Input.BootTimeout);
   return {
@@ -91,10 +106,18 @@ function parseEach(inputs: InputReader): BootOptions {
       'serial',
     ] as const),
     kvm: parseTristate(Input.Kvm, value(Input.Kvm)),
-    memoryMiB: parseInteger(Input.BootRam, value(Input.BootRam), 256, 1_048_576, 'MiB'),
-    cpus: parseInteger(Input.BootCpus, value(Input.BootCpus), 1, 256, 'CPUs'),
+    memoryMiB: optional(value(Input.BootRam), (v) => parseInteger(Input.BootRam, v, 256, 1_048_576, 'MiB')),
+    cpus: optional(value(Input.BootCpus), (v) => parseInteger(Input.BootCpus, v, 1, 256, 'CPUs')),
     firmware: parseChoice(Input.BootFirmware, value(Input.BootFirmware), FIRMWARE_CHOICES),
     allowFailed: parseAllowFailed(raw(Input.BootAllowFailed)),
     watchSeconds: parseInteger(Input.BootWatch, value(Input.BootWatch), 0, 3_600, 'seconds'),
+    test: parseBootTestSource(raw(Input.BootTest), cwd),
+    testTimeoutSeconds: parseInteger(
+      Input.BootTestTimeout,
+      value(Input.BootTestTimeout),
+      1,
+      86_400,
+      'seconds',
+    ),
   };
 }

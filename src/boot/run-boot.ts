@@ -6,14 +6,17 @@ import {
   checkCredentials,
   kernelCmdlineExtraArgs,
   smbiosCredentialArgs,
+  type CheckOptions,
   type Credential,
   type JournalPolicy,
   type ReportChannel,
 } from './check-unit.js';
+import type { BootTest } from './boot-tests.js';
 import { uefiOf, withUefiVars, type Firmware } from './firmware.js';
 import { qemuArgs, type BootDisk, type QemuCommand } from './qemu-args.js';
 import { findCheckMessage } from './check-message.js';
 import { findPanic, newNonce, parseReport, type GuestReport } from './serial-report.js';
+import { cutBytes } from './test-results.js';
 import { verdict, type Verdict } from './verdict.js';
 import {
   listenForNotifications,
@@ -43,6 +46,9 @@ export interface BootCheckOptions {
   kernelCmdlineExtra: readonly string[];
   /** More credentials for the guest (planted faults in tests, the user's own). */
   extraCredentials?: readonly Credential[];
+  /** `boot-test`: run in order once the check found nothing wrong, each for at most `testTimeoutSeconds`. */
+  tests?: readonly BootTest[];
+  testTimeoutSeconds?: number;
   /** Serial console, report, journal and qemu's own output are kept here. */
   logsDir: string;
   /** vsock transport: path of vhost-device-vsock; the report still travels over `channel`. */
@@ -58,7 +64,15 @@ export interface BootCheckResult {
   exitStatus?: number;
   /** Whether the check's own message with the nonce arrived over vsock (vsock only). */
   vsockMessage?: 'received' | 'missing';
-  logs: { console: string; report: string; qemu: string; journal?: string; failedUnits?: string };
+  logs: {
+    console: string;
+    report: string;
+    qemu: string;
+    journal?: string;
+    failedUnits?: string;
+    /** logs/boot/tests: one `<name>.log` per test that reported. */
+    tests?: string;
+  };
 }
 
 /** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
@@ -110,7 +124,12 @@ function checkQemuArgs(
   });
 }
 
-/** The journal and the status of each failed unit, as files next to the logs, for the artifacts. */
+function testsOf(options: BootCheckOptions): CheckOptions['tests'] {
+  if (!options.tests || options.tests.length === 0) return undefined;
+  return { names: options.tests.map((t) => t.name), timeoutSeconds: options.testTimeoutSeconds ?? 300 };
+}
+
+/** The journal, the status of each failed unit and each test's output, as files next to the logs, for the artifacts. */
 async function keepDetails(
   logs: string,
   report: GuestReport | undefined,
@@ -119,6 +138,17 @@ async function keepDetails(
   if (report && report.journal.length > 0) {
     kept.journal = path.join(logs, 'journal.txt');
     await writeFile(kept.journal, report.journal.join('\n') + '\n');
+  }
+  if (report && report.tests.length > 0) {
+    kept.tests = path.join(logs, 'tests');
+    await mkdir(kept.tests, { recursive: true });
+    for (const test of report.tests) {
+      const cut = cutBytes(test) > 0 ? `[the first ${cutBytes(test)} bytes were cut]\n` : '';
+      await writeFile(
+        path.join(kept.tests, `${test.name}.log`),
+        cut + test.output.map((l) => `${l}\n`).join(''),
+      );
+    }
   }
   if (report && report.failedUnits.length > 0) {
     kept.failedUnits = path.join(logs, 'failed-units.txt');
@@ -144,6 +174,24 @@ async function prepareLogs(options: BootCheckOptions) {
   return { logs, files, vars };
 }
 
+/** The check, its tests and the extra credentials, with the vsock notify address when vsock is on. */
+function runCredentials(options: BootCheckOptions, nonce: string, vsock: boolean): Credential[] {
+  return checkCredentials(
+    {
+      nonce,
+      channel: options.channel,
+      settleBySeconds: options.settleBySeconds,
+      watchSeconds: options.watchSeconds,
+      journal: options.journal,
+      allowFailed: options.allowFailed,
+      notifySocket: vsock ? notifyCredential().value : undefined,
+      tests: testsOf(options),
+    },
+    [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])],
+    options.tests,
+  );
+}
+
 export async function bootCheck(
   ctx: { runner: Runner; log: Log },
   options: BootCheckOptions,
@@ -160,18 +208,7 @@ export async function bootCheck(
   const vsock = options.vsockDaemon
     ? { socket: path.join(logs, 'vhost-user-vsock.sock'), udsPath: path.join(logs, 'vsock.sock') }
     : undefined;
-  const credentials = checkCredentials(
-    {
-      nonce,
-      channel: options.channel,
-      settleBySeconds: options.settleBySeconds,
-      watchSeconds: options.watchSeconds,
-      journal: options.journal,
-      allowFailed: options.allowFailed,
-      notifySocket: vsock ? notifyCredential().value : undefined,
-    },
-    [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])],
-  );
+  const credentials = runCredentials(options, nonce, vsock !== undefined);
   const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket);
 
   let listener: { notifications: Notifications; close: () => Promise<void> } | undefined;
@@ -203,6 +240,8 @@ export async function bootCheck(
     timeoutSeconds: options.timeoutSeconds,
     qemuExitCode: run.exitCode,
     allowFailed: options.allowFailed,
+    expectedTests: (options.tests ?? []).map((t) => t.name),
+    testTimeoutSeconds: options.testTimeoutSeconds,
     vsock: notifications && { message, exitStatus: notifications.exitStatus },
   });
 

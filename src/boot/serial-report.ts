@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { REPORT_BEGIN, REPORT_END, TIMESTAMP_PROPERTIES } from './check-unit.js';
+import { parseTestLines, type TestResult } from './test-results.js';
 
 /**
  * The host side of the report channel: the guest writes `KEY VALUE` lines between a begin and an end
@@ -60,6 +61,8 @@ export interface GuestReport {
   reportedAt?: number;
   blame: string[];
   journal: string[];
+  /** The boot tests that ran, in order (none when there were none, or the check failed first). */
+  tests: TestResult[];
 }
 
 export type ReportResult =
@@ -188,6 +191,7 @@ export function parseReportLines(lines: readonly string[]): GuestReport {
     timings: bootTimings(timestamps),
     settledAt: number('settled'),
     reportedAt: number('reported'),
+    tests: parseTestLines(lines),
   };
 }
 

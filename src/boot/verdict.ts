@@ -1,5 +1,6 @@
 import { disagreement, reportFromMessage, type CheckMessage } from './check-message.js';
 import type { BootTimings, FailedUnit, GuestReport, ReportResult } from './serial-report.js';
+import { failing, testProblem, testsPassedNote, type TestResult } from './test-results.js';
 
 /**
  * The verdict of a boot check. qemu exits 0 whatever happens in the guest, so a boot passes only on
@@ -9,6 +10,7 @@ import type { BootTimings, FailedUnit, GuestReport, ReportResult } from './seria
  * turn a verdict red: PID 1 sends it on every orderly shutdown, 0 unless told otherwise.
  *
  * - `failed-units`: units failed that `boot-allow-failed` does not tolerate (masked ones never count).
+ * - `test-failed`: the system was fine, but a `boot-test` failed or timed out (exit 77 skips).
  * - `did-not-boot`: no report, or the boot never settled within its bound (the jobs it waited for named).
  * - `not-running`: the boot settled, but the system is neither running nor degraded by tolerated units.
  * - `panicked`: the console shows a kernel panic or a crash of PID 1.
@@ -16,7 +18,7 @@ import type { BootTimings, FailedUnit, GuestReport, ReportResult } from './seria
  *   contradicts itself (a cut report, two channels that disagree, a guest that did not power off).
  */
 export type BootResult =
-  'passed' | 'failed-units' | 'did-not-boot' | 'not-running' | 'panicked' | 'inconclusive';
+  'passed' | 'failed-units' | 'test-failed' | 'did-not-boot' | 'not-running' | 'panicked' | 'inconclusive';
 
 export interface Verdict {
   result: BootResult;
@@ -24,6 +26,9 @@ export interface Verdict {
   failedUnits: FailedUnit[];
   /** Failed units that `boot-allow-failed` tolerated. */
   allowedUnits: FailedUnit[];
+  /** The boot tests that reported, in order, and those of them that failed or timed out. */
+  tests: TestResult[];
+  failedTests: TestResult[];
   timings: BootTimings;
   /** One line saying why, for the log and the summary. */
   reason: string;
@@ -42,6 +47,10 @@ export interface VerdictInput {
   qemuExitCode: number;
   /** `boot-allow-failed`: unit name globs whose failure is tolerated. */
   allowFailed: readonly string[];
+  /** The boot tests the guest was given: each must report a result for the boot to pass. */
+  expectedTests?: readonly string[];
+  /** boot-test-timeout, to say what a test that timed out ran out of. */
+  testTimeoutSeconds?: number;
   /** What arrived over vsock, when the vsock transport ran. */
   vsock?: {
     /** The check's message with this run's nonce. */
@@ -97,7 +106,14 @@ function describe(units: readonly FailedUnit[]): string {
   return units.map((u) => (u.statusLine ? `${u.name} (${u.statusLine})` : u.name)).join(', ');
 }
 
-const NONE = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
+const NONE = {
+  failedUnits: [],
+  allowedUnits: [],
+  tests: [],
+  failedTests: [],
+  timings: {},
+  report: undefined,
+};
 
 /** No evidence with the nonce: a crash, a timeout, or a guest that shut down before the check ran. */
 function withoutReport(input: VerdictInput, truncated: boolean): Verdict {
@@ -180,7 +196,15 @@ export function verdict(input: VerdictInput): Verdict {
   const report = input.report.found ? input.report.report : reportFromMessage(message!);
   const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
   const failedUnits = report.failedUnits.filter((u) => !allowedUnits.includes(u));
-  const common = { allowedUnits, failedUnits, timings: report.timings, report };
+  const tests = report.tests;
+  const common = {
+    allowedUnits,
+    failedUnits,
+    tests,
+    failedTests: failing(tests),
+    timings: report.timings,
+    report,
+  };
   const red = (result: BootResult, reason: string): Verdict => ({ ...common, result, reason });
   if (input.panic) return red('panicked', `the console shows a crash: ${input.panic}`);
   if (failedUnits.length > 0) return red('failed-units', `failed units: ${describe(failedUnits)}`);
@@ -196,6 +220,8 @@ export function verdict(input: VerdictInput): Verdict {
   if (problem) return red(problem.result, problem.reason);
   const contradicted = contradictions(input, report);
   if (contradicted.length > 0) return red('inconclusive', contradicted.join('; '));
+  const testsFailed = testProblem(input.expectedTests ?? [], tests, input.testTimeoutSeconds);
+  if (testsFailed) return red(testsFailed.result, testsFailed.reason);
   if (report.exitCode !== 0) {
     return red('inconclusive', `the check exited ${report.exitCode} where the host finds nothing wrong`);
   }
@@ -205,6 +231,6 @@ export function verdict(input: VerdictInput): Verdict {
   return {
     ...common,
     result: 'passed',
-    reason: `the system is ${report.state}${tolerated}${masked}${source}`,
+    reason: `the system is ${report.state}${tolerated}${masked}${testsPassedNote(tests)}${source}`,
   };
 }

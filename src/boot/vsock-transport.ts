@@ -20,7 +20,7 @@ export interface VsockPaths {
   udsPath: string;
 }
 
-export function notifyCredential(port = NOTIFY_PORT): Credential {
+export function notifyCredential(port = NOTIFY_PORT): Credential & { value: string } {
   return { name: 'vmm.notify_socket', value: `vsock-stream:2:${port}` };
 }
 

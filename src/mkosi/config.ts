@@ -27,6 +27,9 @@ export interface ImageConfig {
   repositories: string[];
   /** Kernel command line additions for booting the image (not built into it), as mkosi vm uses them. */
   kernelCommandLineExtra: string[];
+  /** [Runtime] RAM= in bytes and CPUs=, as mkosi vm uses them (mkosi 27 always prints them: 2G and 1 by default). */
+  ram: number | undefined;
+  cpus: number | undefined;
   seed: string | undefined;
   sourceDateEpoch: number | undefined;
   packages: string[];
@@ -117,6 +120,10 @@ function strings(object: Json, key: string): string[] {
   return field(object, key, isArray, []).map(String);
 }
 
+function positiveInteger(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
+
 /** Settings that name a private key or passphrase file. */
 const SECRET_FIELDS = [
   'SecureBootKey',
@@ -152,6 +159,8 @@ export function parseImage(object: Json): ImageConfig {
     mirror: optionalString(object, 'Mirror'),
     repositories: field(object, 'Repositories', isArray, []).map(String),
     kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
+    ram: positiveInteger(object['RAM']),
+    cpus: positiveInteger(object['CPUs']),
     seed: optionalString(object, 'Seed'),
     sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
     packages: strings(object, 'Packages'),

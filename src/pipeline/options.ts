@@ -19,7 +19,7 @@ export function parseOptions(raw: RawInputs, cwd: string): Options {
   const inputs = inputReader(raw);
   return {
     ...parseMkosiOptions(inputs, cwd),
-    boot: parseBootOptions(inputs),
+    boot: parseBootOptions(inputs, cwd),
     publish: parsePublishOptions(inputs),
     repro: parseReproOptions(inputs),
     cache: parseCacheOptions(inputs),

@@ -1,11 +1,14 @@
 import type { BootTimings } from '../boot/serial-report.js';
 import type { Verdict } from '../boot/verdict.js';
 import type { BootImageResult } from '../boot/boot-image.js';
+import { describeMachineSize } from '../boot/machine-size.js';
+import { testsMarkdown, testsText } from './boot-tests-summary.js';
 import { cell, formatDuration } from './format.js';
 
 const VERDICT_ICONS: Readonly<Record<string, string>> = {
   passed: '✅',
   'failed-units': '❌',
+  'test-failed': '❌',
   'did-not-boot': '❌',
   'not-running': '❌',
   inconclusive: '❌',
@@ -42,6 +45,8 @@ export function bootMarkdown(boot: BootImageResult): string[] {
     '',
     `${cell(verdict.reason)} (${how(boot)})`,
     '',
+    `Guest: ${describeMachineSize(boot.size)}`,
+    '',
   ];
   const timing = timingLine(verdict.timings);
   if (timing) lines.push(`Boot time: ${timing}`, '');
@@ -58,6 +63,7 @@ export function bootMarkdown(boot: BootImageResult): string[] {
     }
     lines.push('');
   }
+  lines.push(...testsMarkdown(verdict.tests, boot.logsDir, boot.testTimeoutSeconds));
   if (verdict.result !== 'passed')
     lines.push(`Serial console, journal and unit status are kept in \`${boot.logsDir}\`.`);
   return lines;
@@ -65,12 +71,17 @@ export function bootMarkdown(boot: BootImageResult): string[] {
 
 export function bootText(boot: BootImageResult): string[] {
   const verdict = boot.check.verdict;
-  const lines = [`boot check: ${verdict.result}: ${verdict.reason}`, `  ${how(boot)}`];
+  const lines = [
+    `boot check: ${verdict.result}: ${verdict.reason}`,
+    `  ${how(boot)}`,
+    `  guest: ${describeMachineSize(boot.size)}`,
+  ];
   const timing = timingLine(verdict.timings);
   if (timing) lines.push(`  boot time: ${timing}`);
   for (const unit of verdict.failedUnits)
     lines.push(`  failed: ${unit.name}${unit.statusLine ? `: ${unit.statusLine}` : ''}`);
   for (const unit of verdict.allowedUnits) lines.push(`  tolerated: ${unit.name}`);
+  lines.push(...testsText(verdict.tests, boot.testTimeoutSeconds));
   if (verdict.result !== 'passed') lines.push(`  logs: ${boot.logsDir}`);
   return lines;
 }

@@ -2,6 +2,7 @@ import type { CacheName } from '../cache/keys.js';
 import { Output } from '../outputs.js';
 import type { PipelineResult } from '../pipeline/result.js';
 import { bootResultOutput, failedUnitRecords } from './boot-summary.js';
+import { failedTestRecords } from './boot-tests-summary.js';
 import { artifactRecords } from './build-summary.js';
 
 const CACHE_HIT_OUTPUTS: Readonly<Record<CacheName, Output>> = {
@@ -24,6 +25,7 @@ export function runOutputs(result: PipelineResult, logsDir: string): Partial<Rec
   if (result.build) {
     outputs[Output.BootResult] = bootResultOutput(verdict, result.failure?.stage);
     outputs[Output.FailedUnits] = JSON.stringify(failedUnitRecords(verdict));
+    outputs[Output.FailedTests] = JSON.stringify(failedTestRecords(verdict?.tests));
   }
   if (result.repro) {
     outputs[Output.Reproducible] = result.repro.reproducible ? 'yes' : 'no';

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -173,6 +173,72 @@ describe.each(['vsock', 'serial'] as const)('the boot check on planted faults, o
       const run = await bootWith(transport, 'rdinit=/nonexistent');
       expect(run.status, run.stdout.slice(-4000)).toBe(1);
       expect(run.verdict).toMatch(/^boot check: panicked: the guest crashed: .*Kernel panic/);
+    },
+    BOOT_MINUTES,
+  );
+});
+
+/** A directory of boot tests: one passes (and checks what it is told), one fails, one hangs, one skips. */
+function plantedTests(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'planted-tests-'));
+  const tests = {
+    '10-pass': `#!/bin/sh
+echo "image=$MKOSI_CI_IMAGE_ID version=$MKOSI_CI_IMAGE_VERSION host=$MKOSI_CI_HOST results=$MKOSI_CI_TEST_RESULTS"
+echo "cpus=$(nproc) $(grep MemTotal /proc/meminfo)"
+[ "$MKOSI_CI_IMAGE_ID" = debian-bootable ] && [ "$(systemctl is-system-running)" = running ]
+`,
+    '20-fail': `#!/bin/sh
+printf '<testsuite><testcase classname="planted" name="ok"/><testcase classname="planted" name="broken"><failure/></testcase></testsuite>\\n' >junit.xml
+echo "planted failure: $(uname -s)" >&2
+exit 1
+`,
+    '30-hang': '#!/bin/sh\necho hanging\nexec sleep 3600\n',
+    '40-skip': '#!/bin/sh\necho "not on this image"\nexit 77\n',
+  };
+  for (const [name, text] of Object.entries(tests)) {
+    writeFileSync(path.join(dir, name), text);
+    chmodSync(path.join(dir, name), 0o755);
+  }
+  return dir;
+}
+
+describe('boot tests', () => {
+  it(
+    'runs a directory of tests in the guest: test-failed names the failing and the hung one, the skip is reported, the output kept',
+    async () => {
+      const run = await bootWith('vsock', 'quiet', [
+        `--boot-test=${plantedTests()}`,
+        '--boot-test-timeout=20',
+        '--boot-watch=0',
+        // mkosi's [Runtime] RAM= and CPUs= size the guest when boot-ram and boot-cpus are not given.
+        '--args=--ram=1536M',
+        '--args=--cpus=1',
+      ]);
+      expect(run.status, run.stdout.slice(-4000)).toBe(1);
+      expect(run.verdict).toBe(
+        'boot check: test-failed: failed tests: 20-fail (exit 1: "planted failure: Linux"), 30-hang (timed out after 20 s)',
+      );
+      expect(run.stdout).toContain('report over vsock (check message received)');
+      expect(run.stdout).toContain('  test passed: 10-pass\n');
+      expect(run.stdout).toContain('  test skipped: 40-skip\n');
+      expect(run.log('tests/10-pass.log')).toContain(
+        'image=debian-bootable version= host=10.0.2.2 results=/run/mkosi-ci/test-results/10-pass\n',
+      );
+      expect(run.log('tests/20-fail.log')).toBe('planted failure: Linux\n');
+      expect(run.stdout).toContain('    failing case: junit.xml: planted.broken\n');
+      expect(run.stdout).toContain("  guest: 1536 MiB (mkosi's RAM=), 1 CPU (mkosi's CPUs=)\n");
+      // What the guest sees: one CPU and 1.5 GiB, less what the kernel keeps for itself.
+      const seen = /cpus=(\d+) MemTotal: +(\d+) kB/.exec(run.log('tests/10-pass.log'));
+      expect(seen?.[1], run.log('tests/10-pass.log')).toBe('1');
+      expect(Number(seen?.[2])).toBeGreaterThan(1_300_000);
+      expect(Number(seen?.[2])).toBeLessThanOrEqual(1_572_864);
+      expect(run.log('tests/30-hang.log')).toBe('hanging\n');
+      expect(run.log('tests/40-skip.log')).toBe('not on this image\n');
+      // The failing tests' own messages with the nonce, next to the check's.
+      expect(run.log('vsock-notifications.log')).toMatch(/ X_MKOSI_CI_TEST_1=\S+ 20-fail 1 /);
+      expect(run.log('vsock-notifications.log')).toMatch(/ X_MKOSI_CI_TEST_2=\S+ 30-hang timeout /);
+      expect(run.log('vsock-notifications.log')).toMatch(/ EXIT_STATUS=1\n/);
+      expectNoStackTrace(run.stdout + run.stderr);
     },
     BOOT_MINUTES,
   );

@@ -34,6 +34,10 @@ export interface GuestScenario {
   blame?: string[];
   /** `systemctl exit` fails (a manager that cannot exit). */
   exitFails?: boolean;
+  /** Boot tests as the guest receives them: credential `mkosi-ci.test.NAME` holds the script. */
+  tests?: Record<string, string>;
+  /** The guest's os-release. */
+  osRelease?: string;
 }
 
 export interface GuestRun {
@@ -48,6 +52,8 @@ export interface GuestRun {
   status: number | null;
   stderr: string;
   elapsedMs: number;
+  /** The fake guest's directory (RUNTIME_DIRECTORY): the tests' copies and outputs are under it. */
+  dir: string;
 }
 
 const SYSTEMCTL = `#!/bin/sh
@@ -117,6 +123,21 @@ export function hostUptime(): number {
   return Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]));
 }
 
+/**
+ * systemd-notify merges its KEY=VALUE arguments like environment variables: of a repeated key only the
+ * last value is sent (it takes the first one's place).
+ */
+function mergedLikeEnvironment(args: readonly string[]): string[] {
+  const merged: string[] = [];
+  for (const arg of args) {
+    const key = arg.includes('=') ? arg.slice(0, arg.indexOf('=') + 1) : undefined;
+    const at = key === undefined ? -1 : merged.findIndex((m) => m.startsWith(key));
+    if (at >= 0) merged[at] = arg;
+    else merged.push(arg);
+  }
+  return merged;
+}
+
 export const TEST_NONCE = '0123456789abcdef0123456789abcdef';
 
 export function runCheckScript(options: Partial<CheckOptions>, scenario: GuestScenario = {}): GuestRun {
@@ -150,6 +171,15 @@ export function runCheckScript(options: Partial<CheckOptions>, scenario: GuestSc
   if (scenario.exitFails) files['exit-fails'] = '';
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
 
+  const credentials = path.join(dir, 'credentials');
+  mkdirSync(credentials);
+  for (const [name, text] of Object.entries(scenario.tests ?? {})) {
+    // Credentials are read-only and not executable: the script must copy them out.
+    writeFileSync(path.join(credentials, `mkosi-ci.test.${name}`), text, { mode: 0o400 });
+  }
+  const osRelease = path.join(dir, 'os-release');
+  writeFileSync(osRelease, scenario.osRelease ?? 'ID=debian\nIMAGE_ID="planted"\nIMAGE_VERSION=1.2\n');
+
   const device = path.join(dir, 'device');
   const script = path.join(dir, 'check.sh');
   writeFileSync(
@@ -161,12 +191,18 @@ export function runCheckScript(options: Partial<CheckOptions>, scenario: GuestSc
       watchSeconds: 0,
       journal: 'on-failure',
       reportPath: device,
+      osReleasePath: osRelease,
       ...options,
     }),
   );
   const started = Date.now();
   const run = spawnSync('sh', [script], {
-    env: { PATH: `${bin}:${process.env.PATH}`, FAKE: dir, RUNTIME_DIRECTORY: dir },
+    env: {
+      PATH: `${bin}:${process.env.PATH}`,
+      FAKE: dir,
+      RUNTIME_DIRECTORY: dir,
+      CREDENTIALS_DIRECTORY: credentials,
+    },
     encoding: 'utf8',
     timeout: 30_000,
   });
@@ -182,10 +218,11 @@ export function runCheckScript(options: Partial<CheckOptions>, scenario: GuestSc
       .filter(Boolean)
       .map((block) => {
         const [socket, ...args] = block.split('\n').filter((l) => l !== '');
-        return { socket: socket ?? '', args };
+        return { socket: socket ?? '', args: mergedLikeEnvironment(args) };
       }),
     status: run.status,
     stderr: run.stderr,
+    dir,
     elapsedMs: Date.now() - started,
   };
 }

@@ -40,4 +40,12 @@ describe('the share of the boot timeout', () => {
     expect(minimumTimeoutSeconds(0)).toBe(75);
     expect(minimumTimeoutSeconds(600)).toBe(840);
   });
+
+  it('takes the boot tests out of the timeout, naming boot-test-timeout when they do not fit', () => {
+    expect(settleBySeconds(600, 30, 100)).toBe(320);
+    expect(() => settleBySeconds(180, 30, 100)).toThrow(
+      'Input boot-timeout: 180 s leaves the guest 5 s to settle once boot-watch (30 s), the boot tests (100 s of boot-test-timeout) and 45 s to start and report are taken; it needs at least 30 s: set boot-timeout to 214 or more, or lower boot-watch or boot-test-timeout.',
+    );
+    expect(settleBySeconds(214, 30, 100)).toBe(MIN_SETTLE_SECONDS);
+  });
 });

@@ -21,6 +21,7 @@ describe("the check's vsock message", () => {
       failed: ['a.service', 'b.mount'],
       masked: ['c.service'],
       errors: 0,
+      tests: [],
     });
     expect(findCheckMessage(messages.slice(0, 3), NONCE)).toBeUndefined();
     expect(findCheckMessage([{ key: 'X_MKOSI_CI_CHECK', value: `${NONCE}x exit=0` }], NONCE)).toBeUndefined();
@@ -38,6 +39,7 @@ describe("the check's vsock message", () => {
       failed: [],
       masked: [],
       errors: undefined,
+      tests: [],
     });
   });
 
@@ -64,6 +66,7 @@ describe("the check's vsock message", () => {
       timings: {},
       blame: [],
       journal: [],
+      tests: [],
     });
     expect(reportFromMessage({ ...message, errors: 3 }).errors).toEqual([
       '3 step(s) of the check failed (their output was in the lost serial report)',

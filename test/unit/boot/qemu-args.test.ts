@@ -80,7 +80,11 @@ ALLOW=''
 BEGIN=mkosi-ci-report-begin
 END=mkosi-ci-report-end
 MESSAGE_KEY=X_MKOSI_CI_CHECK
-PROPERTIES=FirmwareTimestampMonotonic,LoaderTimestampMonotonic,InitRDTimestampMonotonic,UserspaceTimestampMonotonic,FinishTimestampMonotonic`);
+PROPERTIES=FirmwareTimestampMonotonic,LoaderTimestampMonotonic,InitRDTimestampMonotonic,UserspaceTimestampMonotonic,FinishTimestampMonotonic
+TESTS=''
+TEST_TIMEOUT=1
+TEST_KEY=X_MKOSI_CI_TEST
+OS_RELEASE='/etc/os-release'`);
     const set = header({
       blame: true,
       settleBySeconds: 0.4,

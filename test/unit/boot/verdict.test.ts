@@ -21,6 +21,7 @@ function report(overrides: Partial<GuestReport> = {}): GuestReport {
     timings: { kernelMs: 5000, userspaceMs: 14000, totalMs: 29000 },
     blame: [],
     journal: [],
+    tests: [],
     ...overrides,
   };
 }
@@ -33,6 +34,7 @@ function message(overrides: Partial<CheckMessage> = {}): CheckMessage {
     failed: [],
     masked: [],
     errors: 0,
+    tests: [],
     ...overrides,
   };
 }
@@ -219,6 +221,8 @@ describe('boot verdict without a report', () => {
       report: undefined,
       failedUnits: [],
       allowedUnits: [],
+      tests: [],
+      failedTests: [],
       timings: {},
     });
     expect(verdict(input({ report: cut })).reason).toBe('the guest did not boot: the report was cut short');

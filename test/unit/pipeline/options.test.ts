@@ -28,11 +28,13 @@ describe('parseOptions', () => {
         timeoutSeconds: undefined,
         transport: 'auto',
         kvm: 'auto',
-        memoryMiB: 2048,
-        cpus: 2,
+        memoryMiB: undefined,
+        cpus: undefined,
         firmware: 'auto',
         allowFailed: [],
         watchSeconds: 30,
+        test: { kind: 'none' },
+        testTimeoutSeconds: 300,
       },
       publish: {
         signKey: undefined,
@@ -225,6 +227,23 @@ describe('parseOptions', () => {
     expect(() => boot('120', '119')).toThrow(/^Input boot-timeout: 120 s leaves the guest 0 s to settle/);
     // auto is shared out at boot, when the accelerator is known.
     expect(boot('auto', '500')).toMatchObject({ timeoutSeconds: undefined });
+  });
+
+  it('reads boot-test against the working directory and leaves room in boot-timeout for one test', () => {
+    const boot = (values: Partial<RawInputs>) => parseOptions(inputs(values), '/repo').boot;
+    expect(boot({ [Input.BootTest]: 'ci/boot-tests' })).toMatchObject({
+      test: { kind: 'path', path: '/repo/ci/boot-tests', given: 'ci/boot-tests' },
+      testTimeoutSeconds: 300,
+    });
+    const inline = { [Input.BootTest]: '#!/bin/sh\ntrue\n', [Input.BootWatch]: '30' };
+    expect(boot({ ...inline, [Input.BootTimeout]: '125', [Input.BootTestTimeout]: '20' })).toMatchObject({
+      test: { kind: 'inline' },
+      testTimeoutSeconds: 20,
+    });
+    expect(() => boot({ ...inline, [Input.BootTimeout]: '124', [Input.BootTestTimeout]: '20' })).toThrow(
+      /^Input boot-timeout: 124 s leaves the guest 29 s to settle once boot-watch \(30 s\), the boot tests \(20 s of boot-test-timeout\)/,
+    );
+    expect(() => boot({ [Input.BootTestTimeout]: '0' })).toThrow(/boot-test-timeout/);
   });
 
   it('treats empty inputs as their defaults, as the runner passes unset inputs', () => {
