@@ -8,7 +8,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(781);
 /* harmony import */ var _process_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(396);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(61);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(830);
 
 
 
@@ -22,7 +22,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 61:
+/***/ 830:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1280,6 +1280,8 @@ var Input;
     Input["BootFirmware"] = "boot-firmware";
     Input["BootAllowFailed"] = "boot-allow-failed";
     Input["BootWatch"] = "boot-watch";
+    Input["BootTest"] = "boot-test";
+    Input["BootTestTimeout"] = "boot-test-timeout";
     Input["SignKey"] = "sign-key";
     Input["SignPassphrase"] = "sign-passphrase";
     Input["Upload"] = "upload";
@@ -1387,14 +1389,14 @@ const INPUT_SPECS = {
         description: 'Use KVM: auto uses it only when a short probe VM really runs under it, else software emulation.',
     },
     [Input.BootRam]: {
-        default: '2048',
+        default: '',
         placeholder: 'MIB',
-        description: 'Memory of the guest in MiB.',
+        description: "Memory of the guest in MiB. Empty: the project's [Runtime] RAM=, as mkosi vm uses it (mkosi's default is 2G).",
     },
     [Input.BootCpus]: {
-        default: '2',
+        default: '',
         placeholder: 'N',
-        description: 'Virtual CPUs of the guest.',
+        description: "Virtual CPUs of the guest. Empty: the project's [Runtime] CPUs=, as mkosi vm uses it (mkosi's default is 1).",
     },
     [Input.BootFirmware]: {
         default: 'auto',
@@ -1411,6 +1413,17 @@ const INPUT_SPECS = {
         default: '30',
         placeholder: 'SECONDS',
         description: 'How long to keep watching for units that fail after the boot settled; the check stops early at the first failure.',
+    },
+    [Input.BootTest]: {
+        default: '',
+        placeholder: 'PATH|SCRIPT',
+        multiline: true,
+        description: 'Tests run in the booted guest once it settled and no unit failed: the path (in the repository) of an executable or of a directory of executables, run in name order, or an inline script starting with #!. Exit 0 passes, 77 skips, anything else (or running out of boot-test-timeout) fails the boot as test-failed. They are carried in as credentials (at most 24 KiB in all) and see MKOSI_CI_IMAGE_ID, MKOSI_CI_IMAGE_VERSION, MKOSI_CI_HOST (the host, 10.0.2.2), MKOSI_CI_TEST_NAME and MKOSI_CI_TEST_RESULTS (their working directory).',
+    },
+    [Input.BootTestTimeout]: {
+        default: '300',
+        placeholder: 'SECONDS',
+        description: 'How long each boot-test may run; boot-timeout auto grows by this much per test, a boot-timeout in seconds must leave room for it.',
     },
     [Input.SignKey]: {
         default: '',
@@ -1583,6 +1596,9 @@ function loose(object, key) {
 function strings(object, key) {
     return config_field(object, key, isArray, []).map(String);
 }
+function positiveInteger(value) {
+    return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
+}
 /** Settings that name a private key or passphrase file. */
 const SECRET_FIELDS = [
     'SecureBootKey',
@@ -1617,6 +1633,8 @@ function parseImage(object) {
         mirror: optionalString(object, 'Mirror'),
         repositories: config_field(object, 'Repositories', isArray, []).map(String),
         kernelCommandLineExtra: config_field(object, 'KernelCommandLineExtra', isArray, []).map(String),
+        ram: positiveInteger(object['RAM']),
+        cpus: positiveInteger(object['CPUs']),
         seed: optionalString(object, 'Seed'),
         sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
         packages: strings(object, 'Packages'),
@@ -4391,7 +4409,7 @@ function secret(value) {
  * How the boot timeout is shared out. The guest must settle by a deadline on its own clock (uptime), so
  * a slow firmware or kernel eats into the settle share and not into the time left to report:
  *
- *   boot-timeout = settle deadline (guest uptime) + boot-watch + reserve
+ *   boot-timeout = settle deadline (guest uptime) + boot-watch + boot tests + reserve
  *
  * The reserve (a quarter of the timeout, at least 45 s) covers the firmware before the guest's clock
  * starts, writing the report (with the journal on failure) and powering off.
@@ -4411,12 +4429,16 @@ function minimumTimeoutSeconds(watchSeconds) {
 /**
  * The guest uptime (s) by which the boot must have settled. A timeout too short to leave a meaningful
  * share is refused rather than turned into a verdict on a boot that was never given the time.
+ * `testSeconds`: the most the boot tests may take (their number times boot-test-timeout).
  */
-function settleBySeconds(timeoutSeconds, watchSeconds) {
-    const settleBy = timeoutSeconds - watchSeconds - reserveSeconds(timeoutSeconds);
+function settleBySeconds(timeoutSeconds, watchSeconds, testSeconds = 0) {
+    const settleBy = timeoutSeconds - watchSeconds - testSeconds - reserveSeconds(timeoutSeconds);
     if (settleBy < MIN_SETTLE_SECONDS) {
-        // 'boot-timeout' and 'boot-watch' are the inputs' names (Input.BootTimeout, Input.BootWatch).
-        throw new ConfigurationError(`Input boot-timeout: ${timeoutSeconds} s leaves the guest ${Math.max(0, settleBy)} s to settle once boot-watch (${watchSeconds} s) and ${reserveSeconds(timeoutSeconds)} s to start and report are taken; it needs at least ${MIN_SETTLE_SECONDS} s: set boot-timeout to ${minimumTimeoutSeconds(watchSeconds)} or more, or lower boot-watch.`);
+        // 'boot-timeout', 'boot-watch' and 'boot-test-timeout' are the inputs' names (Input.*).
+        const tests = testSeconds > 0 ? `, the boot tests (${testSeconds} s of boot-test-timeout)` : '';
+        const least = minimumTimeoutSeconds(watchSeconds + testSeconds);
+        const lower = testSeconds > 0 ? 'lower boot-watch or boot-test-timeout' : 'lower boot-watch';
+        throw new ConfigurationError(`Input boot-timeout: ${timeoutSeconds} s leaves the guest ${Math.max(0, settleBy)} s to settle once boot-watch (${watchSeconds} s)${tests} and ${reserveSeconds(timeoutSeconds)} s to start and report are taken; it needs at least ${MIN_SETTLE_SECONDS} s: set boot-timeout to ${least} or more, or ${lower}.`);
     }
     return settleBy;
 }
@@ -4550,6 +4572,161 @@ async function findOvmf(root) {
     return (await firmware_exists(code)) && (await firmware_exists(varsTemplate)) ? { code, varsTemplate } : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/boot/result-files.ts
+/**
+ * Result files a boot test may leave in its MKOSI_CI_TEST_RESULTS directory: JUnit XML (`*.xml`) or
+ * TAP (`*.tap`). The guest sends the first RESULT_FILE_BYTES of each back in the report; the host only
+ * names the failing cases from them, for the summary. The test's exit status alone decides the verdict:
+ * a file is the test's own account, not evidence the check can vouch for.
+ */
+/** How much of each result file the report carries (the start: a cut XML file is still mostly readable). */
+const RESULT_FILE_BYTES = 64 * 1024;
+/** A file name the guest sends back: no spaces or shell syntax, an extension the host can read. */
+const RESULT_FILE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*\.(xml|tap)$/;
+function attribute(attributes, name) {
+    const match = new RegExp(`\\b${name}\\s*=\\s*("([^"]*)"|'([^']*)')`).exec(attributes);
+    return match ? (match[2] ?? match[3]) : undefined;
+}
+function unescapeXml(text) {
+    return text
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&apos;/g, "'")
+        .replace(/&amp;/g, '&');
+}
+/** JUnit: the `<testcase>` elements holding a `<failure>` or `<error>`, as `classname.name` or `name`. */
+function failingJunitCases(xml) {
+    const cases = [];
+    const testcase = /<testcase\b([^>]*?)(\/>|>([\s\S]*?)<\/testcase\s*>)/g;
+    for (let match = testcase.exec(xml); match; match = testcase.exec(xml)) {
+        const body = match[3] ?? '';
+        if (!/<(failure|error)\b/.test(body))
+            continue;
+        const name = attribute(match[1], 'name') ?? '(unnamed)';
+        const classname = attribute(match[1], 'classname');
+        cases.push(unescapeXml(classname ? `${classname}.${name}` : name));
+    }
+    return cases;
+}
+/** TAP: `not ok` lines, except those marked `# TODO` or `# SKIP`, as `N description`. */
+function failingTapCases(tap) {
+    const cases = [];
+    for (const line of tap.split('\n')) {
+        const match = /^\s*not ok\b\s*(\d*)\s*(?:-\s*)?(.*)$/.exec(line);
+        if (!match)
+            continue;
+        const [description, directive] = splitDirective(match[2]);
+        // TAP 14: the directive may go on (SKIPPED, todo-later), in any case.
+        if (/^(todo|skip)/i.test(directive))
+            continue;
+        cases.push([match[1], description].filter((s) => s !== '').join(' ') || 'not ok');
+    }
+    return cases;
+}
+/** `description # DIRECTIVE` → [description, directive]; an escaped `\#` is part of the description. */
+function splitDirective(text) {
+    const hash = /(?<!\\)#/.exec(text);
+    if (!hash)
+        return [text.trim(), ''];
+    return [text.slice(0, hash.index).trim(), text.slice(hash.index + 1).trim()];
+}
+/** The failing cases named by a test's result files, `file: case` each. */
+function result_files_failingCases(files) {
+    return files.flatMap((f) => {
+        const text = f.lines.join('\n');
+        const cases = f.file.endsWith('.xml') ? failingJunitCases(text) : failingTapCases(text);
+        return cases.map((c) => `${f.file}: ${c}`);
+    });
+}
+
+;// CONCATENATED MODULE: ./src/boot/test-runner.ts
+
+/**
+ * The guest side of `boot-test`: shell functions the check script (check-unit.ts) calls once the boot
+ * settled and no unit failed. Each test is copied out of its credential (credentials are not
+ * executable), run from its own results directory with a timeout, and reported as
+ *
+ *   test NAME STATUS SECONDS       STATUS: the exit status, or `timeout`
+ *   test-bytes NAME BYTES          how much the test printed
+ *   test-output:NAME LINE          the last TEST_OUTPUT_BYTES of it, one report line per line
+ *   test-file:NAME:FILE LINE       a JUnit XML or TAP file it left in its results directory
+ *
+ * Over vsock the check's message carries `tests=NAME:STATUS,…`, and each failing test a message of its
+ * own, `X_MKOSI_CI_TEST_N=<nonce> NAME STATUS <base64 of its last lines>` (N counts from 1: systemd-notify
+ * merges its arguments like environment variables, so a repeated key would keep only the last), so a
+ * lost serial report still names what failed and why.
+ */
+/** A test's credential: `mkosi-ci.test.NAME`. */
+const TEST_CREDENTIAL_PREFIX = 'mkosi-ci.test.';
+const TEST_MESSAGE_KEY = 'X_MKOSI_CI_TEST';
+/** How much of a test's output the report carries (the end of it). */
+const TEST_OUTPUT_BYTES = 64 * 1024;
+/** How much of a failing test's output its vsock message carries. */
+const TEST_TAIL_LINES = 10;
+const TEST_TAIL_BYTES = 1024;
+/** The host as the guest sees it on qemu's user network. */
+const USER_NETWORK_HOST = '10.0.2.2';
+function testCredentialName(name) {
+    return `${TEST_CREDENTIAL_PREFIX}${name}`;
+}
+function testCredentials(tests) {
+    return tests.map((t) => ({ name: testCredentialName(t.name), value: t.content }));
+}
+/** The shell functions; they use the check script's DIR, ERR, NONCE, emit, emit_lines, fail and now_s. */
+const TEST_RUNNER = `# boot-test: see test-runner.ts.
+tests_failed=
+test_statuses=
+os_release_value() {
+  sed -n "s/^$1=//p" "$OS_RELEASE" 2>/dev/null | head -n 1 | sed "s/^[\\"']//; s/[\\"']\\$//"
+}
+run_test() {
+  name=$1
+  bin=$DIR/tests/$name
+  out=$DIR/tests/$name.out
+  results=$DIR/test-results/$name
+  if ! { mkdir -p "$results" && cp -- "\${CREDENTIALS_DIRECTORY:-}/${TEST_CREDENTIAL_PREFIX}$name" "$bin" &&
+    chmod 0700 "$bin"; } 2>"$ERR"; then
+    fail "preparing test $name"
+    return
+  fi
+  from=$(now_s)
+  # The check's credentials (the nonce) are not offered to the test; it runs as root, so this keeps an
+  # honest test off them, no more: tests are trusted like the image itself.
+  (cd "$results" && exec env -u CREDENTIALS_DIRECTORY MKOSI_CI_TEST_NAME="$name" \\
+    MKOSI_CI_TEST_RESULTS="$results" timeout -k 5 "$TEST_TIMEOUT" "$bin") </dev/null >"$out" 2>&1
+  status=$?
+  took=$(($(now_s) - from))
+  # timeout(1) exits 124 when it stopped the test (137 when it had to kill it); a test may exit 124 by
+  # itself, so only one that also used its whole time counts as timed out.
+  case $status in 124 | 137) [ "$took" -lt "$TEST_TIMEOUT" ] || status=timeout ;; esac
+  emit test "$name $status $took"
+  emit test-bytes "$name $(($(wc -c <"$out")))"
+  tail -c ${TEST_OUTPUT_BYTES} "$out" | emit_lines "test-output:$name"
+  # Result files the test left (JUnit XML, TAP): the start of each, for the summary (result-files.ts).
+  find "$results" -maxdepth 1 -type f \\( -name '*.xml' -o -name '*.tap' \\) 2>/dev/null | sort |
+    while IFS= read -r file; do
+      base=\${file##*/}
+      case $base in [!A-Za-z0-9]* | *[!A-Za-z0-9._-]*) continue ;; esac
+      head -c ${RESULT_FILE_BYTES} "$file" | emit_lines "test-file:$name:$base"
+    done
+  test_statuses=\${test_statuses:+$test_statuses,}$name:$status
+  case $status in 0 | 77) ;; *) tests_failed="$tests_failed $name:$status" ;; esac
+}
+run_tests() {
+  mkdir -p "$DIR/tests" "$DIR/test-results"
+  MKOSI_CI_IMAGE_ID=$(os_release_value IMAGE_ID)
+  MKOSI_CI_IMAGE_VERSION=$(os_release_value IMAGE_VERSION)
+  MKOSI_CI_HOST=${USER_NETWORK_HOST}
+  export MKOSI_CI_IMAGE_ID MKOSI_CI_IMAGE_VERSION MKOSI_CI_HOST
+  for name in $TESTS; do run_test "$name"; done
+}
+# The end of a failing test's output, for its vsock message.
+test_tail() {
+  tail -n ${TEST_TAIL_LINES} "$DIR/tests/$1.out" | tail -c ${TEST_TAIL_BYTES} | base64 -w 0
+}
+`;
+
 ;// CONCATENATED MODULE: ./src/boot/check-unit.ts
 /**
  * The guest side of the boot check, injected at boot time into an unmodified image.
@@ -4560,6 +4737,7 @@ async function findOvmf(root) {
  * drop-in that makes multi-user.target want it, and the shell script it runs. Nothing is written into the
  * image, and the script (which carries the per-run nonce) is only readable by root in the guest.
  */
+
 const CHECK_UNIT = 'mkosi-ci-check.service';
 const CHECK_SCRIPT_CREDENTIAL = 'mkosi-ci.check';
 /** Everything is read from a report line after this prefix and one space (see serial-report.ts). */
@@ -4613,6 +4791,10 @@ BEGIN=${REPORT_BEGIN}
 END=${REPORT_END}
 MESSAGE_KEY=${CHECK_MESSAGE_KEY}
 PROPERTIES=${TIMESTAMP_PROPERTIES.join(',')}
+TESTS=${shellQuote((options.tests?.names ?? []).join(' '))}
+TEST_TIMEOUT=${Math.max(1, Math.round(options.tests?.timeoutSeconds ?? 1))}
+TEST_KEY=${TEST_MESSAGE_KEY}
+OS_RELEASE=${shellQuote(options.osReleasePath ?? '/etc/os-release')}
 `;
 }
 /**
@@ -4635,6 +4817,10 @@ function checkScript(options) {
     }
     if (options.notifySocket !== undefined && !NOTIFY_PATTERN.test(options.notifySocket)) {
         throw new Error(`invalid notify socket: ${options.notifySocket}`);
+    }
+    for (const name of options.tests?.names ?? []) {
+        if (!NAME_PATTERN.test(name))
+            throw new Error(`invalid boot test name: ${name}`);
     }
     return scriptHeader(options) + SCRIPT_BODY;
 }
@@ -4687,7 +4873,7 @@ list_failed() {
 }
 # The unit names of a list, comma-separated.
 names() { list=; while read -r unit _; do list=\${list:+$list,}$unit; done <"$1"; echo "$list"; }
-
+${TEST_RUNNER}
 emit started "$(uptime_s)"
 left=$((SETTLE_BY - $(now_s)))
 [ "$left" -gt 0 ] || left=1
@@ -4753,6 +4939,12 @@ esac
 [ ! -s "$FAILED.bad" ] || code=1
 [ "$settle" = done ] || code=1
 [ "$errors" = 0 ] || code=1
+# The tests run on a system the check found nothing wrong with; a failing one fails the boot.
+if [ "$code" = 0 ] && [ -n "$TESTS" ]; then
+  run_tests
+  [ -z "$tests_failed" ] || code=1
+  [ "$errors" = 0 ] || code=1
+fi
 if [ "$JOURNAL" = always ] || { [ "$JOURNAL" = on-failure ] && [ "$code" != 0 ]; }; then
   if journalctl --boot --no-pager -o short-monotonic >"$REPORT.journal" 2>"$ERR"; then
     emit_lines journal <"$REPORT.journal"
@@ -4764,9 +4956,16 @@ fi
 # Over vsock the check speaks for itself with the nonce: systemd's own EXIT_STATUS= comes with every
 # orderly shutdown, whoever caused it, so it cannot pass a boot.
 if [ -n "$NOTIFY" ]; then
-  NOTIFY_SOCKET=$NOTIFY systemd-notify --no-block \\
-    "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") errors=$errors" \\
-    2>"$ERR" || { fail systemd-notify; code=1; }
+  set -- "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") errors=$errors\${TESTS:+ tests=$test_statuses}"
+  # One key per test: systemd-notify merges its arguments like environment variables, the last of a
+  # key wins.
+  i=0
+  for failed in $tests_failed; do
+    i=$((i + 1))
+    name=\${failed%%:*}
+    set -- "$@" "\${TEST_KEY}_$i=$NONCE $name \${failed#*:} $(test_tail "$name")"
+  done
+  NOTIFY_SOCKET=$NOTIFY systemd-notify --no-block "$@" 2>"$ERR" || { fail systemd-notify; code=1; }
 fi
 emit exit "$code"
 emit reported "$(uptime_s)"
@@ -4782,14 +4981,15 @@ sync
 systemctl exit "$code" || systemctl poweroff
 `;
 /** The service that runs the script. Type=exec: its start job ends at once, so the boot can settle. */
-function checkUnit() {
+function checkUnit(testNames = []) {
+    const imports = [CHECK_SCRIPT_CREDENTIAL, ...testNames.map(testCredentialName)];
     return `[Unit]
 Description=mkosi-ci boot check
 After=basic.target
 
 [Service]
 Type=exec
-ImportCredential=${CHECK_SCRIPT_CREDENTIAL}
+${imports.map((name) => `ImportCredential=${name}`).join('\n')}
 RuntimeDirectory=mkosi-ci
 ExecStart=/bin/sh %d/${CHECK_SCRIPT_CREDENTIAL}
 StandardOutput=journal+console
@@ -4798,13 +4998,17 @@ StandardOutput=journal+console
 function checkDropIn() {
     return `[Unit]\nWants=${CHECK_UNIT}\n`;
 }
-/** The credentials that inject the check; `extra` ones (planted faults, user credentials) come first. */
-function checkCredentials(options, extra = []) {
+/**
+ * The credentials that inject the check and its tests; `extra` ones (planted faults, user credentials)
+ * come first. `tests` are the files `options.tests` names.
+ */
+function checkCredentials(options, extra = [], tests = []) {
     const dropInName = CHECK_UNIT.replace(/\.service$/, '');
     return [
         ...extra,
+        ...testCredentials(tests),
         { name: CHECK_SCRIPT_CREDENTIAL, value: checkScript(options) },
-        { name: `systemd.extra-unit.${CHECK_UNIT}`, value: checkUnit() },
+        { name: `systemd.extra-unit.${CHECK_UNIT}`, value: checkUnit(tests.map((t) => t.name)) },
         { name: `systemd.unit-dropin.multi-user.target~${dropInName}`, value: checkDropIn() },
     ];
 }
@@ -4816,7 +5020,7 @@ function smbiosCredentialArgs(credentials) {
     return credentials.flatMap((c) => {
         if (!NAME_PATTERN.test(c.name.replace(/~/g, '-')))
             throw new Error(`invalid credential name: ${c.name}`);
-        const encoded = Buffer.from(c.value, 'utf8').toString('base64');
+        const encoded = (typeof c.value === 'string' ? Buffer.from(c.value, 'utf8') : c.value).toString('base64');
         return ['-smbios', `type=11,value=io.systemd.credential.binary:${c.name}=${encoded}`];
     });
 }
@@ -4831,7 +5035,129 @@ function kernelCmdlineExtraArgs(extra) {
     return ['-smbios', `type=11,value=io.systemd.stub.kernel-cmdline-extra=${value}`];
 }
 
+;// CONCATENATED MODULE: ./src/boot/test-results.ts
+
+
+/** `test-file:NAME:FILE` → [NAME, FILE], for a file name the guest may send. */
+function resultFileKey(key) {
+    const match = /^test-file:([^:]+):(.+)$/.exec(key);
+    return match && RESULT_FILE_PATTERN.test(match[2]) ? [match[1], match[2]] : undefined;
+}
+function collectFile(files, name, file, line) {
+    const list = files.get(name) ?? [];
+    const last = list.at(-1);
+    if (last?.file === file)
+        last.lines.push(line);
+    else
+        files.set(name, [...list, { file, lines: [line] }]);
+}
+function outcomeOf(status) {
+    if (status === 'timeout')
+        return 'timed-out';
+    return status === 0 ? 'passed' : status === 77 ? 'skipped' : 'failed';
+}
+function parseStatus(value) {
+    if (value === 'timeout')
+        return value;
+    return /^\d{1,3}$/.test(value) ? Number(value) : undefined;
+}
+/** The `test`, `test-bytes` and `test-output:NAME` lines of a report, in the order the tests ran. */
+function parseTestLines(lines) {
+    const tests = new Map();
+    const outputs = new Map();
+    const bytes = new Map();
+    const files = new Map();
+    for (const line of lines) {
+        const space = line.indexOf(' ');
+        const key = space < 0 ? line : line.slice(0, space);
+        const value = space < 0 ? '' : line.slice(space + 1);
+        if (key === 'test') {
+            const match = /^(\S+) (\S+) (\d+)$/.exec(value);
+            const status = match ? parseStatus(match[2]) : undefined;
+            if (!match || status === undefined || tests.has(match[1]))
+                continue;
+            tests.set(match[1], {
+                name: match[1],
+                status,
+                outcome: outcomeOf(status),
+                seconds: Number(match[3]),
+                bytes: 0,
+                output: [],
+            });
+        }
+        else if (key === 'test-bytes') {
+            const match = /^(\S+) (\d+)$/.exec(value);
+            if (match)
+                bytes.set(match[1], Number(match[2]));
+        }
+        else if (key.startsWith('test-output:')) {
+            const name = key.slice('test-output:'.length);
+            outputs.set(name, [...(outputs.get(name) ?? []), value]);
+        }
+        else if (resultFileKey(key)) {
+            const [name, file] = resultFileKey(key);
+            collectFile(files, name, file, value);
+        }
+    }
+    return [...tests.values()].map((t) => ({
+        ...t,
+        bytes: bytes.get(t.name) ?? 0,
+        output: outputs.get(t.name) ?? [],
+        ...(files.has(t.name) ? { files: files.get(t.name) } : {}),
+    }));
+}
+/** How many bytes of a test's output the report left out. */
+function cutBytes(test) {
+    return Math.max(0, test.bytes - TEST_OUTPUT_BYTES);
+}
+/** The last lines of a test's output, for the reason, the annotation and the summary. */
+function test_results_tailOf(test, lines = TEST_TAIL_LINES) {
+    return test.output.slice(-lines);
+}
+function failing(tests) {
+    return tests.filter((t) => t.outcome === 'failed' || t.outcome === 'timed-out');
+}
+/** `20-fail (exit 1: "last line")`, `30-hang (timed out after 10 s)`. */
+function test_results_describeFailure(test, timeoutSeconds) {
+    if (test.status === 'timeout') {
+        const limit = timeoutSeconds ?? test.seconds;
+        return `${test.name} (timed out${limit === undefined ? '' : ` after ${limit} s`})`;
+    }
+    const last = test_results_tailOf(test, 1)[0]?.trim();
+    return `${test.name} (exit ${test.status}${last ? `: ${JSON.stringify(last)}` : ''})`;
+}
+/**
+ * Why the tests fail the boot, if they do: `test-failed` names each failing test; a test that was
+ * expected but reported nothing makes the evidence `inconclusive` (only a reported result can pass).
+ */
+function testProblem(expected, tests, timeoutSeconds) {
+    const failed = failing(tests);
+    if (failed.length > 0) {
+        const described = failed.map((t) => test_results_describeFailure(t, timeoutSeconds)).join(', ');
+        return { result: 'test-failed', reason: `failed tests: ${described}` };
+    }
+    const reported = new Set(tests.map((t) => t.name));
+    const missing = expected.filter((name) => !reported.has(name));
+    if (missing.length === 0)
+        return undefined;
+    return { result: 'inconclusive', reason: `no result from boot test(s): ${missing.join(', ')}` };
+}
+/** `; tests: 2 passed, 1 skipped (40-skip)` for the reason of a passed boot; '' without tests. */
+function testsPassedNote(tests) {
+    if (tests.length === 0)
+        return '';
+    const passed = tests.filter((t) => t.outcome === 'passed').length;
+    const skipped = tests.filter((t) => t.outcome === 'skipped').map((t) => t.name);
+    const skippedPart = skipped.length > 0 ? `, ${skipped.length} skipped (${skipped.join(', ')})` : '';
+    return `; tests: ${passed} passed${skippedPart}`;
+}
+/** `name:status,…`: how the report and the vsock message are compared. */
+function statusList(tests) {
+    return tests.map((t) => `${t.name}:${t.status}`).join(',');
+}
+
 ;// CONCATENATED MODULE: ./src/boot/serial-report.ts
+
 
 
 /**
@@ -4966,6 +5292,7 @@ function parseReportLines(lines) {
         timings: bootTimings(timestamps),
         settledAt: number('settled'),
         reportedAt: number('reported'),
+        tests: parseTestLines(lines),
     };
 }
 /** Finds and parses the report with this run's nonce in what the report channel captured. */
@@ -4997,8 +5324,40 @@ function findPanic(consoleLog) {
 ;// CONCATENATED MODULE: ./src/boot/check-message.ts
 
 
+
+
+/** `tests=a:0,b:timeout`: the results, without output (unreadable entries are dropped). */
+function parseTests(value, tails) {
+    const tests = [];
+    for (const entry of list(value)) {
+        const colon = entry.lastIndexOf(':');
+        const status = parseStatus(entry.slice(colon + 1));
+        if (colon <= 0 || status === undefined)
+            continue;
+        const name = entry.slice(0, colon);
+        const output = tails.get(name) ?? [];
+        tests.push({ name, status, outcome: outcomeOf(status), seconds: undefined, bytes: 0, output });
+    }
+    return tests;
+}
+/** `X_MKOSI_CI_TEST_1`, `_2`, …: one key per failing test (see test-runner.ts). */
+const TEST_MESSAGE_KEY_PATTERN = new RegExp(`^${TEST_MESSAGE_KEY}_\\d+$`);
+/** `X_MKOSI_CI_TEST_N=<nonce> NAME STATUS <base64 tail>` messages with this run's nonce: name → lines. */
+function testTails(messages, nonce) {
+    const tails = new Map();
+    for (const message of messages) {
+        if (!TEST_MESSAGE_KEY_PATTERN.test(message.key))
+            continue;
+        const [token, name, , tail] = message.value.split(' ');
+        if (token !== nonce || !name)
+            continue;
+        const text = Buffer.from(tail ?? '', 'base64').toString('utf8');
+        tails.set(name, text.split('\n').filter((line, i, all) => line !== '' || i < all.length - 1));
+    }
+    return tails;
+}
 const list = (value) => (value ? value.split(',') : []);
-function parseFields(fields) {
+function parseFields(fields, tails) {
     const values = new Map();
     for (const field of fields) {
         const equals = field.indexOf('=');
@@ -5012,6 +5371,7 @@ function parseFields(fields) {
         failed: list(values.get('failed')),
         masked: list(values.get('masked')),
         errors: wholeNumber(values.get('errors')),
+        tests: parseTests(values.get('tests'), tails),
     };
 }
 /** The check's message with this run's nonce among the notifications received, if any. */
@@ -5021,7 +5381,7 @@ function findCheckMessage(messages, nonce) {
             continue;
         const [token, ...fields] = message.value.split(' ');
         if (token === nonce)
-            return parseFields(fields);
+            return parseFields(fields, testTails(messages, nonce));
     }
     return undefined;
 }
@@ -5052,6 +5412,7 @@ function reportFromMessage(message) {
         timings: {},
         blame: [],
         journal: [],
+        tests: message.tests,
     };
 }
 /**
@@ -5067,6 +5428,7 @@ function disagreement(report, message) {
         ['failed', names(report.failedUnits.map((u) => u.name)), names(message.failed)],
         ['masked', names(report.maskedUnits), names(message.masked)],
         ['errors', report.errors.length, message.errors],
+        ['tests', statusList(report.tests), statusList(message.tests)],
     ];
     const differing = fields.filter(([, a, b]) => a !== b);
     if (differing.length === 0)
@@ -5077,6 +5439,7 @@ function disagreement(report, message) {
 }
 
 ;// CONCATENATED MODULE: ./src/boot/verdict.ts
+
 
 /**
  * A unit glob as systemctl understands them (fnmatch: `*`, `?`, `[…]`), anchored. A pattern without a
@@ -5127,7 +5490,14 @@ function unitAllowed(unit, patterns) {
 function describe(units) {
     return units.map((u) => (u.statusLine ? `${u.name} (${u.statusLine})` : u.name)).join(', ');
 }
-const NONE = { failedUnits: [], allowedUnits: [], timings: {}, report: undefined };
+const NONE = {
+    failedUnits: [],
+    allowedUnits: [],
+    tests: [],
+    failedTests: [],
+    timings: {},
+    report: undefined,
+};
 /** No evidence with the nonce: a crash, a timeout, or a guest that shut down before the check ran. */
 function withoutReport(input, truncated) {
     const why = input.timedOut
@@ -5208,7 +5578,15 @@ function verdict(input) {
     const report = input.report.found ? input.report.report : reportFromMessage(message);
     const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
     const failedUnits = report.failedUnits.filter((u) => !allowedUnits.includes(u));
-    const common = { allowedUnits, failedUnits, timings: report.timings, report };
+    const tests = report.tests;
+    const common = {
+        allowedUnits,
+        failedUnits,
+        tests,
+        failedTests: failing(tests),
+        timings: report.timings,
+        report,
+    };
     const red = (result, reason) => ({ ...common, result, reason });
     if (input.panic)
         return red('panicked', `the console shows a crash: ${input.panic}`);
@@ -5226,6 +5604,9 @@ function verdict(input) {
     const contradicted = contradictions(input, report);
     if (contradicted.length > 0)
         return red('inconclusive', contradicted.join('; '));
+    const testsFailed = testProblem(input.expectedTests ?? [], tests, input.testTimeoutSeconds);
+    if (testsFailed)
+        return red(testsFailed.result, testsFailed.reason);
     if (report.exitCode !== 0) {
         return red('inconclusive', `the check exited ${report.exitCode} where the host finds nothing wrong`);
     }
@@ -5235,8 +5616,86 @@ function verdict(input) {
     return {
         ...common,
         result: 'passed',
-        reason: `the system is ${report.state}${tolerated}${masked}${source}`,
+        reason: `the system is ${report.state}${tolerated}${masked}${testsPassedNote(tests)}${source}`,
     };
+}
+
+;// CONCATENATED MODULE: ./src/boot/boot-tests.ts
+
+
+
+
+/** What all tests together may weigh before base64 (4/3 of it on the qemu command line). */
+const TEST_BUDGET_BYTES = 24 * 1024;
+/** A name that is safe as a credential name, a file name and a word of the guest's shell script. */
+const TEST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+function parseBootTestSource(raw, cwd) {
+    if (raw.trimStart().startsWith('#!'))
+        return { kind: 'inline', script: raw.trimStart() };
+    const value = raw.trim();
+    if (value === '')
+        return { kind: 'none' };
+    if (value.includes('\n')) {
+        throw new ConfigurationError(`Input ${Input.BootTest}: a multi-line value must be a script starting with #! (got one starting with ${JSON.stringify(value.split('\n')[0])}); a path is one line.`);
+    }
+    return { kind: 'path', path: external_node_path_default().resolve(cwd, value), given: value };
+}
+function checkName(name, where) {
+    if (TEST_NAME.test(name))
+        return;
+    throw new ConfigurationError(`Input ${Input.BootTest}: ${where} is named ${JSON.stringify(name)}; a test's name must start with a letter or digit and hold only letters, digits, '.', '_' and '-' (64 at most).`);
+}
+async function executable(file) {
+    const info = await (0,promises_namespaceObject.stat)(file);
+    return info.isFile() && (info.mode & 0o111) !== 0;
+}
+/** The executables of a directory in name order (byte order, as the C locale sorts); others are left out. */
+async function directoryTests(dir, given) {
+    const names = (await (0,promises_namespaceObject.readdir)(dir)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const tests = [];
+    for (const name of names) {
+        if (name.startsWith('.') || !(await executable(external_node_path_default().join(dir, name))))
+            continue;
+        checkName(name, `${given}/${name}`);
+        tests.push({ name, content: await (0,promises_namespaceObject.readFile)(external_node_path_default().join(dir, name)) });
+    }
+    if (tests.length === 0) {
+        throw new ConfigurationError(`Input ${Input.BootTest}: ${given} is a directory without executable files; make the tests executable (chmod +x).`);
+    }
+    return tests;
+}
+async function pathTests(source) {
+    const info = await (0,promises_namespaceObject.stat)(source.path).catch(() => undefined);
+    if (!info) {
+        throw new ConfigurationError(`Input ${Input.BootTest}: ${source.given} does not exist (${source.path}); give an executable, a directory of executables or an inline script starting with #!.`);
+    }
+    if (info.isDirectory())
+        return directoryTests(source.path, source.given);
+    if (!(await executable(source.path))) {
+        throw new ConfigurationError(`Input ${Input.BootTest}: ${source.given} is not an executable file; make it executable (chmod +x) or give a directory of executables.`);
+    }
+    const name = external_node_path_default().basename(source.path);
+    checkName(name, source.given);
+    return [{ name, content: await (0,promises_namespaceObject.readFile)(source.path) }];
+}
+/** The tests to carry into the guest, refused when they do not fit in the credentials. */
+async function loadBootTests(source) {
+    const tests = source.kind === 'none'
+        ? []
+        : source.kind === 'inline'
+            ? [
+                {
+                    name: 'inline',
+                    content: Buffer.from(source.script.endsWith('\n') ? source.script : `${source.script}\n`),
+                },
+            ]
+            : await pathTests(source);
+    const bytes = tests.reduce((sum, t) => sum + t.content.length, 0);
+    if (bytes > TEST_BUDGET_BYTES) {
+        const sizes = tests.map((t) => `${t.name} ${t.content.length}`).join(', ');
+        throw new ConfigurationError(`Input ${Input.BootTest}: the tests weigh ${bytes} bytes (${sizes}); at most ${TEST_BUDGET_BYTES} bytes fit in the SMBIOS credentials that carry them into the guest. Put the bulk in the image, or have a small test fetch it from the host (MKOSI_CI_HOST).`);
+    }
+    return tests;
 }
 
 ;// CONCATENATED MODULE: ./src/boot/options.ts
@@ -5247,6 +5706,11 @@ function verdict(input) {
 
 
 
+
+/** An input that may be left empty: undefined then. */
+function optional(value, parse) {
+    return value === '' ? undefined : parse(value);
+}
 /** A glob systemctl would take: its brackets closed and their ranges in order. */
 function compiles(pattern) {
     try {
@@ -5284,16 +5748,20 @@ function checkWatchFitsTimeout(watchSeconds, timeoutSeconds) {
     const timeout = timeoutSeconds === undefined ? `auto: at most ${longest}` : `${longest}`;
     throw new ConfigurationError(`Input ${Input.BootWatch}: ${watchSeconds} seconds leaves no time to boot within ${Input.BootTimeout} (${timeout} seconds); give a ${Input.BootWatch} shorter than ${Input.BootTimeout}.`);
 }
-function parseBootOptions(inputs) {
-    const options = parseEach(inputs);
+/** `cwd` resolves a boot-test path (the repository's checkout in a workflow). */
+function parseBootOptions(inputs, cwd = process.cwd()) {
+    const options = parseEach(inputs, cwd);
     checkWatchFitsTimeout(options.watchSeconds, options.timeoutSeconds);
-    // A timeout given in seconds is shared out now, so one too short is refused before the build; auto's
-    // share depends on the accelerator, known at boot.
-    if (options.timeoutSeconds !== undefined)
-        settleBySeconds(options.timeoutSeconds, options.watchSeconds);
+    // A timeout given in seconds is shared out now, so one too short is refused before the build (with
+    // room for one test: a directory's tests are counted when they are loaded, at boot); auto's share
+    // depends on the accelerator, known at boot.
+    if (options.timeoutSeconds !== undefined) {
+        const testSeconds = options.test.kind === 'none' ? 0 : options.testTimeoutSeconds;
+        settleBySeconds(options.timeoutSeconds, options.watchSeconds, testSeconds);
+    }
     return options;
 }
-function parseEach(inputs) {
+function parseEach(inputs, cwd) {
     const { value, raw } = inputs;
     const timeout = value(Input.BootTimeout);
     return {
@@ -5305,11 +5773,13 @@ function parseEach(inputs) {
             'serial',
         ]),
         kvm: parseTristate(Input.Kvm, value(Input.Kvm)),
-        memoryMiB: parseInteger(Input.BootRam, value(Input.BootRam), 256, 1_048_576, 'MiB'),
-        cpus: parseInteger(Input.BootCpus, value(Input.BootCpus), 1, 256, 'CPUs'),
+        memoryMiB: optional(value(Input.BootRam), (v) => parseInteger(Input.BootRam, v, 256, 1_048_576, 'MiB')),
+        cpus: optional(value(Input.BootCpus), (v) => parseInteger(Input.BootCpus, v, 1, 256, 'CPUs')),
         firmware: parseChoice(Input.BootFirmware, value(Input.BootFirmware), FIRMWARE_CHOICES),
         allowFailed: parseAllowFailed(raw(Input.BootAllowFailed)),
         watchSeconds: parseInteger(Input.BootWatch, value(Input.BootWatch), 0, 3_600, 'seconds'),
+        test: parseBootTestSource(raw(Input.BootTest), cwd),
+        testTimeoutSeconds: parseInteger(Input.BootTestTimeout, value(Input.BootTestTimeout), 1, 86_400, 'seconds'),
     };
 }
 
@@ -5801,7 +6271,7 @@ function parseOptions(raw, cwd) {
     const inputs = inputReader(raw);
     return {
         ...parseMkosiOptions(inputs, cwd),
-        boot: parseBootOptions(inputs),
+        boot: parseBootOptions(inputs, cwd),
         publish: parsePublishOptions(inputs),
         repro: parseReproOptions(inputs),
         cache: parseCacheOptions(inputs),
@@ -6046,6 +6516,37 @@ function noEmulatorError() {
     return new ConfigurationError(`Input ${Input.Boot}: no qemu-system-x86_64 in the tools tree or on PATH; add qemu-system-x86 to the tools tree (ToolsTreePackages=) or the host, or set boot: false.`);
 }
 
+;// CONCATENATED MODULE: ./src/boot/machine-size.ts
+/** mkosi's own defaults, for a summary that lacks the fields (older mkosi). */
+const MKOSI_DEFAULT_MEMORY_MIB = 2048;
+const MKOSI_DEFAULT_CPUS = 1;
+function machineSize(options, image) {
+    const configMiB = image.ram === undefined ? undefined : Math.ceil(image.ram / (1024 * 1024));
+    const memory = options.memoryMiB !== undefined
+        ? { memoryMiB: options.memoryMiB, memorySource: 'boot-ram' }
+        : configMiB !== undefined
+            ? { memoryMiB: configMiB, memorySource: 'RAM=' }
+            : { memoryMiB: MKOSI_DEFAULT_MEMORY_MIB, memorySource: 'default' };
+    const cpus = options.cpus !== undefined
+        ? { cpus: options.cpus, cpusSource: 'boot-cpus' }
+        : image.cpus !== undefined
+            ? { cpus: image.cpus, cpusSource: 'CPUs=' }
+            : { cpus: MKOSI_DEFAULT_CPUS, cpusSource: 'default' };
+    return { ...memory, ...cpus };
+}
+const SOURCES = {
+    'boot-ram': 'boot-ram',
+    'boot-cpus': 'boot-cpus',
+    'RAM=': "mkosi's RAM=",
+    'CPUs=': "mkosi's CPUs=",
+    default: "mkosi's default",
+};
+/** "2048 MiB (mkosi's RAM=), 1 CPU (boot-cpus)". */
+function machine_size_describeMachineSize(size) {
+    const cpus = `${size.cpus} CPU${size.cpus === 1 ? '' : 's'}`;
+    return `${size.memoryMiB} MiB (${SOURCES[size.memorySource]}), ${cpus} (${SOURCES[size.cpusSource]})`;
+}
+
 ;// CONCATENATED MODULE: external "node:net"
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: ./src/boot/vsock-transport.ts
@@ -6184,6 +6685,7 @@ async function listenForNotifications(paths, port = NOTIFY_PORT, now = Date.now)
 
 
 
+
 /** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
 const DEFAULT_KERNEL_CMDLINE_EXTRA = ['systemd.firstboot=off', 'panic=-1'];
 /** The firmware of this run: its own copy of OVMF's variables, the command line extras of a split kernel. */
@@ -6223,12 +6725,25 @@ function checkQemuArgs(options, files, vars, credentials, vsockSocket) {
         vhostUserVsock: vsockSocket ? { socket: vsockSocket } : undefined,
     });
 }
-/** The journal and the status of each failed unit, as files next to the logs, for the artifacts. */
+function testsOf(options) {
+    if (!options.tests || options.tests.length === 0)
+        return undefined;
+    return { names: options.tests.map((t) => t.name), timeoutSeconds: options.testTimeoutSeconds ?? 300 };
+}
+/** The journal, the status of each failed unit and each test's output, as files next to the logs, for the artifacts. */
 async function keepDetails(logs, report) {
     const kept = {};
     if (report && report.journal.length > 0) {
         kept.journal = external_node_path_default().join(logs, 'journal.txt');
         await (0,promises_namespaceObject.writeFile)(kept.journal, report.journal.join('\n') + '\n');
+    }
+    if (report && report.tests.length > 0) {
+        kept.tests = external_node_path_default().join(logs, 'tests');
+        await (0,promises_namespaceObject.mkdir)(kept.tests, { recursive: true });
+        for (const test of report.tests) {
+            const cut = cutBytes(test) > 0 ? `[the first ${cutBytes(test)} bytes were cut]\n` : '';
+            await (0,promises_namespaceObject.writeFile)(external_node_path_default().join(kept.tests, `${test.name}.log`), cut + test.output.map((l) => `${l}\n`).join(''));
+        }
     }
     if (report && report.failedUnits.length > 0) {
         kept.failedUnits = external_node_path_default().join(logs, 'failed-units.txt');
@@ -6252,6 +6767,19 @@ async function prepareLogs(options) {
         await (0,promises_namespaceObject.copyFile)(template, vars);
     return { logs, files, vars };
 }
+/** The check, its tests and the extra credentials, with the vsock notify address when vsock is on. */
+function runCredentials(options, nonce, vsock) {
+    return checkCredentials({
+        nonce,
+        channel: options.channel,
+        settleBySeconds: options.settleBySeconds,
+        watchSeconds: options.watchSeconds,
+        journal: options.journal,
+        allowFailed: options.allowFailed,
+        notifySocket: vsock ? notifyCredential().value : undefined,
+        tests: testsOf(options),
+    }, [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])], options.tests);
+}
 async function bootCheck(ctx, options) {
     if (options.settleBySeconds >= options.timeoutSeconds) {
         throw new ConfigurationError(`Input boot-timeout: ${options.timeoutSeconds} s must be longer than the settle deadline (${options.settleBySeconds} s of guest uptime)`);
@@ -6262,15 +6790,7 @@ async function bootCheck(ctx, options) {
     const vsock = options.vsockDaemon
         ? { socket: external_node_path_default().join(logs, 'vhost-user-vsock.sock'), udsPath: external_node_path_default().join(logs, 'vsock.sock') }
         : undefined;
-    const credentials = checkCredentials({
-        nonce,
-        channel: options.channel,
-        settleBySeconds: options.settleBySeconds,
-        watchSeconds: options.watchSeconds,
-        journal: options.journal,
-        allowFailed: options.allowFailed,
-        notifySocket: vsock ? notifyCredential().value : undefined,
-    }, [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])]);
+    const credentials = runCredentials(options, nonce, vsock !== undefined);
     const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket);
     let listener;
     const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
@@ -6303,6 +6823,8 @@ async function bootCheck(ctx, options) {
         timeoutSeconds: options.timeoutSeconds,
         qemuExitCode: run.exitCode,
         allowFailed: options.allowFailed,
+        expectedTests: (options.tests ?? []).map((t) => t.name),
+        testTimeoutSeconds: options.testTimeoutSeconds,
         vsock: notifications && { message, exitStatus: notifications.exitStatus },
     });
     const kept = { ...files, ...(await keepDetails(logs, result.report)) };
@@ -6369,6 +6891,9 @@ async function ukiEspDirectory(workDir, uki) {
 
 
 
+
+
+
 /**
  * What qemu's disk is: none for a direct kernel boot, an ESP holding the UKI for a UKI booted through
  * UEFI (firmware does not start a bare PE file from a disk), else the image itself.
@@ -6395,30 +6920,42 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
     const firmware = resolveFirmware(options.firmware, config.main.format, image.path, emulator);
     const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
     const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
-    const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel);
+    const tests = await loadBootTests(options.test);
+    // The tests' worst case: auto's timeout grows by it, a timeout in seconds must leave room for it.
+    const testSeconds = tests.length * options.testTimeoutSeconds;
+    const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel) + testSeconds;
     const logsDir = await claimDirectory(external_node_path_default().join(ctx.workDir, 'logs', 'boot'));
-    ctx.log.info(`Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, report over ${transport}, timeout ${timeoutSeconds} s`);
+    const size = machineSize(options, config.main);
+    ctx.log.info(`Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, ${machine_size_describeMachineSize(size)}, report over ${transport}, timeout ${timeoutSeconds} s`);
     const check = await bootCheck(ctx, {
         qemu: emulator.qemu,
         image: await bootDisk(firmware, config.main.format, image.path, ctx.workDir),
         firmware,
         accel,
-        memoryMiB: options.memoryMiB,
-        cpus: options.cpus,
+        memoryMiB: size.memoryMiB,
+        cpus: size.cpus,
         timeoutSeconds,
-        settleBySeconds: settleBySeconds(timeoutSeconds, options.watchSeconds),
+        settleBySeconds: settleBySeconds(timeoutSeconds, options.watchSeconds, testSeconds),
         watchSeconds: options.watchSeconds,
         journal: 'on-failure',
         channel: { kind: 'serial' },
         allowFailed: options.allowFailed,
         kernelCmdlineExtra: [...DEFAULT_KERNEL_CMDLINE_EXTRA, ...config.main.kernelCommandLineExtra],
         extraCredentials,
+        tests,
+        testTimeoutSeconds: options.testTimeoutSeconds,
         logsDir,
         vsockDaemon: daemon,
     });
     for (const unit of check.verdict.failedUnits) {
         ctx.log.error(`${unit.name} failed${unit.statusLine ? `: ${unit.statusLine}` : ''}`, {
             title: 'Boot check: failed unit',
+        });
+    }
+    for (const test of check.verdict.failedTests) {
+        const tail = test_results_tailOf(test).join('\n');
+        ctx.log.error(`${test_results_describeFailure(test, options.testTimeoutSeconds)}${tail ? `\n${tail}` : ''}`, {
+            title: `Boot test failed: ${test.name}`,
         });
     }
     return {
@@ -6428,6 +6965,8 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
         firmware: firmware.kind,
         emulator: emulator.origin,
         timeoutSeconds,
+        size,
+        testTimeoutSeconds: options.testTimeoutSeconds,
         logsDir,
         check,
     };
@@ -7018,6 +7557,7 @@ const buildStage = {
 
 
 
+
 /** Whether a tools tree mkosi is yet to build lists a qemu package (qemu-system, qemu-system-x86, qemu-kvm …). */
 function treeWillHaveQemu(config) {
     return (config.tools?.packages ?? []).some((p) => p.startsWith('qemu'));
@@ -7031,6 +7571,8 @@ function treeWillHaveQemu(config) {
 async function checkBootPrerequisites(runner, options, config) {
     const format = config.main.format;
     checkFirmwareFitsImage(options.firmware, config.main);
+    // A boot-test that is missing, not executable or too large is said now, not after the build.
+    await loadBootTests(options.test);
     await chooseTransport(runner, options.transport);
     const tree = config.main.toolsTree;
     const built = tree !== undefined && (0,external_node_fs_.existsSync)(tree);
@@ -9343,6 +9885,69 @@ class ProcessRunner {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/boot-tests-summary.ts
+
+
+
+/**
+ * The boot tests' part of the summary: one row per test, and the end of each failing test's output
+ * (its whole output is in logs/boot/tests/NAME.log).
+ */
+const OUTCOME_ICONS = {
+    passed: '✅ passed',
+    skipped: '⏭️ skipped',
+    failed: '❌ failed',
+    'timed-out': '⏱️ timed out',
+};
+function statusText(test) {
+    return test.status === 'timeout' ? 'timeout' : String(test.status);
+}
+/** The failing cases its JUnit XML or TAP files name, if any. */
+function casesMarkdown(test) {
+    const cases = failingCases(test.files ?? []);
+    if (cases.length === 0)
+        return [];
+    return ['Failing cases:', '', ...cases.map((c) => `- ${cell(c)}`), ''];
+}
+function boot_tests_summary_testsMarkdown(tests, logsDir, timeoutSeconds) {
+    if (tests.length === 0)
+        return [];
+    const lines = ['| Test | Result | Exit | Time |', '| --- | --- | --- | --- |'];
+    for (const test of tests) {
+        const time = test.seconds === undefined ? '' : `${test.seconds} s`;
+        lines.push(`| \`${cell(test.name)}\` | ${OUTCOME_ICONS[test.outcome]} | ${statusText(test)} | ${time} |`);
+    }
+    lines.push('');
+    for (const test of tests.filter((t) => t.outcome === 'failed' || t.outcome === 'timed-out')) {
+        // A fence longer than any run of backticks in the output cannot be closed by it.
+        const tail = tailOf(test);
+        const fence = '`'.repeat(Math.max(3, ...tail.map((l) => (l.match(/`+/g) ?? []).reduce((m, r) => Math.max(m, r.length + 1), 0))));
+        lines.push(`<details><summary>${cell(describeFailure(test, timeoutSeconds))}: the last ${tail.length} line(s)</summary>`, '', fence, ...tail, fence, '', ...casesMarkdown(test), `Whole output: \`${logsDir}/tests/${test.name}.log\``, '</details>', '');
+    }
+    return lines;
+}
+function testsText(tests, timeoutSeconds) {
+    const lines = [];
+    for (const test of tests) {
+        if (test.outcome === 'failed' || test.outcome === 'timed-out') {
+            lines.push(`  test failed: ${test_results_describeFailure(test, timeoutSeconds)}`);
+            lines.push(...test_results_tailOf(test).map((l) => `    | ${l}`));
+            lines.push(...result_files_failingCases(test.files ?? []).map((c) => `    failing case: ${c}`));
+        }
+        else {
+            const cut = cutBytes(test) > 0 ? ` (${cutBytes(test)} bytes of output cut)` : '';
+            lines.push(`  test ${test.outcome}: ${test.name}${cut}`);
+        }
+    }
+    return lines;
+}
+/** The `failed-tests` output: each failing test, its status and the end of its output. */
+function failedTestRecords(tests) {
+    return (tests ?? [])
+        .filter((t) => t.outcome === 'failed' || t.outcome === 'timed-out')
+        .map((t) => ({ test: t.name, status: t.status, tail: test_results_tailOf(t) }));
+}
+
 ;// CONCATENATED MODULE: ./src/report/format.ts
 /** 1536 → "1.5 KiB"; exact bytes below 1 KiB. */
 function format_formatBytes(bytes) {
@@ -9370,9 +9975,12 @@ function format_cell(text) {
 
 ;// CONCATENATED MODULE: ./src/report/boot-summary.ts
 
+
+
 const VERDICT_ICONS = {
     passed: '✅',
     'failed-units': '❌',
+    'test-failed': '❌',
     'did-not-boot': '❌',
     'not-running': '❌',
     inconclusive: '❌',
@@ -9405,6 +10013,8 @@ function boot_summary_bootMarkdown(boot) {
         '',
         `${cell(verdict.reason)} (${how(boot)})`,
         '',
+        `Guest: ${describeMachineSize(boot.size)}`,
+        '',
     ];
     const timing = timingLine(verdict.timings);
     if (timing)
@@ -9420,13 +10030,18 @@ function boot_summary_bootMarkdown(boot) {
         }
         lines.push('');
     }
+    lines.push(...testsMarkdown(verdict.tests, boot.logsDir, boot.testTimeoutSeconds));
     if (verdict.result !== 'passed')
         lines.push(`Serial console, journal and unit status are kept in \`${boot.logsDir}\`.`);
     return lines;
 }
 function bootText(boot) {
     const verdict = boot.check.verdict;
-    const lines = [`boot check: ${verdict.result}: ${verdict.reason}`, `  ${how(boot)}`];
+    const lines = [
+        `boot check: ${verdict.result}: ${verdict.reason}`,
+        `  ${how(boot)}`,
+        `  guest: ${machine_size_describeMachineSize(boot.size)}`,
+    ];
     const timing = timingLine(verdict.timings);
     if (timing)
         lines.push(`  boot time: ${timing}`);
@@ -9434,6 +10049,7 @@ function bootText(boot) {
         lines.push(`  failed: ${unit.name}${unit.statusLine ? `: ${unit.statusLine}` : ''}`);
     for (const unit of verdict.allowedUnits)
         lines.push(`  tolerated: ${unit.name}`);
+    lines.push(...testsText(verdict.tests, boot.testTimeoutSeconds));
     if (verdict.result !== 'passed')
         lines.push(`  logs: ${boot.logsDir}`);
     return lines;
@@ -9757,6 +10373,7 @@ var Output;
     Output["Logs"] = "logs";
     Output["BootResult"] = "boot-result";
     Output["FailedUnits"] = "failed-units";
+    Output["FailedTests"] = "failed-tests";
     Output["Checksums"] = "checksums";
     Output["SigningFingerprint"] = "signing-fingerprint";
     Output["ArtifactId"] = "artifact-id";
@@ -9770,6 +10387,7 @@ var Output;
 })(Output || (Output = {}));
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
+
 
 
 
@@ -9793,6 +10411,7 @@ function runOutputs(result, logsDir) {
     if (result.build) {
         outputs[Output.BootResult] = bootResultOutput(verdict, result.failure?.stage);
         outputs[Output.FailedUnits] = JSON.stringify(failedUnitRecords(verdict));
+        outputs[Output.FailedTests] = JSON.stringify(failedTestRecords(verdict?.tests));
     }
     if (result.repro) {
         outputs[Output.Reproducible] = result.repro.reproducible ? 'yes' : 'no';

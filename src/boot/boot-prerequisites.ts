@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { MkosiConfig } from '../mkosi/config.js';
 import type { Runner } from '../ports.js';
+import { loadBootTests } from './boot-tests.js';
 import { findEmulator, noEmulatorError } from './emulator.js';
 import { checkFirmwareFitsImage, resolveFirmware } from './firmware.js';
 import type { BootOptions } from './options.js';
@@ -24,6 +25,8 @@ export async function checkBootPrerequisites(
 ): Promise<void> {
   const format = config.main.format;
   checkFirmwareFitsImage(options.firmware, config.main);
+  // A boot-test that is missing, not executable or too large is said now, not after the build.
+  await loadBootTests(options.test);
   await chooseTransport(runner, options.transport);
   const tree = config.main.toolsTree;
   const built = tree !== undefined && existsSync(tree);

@@ -313,6 +313,19 @@ export function resolvedCases(keys: { protectedKey: TestKey }): BadInputCase[] {
       resolves: true,
     },
     {
+      name: 'boot-test path that does not exist',
+      inputs: { directory: DEBIAN_BOOTABLE, 'tools-tree': TOOLS_TREE, 'boot-test': 'no-such-tests' },
+      error:
+        /Input boot-test: no-such-tests does not exist \(.*\); give an executable, a directory of executables or an inline script starting with #!/,
+      resolves: true,
+    },
+    {
+      name: 'boot-test of two lines that is no script',
+      inputs: { 'boot-test': 'tests/a\ntests/b' },
+      error:
+        /Input boot-test: a multi-line value must be a script starting with #! \(got one starting with "tests\/a"\); a path is one line/,
+    },
+    {
       name: 'boot-firmware linux on a disk image',
       inputs: { directory: DEBIAN_BOOTABLE, 'tools-tree': TOOLS_TREE, 'boot-firmware': 'linux' },
       error: /Input boot-firmware: linux boots a UKI directly, and Format=disk; use uefi or bios/,
