@@ -134,7 +134,7 @@ describe('TarGuard refuses', () => {
     const src = source();
     writeFileSync(path.join(src, 'packages/planted'), 'x');
     tar('-cPf', path.join(scratch, 'a.tar'), path.join(src, 'packages/planted'));
-    expect(refusal(archive('a.tar'))).toMatch(/an absolute name '\/tmp\/.*\/packages\/planted'/);
+    expect(refusal(archive('a.tar'))).toMatch(/an absolute name '\/.*\/packages\/planted'/);
   });
 
   it("a name with '..'", () => {
