@@ -70,6 +70,11 @@ export function parseCases(files: { url: () => string }): BadInputCase[] {
       error: /Input boot-ram: '128' is not valid; expected a whole number of MiB from 256/,
     },
     {
+      name: 'boot-test-timeout zero',
+      inputs: { 'boot-test-timeout': '0' },
+      error: /Input boot-test-timeout: '0' is not valid; expected a whole number of seconds from 1 to 86400/,
+    },
+    {
       name: 'boot-cpus zero',
       inputs: { 'boot-cpus': '0' },
       error: /Input boot-cpus: '0' is not valid; expected a whole number of CPUs from 1 to 256/,
