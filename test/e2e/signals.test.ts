@@ -193,6 +193,8 @@ describe('a signal during a run', () => {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME,
+        // As on a runner, post has main's environment: its keyrings are in the same temporary directory.
+        ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
         GITHUB_ACTIONS: 'true',
         'STATE_mkosi-ci-temporary': state['mkosi-ci-temporary'],
       },
