@@ -5651,7 +5651,7 @@ async function executable(file) {
 }
 /** The executables of a directory in name order (byte order, as the C locale sorts); others are left out. */
 async function directoryTests(dir, given) {
-    const names = (await (0,promises_namespaceObject.readdir)(dir)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const names = (await (0,promises_namespaceObject.readdir)(dir)).sort();
     const tests = [];
     for (const name of names) {
         if (name.startsWith('.') || !(await executable(external_node_path_default().join(dir, name))))
@@ -9080,14 +9080,13 @@ async function download(deps, source, expected) {
             : `Input ${Input.MkosiReleaseUrl}: could not download ${url} (${reason}); check that ${source.urlTemplate} serves mkosi's source tarballs ({ref} becomes refs/tags/<tag> or the commit) and has ${source.version}.`, { cause: error });
     }
     try {
-        return await checkDownload(deps, source, file, expected);
+        return await checkDownload(deps, source, { url, file }, expected);
     }
     finally {
         await (0,promises_namespaceObject.rm)(file, { force: true });
     }
 }
-async function checkDownload(deps, source, file, expected) {
-    const url = releaseUrl(source.urlTemplate, source.version);
+async function checkDownload(deps, source, { url, file }, expected) {
     const bytes = await (0,promises_namespaceObject.readFile)(file);
     const actual = install_release_sha256(bytes);
     if (expected && actual !== expected) {
@@ -10985,6 +10984,17 @@ const STEP_LIMIT_MS = 3_000;
 const POLL_MS = 50;
 /** How long SIGKILLed processes get to be gone from /proc (or zombies) before removal goes on. */
 const KILL_SETTLE_MS = 1_000;
+/**
+ * The fields of /proc/PID/stat after `pid (comm)`: `state ppid pgrp …`. comm may hold spaces and
+ * parentheses, so they are read from the last ')'.
+ */
+function statFields(stat) {
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+/** Whether a process in this state has ended (a zombie has, and so has a dead one). */
+function ended(state) {
+    return state === 'Z' || state === 'X';
+}
 /** The members of a process group that have not ended (zombies have ended), from /proc. */
 function livingMembers(pgid, proc = '/proc') {
     let entries;
@@ -11005,9 +11015,8 @@ function livingMembers(pgid, proc = '/proc') {
         catch {
             continue;
         }
-        // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses, so read from the last ')'.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X')
+        const fields = statFields(stat);
+        if (Number(fields[2]) === pgid && !ended(fields[0]))
             members.push(Number(entry));
     }
     return members;
@@ -11027,9 +11036,8 @@ function processesMentioning(text, proc = '/proc') {
             continue;
         try {
             const cmdline = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(`${proc}/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-            const stat = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(`${proc}/${entry}/stat`, 'utf8');
-            const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-            if (cmdline.includes(text) && state !== 'Z' && state !== 'X')
+            const [state] = statFields((0,node_fs__WEBPACK_IMPORTED_MODULE_1__.readFileSync)(`${proc}/${entry}/stat`, 'utf8'));
+            if (cmdline.includes(text) && !ended(state))
                 found.push(Number(entry));
         }
         catch {

@@ -57,7 +57,7 @@ async function executable(file: string): Promise<boolean> {
 
 /** The executables of a directory in name order (byte order, as the C locale sorts); others are left out. */
 async function directoryTests(dir: string, given: string): Promise<BootTest[]> {
-  const names = (await readdir(dir)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const names = (await readdir(dir)).sort();
   const tests: BootTest[] = [];
   for (const name of names) {
     if (name.startsWith('.') || !(await executable(path.join(dir, name)))) continue;

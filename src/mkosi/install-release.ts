@@ -69,7 +69,7 @@ async function download(
     );
   }
   try {
-    return await checkDownload(deps, source, file, expected);
+    return await checkDownload(deps, source, { url, file }, expected);
   } finally {
     await rm(file, { force: true });
   }
@@ -78,10 +78,9 @@ async function download(
 async function checkDownload(
   deps: InstallDeps,
   source: ReleaseSource,
-  file: string,
+  { url, file }: { url: string; file: string },
   expected: string | undefined,
 ): Promise<Buffer> {
-  const url = releaseUrl(source.urlTemplate, source.version);
   const bytes = await readFile(file);
   const actual = sha256(bytes);
   if (expected && actual !== expected) {

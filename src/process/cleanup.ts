@@ -23,6 +23,19 @@ export interface CleanupStep {
   run: () => Promise<void> | void;
 }
 
+/**
+ * The fields of /proc/PID/stat after `pid (comm)`: `state ppid pgrp …`. comm may hold spaces and
+ * parentheses, so they are read from the last ')'.
+ */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Whether a process in this state has ended (a zombie has, and so has a dead one). */
+function ended(state: string | undefined): boolean {
+  return state === 'Z' || state === 'X';
+}
+
 /** The members of a process group that have not ended (zombies have ended), from /proc. */
 export function livingMembers(pgid: number, proc = '/proc'): number[] {
   let entries: string[];
@@ -40,9 +53,8 @@ export function livingMembers(pgid: number, proc = '/proc'): number[] {
     } catch {
       continue;
     }
-    // `pid (comm) state ppid pgrp …`; comm may hold spaces and parentheses, so read from the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(Number(entry));
+    const fields = statFields(stat);
+    if (Number(fields[2]) === pgid && !ended(fields[0])) members.push(Number(entry));
   }
   return members;
 }
@@ -60,9 +72,8 @@ export function processesMentioning(text: string, proc = '/proc'): number[] {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const cmdline = readFileSync(`${proc}/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      const stat = readFileSync(`${proc}/${entry}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (cmdline.includes(text) && state !== 'Z' && state !== 'X') found.push(Number(entry));
+      const [state] = statFields(readFileSync(`${proc}/${entry}/stat`, 'utf8'));
+      if (cmdline.includes(text) && !ended(state)) found.push(Number(entry));
     } catch {
       // Ended while being read.
     }
