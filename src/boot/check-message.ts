@@ -1,11 +1,12 @@
 import { CHECK_MESSAGE_KEY } from './check-unit.js';
+import { crashList, parseCrashList, type Crash } from './crash-scan.js';
 import { wholeNumber, type GuestReport } from './serial-report.js';
 import { outcomeOf, parseStatus, statusList, type TestResult } from './test-results.js';
 import { TEST_MESSAGE_KEY } from './test-runner.js';
 
 /**
  * The check's own message over vsock, next to the serial report: `X_MKOSI_CI_CHECK=<nonce> exit=N
- * state=S settle=done|timeout|error failed=A,B masked=C errors=N`. Like the report it carries the nonce,
+ * state=S settle=done|timeout|error failed=A,B masked=C crashed=U:SIG,… errors=N`. Like the report it carries the nonce,
  * so unlike systemd's bare `EXIT_STATUS=` (sent on every orderly shutdown, whoever caused it) it can pass
  * a boot when the serial report is lost.
  */
@@ -15,6 +16,8 @@ export interface CheckMessage {
   settled: boolean;
   failed: string[];
   masked: string[];
+  /** `crashed=UNIT:SIGNAL,…`: the crashed processes (see crash-scan.ts). */
+  crashed: Pick<Crash, 'unit' | 'signal'>[];
   /** How many steps of the check failed; undefined when the message does not say. */
   errors: number | undefined;
   /** `tests=NAME:STATUS,…`, with the last lines of each failing test from its own message. */
@@ -71,6 +74,7 @@ function parseFields(fields: readonly string[], tails: ReadonlyMap<string, strin
     settled: values.get('settle') === 'done',
     failed: list(values.get('failed')),
     masked: list(values.get('masked')),
+    crashed: parseCrashList(values.get('crashed')),
     errors: wholeNumber(values.get('errors')),
     tests: parseTests(values.get('tests'), tails),
   };
@@ -111,6 +115,11 @@ export function reportFromMessage(message: CheckMessage): GuestReport {
       status: [],
     })),
     maskedUnits: message.masked,
+    crashes: message.crashed.map((c) => ({
+      ...c,
+      executable: '(not in the vsock message)',
+      kind: 'killed' as const,
+    })),
     jobs: [],
     errors,
     exitCode: message.exitCode,
@@ -133,6 +142,7 @@ export function disagreement(report: GuestReport, message: CheckMessage): string
     ['exit', report.exitCode, message.exitCode],
     ['failed', names(report.failedUnits.map((u) => u.name)), names(message.failed)],
     ['masked', names(report.maskedUnits), names(message.masked)],
+    ['crashed', names(crashList(report.crashes).split(',')), names(crashList(message.crashed).split(','))],
     ['errors', report.errors.length, message.errors],
     ['tests', statusList(report.tests), statusList(message.tests)],
   ];

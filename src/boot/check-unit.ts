@@ -8,6 +8,7 @@
  * image, and the script (which carries the per-run nonce) is only readable by root in the guest.
  */
 
+import { CRASH_SCAN } from './crash-scan.js';
 import { TEST_MESSAGE_KEY, TEST_RUNNER, testCredentialName, testCredentials } from './test-runner.js';
 import type { BootTest } from './boot-tests.js';
 
@@ -137,7 +138,7 @@ OS_RELEASE=${shellQuote(options.osReleasePath ?? '/etc/os-release')}
  * outputs are carried one line per report line under their own key so that nothing a unit prints can
  * end the report early (only a line with the nonce can, and the nonce is known to this script alone).
  * Keys: started, settle (done, timeout, error), job, settled, watched, state, timestamp, blame, failed,
- * status:UNIT, masked, error, journal, exit, reported.
+ * status:UNIT, masked, crash, error, journal, exit, reported.
  */
 export function checkScript(options: CheckOptions): string {
   if (!NONCE_PATTERN.test(options.nonce)) throw new Error(`invalid boot check nonce: ${options.nonce}`);
@@ -206,6 +207,7 @@ list_failed() {
 # The unit names of a list, comma-separated.
 names() { list=; while read -r unit _; do list=\${list:+$list,}$unit; done <"$1"; echo "$list"; }
 ${TEST_RUNNER}
+${CRASH_SCAN}
 emit started "$(uptime_s)"
 left=$((SETTLE_BY - $(now_s)))
 [ "$left" -gt 0 ] || left=1
@@ -259,6 +261,8 @@ if list_failed; then
   done <"$FAILED"
   emit_lines masked <"$FAILED.masked"
 fi
+# A unit that crashed and restarted fine is not failed, but the image crashed.
+scan_crashes && emit_lines crash <"$CRASHES"
 
 # The host's rule: a settled boot, running or degraded by masked or tolerated units only, and a check
 # that ran without errors.
@@ -269,6 +273,7 @@ case $state in
   *) code=1 ;;
 esac
 [ ! -s "$FAILED.bad" ] || code=1
+[ ! -s "$CRASHES.bad" ] || code=1
 [ "$settle" = done ] || code=1
 [ "$errors" = 0 ] || code=1
 # The tests run on a system the check found nothing wrong with; a failing one fails the boot.
@@ -288,7 +293,7 @@ fi
 # Over vsock the check speaks for itself with the nonce: systemd's own EXIT_STATUS= comes with every
 # orderly shutdown, whoever caused it, so it cannot pass a boot.
 if [ -n "$NOTIFY" ]; then
-  set -- "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") errors=$errors\${TESTS:+ tests=$test_statuses}"
+  set -- "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") crashed=$(crash_names) errors=$errors\${TESTS:+ tests=$test_statuses}"
   # One key per test: systemd-notify merges its arguments like environment variables, the last of a
   # key wins.
   i=0

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { REPORT_BEGIN, REPORT_END, TIMESTAMP_PROPERTIES } from './check-unit.js';
+import { parseCrashLine, type Crash } from './crash-scan.js';
 import { parseTestLines, type TestResult } from './test-results.js';
 
 /**
@@ -49,6 +50,8 @@ export interface GuestReport {
   failedUnits: FailedUnit[];
   /** Failed units that are masked: switched off on purpose, they do not count. */
   maskedUnits: string[];
+  /** Processes that crashed during the boot, as the journal tells (see crash-scan.ts). */
+  crashes: Crash[];
   /** `systemctl list-jobs` lines (JOB UNIT TYPE STATE) when the boot did not settle: what it waited for. */
   jobs: string[];
   /** Steps of the check that failed, with what they printed. */
@@ -160,6 +163,7 @@ export function parseReportLines(lines: readonly string[]): GuestReport {
     string[]
   >;
   const failed: Omit<FailedUnit, 'statusLine' | 'status'>[] = [];
+  const crashes: Crash[] = [];
   for (const line of lines) {
     const [key, value] = splitKey(line);
     if (Object.hasOwn(LIST_KEYS, key)) lists[LIST_KEYS[key as keyof typeof LIST_KEYS]].push(value);
@@ -169,6 +173,9 @@ export function parseReportLines(lines: readonly string[]): GuestReport {
     } else if (key === 'failed') {
       const unit = parseUnitLine(value);
       if (unit) failed.push(unit);
+    } else if (key === 'crash') {
+      const crash = parseCrashLine(value);
+      if (crash) crashes.push(crash);
     } else if (key.startsWith('status:')) {
       const unit = key.slice('status:'.length);
       statuses.set(unit, [...(statuses.get(unit) ?? []), value]);
@@ -187,6 +194,7 @@ export function parseReportLines(lines: readonly string[]): GuestReport {
       const status = statuses.get(unit.name) ?? [];
       return { ...unit, statusLine: statusLine(status), status };
     }),
+    crashes,
     exitCode: wholeNumber(values.get('exit')),
     timings: bootTimings(timestamps),
     settledAt: number('settled'),

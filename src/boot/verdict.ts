@@ -1,4 +1,5 @@
 import { disagreement, reportFromMessage, type CheckMessage } from './check-message.js';
+import { describeCrash, distinctCrashes, type Crash } from './crash-scan.js';
 import type { BootTimings, FailedUnit, GuestReport, ReportResult } from './serial-report.js';
 import { failing, testProblem, testsPassedNote, type TestResult } from './test-results.js';
 
@@ -10,6 +11,9 @@ import { failing, testProblem, testsPassedNote, type TestResult } from './test-r
  * turn a verdict red: PID 1 sends it on every orderly shutdown, 0 unless told otherwise.
  *
  * - `failed-units`: units failed that `boot-allow-failed` does not tolerate (masked ones never count).
+ * - `crashed`: no unit failed, but a process dumped core or was killed by a fault signal during the boot
+ *   (a unit that restarted fine hides it from `systemctl --failed`). A crash in a unit that
+ *   `boot-allow-failed` tolerates is tolerated too: that unit may fail, and crashing is one way to fail.
  * - `test-failed`: the system was fine, but a `boot-test` failed or timed out (exit 77 skips).
  * - `did-not-boot`: no report, or the boot never settled within its bound (the jobs it waited for named).
  * - `not-running`: the boot settled, but the system is neither running nor degraded by tolerated units.
@@ -18,7 +22,14 @@ import { failing, testProblem, testsPassedNote, type TestResult } from './test-r
  *   contradicts itself (a cut report, two channels that disagree, a guest that did not power off).
  */
 export type BootResult =
-  'passed' | 'failed-units' | 'test-failed' | 'did-not-boot' | 'not-running' | 'panicked' | 'inconclusive';
+  | 'passed'
+  | 'failed-units'
+  | 'crashed'
+  | 'test-failed'
+  | 'did-not-boot'
+  | 'not-running'
+  | 'panicked'
+  | 'inconclusive';
 
 export interface Verdict {
   result: BootResult;
@@ -26,6 +37,9 @@ export interface Verdict {
   failedUnits: FailedUnit[];
   /** Failed units that `boot-allow-failed` tolerated. */
   allowedUnits: FailedUnit[];
+  /** Crashed processes (one per unit and signal), and those in units `boot-allow-failed` tolerates. */
+  crashes: Crash[];
+  allowedCrashes: Crash[];
   /** The boot tests that reported, in order, and those of them that failed or timed out. */
   tests: TestResult[];
   failedTests: TestResult[];
@@ -109,6 +123,8 @@ function describe(units: readonly FailedUnit[]): string {
 const NONE = {
   failedUnits: [],
   allowedUnits: [],
+  crashes: [],
+  allowedCrashes: [],
   tests: [],
   failedTests: [],
   timings: {},
@@ -196,10 +212,16 @@ export function verdict(input: VerdictInput): Verdict {
   const report = input.report.found ? input.report.report : reportFromMessage(message!);
   const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
   const failedUnits = report.failedUnits.filter((u) => !allowedUnits.includes(u));
+  const allCrashes = distinctCrashes(report.crashes);
+  // A crash outside any unit (`-`) is never tolerated, as in the guest.
+  const allowedCrashes = allCrashes.filter((c) => c.unit !== '-' && unitAllowed(c.unit, input.allowFailed));
+  const crashes = allCrashes.filter((c) => !allowedCrashes.includes(c));
   const tests = report.tests;
   const common = {
     allowedUnits,
     failedUnits,
+    crashes,
+    allowedCrashes,
     tests,
     failedTests: failing(tests),
     timings: report.timings,
@@ -207,7 +229,11 @@ export function verdict(input: VerdictInput): Verdict {
   };
   const red = (result: BootResult, reason: string): Verdict => ({ ...common, result, reason });
   if (input.panic) return red('panicked', `the console shows a crash: ${input.panic}`);
-  if (failedUnits.length > 0) return red('failed-units', `failed units: ${describe(failedUnits)}`);
+  const crashed = crashes.length > 0 ? `crashed: ${crashes.map(describeCrash).join(', ')}` : '';
+  if (failedUnits.length > 0) {
+    return red('failed-units', `failed units: ${describe(failedUnits)}${crashed && `; ${crashed}`}`);
+  }
+  if (crashed) return red('crashed', crashed);
   if (report.errors.length > 0) return red('inconclusive', `the check failed: ${report.errors.join('; ')}`);
   if (!report.settled) {
     const queued = report.jobs.length > 0 ? `; still queued: ${describeJobs(report.jobs)}` : '';
@@ -227,10 +253,12 @@ export function verdict(input: VerdictInput): Verdict {
   }
   const tolerated = allowedUnits.length > 0 ? `; tolerated: ${describe(allowedUnits)}` : '';
   const masked = report.maskedUnits.length > 0 ? `; masked: ${report.maskedUnits.join(', ')}` : '';
+  const toleratedCrashes =
+    allowedCrashes.length > 0 ? `; tolerated crash: ${allowedCrashes.map(describeCrash).join(', ')}` : '';
   const source = fromSerial ? '' : " (from the check's vsock message: the serial report was lost)";
   return {
     ...common,
     result: 'passed',
-    reason: `the system is ${report.state}${tolerated}${masked}${testsPassedNote(tests)}${source}`,
+    reason: `the system is ${report.state}${tolerated}${toleratedCrashes}${masked}${testsPassedNote(tests)}${source}`,
   };
 }

@@ -2,12 +2,14 @@ import type { BootTimings } from '../boot/serial-report.js';
 import type { Verdict } from '../boot/verdict.js';
 import type { BootImageResult } from '../boot/boot-image.js';
 import { describeMachineSize } from '../boot/machine-size.js';
+import { describeCrash } from '../boot/crash-scan.js';
 import { testsMarkdown, testsText } from './boot-tests-summary.js';
 import { cell, formatDuration } from './format.js';
 
 const VERDICT_ICONS: Readonly<Record<string, string>> = {
   passed: '✅',
   'failed-units': '❌',
+  crashed: '❌',
   'test-failed': '❌',
   'did-not-boot': '❌',
   'not-running': '❌',
@@ -63,6 +65,11 @@ export function bootMarkdown(boot: BootImageResult): string[] {
     }
     lines.push('');
   }
+  const crashes = [
+    ...verdict.crashes.map((c) => `- 💥 ${cell(describeCrash(c))}`),
+    ...verdict.allowedCrashes.map((c) => `- ${cell(describeCrash(c))} (tolerated)`),
+  ];
+  if (crashes.length > 0) lines.push('Crashed processes:', '', ...crashes, '');
   lines.push(...testsMarkdown(verdict.tests, boot.logsDir, boot.testTimeoutSeconds));
   if (verdict.result !== 'passed')
     lines.push(`Serial console, journal and unit status are kept in \`${boot.logsDir}\`.`);
@@ -81,6 +88,8 @@ export function bootText(boot: BootImageResult): string[] {
   for (const unit of verdict.failedUnits)
     lines.push(`  failed: ${unit.name}${unit.statusLine ? `: ${unit.statusLine}` : ''}`);
   for (const unit of verdict.allowedUnits) lines.push(`  tolerated: ${unit.name}`);
+  for (const crash of verdict.crashes) lines.push(`  crashed: ${describeCrash(crash)}`);
+  for (const crash of verdict.allowedCrashes) lines.push(`  tolerated crash: ${describeCrash(crash)}`);
   lines.push(...testsText(verdict.tests, boot.testTimeoutSeconds));
   if (verdict.result !== 'passed') lines.push(`  logs: ${boot.logsDir}`);
   return lines;

@@ -244,6 +244,28 @@ describe('boot tests', () => {
   );
 });
 
+describe('a crash during the boot', () => {
+  it(
+    'is red even though the crashed unit restarted fine: crashed names the unit, the command and the signal',
+    async () => {
+      const run = await bootWith('vsock', 'systemd.wants=planted-crash.service', ['--boot-watch=0']);
+      expect(run.status, run.stdout.slice(-4000)).toBe(1);
+      expect(run.verdict).toMatch(
+        /^boot check: crashed: crashed: planted-crash\.service: \/bin\/sh killed by SIGSEGV( \(core dumped\))?$/,
+      );
+      expect(run.stdout).not.toContain('  failed: ');
+      expect(run.stdout).toContain('report over vsock (check message received)');
+      expect(run.log('vsock-notifications.log')).toMatch(/ crashed=planted-crash\.service:11 /);
+      // The journal of a failed boot is kept, and it shows the restart that hid the crash.
+      expect(run.log('journal.txt')).toMatch(
+        /planted-crash\.service: Main process exited, code=(dumped|killed), status=11\/SEGV/,
+      );
+      expectNoStackTrace(run.stdout + run.stderr);
+    },
+    BOOT_MINUTES,
+  );
+});
+
 describe('a boot timeout too short to mean anything', () => {
   it(
     'is refused before qemu starts, naming boot-timeout',

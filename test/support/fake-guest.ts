@@ -28,6 +28,8 @@ export interface GuestScenario {
   /** `systemctl show` fails with this error output. */
   showError?: string;
   journal?: string[];
+  /** The answer to the crash query (see crash-scan.ts): export format, a blank line after each entry. */
+  crashJournal?: string[];
   journalError?: string;
   /** `systemd-notify` fails with this error output. */
   notifyError?: string;
@@ -101,7 +103,10 @@ esac
 const JOURNALCTL = `#!/bin/sh
 echo "journalctl $*" >>"$FAKE/calls"
 if [ -s "$FAKE/journal-stderr" ]; then cat "$FAKE/journal-stderr" >&2; exit 1; fi
-cat "$FAKE/journal"
+case "$*" in
+*MESSAGE_ID=*) cat "$FAKE/crash-journal" ;;
+*) cat "$FAKE/journal" ;;
+esac
 `;
 
 const NOTIFY = `#!/bin/sh
@@ -163,6 +168,7 @@ export function runCheckScript(options: Partial<CheckOptions>, scenario: GuestSc
     'show-stderr': scenario.showError ?? '',
     journal: lines(scenario.journal ?? ['[    1.000] kernel: Linux version']),
     'journal-stderr': scenario.journalError ?? '',
+    'crash-journal': lines(scenario.crashJournal),
     'notify-stderr': scenario.notifyError ?? '',
     blame: lines(scenario.blame),
   };

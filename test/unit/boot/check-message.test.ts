@@ -20,6 +20,7 @@ describe("the check's vsock message", () => {
       settled: true,
       failed: ['a.service', 'b.mount'],
       masked: ['c.service'],
+      crashed: [],
       errors: 0,
       tests: [],
     });
@@ -38,6 +39,7 @@ describe("the check's vsock message", () => {
       settled: false,
       failed: [],
       masked: [],
+      crashed: [],
       errors: undefined,
       tests: [],
     });
@@ -60,6 +62,7 @@ describe("the check's vsock message", () => {
         status: [],
       })),
       maskedUnits: ['c.service'],
+      crashes: [],
       jobs: [],
       errors: [],
       exitCode: 0,

@@ -180,6 +180,7 @@ describe('report keys', () => {
       reportedAt: undefined,
       failedUnits: [],
       maskedUnits: [],
+      crashes: [],
       jobs: [],
       errors: [],
       blame: [],

@@ -102,7 +102,7 @@ describe('the boot tests in the guest check script', { timeout: 60_000 }, () => 
     const run = runPlanted({ notifySocket: 'vsock-stream:2:8125' });
     const [check, ...tests] = run.notify[0]!.args.slice(1);
     expect(check).toBe(
-      `X_MKOSI_CI_CHECK=${TEST_NONCE} exit=1 state=running settle=done failed= masked= errors=0 tests=10-pass:0,20-fail:3,30-hang:timeout,40-skip:77`,
+      `X_MKOSI_CI_CHECK=${TEST_NONCE} exit=1 state=running settle=done failed= masked= crashed= errors=0 tests=10-pass:0,20-fail:3,30-hang:timeout,40-skip:77`,
     );
     const tail = (text: string) => Buffer.from(text).toString('base64');
     expect(tests).toEqual([

@@ -56,6 +56,8 @@ const verdict: Verdict = {
   result: 'failed-units',
   failedUnits: [unit],
   allowedUnits: [{ ...unit, name: 'flaky.service', statusLine: undefined }],
+  crashes: [],
+  allowedCrashes: [],
   tests: [],
   failedTests: [],
   timings: { kernelMs: 5_600, initrdMs: 9_800, userspaceMs: 13_900, totalMs: 29_300 },
@@ -99,6 +101,44 @@ describe('the boot summary', () => {
     expect(bootText(boot)).toContain(
       '  failed: planted-fail.service: failed (Result: exit-code) since Sun 2026-11-22 05:00:00 UTC; 3s ago',
     );
+  });
+
+  it('lists crashed processes, tolerated ones marked, in the summary and the text', () => {
+    const crash = {
+      unit: 'planted-crash.service',
+      executable: '/bin/sh',
+      signal: 11,
+      kind: 'dumped' as const,
+    };
+    const tolerated = { ...crash, unit: 'flaky.service', signal: 6, kind: 'killed' as const };
+    const crashed: BootImageResult = {
+      ...boot,
+      check: {
+        ...boot.check,
+        verdict: {
+          ...verdict,
+          result: 'crashed',
+          failedUnits: [],
+          allowedUnits: [],
+          crashes: [crash],
+          allowedCrashes: [tolerated],
+        },
+      },
+    };
+    const markdown = bootMarkdown(crashed);
+    expect(markdown[0]).toBe('### ❌ Boot check: crashed');
+    expect(markdown.slice(markdown.indexOf('Crashed processes:'))).toEqual([
+      'Crashed processes:',
+      '',
+      '- 💥 planted-crash.service: /bin/sh killed by SIGSEGV (core dumped)',
+      '- flaky.service: /bin/sh killed by SIGABRT (tolerated)',
+      '',
+      'Serial console, journal and unit status are kept in `/w/logs/boot`.',
+    ]);
+    const text = bootText(crashed);
+    expect(text).toContain('  crashed: planted-crash.service: /bin/sh killed by SIGSEGV (core dumped)');
+    expect(text).toContain('  tolerated crash: flaky.service: /bin/sh killed by SIGABRT');
+    expect(bootMarkdown(boot)).not.toContain('Crashed processes:');
   });
 
   it('gives the failed-units output and leaves out phases that were not measured', () => {
