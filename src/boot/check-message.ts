@@ -126,6 +126,7 @@ export function reportFromMessage(message: CheckMessage): GuestReport {
     timings: {},
     blame: [],
     journal: [],
+    journalExport: '',
     tests: message.tests,
   };
 }

@@ -138,7 +138,7 @@ OS_RELEASE=${shellQuote(options.osReleasePath ?? '/etc/os-release')}
  * outputs are carried one line per report line under their own key so that nothing a unit prints can
  * end the report early (only a line with the nonce can, and the nonce is known to this script alone).
  * Keys: started, settle (done, timeout, error), job, settled, watched, state, timestamp, blame, failed,
- * status:UNIT, masked, crash, error, journal, exit, reported.
+ * status:UNIT, masked, crash, error, journal, journal-export, exit, reported.
  */
 export function checkScript(options: CheckOptions): string {
   if (!NONCE_PATTERN.test(options.nonce)) throw new Error(`invalid boot check nonce: ${options.nonce}`);
@@ -287,6 +287,14 @@ if [ "$JOURNAL" = always ] || { [ "$JOURNAL" = on-failure ] && [ "$code" != 0 ];
     emit_lines journal <"$REPORT.journal"
   else
     fail journalctl
+    code=1
+  fi
+  # The export format too, for journalctl on the host: one base64 line (binary fields hold NUL bytes).
+  if journalctl --boot --no-pager -o export >"$REPORT.export" 2>"$ERR" &&
+    base64 -w 0 "$REPORT.export" >"$REPORT.export.b64" 2>"$ERR"; then
+    { printf 'journal-export '; cat "$REPORT.export.b64"; echo; } >>"$REPORT"
+  else
+    fail 'journalctl -o export'
     code=1
   fi
 fi

@@ -1,7 +1,7 @@
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
-import type { Log, Runner } from '../ports.js';
+import type { Log, RunResult, Runner } from '../ports.js';
 import {
   checkCredentials,
   kernelCmdlineExtraArgs,
@@ -14,8 +14,9 @@ import {
 import type { BootTest } from './boot-tests.js';
 import { uefiOf, withUefiVars, type Firmware } from './firmware.js';
 import { qemuArgs, type BootDisk, type QemuCommand } from './qemu-args.js';
-import { findCheckMessage } from './check-message.js';
-import { findPanic, newNonce, parseReport, type GuestReport } from './serial-report.js';
+import { findCheckMessage, type CheckMessage } from './check-message.js';
+import { hostSideFailure } from './host-failure.js';
+import { findPanic, newNonce, parseReport, type GuestReport, type ReportResult } from './serial-report.js';
 import { cutBytes } from './test-results.js';
 import { verdict, type Verdict } from './verdict.js';
 import {
@@ -64,11 +65,15 @@ export interface BootCheckResult {
   exitStatus?: number;
   /** Whether the check's own message with the nonce arrived over vsock (vsock only). */
   vsockMessage?: 'received' | 'missing';
+  /** Why the first qemu died on the host's side, when it did and the check ran a second one. */
+  retried?: string;
   logs: {
     console: string;
     report: string;
     qemu: string;
     journal?: string;
+    /** The journal in export format: see journalExportReading. */
+    journalExport?: string;
     failedUnits?: string;
     /** logs/boot/tests: one `<name>.log` per test that reported. */
     tests?: string;
@@ -139,6 +144,10 @@ async function keepDetails(
     kept.journal = path.join(logs, 'journal.txt');
     await writeFile(kept.journal, report.journal.join('\n') + '\n');
   }
+  if (report && report.journalExport !== '') {
+    kept.journalExport = path.join(logs, 'journal.export');
+    await writeFile(kept.journalExport, Buffer.from(report.journalExport, 'base64'));
+  }
   if (report && report.tests.length > 0) {
     kept.tests = path.join(logs, 'tests');
     await mkdir(kept.tests, { recursive: true });
@@ -192,6 +201,56 @@ function runCredentials(options: BootCheckOptions, nonce: string, vsock: boolean
   );
 }
 
+interface QemuAttempt {
+  run: RunResult;
+  started: number;
+  durationMs: number;
+  consoleLog: string;
+  report: ReportResult;
+  panic: string | undefined;
+  notifications: Notifications | undefined;
+  message: CheckMessage | undefined;
+}
+
+/** One run of qemu (under the vsock supervisor when vsock is on), and what the guest left behind. */
+async function runQemu(
+  ctx: { runner: Runner },
+  options: BootCheckOptions,
+  invocation: { command: string; args: string[] },
+  files: { console: string; report: string; qemu: string },
+  vsock: { socket: string; udsPath: string } | undefined,
+  nonce: string,
+): Promise<QemuAttempt> {
+  let listener: { notifications: Notifications; close: () => Promise<void> } | undefined;
+  const started = Date.now();
+  if (vsock) listener = await listenForNotifications(vsock);
+  let run;
+  try {
+    run = await ctx.runner.run(invocation.command, invocation.args, {
+      stream: false,
+      logFile: files.qemu,
+      timeoutMs: options.timeoutSeconds * 1000,
+    });
+  } finally {
+    await listener?.close();
+  }
+  const durationMs = Date.now() - started;
+  if (vsock) await Promise.all([rm(vsock.socket, { force: true }), rm(vsock.udsPath, { force: true })]);
+  const consoleLog = await readFile(files.console, 'utf8').catch(() => '');
+  const captured = await readFile(files.report, 'utf8').catch(() => '');
+  const notifications = listener?.notifications;
+  return {
+    run,
+    started,
+    durationMs,
+    consoleLog,
+    report: parseReport(captured, nonce),
+    panic: findPanic(consoleLog),
+    notifications,
+    message: notifications && findCheckMessage(notifications.messages, nonce),
+  };
+}
+
 export async function bootCheck(
   ctx: { runner: Runner; log: Log },
   options: BootCheckOptions,
@@ -211,31 +270,26 @@ export async function bootCheck(
   const credentials = runCredentials(options, nonce, vsock !== undefined);
   const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket);
 
-  let listener: { notifications: Notifications; close: () => Promise<void> } | undefined;
   const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
   const invocation = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
-  const started = Date.now();
-  if (vsock) listener = await listenForNotifications(vsock);
-  let run;
-  try {
-    run = await ctx.runner.run(invocation.command, invocation.args, {
-      stream: false,
-      logFile: files.qemu,
-      timeoutMs: options.timeoutSeconds * 1000,
-    });
-  } finally {
-    await listener?.close();
+  let attempt = await runQemu(ctx, options, invocation, files, vsock, nonce);
+  const retried = hostSideFailure(attempt.run, {
+    consoleLog: attempt.consoleLog,
+    reportSeen: attempt.report.found || attempt.report.truncated,
+    messageSeen: attempt.message !== undefined,
+    panic: attempt.panic,
+  });
+  if (retried) {
+    // The same nonce and credentials: the first qemu never ran the guest far enough to use them.
+    ctx.log.warning(`qemu died on the host's side (${retried}); starting it once more.`);
+    await rename(files.qemu, path.join(logs, 'qemu-attempt-1.log'));
+    await prepareLogs(options);
+    attempt = await runQemu(ctx, options, invocation, files, vsock, nonce);
   }
-  const durationMs = Date.now() - started;
-  if (vsock) await Promise.all([rm(vsock.socket, { force: true }), rm(vsock.udsPath, { force: true })]);
-
-  const consoleLog = await readFile(files.console, 'utf8').catch(() => '');
-  const captured = await readFile(files.report, 'utf8').catch(() => '');
-  const notifications = listener?.notifications;
-  const message = notifications && findCheckMessage(notifications.messages, nonce);
+  const { run, durationMs, notifications, started, report, panic, message } = attempt;
   const result = verdict({
-    report: parseReport(captured, nonce),
-    panic: findPanic(consoleLog),
+    report,
+    panic,
     timedOut: run.timedOut,
     timeoutSeconds: options.timeoutSeconds,
     qemuExitCode: run.exitCode,
@@ -257,6 +311,7 @@ export async function bootCheck(
     readyMs: notifications?.readyAtMs !== undefined ? notifications.readyAtMs - started : undefined,
     exitStatus: notifications?.exitStatus,
     vsockMessage: notifications && (message ? 'received' : 'missing'),
+    retried,
     logs: kept,
   };
 }

@@ -64,6 +64,8 @@ export interface GuestReport {
   reportedAt?: number;
   blame: string[];
   journal: string[];
+  /** The journal in export format, base64 (`journalctl -o export`); '' when the report has none. */
+  journalExport: string;
   /** The boot tests that ran, in order (none when there were none, or the check failed first). */
   tests: TestResult[];
 }
@@ -195,6 +197,7 @@ export function parseReportLines(lines: readonly string[]): GuestReport {
       return { ...unit, statusLine: statusLine(status), status };
     }),
     crashes,
+    journalExport: values.get('journal-export') ?? '',
     exitCode: wholeNumber(values.get('exit')),
     timings: bootTimings(timestamps),
     settledAt: number('settled'),

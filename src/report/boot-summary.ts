@@ -39,6 +39,23 @@ function how(boot: BootImageResult): string {
   return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}${message}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
 }
 
+/** Said when the first qemu died on the host's side and the verdict is the second run's. */
+function retriedLine(boot: BootImageResult): string | undefined {
+  const why = boot.check.retried;
+  return (
+    why &&
+    `qemu died on the host's side (${why}); the check started it once more: this verdict is the second run's.`
+  );
+}
+
+/**
+ * How to read the journal kept in export format: journalctl reads journal files, not the export stream,
+ * so systemd-journal-remote (Debian's package of that name) turns it into one first.
+ */
+export function journalExportReading(file: string): string {
+  return `/usr/lib/systemd/systemd-journal-remote --output=boot.journal ${file} && journalctl --file=boot.journal`;
+}
+
 /** The boot check's part of the job summary. */
 export function bootMarkdown(boot: BootImageResult): string[] {
   const verdict = boot.check.verdict;
@@ -50,6 +67,8 @@ export function bootMarkdown(boot: BootImageResult): string[] {
     `Guest: ${describeMachineSize(boot.size)}`,
     '',
   ];
+  const retried = retriedLine(boot);
+  if (retried) lines.push(`⚠️ ${cell(retried)}`, '');
   const timing = timingLine(verdict.timings);
   if (timing) lines.push(`Boot time: ${timing}`, '');
   const units = [
@@ -73,6 +92,13 @@ export function bootMarkdown(boot: BootImageResult): string[] {
   lines.push(...testsMarkdown(verdict.tests, boot.logsDir, boot.testTimeoutSeconds));
   if (verdict.result !== 'passed')
     lines.push(`Serial console, journal and unit status are kept in \`${boot.logsDir}\`.`);
+  const exported = boot.check.logs.journalExport;
+  if (exported) {
+    lines.push(
+      '',
+      `The journal in export format is \`${exported}\`; to read it: \`${journalExportReading(exported)}\``,
+    );
+  }
   return lines;
 }
 
@@ -83,6 +109,8 @@ export function bootText(boot: BootImageResult): string[] {
     `  ${how(boot)}`,
     `  guest: ${describeMachineSize(boot.size)}`,
   ];
+  const retried = retriedLine(boot);
+  if (retried) lines.push(`  retried: ${retried}`);
   const timing = timingLine(verdict.timings);
   if (timing) lines.push(`  boot time: ${timing}`);
   for (const unit of verdict.failedUnits)
@@ -92,6 +120,9 @@ export function bootText(boot: BootImageResult): string[] {
   for (const crash of verdict.allowedCrashes) lines.push(`  tolerated crash: ${describeCrash(crash)}`);
   lines.push(...testsText(verdict.tests, boot.testTimeoutSeconds));
   if (verdict.result !== 'passed') lines.push(`  logs: ${boot.logsDir}`);
+  const exported = boot.check.logs.journalExport;
+  if (exported)
+    lines.push(`  journal (export format): ${exported}; read it with: ${journalExportReading(exported)}`);
   return lines;
 }
 

@@ -69,6 +69,7 @@ describe("the check's vsock message", () => {
       timings: {},
       blame: [],
       journal: [],
+      journalExport: '',
       tests: [],
     });
     expect(reportFromMessage({ ...message, errors: 3 }).errors).toEqual([

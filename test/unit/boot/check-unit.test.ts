@@ -95,6 +95,7 @@ describe('the guest check script, run against a fake systemctl', { timeout: 40_0
       `systemctl list-units failed: ${BUS_ERROR}`,
       'journalctl (crashed processes) failed: No journal files were found.',
       'journalctl failed: No journal files were found.',
+      'journalctl -o export failed: No journal files were found.',
     ]);
     expect(report).toMatchObject({ settled: false, state: '', exitCode: 1, failedUnits: [] });
     expect(run.exit).toBe(1);

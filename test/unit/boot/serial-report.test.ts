@@ -185,6 +185,7 @@ describe('report keys', () => {
       errors: [],
       blame: [],
       journal: [],
+      journalExport: '',
       timings: {},
     });
     expect(parseReport(captured(['settle done', 'exit 0', 'state running']), NONCE)).toMatchObject({

@@ -22,6 +22,7 @@ function report(overrides: Partial<GuestReport> = {}): GuestReport {
     timings: { kernelMs: 5000, userspaceMs: 14000, totalMs: 29000 },
     blame: [],
     journal: [],
+    journalExport: '',
     tests: [],
     ...overrides,
   };

@@ -141,6 +141,28 @@ describe('the boot summary', () => {
     expect(bootMarkdown(boot)).not.toContain('Crashed processes:');
   });
 
+  it("says when qemu died on the host's side and the verdict is the second run's", () => {
+    const retried = { ...boot, check: { ...boot.check, retried: 'qemu was killed by SIGKILL' } };
+    const said =
+      "qemu died on the host's side (qemu was killed by SIGKILL); the check started it once more: this verdict is the second run's.";
+    expect(bootMarkdown(retried).slice(5, 8)).toEqual(['', `⚠️ ${said}`, '']);
+    expect(bootText(retried)[3]).toBe(`  retried: ${said}`);
+    expect(bootMarkdown(boot).join('\n')).not.toContain('second run');
+    expect(bootText(boot).join('\n')).not.toContain('retried');
+  });
+
+  it('says where the journal in export format is and how to read it, when it was kept', () => {
+    const file = '/w/logs/boot/journal.export';
+    const kept = { ...boot, check: { ...boot.check, logs: { ...boot.check.logs, journalExport: file } } };
+    const reading = `/usr/lib/systemd/systemd-journal-remote --output=boot.journal ${file} && journalctl --file=boot.journal`;
+    expect(bootMarkdown(kept).slice(-2)).toEqual([
+      '',
+      `The journal in export format is \`${file}\`; to read it: \`${reading}\``,
+    ]);
+    expect(bootText(kept).at(-1)).toBe(`  journal (export format): ${file}; read it with: ${reading}`);
+    expect(bootText(boot).join('\n')).not.toContain('export format');
+  });
+
   it('gives the failed-units output and leaves out phases that were not measured', () => {
     expect(failedUnitRecords(verdict)).toEqual([{ unit: 'planted-fail.service', status: unit.statusLine }]);
     expect(failedUnitRecords(undefined)).toEqual([]);
