@@ -22,8 +22,10 @@ import { ukiEspDirectory } from './uki-esp.js';
 
 export interface BootImageResult {
   accel: Accel;
-  /** Why KVM was or was not used. */
+  /** Why KVM was or was not used (and why the CPU model is not the default, when it is not). */
   accelReason: string;
+  /** qemu's `-cpu`. */
+  cpuModel: string;
   transport: Transport;
   firmware: Firmware['kind'];
   emulator: string;
@@ -72,7 +74,7 @@ export async function bootImage(
   const emulator = await findEmulator(config.main.toolsTree, (c) => ctx.runner.which(c));
   if (!emulator) throw noEmulatorError();
   const firmware = resolveFirmware(options.firmware, config.main.format, image.path, emulator);
-  const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
+  const { accel, reason, cpu } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
   const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
   const tests = await loadBootTests(options.test);
   // The tests' worst case: auto's timeout grows by it, a timeout in seconds must leave room for it.
@@ -88,6 +90,7 @@ export async function bootImage(
     image: await bootDisk(firmware, config.main.format, image.path, ctx.workDir),
     firmware,
     accel,
+    cpuModel: cpu.model,
     memoryMiB: size.memoryMiB,
     cpus: size.cpus,
     timeoutSeconds,
@@ -116,7 +119,8 @@ export async function bootImage(
   }
   return {
     accel,
-    accelReason: reason,
+    accelReason: cpu.reason ? `${reason}; ${cpu.reason}` : reason,
+    cpuModel: cpu.model,
     transport,
     firmware: firmware.kind,
     emulator: emulator.origin,

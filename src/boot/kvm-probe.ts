@@ -21,6 +21,8 @@ export interface KvmProbeOptions {
   qemu: QemuCommand;
   /** What to run: OVMF alone, or a kernel (quicker, and it exits by itself when KVM works). */
   firmware: Firmware;
+  /** The `-cpu` the check will use under KVM (see cpu-model.ts). */
+  cpuModel?: string;
   /** Where the probe's console log is kept (a directory of its own). */
   workDir: string;
   timeoutMs?: number;
@@ -52,6 +54,7 @@ export function probeQemuArgs(options: KvmProbeOptions): string[] {
   return qemuArgs({
     dataDirs: options.qemu.dataDirs,
     accel: 'kvm',
+    cpuModel: options.cpuModel,
     memoryMiB: 512,
     cpus: 1,
     firmware,

@@ -15,6 +15,8 @@ export interface QemuArgsOptions {
   /** Directories for qemu's own data files (`-L`), from `QemuCommand.dataDirs`. */
   dataDirs?: readonly string[];
   accel: 'kvm' | 'tcg';
+  /** `-cpu`: by default `max` under TCG, `host` under KVM (see cpu-model.ts for when it is not). */
+  cpuModel?: string;
   memoryMiB: number;
   cpus: number;
   firmware: Firmware;
@@ -86,7 +88,7 @@ export function qemuArgs(options: QemuArgsOptions): string[] {
     options.accel,
     // "max" gives TCG every feature it emulates (x86-64-v2+ for trixie userspace); "host" under KVM.
     '-cpu',
-    options.accel === 'kvm' ? 'host' : 'max',
+    options.cpuModel ?? (options.accel === 'kvm' ? 'host' : 'max'),
     '-smp',
     String(options.cpus),
     '-m',

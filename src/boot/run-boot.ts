@@ -32,6 +32,8 @@ export interface BootCheckOptions {
   /** OVMF's variable store is copied for each run; the template is never written to. */
   firmware: Firmware;
   accel: 'kvm' | 'tcg';
+  /** `-cpu`, when not the accelerator's default (see cpu-model.ts). */
+  cpuModel?: string;
   memoryMiB: number;
   cpus: number;
   /** qemu is killed after this long: the verdict is then `did-not-boot` (or `panicked`). */
@@ -111,6 +113,7 @@ function checkQemuArgs(
   return qemuArgs({
     dataDirs: options.qemu.dataDirs,
     accel: options.accel,
+    cpuModel: options.cpuModel,
     memoryMiB: options.memoryMiB,
     cpus: options.cpus,
     firmware: runFirmware(options.firmware, vars, cmdlineViaSmbios ? [] : options.kernelCmdlineExtra),

@@ -36,7 +36,9 @@ export function timingLine(timings: BootTimings): string | undefined {
 
 function how(boot: BootImageResult): string {
   const message = boot.check.vsockMessage ? ` (check message ${boot.check.vsockMessage})` : '';
-  return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}${message}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
+  // The accelerator's own default CPU model goes without saying; another one was chosen for a reason.
+  const cpu = ['host', 'max'].includes(boot.cpuModel) ? '' : ` (-cpu ${boot.cpuModel})`;
+  return `${boot.accel.toUpperCase()}${cpu}, ${boot.firmware}, report over ${boot.transport}${message}, ${formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
 }
 
 /** Said when the first qemu died on the host's side and the verdict is the second run's. */

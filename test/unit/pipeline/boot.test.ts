@@ -67,6 +67,7 @@ const verdict: Verdict = {
 const boot: BootImageResult = {
   accel: 'tcg',
   accelReason: 'probe failed',
+  cpuModel: 'max',
   transport: 'serial',
   firmware: 'uefi',
   emulator: 'tools tree /t',
@@ -98,6 +99,10 @@ describe('the boot summary', () => {
     expect(
       bootText({ ...boot, transport: 'vsock', check: { ...boot.check, vsockMessage: 'received' } })[1],
     ).toBe("  TCG, uefi, report over vsock (check message received), 1m 9s from qemu's start to its exit");
+    expect(bootText({ ...boot, accel: 'kvm', cpuModel: 'max,pcid=off' })[1]).toMatch(
+      /^ {2}KVM \(-cpu max,pcid=off\), uefi, /,
+    );
+    expect(bootText({ ...boot, accel: 'kvm', cpuModel: 'host' })[1]).toMatch(/^ {2}KVM, uefi, /);
     expect(bootText(boot)).toContain(
       '  failed: planted-fail.service: failed (Result: exit-code) since Sun 2026-11-22 05:00:00 UTC; 3s ago',
     );
