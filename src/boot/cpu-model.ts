@@ -34,7 +34,7 @@ export const HYPER_V_CPU_MODEL = 'max,pcid=off';
 /** Whether the host is a virtual machine of Microsoft's hypervisor. */
 export function underHyperV(facts: HostFacts): boolean {
   const flags = facts.cpuinfo.split('\n').filter((line) => /^flags\s*:/.test(line));
-  const guest = flags.some((line) => line.split(/\s+/).includes('hypervisor'));
+  const guest = flags.some((line) => line.split(/\s/).includes('hypervisor'));
   return guest && (facts.vmbus || facts.sysVendor.trim() === 'Microsoft Corporation');
 }
 

@@ -54,7 +54,7 @@ export function isCrash(kind: string, signal: number): boolean {
 
 /** A `crash UNIT SIGNAL KIND EXECUTABLE` report line's value; undefined when it is not a crash. */
 export function parseCrashLine(value: string): Crash | undefined {
-  const match = /^(\S+) (\d+) (\S+) (.+)$/.exec(value);
+  const match = /^(\S+) (\d+) (\S+) (.+)/.exec(value);
   if (!match) return undefined;
   const [, unit, signal, kind, executable] = match;
   if (!isCrash(kind!, Number(signal))) return undefined;
@@ -91,7 +91,7 @@ export function crashList(crashes: readonly Pick<Crash, 'unit' | 'signal'>[]): s
 export function parseCrashList(value: string | undefined): Pick<Crash, 'unit' | 'signal'>[] {
   if (!value) return [];
   return value.split(',').flatMap((entry) => {
-    const match = /^(.+):(\d+)$/.exec(entry);
+    const match = /(.+):(\d+)$/.exec(entry);
     return match ? [{ unit: match[1]!, signal: Number(match[2]) }] : [];
   });
 }
@@ -121,6 +121,8 @@ crash_entry() {
 scan_crashes() {
   : >"$CRASHES"
   : >"$CRASHES.bad"
+  # PID 1 hands its messages to journald through a socket: have journald write what it has been sent.
+  journalctl --sync >/dev/null 2>&1
   journalctl --boot --no-pager -o export \\
     --output-fields=MESSAGE_ID,UNIT,USER_UNIT,EXIT_CODE,EXIT_STATUS,COMMAND,COREDUMP_UNIT,COREDUMP_EXE,COREDUMP_SIGNAL \\
     MESSAGE_ID=${UNIT_PROCESS_EXIT_MESSAGE} EXIT_CODE=dumped EXIT_CODE=killed + MESSAGE_ID=${COREDUMP_MESSAGE} \\

@@ -137,7 +137,7 @@ describe.each(['vsock', 'serial'] as const)('the boot check on planted faults, o
         // Tolerated units used to make the guest exit 1 over vsock.
         expect(run.log('vsock-notifications.log')).toMatch(/ EXIT_STATUS=0\n/);
         expect(run.stdout).toContain(
-          "  retried: qemu died on the host's side (qemu exited with status 1 before the guest printed anything: qemu-system-x86_64: -chardev socket,id=vu,",
+          "  retried: qemu died on the host's side (qemu exited with status 1 before the guest printed anything: qemu-system-x86_64: -chardev socket,id=vsock,",
         );
         expect(run.log('qemu-attempt-1.log')).toContain('planted start failure');
       } else {
@@ -280,11 +280,26 @@ describe('boot tests', () => {
   );
 });
 
+/** A boot test that prints PID 1's process-exit entries of this boot: evidence when a crash is missed. */
+function crashEvidenceTest(): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'crash-evidence-')), 'journal-evidence');
+  writeFileSync(
+    file,
+    '#!/bin/sh\njournalctl --boot --no-pager -o export MESSAGE_ID=98e322203f7a4ed290d09fe03c09fe15\njournalctl --boot --no-pager -u planted-crash.service\n',
+  );
+  chmodSync(file, 0o755);
+  return file;
+}
+
 describe('a crash during the boot', () => {
   it(
     'is red even though the crashed unit restarted fine: crashed names the unit, the command and the signal',
     async () => {
-      const run = await bootWith('vsock', 'systemd.wants=planted-crash.service', ['--boot-watch=0']);
+      const run = await bootWith('vsock', 'systemd.wants=planted-crash.service', [
+        '--boot-watch=5',
+        // Runs only when the check found nothing wrong: then its output says what the journal holds.
+        `--boot-test=${crashEvidenceTest()}`,
+      ]);
       expect(run.status, run.stdout.slice(-4000)).toBe(1);
       expect(run.verdict).toMatch(
         /^boot check: crashed: crashed: planted-crash\.service: \/bin\/sh killed by SIGSEGV( \(core dumped\))?$/,

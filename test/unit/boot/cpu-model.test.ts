@@ -44,6 +44,9 @@ describe('the CPU model', () => {
       false,
     );
     expect(underHyperV({ ...azure, cpuinfo: 'flags\t: fpu hypervisorx\n' })).toBe(false);
+    // Intel hosts also list `vmx flags`: not the CPU's flags.
+    expect(underHyperV({ ...azure, cpuinfo: 'flags\t: fpu\nvmx flags\t: hypervisor ept\n' })).toBe(false);
+    expect(underHyperV({ ...azure, cpuinfo: 'flags\t\t:  fpu  hypervisor\n' })).toBe(true);
     expect(underHyperV({ ...azure, cpuinfo: '' })).toBe(false);
     expect(underHyperV({ ...azure, sysVendor: 'Microsoft Corporation Ltd', vmbus: false })).toBe(false);
   });

@@ -57,6 +57,7 @@ describe('crashed processes, host side', () => {
     expect(distinctCrashes([exit, dump])).toEqual([dump]);
     expect(distinctCrashes([dump, exit])).toEqual([dump]);
     expect(distinctCrashes([exit, segv({ executable: '/bin/other' })])).toEqual([exit]);
+    expect(distinctCrashes([dump, segv({ kind: 'coredump', executable: '/bin/other' })])).toEqual([dump]);
     expect(distinctCrashes([exit, segv({ signal: 6 }), segv({ unit: 'b.service' })])).toHaveLength(3);
   });
 
@@ -72,7 +73,7 @@ describe('crashed processes, host side', () => {
     expect(crashList([segv(), segv({ unit: 'b.service', signal: 6 })])).toBe(
       'planted-crash.service:11,b.service:6',
     );
-    expect(parseCrashList('planted-crash.service:11,b.service:6,bad,:7,x:y')).toEqual([
+    expect(parseCrashList('planted-crash.service:11,b.service:6,bad,:7,x:y,c.service:11x')).toEqual([
       { unit: 'planted-crash.service', signal: 11 },
       { unit: 'b.service', signal: 6 },
     ]);

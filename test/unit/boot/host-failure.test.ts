@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hostSideFailure, type GuestEvidence, type QemuExit } from '../../../src/boot/host-failure.js';
 
 const CHARDEV_ERROR =
-  "qemu-system-x86_64: -chardev socket,id=vu,path=/w/logs/boot/vhost-user-vsock.sock: Failed to connect to '/w/logs/boot/vhost-user-vsock.sock': No such file or directory";
+  "qemu-system-x86_64: -chardev socket,id=vsock,path=/w/logs/boot/vhost-user-vsock.sock: Failed to connect to '/w/logs/boot/vhost-user-vsock.sock': No such file or directory";
 
 const exit = (overrides: Partial<QemuExit> = {}): QemuExit => ({
   exitCode: 1,
@@ -28,7 +28,7 @@ describe('a qemu that died on the host side', () => {
     expect(hostSideFailure(exit({ stderr }), silent)).toBe(
       `qemu exited with status 1 before the guest printed anything: ${CHARDEV_ERROR}`,
     );
-    expect(hostSideFailure(exit({ stderr: 'first\nlast words\n\n' }), silent)).toBe(
+    expect(hostSideFailure(exit({ stderr: 'first\nsecond\nlast words\n\n' }), silent)).toBe(
       'qemu exited with status 1 before the guest printed anything: last words',
     );
     expect(hostSideFailure(exit({ stderr: '' }), silent)).toBe(
