@@ -5,8 +5,10 @@
  *
  * - PID 1 logs every exit of a unit's main or control process with MESSAGE_ID=98e32220…
  *   (`SD_MESSAGE_UNIT_PROCESS_EXIT`) and the fields `EXIT_CODE=` (`exited`, `killed`, `dumped`: the
- *   `CLD_*` code), `EXIT_STATUS=` (for a signal, its number), `COMMAND=` (the command's path) and
- *   `UNIT=` (`USER_UNIT=` in a user manager).
+ *   `CLD_*` code), `EXIT_STATUS=` (for a signal, its number), `COMMAND=` (the setting that ran it:
+ *   `ExecStart`, `ExecStartPre`, …; the check looks its path up with `systemctl show`) and `UNIT=`
+ *   (`USER_UNIT=` in a user manager). Seen in trixie's systemd 257 on a planted crash:
+ *   `EXIT_CODE=killed`, `EXIT_STATUS=11`, `COMMAND=ExecStart`.
  * - Where systemd-coredump is installed, each core dump is logged with MESSAGE_ID=fc2e22bc…
  *   (`SD_MESSAGE_COREDUMP`), `COREDUMP_UNIT=`, `COREDUMP_EXE=` and `COREDUMP_SIGNAL=`: the entries
  *   `coredumpctl list` shows, and the only ones that also catch a crashed child of a service.
@@ -36,7 +38,7 @@ export type CrashKind = 'dumped' | 'killed' | 'coredump';
 export interface Crash {
   /** The unit the process belonged to; `-` when the journal does not say. */
   unit: string;
-  /** `COMMAND=` (the unit's command) or `COREDUMP_EXE=` (the executable that crashed). */
+  /** The path of the unit's command with its setting (`/bin/sh (ExecStart)`), or `COREDUMP_EXE=`. */
   executable: string;
   signal: number;
   kind: CrashKind;
@@ -113,6 +115,13 @@ crash_entry() {
   case $kind:$signal in
     dumped:*|coredump:*|${SHELL_SIGNALS}) ;;
     *) return 0 ;;
+  esac
+  # PID 1's COMMAND= names the unit's setting (ExecStart, ExecStartPre, …): its path is the executable.
+  case $command in
+    Exec*)
+      setting=$(systemctl show --property="$command" --value -- "$unit" 2>/dev/null)
+      case $setting in *'path='*) setting=\${setting#*path=}; command="\${setting%% *} ($command)" ;; esac
+      ;;
   esac
   entry="\${unit:--} $signal $kind \${command:--}"
   echo "$entry" >>"$CRASHES"

@@ -302,7 +302,7 @@ describe('a crash during the boot', () => {
       ]);
       expect(run.status, run.stdout.slice(-4000)).toBe(1);
       expect(run.verdict).toMatch(
-        /^boot check: crashed: crashed: planted-crash\.service: \/bin\/sh killed by SIGSEGV( \(core dumped\))?$/,
+        /^boot check: crashed: crashed: planted-crash\.service: \/(usr\/)?bin\/sh \(ExecStart\) killed by SIGSEGV( \(core dumped\))?$/,
       );
       expect(run.stdout).not.toContain('  failed: ');
       expect(run.stdout).toContain('report over vsock (check message received)');

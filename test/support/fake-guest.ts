@@ -80,6 +80,12 @@ list-units)
   ;;
 list-jobs) cat "$f/jobs" ;;
 show)
+  case "$2" in
+  # A unit's command: /usr/bin/UNIT (none for gone.service, a unit that no longer exists).
+  --property=Exec*)
+    [ "$5" = gone.service ] || echo "{ path=/usr/bin/\${5%.service} ; argv[]=/usr/bin/\${5%.service} --flag ; ignore_errors=no }"
+    exit 0 ;;
+  esac
   if [ -s "$f/show-stderr" ]; then cat "$f/show-stderr" >&2; exit 1; fi
   echo FirmwareTimestampMonotonic=0
   echo UserspaceTimestampMonotonic=2000000

@@ -90,7 +90,7 @@ const EXIT_DUMPED = [
   'UNIT=planted-crash.service',
   'EXIT_CODE=dumped',
   'EXIT_STATUS=11',
-  'COMMAND=/bin/sh',
+  'COMMAND=ExecStart',
   '',
 ];
 const EXIT_STOPPED = [
@@ -106,7 +106,7 @@ const USER_ABORT = [
   'USER_UNIT=app.service',
   'EXIT_CODE=killed',
   'EXIT_STATUS=6',
-  'COMMAND=/usr/bin/app',
+  'COMMAND=ExecStartPre',
   '',
 ];
 const COREDUMP = [
@@ -145,8 +145,8 @@ describe('crashed processes, in the guest check script', { timeout: 40_000 }, ()
     expect(run.exit).toBe(1);
     const result = parseReport(run.report, TEST_NONCE);
     expect(result.found && result.report.crashes).toEqual([
-      segv(),
-      { unit: 'app.service', signal: 6, kind: 'killed', executable: '/usr/bin/app' },
+      segv({ executable: '/usr/bin/planted-crash (ExecStart)' }),
+      { unit: 'app.service', signal: 6, kind: 'killed', executable: '/usr/bin/app (ExecStartPre)' },
       { unit: 'flaky.service', signal: 11, kind: 'coredump', executable: '/usr/bin/flaky daemon' },
     ]);
     expect(run.notify[0]?.args[1]).toContain(
@@ -155,7 +155,7 @@ describe('crashed processes, in the guest check script', { timeout: 40_000 }, ()
     const v = judge(run);
     expect(v.result).toBe('crashed');
     expect(v.reason).toBe(
-      'crashed: planted-crash.service: /bin/sh killed by SIGSEGV (core dumped), app.service: /usr/bin/app killed by SIGABRT, flaky.service: /usr/bin/flaky daemon killed by SIGSEGV (core dumped)',
+      'crashed: planted-crash.service: /usr/bin/planted-crash (ExecStart) killed by SIGSEGV (core dumped), app.service: /usr/bin/app (ExecStartPre) killed by SIGABRT, flaky.service: /usr/bin/flaky daemon killed by SIGSEGV (core dumped)',
     );
     // The journal comes with a failure.
     expect(run.calls).toContain('journalctl --boot --no-pager -o short-monotonic');
@@ -173,7 +173,9 @@ describe('crashed processes, in the guest check script', { timeout: 40_000 }, ()
       'app.service',
       'flaky.service',
     ]);
-    expect(v.reason).toContain('; tolerated crash: planted-crash.service: /bin/sh killed by SIGSEGV');
+    expect(v.reason).toContain(
+      '; tolerated crash: planted-crash.service: /usr/bin/planted-crash (ExecStart) killed by SIGSEGV',
+    );
   });
 
   it('does not tolerate a crash without a unit, nor one of a unit left out of boot-allow-failed', () => {
@@ -187,6 +189,19 @@ describe('crashed processes, in the guest check script', { timeout: 40_000 }, ()
     );
     expect(partly.exit).toBe(1);
     expect(judge(partly, ['planted-crash']).crashes.map((c) => c.unit)).toEqual(['app.service']);
+  });
+
+  it('keeps the setting name when the unit has no such command any more', () => {
+    const gone = [
+      `MESSAGE_ID=${UNIT_PROCESS_EXIT_MESSAGE}`,
+      'UNIT=gone.service',
+      'EXIT_CODE=dumped',
+      'EXIT_STATUS=6',
+      'COMMAND=ExecStop',
+    ];
+    const run = runCheckScript({}, { crashJournal: gone });
+    expect(run.calls).toContain('systemctl show --property=ExecStop --value -- gone.service');
+    expect(judge(run).reason).toBe('crashed: gone.service: ExecStop killed by SIGABRT (core dumped)');
   });
 
   it('passes a boot whose processes were only stopped, and reports no crash', () => {
