@@ -18,6 +18,8 @@ import { findCheckMessage } from './check-message.js';
 import { findPanic, newNonce, parseReport, type GuestReport } from './serial-report.js';
 import { cutBytes } from './test-results.js';
 import { verdict, type Verdict } from './verdict.js';
+import { checkSmbiosBudget } from './smbios-budget.js';
+import { tpmQemuArgs, withSwtpm, type Swtpm } from './swtpm.js';
 import {
   listenForNotifications,
   notifyCredential,
@@ -44,8 +46,14 @@ export interface BootCheckOptions {
   allowFailed: readonly string[];
   /** Added to the kernel command line (UKI: through SMBIOS, `linux`: appended). */
   kernelCmdlineExtra: readonly string[];
-  /** More credentials for the guest (planted faults in tests, the user's own). */
+  /** More credentials for the guest (planted faults in tests). */
   extraCredentials?: readonly Credential[];
+  /** The project's [Runtime] Credentials=, resolved (config-credentials.ts); counted against the SMBIOS budget. */
+  configCredentials?: readonly Credential[];
+  /** The project's [Runtime] QemuArgs=: appended after every argument of the check's own. */
+  qemuArgs?: readonly string[];
+  /** A software TPM for the guest (swtpm.ts), started beside qemu and stopped with it. */
+  swtpm?: Swtpm;
   /** `boot-test`: run in order once the check found nothing wrong, each for at most `testTimeoutSeconds`. */
   tests?: readonly BootTest[];
   testTimeoutSeconds?: number;
@@ -101,6 +109,7 @@ function checkQemuArgs(
   vars: string,
   credentials: readonly Credential[],
   vsockSocket: string | undefined,
+  tpmSocket: string | undefined,
 ): string[] {
   const cmdlineViaSmbios = extrasViaSmbios(options.firmware);
   return qemuArgs({
@@ -121,6 +130,8 @@ function checkQemuArgs(
       ...(cmdlineViaSmbios ? kernelCmdlineExtraArgs(options.kernelCmdlineExtra) : []),
     ],
     vhostUserVsock: vsockSocket ? { socket: vsockSocket } : undefined,
+    // The project's QemuArgs= come last, as mkosi appends them, so they can add to or override ours.
+    extra: [...(tpmSocket ? tpmQemuArgs(tpmSocket) : []), ...(options.qemuArgs ?? [])],
   });
 }
 
@@ -187,7 +198,11 @@ function runCredentials(options: BootCheckOptions, nonce: string, vsock: boolean
       notifySocket: vsock ? notifyCredential().value : undefined,
       tests: testsOf(options),
     },
-    [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])],
+    [
+      ...(options.configCredentials ?? []),
+      ...(vsock ? [notifyCredential()] : []),
+      ...(options.extraCredentials ?? []),
+    ],
     options.tests,
   );
 }
@@ -209,11 +224,17 @@ export async function bootCheck(
     ? { socket: path.join(logs, 'vhost-user-vsock.sock'), udsPath: path.join(logs, 'vsock.sock') }
     : undefined;
   const credentials = runCredentials(options, nonce, vsock !== undefined);
-  const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket);
+  checkSmbiosBudget(smbiosCredentialArgs(credentials), smbiosCredentialArgs(options.configCredentials ?? []));
+  const tpm = options.swtpm
+    ? { state: path.join(logs, 'swtpm-state'), socket: path.join(logs, 'swtpm.sock') }
+    : undefined;
+  const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket, tpm?.socket);
 
   let listener: { notifications: Notifications; close: () => Promise<void> } | undefined;
   const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
-  const invocation = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
+  const supervised = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
+  const invocation = options.swtpm && tpm ? withSwtpm(options.swtpm, tpm, supervised) : supervised;
+  if (tpm) await mkdir(tpm.state, { recursive: true });
   const started = Date.now();
   if (vsock) listener = await listenForNotifications(vsock);
   let run;
@@ -225,6 +246,9 @@ export async function bootCheck(
     });
   } finally {
     await listener?.close();
+    // The TPM's state is this run's alone: nothing of it is evidence.
+    if (tpm)
+      await Promise.all([rm(tpm.state, { recursive: true, force: true }), rm(tpm.socket, { force: true })]);
   }
   const durationMs = Date.now() - started;
   if (vsock) await Promise.all([rm(vsock.socket, { force: true }), rm(vsock.udsPath, { force: true })]);
