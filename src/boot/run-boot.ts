@@ -103,7 +103,7 @@ export function extrasViaSmbios(firmware: Firmware): boolean {
 }
 
 /** qemu's arguments for one check: the image, firmware, console, report channel and credentials. */
-function checkQemuArgs(
+export function checkQemuArgs(
   options: BootCheckOptions,
   files: { console: string; report: string },
   vars: string,
