@@ -7,6 +7,7 @@ import { checkFirmwareFitsImage, resolveFirmware } from './firmware.js';
 import type { BootOptions } from './options.js';
 import { firmwareSetting, firmwareSettingName, withFirmwareVariables } from './runtime-firmware.js';
 import { decideTpm, findSwtpm } from './swtpm.js';
+import { checkCredentialNames } from './config-credentials.js';
 import { chooseTransport } from './transport.js';
 
 /** Whether a tools tree mkosi is yet to build lists a qemu package (qemu-system, qemu-system-x86, qemu-kvm …). */
@@ -32,6 +33,7 @@ export async function checkBootPrerequisites(
   // A boot-test that is missing, not executable or too large is said now, not after the build.
   await loadBootTests(options.test);
   await chooseTransport(runner, options.transport);
+  checkCredentialNames(config.main.credentials);
   const tree = config.main.toolsTree;
   const built = tree !== undefined && existsSync(tree);
   // TPM=yes without swtpm is said before the build (only yes can fail, whatever the firmware).

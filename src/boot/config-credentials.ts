@@ -31,6 +31,11 @@ function checkName(name: string): void {
   }
 }
 
+/** Refuses, before the build, a Credentials= name the boot could not pass. */
+export function checkCredentialNames(entries: readonly RuntimeCredential[]): void {
+  for (const entry of entries) checkName(entry.name);
+}
+
 async function isExecutable(file: string): Promise<boolean> {
   return access(file, constants.X_OK).then(
     () => true,

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { smbiosCredentialArgs } from '../../../src/boot/check-unit.js';
-import { configCredentials } from '../../../src/boot/config-credentials.js';
+import { checkCredentialNames, configCredentials } from '../../../src/boot/config-credentials.js';
 import {
   checkSmbiosBudget,
   SMBIOS_CREDENTIALS_BUDGET_BYTES,
@@ -67,6 +67,9 @@ describe("mkosi's Credentials=", () => {
     );
     await expect(one('vmm.notify_socket')).rejects.toThrow('is a credential the boot check sets itself');
     await expect(one('mkosi-ci.check')).rejects.toThrow('is a credential the boot check sets itself');
+    // The names alone are judged before the build.
+    expect(() => checkCredentialNames([{ name: 'a b', value: '', path: undefined }])).toThrow('"a b" is not');
+    expect(() => checkCredentialNames([{ name: 'a.b', value: '', path: '/never/read' }])).not.toThrow();
     writeFileSync(path.join(dir, 'fails'), '#!/bin/sh\necho broken >&2\nexit 3\n');
     chmodSync(path.join(dir, 'fails'), 0o755);
     await expect(one('x', path.join(dir, 'fails'))).rejects.toThrow(
