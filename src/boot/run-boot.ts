@@ -18,6 +18,7 @@ import { findCheckMessage } from './check-message.js';
 import { findPanic, newNonce, parseReport, type GuestReport } from './serial-report.js';
 import { cutBytes } from './test-results.js';
 import { verdict, type Verdict } from './verdict.js';
+import { runCleanup } from '../process/cleanup.js';
 import { checkSmbiosBudget } from './smbios-budget.js';
 import { tpmQemuArgs, withSwtpm, type Swtpm } from './swtpm.js';
 import {
@@ -185,6 +186,27 @@ async function prepareLogs(options: BootCheckOptions) {
   return { logs, files, vars };
 }
 
+/**
+ * The socket and a fresh state directory for swtpm, when the guest gets a TPM. swtpm is in qemu's process
+ * group, which a stopped run ends; the state is removed with it (nothing of it is evidence).
+ */
+async function prepareTpm(options: BootCheckOptions, logs: string) {
+  if (!options.swtpm) return undefined;
+  const paths = { state: path.join(logs, 'swtpm-state'), socket: path.join(logs, 'swtpm.sock') };
+  await mkdir(paths.state, { recursive: true });
+  const removeState = async (): Promise<void> => {
+    await Promise.all([rm(paths.state, { recursive: true, force: true }), rm(paths.socket, { force: true })]);
+  };
+  const forget = runCleanup.addStep({ what: `TPM state ${paths.state}`, run: removeState });
+  return {
+    ...paths,
+    remove: async (): Promise<void> => {
+      await removeState();
+      forget();
+    },
+  };
+}
+
 /** The check, its tests and the extra credentials, with the vsock notify address when vsock is on. */
 function runCredentials(options: BootCheckOptions, nonce: string, vsock: boolean): Credential[] {
   return checkCredentials(
@@ -225,16 +247,13 @@ export async function bootCheck(
     : undefined;
   const credentials = runCredentials(options, nonce, vsock !== undefined);
   checkSmbiosBudget(smbiosCredentialArgs(credentials), smbiosCredentialArgs(options.configCredentials ?? []));
-  const tpm = options.swtpm
-    ? { state: path.join(logs, 'swtpm-state'), socket: path.join(logs, 'swtpm.sock') }
-    : undefined;
+  const tpm = await prepareTpm(options, logs);
   const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket, tpm?.socket);
 
   let listener: { notifications: Notifications; close: () => Promise<void> } | undefined;
   const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
   const supervised = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
   const invocation = options.swtpm && tpm ? withSwtpm(options.swtpm, tpm, supervised) : supervised;
-  if (tpm) await mkdir(tpm.state, { recursive: true });
   const started = Date.now();
   if (vsock) listener = await listenForNotifications(vsock);
   let run;
@@ -246,9 +265,7 @@ export async function bootCheck(
     });
   } finally {
     await listener?.close();
-    // The TPM's state is this run's alone: nothing of it is evidence.
-    if (tpm)
-      await Promise.all([rm(tpm.state, { recursive: true, force: true }), rm(tpm.socket, { force: true })]);
+    await tpm?.remove();
   }
   const durationMs = Date.now() - started;
   if (vsock) await Promise.all([rm(vsock.socket, { force: true }), rm(vsock.udsPath, { force: true })]);
