@@ -18,6 +18,9 @@ import { findCheckMessage } from './check-message.js';
 import { findPanic, newNonce, parseReport, type GuestReport } from './serial-report.js';
 import { cutBytes } from './test-results.js';
 import { verdict, type Verdict } from './verdict.js';
+import { runCleanup } from '../process/cleanup.js';
+import { checkSmbiosBudget } from './smbios-budget.js';
+import { tpmQemuArgs, withSwtpm, type Swtpm } from './swtpm.js';
 import {
   listenForNotifications,
   notifyCredential,
@@ -44,8 +47,14 @@ export interface BootCheckOptions {
   allowFailed: readonly string[];
   /** Added to the kernel command line (UKI: through SMBIOS, `linux`: appended). */
   kernelCmdlineExtra: readonly string[];
-  /** More credentials for the guest (planted faults in tests, the user's own). */
+  /** More credentials for the guest (planted faults in tests). */
   extraCredentials?: readonly Credential[];
+  /** The project's [Runtime] Credentials=, resolved (config-credentials.ts); counted against the SMBIOS budget. */
+  configCredentials?: readonly Credential[];
+  /** The project's [Runtime] QemuArgs=: appended after every argument of the check's own. */
+  qemuArgs?: readonly string[];
+  /** A software TPM for the guest (swtpm.ts), started beside qemu and stopped with it. */
+  swtpm?: Swtpm;
   /** `boot-test`: run in order once the check found nothing wrong, each for at most `testTimeoutSeconds`. */
   tests?: readonly BootTest[];
   testTimeoutSeconds?: number;
@@ -95,12 +104,13 @@ export function extrasViaSmbios(firmware: Firmware): boolean {
 }
 
 /** qemu's arguments for one check: the image, firmware, console, report channel and credentials. */
-function checkQemuArgs(
+export function checkQemuArgs(
   options: BootCheckOptions,
   files: { console: string; report: string },
   vars: string,
   credentials: readonly Credential[],
   vsockSocket: string | undefined,
+  tpmSocket: string | undefined,
 ): string[] {
   const cmdlineViaSmbios = extrasViaSmbios(options.firmware);
   return qemuArgs({
@@ -121,6 +131,8 @@ function checkQemuArgs(
       ...(cmdlineViaSmbios ? kernelCmdlineExtraArgs(options.kernelCmdlineExtra) : []),
     ],
     vhostUserVsock: vsockSocket ? { socket: vsockSocket } : undefined,
+    // The project's QemuArgs= come last, as mkosi appends them, so they can add to or override ours.
+    extra: [...(tpmSocket ? tpmQemuArgs(tpmSocket) : []), ...(options.qemuArgs ?? [])],
   });
 }
 
@@ -174,6 +186,27 @@ async function prepareLogs(options: BootCheckOptions) {
   return { logs, files, vars };
 }
 
+/**
+ * The socket and a fresh state directory for swtpm, when the guest gets a TPM. swtpm is in qemu's process
+ * group, which a stopped run ends; the state is removed with it (nothing of it is evidence).
+ */
+async function prepareTpm(options: BootCheckOptions, logs: string) {
+  if (!options.swtpm) return undefined;
+  const paths = { state: path.join(logs, 'swtpm-state'), socket: path.join(logs, 'swtpm.sock') };
+  await mkdir(paths.state, { recursive: true });
+  const removeState = async (): Promise<void> => {
+    await Promise.all([rm(paths.state, { recursive: true, force: true }), rm(paths.socket, { force: true })]);
+  };
+  const forget = runCleanup.addStep({ what: `TPM state ${paths.state}`, run: removeState });
+  return {
+    ...paths,
+    remove: async (): Promise<void> => {
+      await removeState();
+      forget();
+    },
+  };
+}
+
 /** The check, its tests and the extra credentials, with the vsock notify address when vsock is on. */
 function runCredentials(options: BootCheckOptions, nonce: string, vsock: boolean): Credential[] {
   return checkCredentials(
@@ -187,7 +220,11 @@ function runCredentials(options: BootCheckOptions, nonce: string, vsock: boolean
       notifySocket: vsock ? notifyCredential().value : undefined,
       tests: testsOf(options),
     },
-    [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])],
+    [
+      ...(options.configCredentials ?? []),
+      ...(vsock ? [notifyCredential()] : []),
+      ...(options.extraCredentials ?? []),
+    ],
     options.tests,
   );
 }
@@ -209,11 +246,14 @@ export async function bootCheck(
     ? { socket: path.join(logs, 'vhost-user-vsock.sock'), udsPath: path.join(logs, 'vsock.sock') }
     : undefined;
   const credentials = runCredentials(options, nonce, vsock !== undefined);
-  const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket);
+  checkSmbiosBudget(smbiosCredentialArgs(credentials), smbiosCredentialArgs(options.configCredentials ?? []));
+  const tpm = await prepareTpm(options, logs);
+  const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket, tpm?.socket);
 
   let listener: { notifications: Notifications; close: () => Promise<void> } | undefined;
   const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
-  const invocation = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
+  const supervised = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
+  const invocation = options.swtpm && tpm ? withSwtpm(options.swtpm, tpm, supervised) : supervised;
   const started = Date.now();
   if (vsock) listener = await listenForNotifications(vsock);
   let run;
@@ -225,6 +265,7 @@ export async function bootCheck(
     });
   } finally {
     await listener?.close();
+    await tpm?.remove();
   }
   const durationMs = Date.now() - started;
   if (vsock) await Promise.all([rm(vsock.socket, { force: true }), rm(vsock.udsPath, { force: true })]);

@@ -3,6 +3,7 @@ import type { Verdict } from '../boot/verdict.js';
 import type { BootImageResult } from '../boot/boot-image.js';
 import { describeMachineSize } from '../boot/machine-size.js';
 import { testsMarkdown, testsText } from './boot-tests-summary.js';
+import { machineSettingsMarkdown, machineSettingsText } from './machine-settings.js';
 import { cell, formatDuration } from './format.js';
 
 const VERDICT_ICONS: Readonly<Record<string, string>> = {
@@ -45,8 +46,7 @@ export function bootMarkdown(boot: BootImageResult): string[] {
     '',
     `${cell(verdict.reason)} (${how(boot)})`,
     '',
-    `Guest: ${describeMachineSize(boot.size)}`,
-    '',
+    ...machineSettingsMarkdown(boot.machine),
   ];
   const timing = timingLine(verdict.timings);
   if (timing) lines.push(`Boot time: ${timing}`, '');
@@ -74,7 +74,8 @@ export function bootText(boot: BootImageResult): string[] {
   const lines = [
     `boot check: ${verdict.result}: ${verdict.reason}`,
     `  ${how(boot)}`,
-    `  guest: ${describeMachineSize(boot.size)}`,
+    `  guest: ${describeMachineSize(boot.machine.size)}`,
+    ...machineSettingsText(boot.machine),
   ];
   const timing = timingLine(verdict.timings);
   if (timing) lines.push(`  boot time: ${timing}`);
