@@ -21,6 +21,7 @@ import { verdict, type Verdict } from './verdict.js';
 import { runCleanup } from '../process/cleanup.js';
 import { checkSmbiosBudget } from './smbios-budget.js';
 import { tpmQemuArgs, withSwtpm, type Swtpm } from './swtpm.js';
+import { writeCredentialFiles } from './credential-files.js';
 import {
   listenForNotifications,
   notifyCredential,
@@ -108,7 +109,7 @@ export function checkQemuArgs(
   options: BootCheckOptions,
   files: { console: string; report: string },
   vars: string,
-  credentials: readonly Credential[],
+  credentialArgs: readonly string[],
   vsockSocket: string | undefined,
   tpmSocket: string | undefined,
 ): string[] {
@@ -127,7 +128,7 @@ export function checkQemuArgs(
         ? { kind: 'serial', file: files.report }
         : { kind: 'virtio', file: files.report, name: options.channel.name },
     smbios: [
-      ...smbiosCredentialArgs(credentials),
+      ...credentialArgs,
       ...(cmdlineViaSmbios ? kernelCmdlineExtraArgs(options.kernelCmdlineExtra) : []),
     ],
     vhostUserVsock: vsockSocket ? { socket: vsockSocket } : undefined,
@@ -247,17 +248,21 @@ export async function bootCheck(
     : undefined;
   const credentials = runCredentials(options, nonce, vsock !== undefined);
   checkSmbiosBudget(smbiosCredentialArgs(credentials), smbiosCredentialArgs(options.configCredentials ?? []));
-  const tpm = await prepareTpm(options, logs);
-  const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket, tpm?.socket);
+  const credentialFiles = await writeCredentialFiles(credentials);
+  const tpm = await prepareTpm(options, logs).catch(async (error: unknown) => {
+    await credentialFiles.remove();
+    throw error;
+  });
+  const args = checkQemuArgs(options, files, vars, credentialFiles.args, vsock?.socket, tpm?.socket);
 
   let listener: { notifications: Notifications; close: () => Promise<void> } | undefined;
   const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
   const supervised = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
   const invocation = options.swtpm && tpm ? withSwtpm(options.swtpm, tpm, supervised) : supervised;
   const started = Date.now();
-  if (vsock) listener = await listenForNotifications(vsock);
   let run;
   try {
+    if (vsock) listener = await listenForNotifications(vsock);
     run = await ctx.runner.run(invocation.command, invocation.args, {
       stream: false,
       logFile: files.qemu,
@@ -266,6 +271,7 @@ export async function bootCheck(
   } finally {
     await listener?.close();
     await tpm?.remove();
+    await credentialFiles.remove();
   }
   const durationMs = Date.now() - started;
   if (vsock) await Promise.all([rm(vsock.socket, { force: true }), rm(vsock.udsPath, { force: true })]);

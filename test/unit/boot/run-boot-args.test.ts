@@ -20,11 +20,11 @@ const options: BootCheckOptions = {
   qemuArgs: ['-smbios', 'type=11,value=io.systemd.credential:e2e.qemu=yes', '-device', 'pvpanic'],
 };
 const files = { console: '/w/console.log', report: '/w/report.log' };
-const credential = { name: 'e2e.runtime', value: 'from-credentials' };
+const credentialArgs = ['-smbios', 'type=11,path=/run/credentials/credential-0'];
 
 describe("the check's qemu arguments with mkosi's [Runtime] settings", () => {
   it("appends QemuArgs= after every argument of the check's own, the TPM's included", () => {
-    const args = checkQemuArgs(options, files, '/w/vars.fd', [credential], undefined, '/w/swtpm.sock');
+    const args = checkQemuArgs(options, files, '/w/vars.fd', credentialArgs, undefined, '/w/swtpm.sock');
     expect(args.slice(-10)).toEqual([
       '-chardev',
       'socket,id=chrtpm,path=/w/swtpm.sock',
@@ -37,12 +37,10 @@ describe("the check's qemu arguments with mkosi's [Runtime] settings", () => {
       '-device',
       'pvpanic',
     ]);
-    // The run's own copy of the variable store, the size, and the project's credential as SMBIOS.
+    // The run's own copy of the variable store, the size, and the credentials as SMBIOS files.
     expect(args).toContain('if=pflash,format=raw,unit=1,file=/w/vars.fd');
     expect(args.join(' ')).toContain('-smp 1 -m 1536M');
-    expect(args).toContain(
-      `type=11,value=io.systemd.credential.binary:e2e.runtime=${Buffer.from('from-credentials').toString('base64')}`,
-    );
+    expect(args.join(' ')).toContain('-smbios type=11,path=/run/credentials/credential-0');
   });
 
   it('has no TPM without swtpm, and nothing of the project when it sets no QemuArgs=', () => {
