@@ -6,6 +6,8 @@ const json = process.env.MKOSI_CI_VITEST_JSON;
 export default defineConfig({
   test: {
     reporters: json ? ['default', ['json', { outputFile: json }]] : ['default'],
+    // Every test's temporary files in one directory of the run, removed at its end.
+    globalSetup: ['test/support/scratch-dir.ts'],
     projects: [
       {
         test: {

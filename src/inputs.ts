@@ -173,7 +173,7 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
     default: 'auto',
     placeholder: 'auto|uefi|bios|linux',
     description:
-      'How the guest starts: uefi (OVMF), bios, or linux (the UKI or kernel given to qemu directly). auto: linux for Format=uki, else uefi.',
+      "How the guest starts: uefi (OVMF), bios, or linux (the UKI or kernel given to qemu directly). auto: the project's [Runtime] Firmware=, as mkosi vm uses it; when that is auto too, linux for Format=uki, else uefi.",
   },
   [Input.BootAllowFailed]: {
     default: '',

@@ -8,7 +8,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(781);
 /* harmony import */ var _process_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(396);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(830);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(645);
 
 
 
@@ -22,7 +22,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 830:
+/***/ 645:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1401,7 +1401,7 @@ const INPUT_SPECS = {
     [Input.BootFirmware]: {
         default: 'auto',
         placeholder: 'auto|uefi|bios|linux',
-        description: 'How the guest starts: uefi (OVMF), bios, or linux (the UKI or kernel given to qemu directly). auto: linux for Format=uki, else uefi.',
+        description: "How the guest starts: uefi (OVMF), bios, or linux (the UKI or kernel given to qemu directly). auto: the project's [Runtime] Firmware=, as mkosi vm uses it; when that is auto too, linux for Format=uki, else uefi.",
     },
     [Input.BootAllowFailed]: {
         default: '',
@@ -1596,6 +1596,16 @@ function loose(object, key) {
 function strings(object, key) {
     return config_field(object, key, isArray, []).map(String);
 }
+function runtimeCredentials(object) {
+    return config_field(object, 'Credentials', isArray, []).map((raw) => {
+        const entry = (raw ?? {});
+        return {
+            name: String(entry['Name'] ?? ''),
+            value: typeof entry['Value'] === 'string' ? entry['Value'] : undefined,
+            path: optionalString(entry, 'Path'),
+        };
+    });
+}
 function positiveInteger(value) {
     return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
@@ -1635,6 +1645,11 @@ function parseImage(object) {
         kernelCommandLineExtra: config_field(object, 'KernelCommandLineExtra', isArray, []).map(String),
         ram: positiveInteger(object['RAM']),
         cpus: positiveInteger(object['CPUs']),
+        firmware: loose(object, 'Firmware') || 'auto',
+        firmwareVariables: optionalString(object, 'FirmwareVariables'),
+        credentials: runtimeCredentials(object),
+        qemuArgs: strings(object, 'QemuArgs'),
+        tpm: loose(object, 'TPM') || 'auto',
         seed: optionalString(object, 'Seed'),
         sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
         packages: strings(object, 'Packages'),
@@ -2888,6 +2903,73 @@ function hintForModes(a, b) {
     return "mode follows the build's umask: the file was created without an explicit mode";
 }
 
+;// CONCATENATED MODULE: ./src/repro/extracted-xattrs.ts
+
+/**
+ * Extended attributes of an extracted filesystem, read with getfattr: Node cannot list xattrs, and the
+ * extraction tools (fsck.erofs, unsquashfs) write them onto the files they extract. Builds differ in
+ * them more often than one would think (overlayfs's user.overlay.origin holds an inode number).
+ */
+/** getfattr's escapes in names: `\ooo` (octal) for control characters and the backslash itself. */
+function extracted_xattrs_unescapeGetfattr(text) {
+    return text.replace(/\\([0-7]{3})/g, (_, octal) => String.fromCharCode(parseInt(octal, 8)));
+}
+/**
+ * `getfattr --dump --encoding=hex --absolute-names` output as xattrs per manifest path ("/" for
+ * `root` itself, "/usr/bin" below it). Files without xattrs are absent.
+ */
+function extracted_xattrs_parseGetfattrDump(text, root) {
+    const byPath = new Map();
+    let current;
+    for (const line of text.split('\n')) {
+        if (line.startsWith('# file: ')) {
+            const file = extracted_xattrs_unescapeGetfattr(line.slice('# file: '.length));
+            const relative = file === root ? '' : file.startsWith(`${root}/`) ? file.slice(root.length) : undefined;
+            current = relative === undefined ? undefined : {};
+            if (current)
+                byPath.set(relative || '/', current);
+        }
+        else if (current && line !== '') {
+            const eq = line.indexOf('=');
+            const name = extracted_xattrs_unescapeGetfattr(eq === -1 ? line : line.slice(0, eq));
+            current[name] = eq === -1 ? '' : line.slice(eq + 1);
+        }
+    }
+    for (const [key, value] of byPath)
+        if (Object.keys(value).length === 0)
+            byPath.delete(key);
+    return byPath;
+}
+/**
+ * Puts the xattrs of the tree at `root` into its manifest entries. False when getfattr is missing or
+ * fails: then the caller must leave xattrs out of the comparison.
+ */
+async function addExtractedXattrs(ctx, root, entries) {
+    const tool = await ctx.tools.find('getfattr');
+    if (!tool)
+        return false;
+    const args = [
+        '--recursive',
+        '--physical',
+        '--no-dereference',
+        '--absolute-names',
+        '--match=-',
+        '--encoding=hex',
+        '--dump',
+        root,
+    ];
+    const result = await runTool(ctx, tool, args);
+    if (result.exitCode !== 0)
+        return false;
+    const byPath = extracted_xattrs_parseGetfattrDump(result.stdout, root);
+    for (const entry of entries) {
+        const xattrs = byPath.get(entry.path);
+        if (xattrs)
+            entry.xattrs = xattrs;
+    }
+    return true;
+}
+
 ;// CONCATENATED MODULE: ./src/repro/filesystems/format.ts
 /** The `n` bytes at `offset` as latin1 text, or '' when the head is shorter. */
 function textAt(head, offset, n) {
@@ -2960,19 +3042,20 @@ const erofs = {
     },
     extractor: {
         tool: 'fsck.erofs',
-        async extract(ctx, tool, image, region, dir) {
+        async extract(ctx, tool, image, region, dir, xattrs) {
             const target = external_node_path_default().join(dir, 'root');
             const result = await runTool(ctx, tool, [
                 `--offset=${region.offset}`,
                 `--extract=${target}`,
                 '--preserve',
-                '--no-xattrs',
+                xattrs ? '--xattrs' : '--no-xattrs',
                 image,
             ]);
             return result.exitCode === 0 ? undefined : toolFailure('fsck.erofs', result);
         },
         manifestOptions: {},
-        ignore: ['xattrs'],
+        ignore: [],
+        xattrs: true,
         subdir: true,
     },
 };
@@ -3030,12 +3113,12 @@ const squashfs = {
     }),
     extractor: {
         tool: 'unsquashfs',
-        async extract(ctx, tool, image, region, dir) {
+        async extract(ctx, tool, image, region, dir, xattrs) {
             const target = external_node_path_default().join(dir, 'root');
             const result = await runTool(ctx, tool, [
                 '-no-progress',
                 '-quiet',
-                '-no-xattrs',
+                ...(xattrs ? ['-xattrs'] : ['-no-xattrs']),
                 '-offset',
                 String(region.offset),
                 '-d',
@@ -3045,7 +3128,8 @@ const squashfs = {
             return result.exitCode === 0 ? undefined : toolFailure('unsquashfs', result);
         },
         manifestOptions: {},
-        ignore: ['xattrs'],
+        ignore: [],
+        xattrs: true,
         subdir: true,
     },
 };
@@ -3142,6 +3226,7 @@ function superblockFields(head, type) {
 
 
 
+
 const nothingToClean = async () => { };
 function unread(type, reason, tool) {
     const fs = { type, supported: false, reason, entries: [], ignore: [] };
@@ -3169,7 +3254,15 @@ async function extractFilesystem(ctx, image, region, type) {
         await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
     };
     try {
-        const error = await extractor.extract(ctx, tool, image, region, dir);
+        let xattrs = extractor.xattrs === true;
+        let error = await extractor.extract(ctx, tool, image, region, dir, xattrs);
+        if (error && xattrs) {
+            // Most likely an attribute this process may not set: extract again without any.
+            await (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+            await (0,promises_namespaceObject.mkdir)(dir);
+            xattrs = false;
+            error = await extractor.extract(ctx, tool, image, region, dir, xattrs);
+        }
         if (error) {
             await cleanup();
             return unread(fsType, error, extractor.tool);
@@ -3179,8 +3272,11 @@ async function extractFilesystem(ctx, image, region, type) {
         const top = entries[0];
         if (top?.path === '/' && extractor.rootMtimeIsOurs)
             delete top.mtime;
+        if (xattrs)
+            xattrs = await addExtractedXattrs(ctx, root, entries);
+        const ignore = extractor.xattrs && !xattrs ? [...extractor.ignore, 'xattrs'] : extractor.ignore;
         return {
-            fs: { type: fsType, supported: true, tool: extractor.tool, entries, ignore: extractor.ignore },
+            fs: { type: fsType, supported: true, tool: extractor.tool, entries, ignore },
             root,
             cleanup,
         };
@@ -4468,40 +4564,42 @@ function resolveFirmwareChoice(choice, format) {
         return choice;
     return format === 'uki' ? 'linux' : 'uefi';
 }
-function linuxNeedsUki(format) {
-    return new ConfigurationError(`Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`);
+/** Who chose the firmware, as error messages name it: the input, or mkosi's Firmware= (runtime-firmware.ts). */
+const FIRMWARE_INPUT = `Input ${Input.BootFirmware}`;
+function linuxNeedsUki(format, setting) {
+    return new ConfigurationError(`${setting}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`);
 }
 /**
  * Refuses a firmware that cannot start the image: `linux` for anything but a UKI (the one format qemu
  * starts directly), and `bios` for all but a disk image with a BIOS bootloader (systemd-boot is UEFI
  * only, and a UKI is an EFI program). `uefi` starts a UKI from a FAT disk (uki-esp.ts).
  */
-function checkFirmwareFitsImage(choice, image) {
+function checkFirmwareFitsImage(choice, image, setting = FIRMWARE_INPUT) {
     const { format, biosBootloader } = image;
     const resolved = resolveFirmwareChoice(choice, format);
     if (resolved === 'linux' && format !== 'uki')
-        throw linuxNeedsUki(format);
+        throw linuxNeedsUki(format, setting);
     if (resolved === 'bios' && format === 'uki') {
-        throw new ConfigurationError(`Input ${Input.BootFirmware}: bios cannot start Format=uki, which is an EFI program; use auto, linux or uefi.`);
+        throw new ConfigurationError(`${setting}: bios cannot start Format=uki, which is an EFI program; use auto, linux or uefi.`);
     }
     if (resolved === 'bios' && (format !== 'disk' || biosBootloader === 'none')) {
-        throw new ConfigurationError(`Input ${Input.BootFirmware}: bios needs a disk image with a BIOS bootloader, and this is Format=${format} with BiosBootloader=${biosBootloader}; use uefi, or set BiosBootloader=grub in the project.`);
+        throw new ConfigurationError(`${setting}: bios needs a disk image with a BIOS bootloader, and this is Format=${format} with BiosBootloader=${biosBootloader}; use uefi, or set BiosBootloader=grub in the project.`);
     }
 }
 /** The firmware to boot `image` (of mkosi's `format`) with, given the OVMF there is (`origin` names it). */
-function resolveFirmware(choice, format, image, ovmf) {
+function resolveFirmware(choice, format, image, ovmf, setting = FIRMWARE_INPUT) {
     const resolved = resolveFirmwareChoice(choice, format);
     if (resolved === 'bios')
         return { kind: 'bios' };
     const installed = ovmf.ovmf;
     if (!installed) {
-        throw new ConfigurationError(`Input ${Input.BootFirmware}: ${resolved} needs OVMF, and ${ovmf.origin} has none; add the ovmf package to the tools tree (ToolsTreePackages=ovmf) or the host, or use bios.`);
+        throw new ConfigurationError(`${setting}: ${resolved} needs OVMF, and ${ovmf.origin} has none; add the ovmf package to the tools tree (ToolsTreePackages=ovmf) or the host, or use bios.`);
     }
     const uefi = { code: installed.code, vars: installed.varsTemplate };
     if (resolved === 'uefi')
         return { kind: 'uefi', ...uefi };
     if (format !== 'uki')
-        throw linuxNeedsUki(format);
+        throw linuxNeedsUki(format, setting);
     return { kind: 'linux', kernel: image, cmdline: '', uefi };
 }
 /** OVMF's variable store of this firmware, if it uses OVMF. */
@@ -6542,9 +6640,304 @@ const SOURCES = {
     default: "mkosi's default",
 };
 /** "2048 MiB (mkosi's RAM=), 1 CPU (boot-cpus)". */
-function machine_size_describeMachineSize(size) {
+function describeMachineSize(size) {
     const cpus = `${size.cpus} CPU${size.cpus === 1 ? '' : 's'}`;
     return `${size.memoryMiB} MiB (${SOURCES[size.memorySource]}), ${cpus} (${SOURCES[size.cpusSource]})`;
+}
+
+;// CONCATENATED MODULE: ./src/boot/config-credentials.ts
+
+
+/**
+ * mkosi's [Runtime] Credentials=, resolved as `mkosi vm` resolves them: a value as it stands, a file
+ * read, an executable file run (its standard output is the value). They reach the guest as SMBIOS
+ * credentials next to the check's own, which keep their names (the project's come first).
+ */
+const CREDENTIALS_SETTING = "Credentials= (mkosi's [Runtime])";
+/** What systemd takes as a credential name and what the SMBIOS string can carry unquoted. */
+const CREDENTIAL_NAME = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
+/** Names the check sets itself: a project's value would be silently shadowed or break the check. */
+const RESERVED = /^(mkosi-ci\.|vmm\.notify_socket$|systemd\.extra-unit\.mkosi-ci|systemd\.unit-dropin\.multi-user\.target~mkosi-ci)/;
+function config_credentials_checkName(name) {
+    if (!CREDENTIAL_NAME.test(name) || name.length > 255) {
+        throw new ConfigurationError(`${CREDENTIALS_SETTING}: ${JSON.stringify(name)} is not a credential name the boot check can pass; a name starts with a letter or digit and holds only letters, digits, '.', '_', '~' and '-'.`);
+    }
+    if (RESERVED.test(name)) {
+        throw new ConfigurationError(`${CREDENTIALS_SETTING}: ${name} is a credential the boot check sets itself; give it another name.`);
+    }
+}
+/** Refuses, before the build, a Credentials= name the boot could not pass. */
+function checkCredentialNames(entries) {
+    for (const entry of entries)
+        config_credentials_checkName(entry.name);
+}
+async function isExecutable(file) {
+    return (0,promises_namespaceObject.access)(file, promises_namespaceObject.constants.X_OK).then(() => true, () => false);
+}
+async function fileValue(name, file, runner) {
+    if (!(await isExecutable(file))) {
+        return (0,promises_namespaceObject.readFile)(file, 'utf8').catch((error) => {
+            throw new ConfigurationError(`${CREDENTIALS_SETTING}: ${name}: cannot read ${file} (${error.message}).`);
+        });
+    }
+    const run = await runner.run(file, [], { stream: false });
+    if (run.exitCode !== 0) {
+        throw new ConfigurationError(`${CREDENTIALS_SETTING}: ${name}: ${file} is executable, so mkosi runs it for the value, and it exited with ${run.exitCode}: ${run.stderr.trim().slice(-500)}`);
+    }
+    return run.stdout;
+}
+async function configCredentials(entries, runner) {
+    const credentials = [];
+    for (const entry of entries) {
+        config_credentials_checkName(entry.name);
+        const value = entry.path !== undefined ? await fileValue(entry.name, entry.path, runner) : (entry.value ?? '');
+        credentials.push({ name: entry.name, value });
+    }
+    return credentials;
+}
+
+;// CONCATENATED MODULE: ./src/boot/runtime-firmware.ts
+
+
+
+const FIRMWARE_SETTING = "Firmware= (mkosi's [Runtime])";
+const FIRMWARE_VARIABLES_SETTING = "FirmwareVariables= (mkosi's [Runtime])";
+/** How error messages name whoever chose the firmware. */
+function firmwareSettingName(source) {
+    return source === 'Firmware=' ? FIRMWARE_SETTING : FIRMWARE_INPUT;
+}
+/** The values of mkosi's Firmware= the check boots with, mapped onto its own choices. */
+const SUPPORTED = {
+    auto: 'auto',
+    uefi: 'uefi',
+    linux: 'linux',
+    // Older mkosi had a bios value; the check boots SeaBIOS the same way.
+    bios: 'bios',
+};
+/** The input wins unless it is auto; then mkosi's Firmware= (itself auto unless the project set it). */
+function firmwareSetting(input, mkosiFirmware) {
+    if (input !== 'auto')
+        return { choice: input, source: 'boot-firmware' };
+    const value = mkosiFirmware === '' ? 'auto' : mkosiFirmware;
+    const choice = SUPPORTED[value];
+    if (choice === undefined) {
+        const why = value === 'uefi-secure-boot'
+            ? 'the check boots OVMF without Secure Boot'
+            : value === 'linux-noinitrd'
+                ? 'the check boots a UKI directly with its own initrd'
+                : 'mkosi-ci does not know this value';
+        throw new ConfigurationError(`${FIRMWARE_SETTING}: ${value} is not one the boot check can use (${why}); valid: ${FIRMWARE_CHOICES.join(', ')}. Set Firmware= to one of them, or give the boot-firmware input, which takes precedence.`);
+    }
+    return { choice, source: choice === 'auto' ? 'default' : 'Firmware=' };
+}
+/** mkosi's values of FirmwareVariables= that name no file: each needs keys enrolled by virt-fw-vars. */
+const SPECIAL_VARIABLES = ['microsoft', 'microsoft-mok', 'custom'];
+/**
+ * OVMF with the project's FirmwareVariables= as the template of its variable store. The run copies the
+ * template into its own directory (run-boot.ts), so the project's file is never written to.
+ */
+async function withFirmwareVariables(ovmf, image) {
+    const vars = image.firmwareVariables;
+    if (vars === undefined || ovmf === undefined)
+        return ovmf;
+    if (SPECIAL_VARIABLES.includes(vars)) {
+        throw new ConfigurationError(`${FIRMWARE_VARIABLES_SETTING}: ${vars} enrolls Secure Boot keys, which the boot check does not boot with; give the path of an OVMF variable store, or leave it unset for OVMF's own template.`);
+    }
+    const present = await (0,promises_namespaceObject.access)(vars).then(() => true, () => false);
+    if (!present) {
+        throw new ConfigurationError(`${FIRMWARE_VARIABLES_SETTING}: ${vars} does not exist; give the path of an OVMF variable store (raw), or leave it unset.`);
+    }
+    return { ...ovmf, varsTemplate: vars };
+}
+
+;// CONCATENATED MODULE: ./src/boot/swtpm.ts
+
+
+
+
+/**
+ * mkosi's [Runtime] TPM=, as `mkosi vm` uses it: a software TPM (swtpm) for the guest when the setting
+ * is yes, or when it is auto and the boot goes through UEFI and swtpm is there. swtpm runs from the
+ * host's PATH: a tools tree's swtpm is built against the tree's libc, and unlike qemu it starts a second
+ * program of its own (swtpm_setup runs swtpm), which the tree's dynamic loader cannot be slipped under.
+ */
+const TPM_SETTING = "TPM= (mkosi's [Runtime])";
+/** mkosi prints TPM= as auto, enabled or disabled; older ones printed booleans. */
+function normalise(setting) {
+    if (['enabled', 'yes', 'true', '1'].includes(setting))
+        return 'yes';
+    if (['disabled', 'no', 'false', '0'].includes(setting))
+        return 'no';
+    return 'auto';
+}
+function decideTpm(setting, uefi, swtpm, treeHasSwtpm = false) {
+    const value = normalise(setting);
+    if (value === 'no')
+        return { swtpm: undefined, note: 'none (TPM=no)' };
+    const missing = treeHasSwtpm
+        ? "swtpm is in the tools tree, but mkosi-ci runs swtpm and swtpm_setup from the host's PATH only, where they are not"
+        : "there is no swtpm and swtpm_setup on the host's PATH";
+    if (value === 'yes') {
+        if (swtpm)
+            return { swtpm, note: 'swtpm (TPM=yes)' };
+        throw new ConfigurationError(`${TPM_SETTING}: yes needs swtpm, and ${missing}; install swtpm (Debian and Ubuntu: the swtpm and swtpm-tools packages) on the host, or set TPM=auto or TPM=no.`);
+    }
+    if (!uefi)
+        return { swtpm: undefined, note: 'none (TPM=auto, and the boot is not through UEFI)' };
+    if (!swtpm)
+        return { swtpm: undefined, note: `none (TPM=auto, and ${missing})` };
+    return { swtpm, note: 'swtpm (TPM=auto, swtpm found)' };
+}
+/** swtpm and swtpm_setup on the host's PATH, and whether a tools tree has a swtpm the check cannot run. */
+async function findSwtpm(which, toolsTree) {
+    const [swtpm, setup] = await Promise.all([which('swtpm'), which('swtpm_setup')]);
+    const treeHasSwtpm = toolsTree !== undefined &&
+        (await (0,promises_namespaceObject.access)(external_node_path_default().join(toolsTree, 'usr/bin/swtpm')).then(() => true, () => false));
+    return { swtpm: swtpm && setup ? { swtpm, setup } : undefined, treeHasSwtpm };
+}
+/** qemu's side, as mkosi gives it: an emulator TPM on swtpm's control socket, behind a TIS interface. */
+function tpmQemuArgs(socket) {
+    return [
+        '-chardev',
+        `socket,id=chrtpm,path=${qemuEscape(socket)}`,
+        '-tpmdev',
+        'emulator,id=tpm0,chardev=chrtpm',
+        '-device',
+        'tpm-tis,tpmdev=tpm0',
+    ];
+}
+/**
+ * swtpm runs beside qemu under a constant `sh` script (paths only as positional arguments, never spliced
+ * into the script): it prepares a fresh TPM 2 state as mkosi does, starts swtpm on the control socket,
+ * waits for it, runs the rest (qemu, or qemu under the vsock supervisor), then stops swtpm. The Runner's
+ * timeout and a cancelled run end the whole process group, swtpm included.
+ */
+const SWTPM_SCRIPT = [
+    'setup=$1 swtpm=$2 state=$3 sock=$4; shift 4',
+    '"$setup" --tpm-state "$state" --tpm2 --pcr-banks sha256 --config /dev/null >/dev/null ||',
+    '  { echo "mkosi-ci: swtpm_setup failed" >&2; exit 1; }',
+    '"$swtpm" socket --tpm2 --tpmstate "dir=$state" --ctrl "type=unixio,path=$sock" & t=$!',
+    'i=0; while [ ! -S "$sock" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done',
+    '"$@"; rc=$?',
+    'kill $t 2>/dev/null; wait $t 2>/dev/null',
+    'exit $rc',
+].join('\n');
+function withSwtpm(swtpm, paths, inner) {
+    return {
+        command: 'sh',
+        args: [
+            '-c',
+            SWTPM_SCRIPT,
+            'mkosi-ci-swtpm',
+            swtpm.setup,
+            swtpm.swtpm,
+            paths.state,
+            paths.socket,
+            inner.command,
+            ...inner.args,
+        ],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/boot/runtime-settings.ts
+
+
+
+
+
+async function runtimeSetup(runner, options, main, emulator, image) {
+    const chosen = firmwareSetting(options.firmware, main.firmware);
+    const ovmf = await withFirmwareVariables(emulator.ovmf, main);
+    const firmware = resolveFirmware(chosen.choice, main.format, image, { ovmf, origin: emulator.origin }, firmwareSettingName(chosen.source));
+    const uefi = uefiOf(firmware) !== undefined;
+    const found = await findSwtpm((c) => runner.which(c), main.toolsTree);
+    const tpm = decideTpm(main.tpm, uefi, found.swtpm, found.treeHasSwtpm);
+    const credentials = await configCredentials(main.credentials, runner);
+    return {
+        firmware,
+        swtpm: tpm.swtpm,
+        credentials,
+        qemuArgs: main.qemuArgs,
+        settings: {
+            size: machineSize(options, main),
+            firmware: { kind: firmware.kind, source: chosen.source },
+            firmwareVariables: uefi ? main.firmwareVariables : undefined,
+            tpm: tpm.note,
+            credentials: credentials.map((c) => c.name),
+            qemuArgs: main.qemuArgs,
+            kernelCommandLineExtra: main.kernelCommandLineExtra,
+        },
+    };
+}
+
+// EXTERNAL MODULE: ./src/process/cleanup.ts
+var process_cleanup = __nccwpck_require__(781);
+;// CONCATENATED MODULE: ./src/boot/smbios-budget.ts
+
+
+/**
+ * Every credential travels as an SMBIOS type 11 string, and they must all fit in one SMBIOS table:
+ * 64 KiB with qemu's 32-bit entry point, next to qemu's own structures (firmware, system, one per CPU,
+ * memory). This is the share the type 11 strings may take; boot-tests.ts gives the tests 24 KiB of it
+ * (32 KiB once base64-encoded), the check itself takes about 12 KiB.
+ */
+const SMBIOS_CREDENTIALS_BUDGET_BYTES = 56 * 1024;
+/** The bytes the `-smbios type=11,value=…` arguments put into the table (each string and its NUL). */
+function smbiosStringBytes(args) {
+    let bytes = 0;
+    for (let i = 0; i + 1 < args.length; i++) {
+        if (args[i] !== '-smbios')
+            continue;
+        const value = /^type=11,value=(.*)$/s.exec(args[i + 1])?.[1];
+        if (value !== undefined)
+            bytes += Buffer.byteLength(value.replace(/,,/g, ',')) + 1;
+    }
+    return bytes;
+}
+/** Refuses a boot whose credentials cannot fit, naming what the project's Credentials= take of it. */
+function checkSmbiosBudget(all, fromConfig) {
+    const total = smbiosStringBytes(all);
+    if (total <= SMBIOS_CREDENTIALS_BUDGET_BYTES)
+        return;
+    const config = smbiosStringBytes(fromConfig);
+    throw new ConfigurationError(`${CREDENTIALS_SETTING}: the guest's credentials come to ${total} bytes of SMBIOS strings (${config} of them from Credentials=, the rest the check and boot-test); at most ${SMBIOS_CREDENTIALS_BUDGET_BYTES} fit in qemu's SMBIOS table. Make the credentials smaller, or put the bulk in the image.`);
+}
+
+;// CONCATENATED MODULE: ./src/boot/credential-files.ts
+
+
+
+
+
+/** The SMBIOS strings of `smbiosCredentialArgs`, each without its `type=11,value=` prefix. */
+function smbiosCredentialStrings(credentials) {
+    const args = smbiosCredentialArgs(credentials);
+    return args.filter((_, i) => i % 2 === 1).map((a) => a.slice('type=11,value='.length));
+}
+/** A path inside a qemu option value: commas are qemu's separator, doubled to stand for themselves. */
+const qemuOptionPath = (file) => file.replace(/,/g, ',,');
+async function writeCredentialFiles(credentials, tmpDir = external_node_os_default().tmpdir()) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(tmpDir, 'mkosi-ci-credentials-'));
+    const removeDir = () => (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    const forget = process_cleanup/* runCleanup */.Kt.addStep({ what: `guest credentials ${dir}`, run: removeDir });
+    const remove = async () => {
+        await removeDir();
+        forget();
+    };
+    try {
+        await (0,promises_namespaceObject.chmod)(dir, 0o700);
+        const args = [];
+        for (const [i, value] of smbiosCredentialStrings(credentials).entries()) {
+            const file = external_node_path_default().join(dir, `credential-${i}`);
+            await (0,promises_namespaceObject.writeFile)(file, value, { mode: 0o600 });
+            args.push('-smbios', `type=11,path=${qemuOptionPath(file)}`);
+        }
+        return { args, remove };
+    }
+    catch (error) {
+        await remove();
+        throw error;
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:net"
@@ -6686,6 +7079,10 @@ async function listenForNotifications(paths, port = NOTIFY_PORT, now = Date.now)
 
 
 
+
+
+
+
 /** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
 const DEFAULT_KERNEL_CMDLINE_EXTRA = ['systemd.firstboot=off', 'panic=-1'];
 /** The firmware of this run: its own copy of OVMF's variables, the command line extras of a split kernel. */
@@ -6704,7 +7101,7 @@ function extrasViaSmbios(firmware) {
     return firmware.kind !== 'linux' || firmware.uefi !== undefined;
 }
 /** qemu's arguments for one check: the image, firmware, console, report channel and credentials. */
-function checkQemuArgs(options, files, vars, credentials, vsockSocket) {
+function checkQemuArgs(options, files, vars, credentialArgs, vsockSocket, tpmSocket) {
     const cmdlineViaSmbios = extrasViaSmbios(options.firmware);
     return qemuArgs({
         dataDirs: options.qemu.dataDirs,
@@ -6719,10 +7116,12 @@ function checkQemuArgs(options, files, vars, credentials, vsockSocket) {
             ? { kind: 'serial', file: files.report }
             : { kind: 'virtio', file: files.report, name: options.channel.name },
         smbios: [
-            ...smbiosCredentialArgs(credentials),
+            ...credentialArgs,
             ...(cmdlineViaSmbios ? kernelCmdlineExtraArgs(options.kernelCmdlineExtra) : []),
         ],
         vhostUserVsock: vsockSocket ? { socket: vsockSocket } : undefined,
+        // The project's QemuArgs= come last, as mkosi appends them, so they can add to or override ours.
+        extra: [...(tpmSocket ? tpmQemuArgs(tpmSocket) : []), ...(options.qemuArgs ?? [])],
     });
 }
 function testsOf(options) {
@@ -6767,6 +7166,27 @@ async function prepareLogs(options) {
         await (0,promises_namespaceObject.copyFile)(template, vars);
     return { logs, files, vars };
 }
+/**
+ * The socket and a fresh state directory for swtpm, when the guest gets a TPM. swtpm is in qemu's process
+ * group, which a stopped run ends; the state is removed with it (nothing of it is evidence).
+ */
+async function prepareTpm(options, logs) {
+    if (!options.swtpm)
+        return undefined;
+    const paths = { state: external_node_path_default().join(logs, 'swtpm-state'), socket: external_node_path_default().join(logs, 'swtpm.sock') };
+    await (0,promises_namespaceObject.mkdir)(paths.state, { recursive: true });
+    const removeState = async () => {
+        await Promise.all([(0,promises_namespaceObject.rm)(paths.state, { recursive: true, force: true }), (0,promises_namespaceObject.rm)(paths.socket, { force: true })]);
+    };
+    const forget = process_cleanup/* runCleanup */.Kt.addStep({ what: `TPM state ${paths.state}`, run: removeState });
+    return {
+        ...paths,
+        remove: async () => {
+            await removeState();
+            forget();
+        },
+    };
+}
 /** The check, its tests and the extra credentials, with the vsock notify address when vsock is on. */
 function runCredentials(options, nonce, vsock) {
     return checkCredentials({
@@ -6778,7 +7198,11 @@ function runCredentials(options, nonce, vsock) {
         allowFailed: options.allowFailed,
         notifySocket: vsock ? notifyCredential().value : undefined,
         tests: testsOf(options),
-    }, [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])], options.tests);
+    }, [
+        ...(options.configCredentials ?? []),
+        ...(vsock ? [notifyCredential()] : []),
+        ...(options.extraCredentials ?? []),
+    ], options.tests);
 }
 async function bootCheck(ctx, options) {
     if (options.settleBySeconds >= options.timeoutSeconds) {
@@ -6791,15 +7215,22 @@ async function bootCheck(ctx, options) {
         ? { socket: external_node_path_default().join(logs, 'vhost-user-vsock.sock'), udsPath: external_node_path_default().join(logs, 'vsock.sock') }
         : undefined;
     const credentials = runCredentials(options, nonce, vsock !== undefined);
-    const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket);
+    checkSmbiosBudget(smbiosCredentialArgs(credentials), smbiosCredentialArgs(options.configCredentials ?? []));
+    const credentialFiles = await writeCredentialFiles(credentials);
+    const tpm = await prepareTpm(options, logs).catch(async (error) => {
+        await credentialFiles.remove();
+        throw error;
+    });
+    const args = checkQemuArgs(options, files, vars, credentialFiles.args, vsock?.socket, tpm?.socket);
     let listener;
     const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
-    const invocation = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
+    const supervised = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
+    const invocation = options.swtpm && tpm ? withSwtpm(options.swtpm, tpm, supervised) : supervised;
     const started = Date.now();
-    if (vsock)
-        listener = await listenForNotifications(vsock);
     let run;
     try {
+        if (vsock)
+            listener = await listenForNotifications(vsock);
         run = await ctx.runner.run(invocation.command, invocation.args, {
             stream: false,
             logFile: files.qemu,
@@ -6808,6 +7239,8 @@ async function bootCheck(ctx, options) {
     }
     finally {
         await listener?.close();
+        await tpm?.remove();
+        await credentialFiles.remove();
     }
     const durationMs = Date.now() - started;
     if (vsock)
@@ -6917,7 +7350,8 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
     const emulator = await findEmulator(config.main.toolsTree, (c) => ctx.runner.which(c));
     if (!emulator)
         throw noEmulatorError();
-    const firmware = resolveFirmware(options.firmware, config.main.format, image.path, emulator);
+    const runtime = await runtimeSetup(ctx.runner, options, config.main, emulator, image.path);
+    const firmware = runtime.firmware;
     const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
     const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
     const tests = await loadBootTests(options.test);
@@ -6925,8 +7359,8 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
     const testSeconds = tests.length * options.testTimeoutSeconds;
     const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel) + testSeconds;
     const logsDir = await claimDirectory(external_node_path_default().join(ctx.workDir, 'logs', 'boot'));
-    const size = machineSize(options, config.main);
-    ctx.log.info(`Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, ${machine_size_describeMachineSize(size)}, report over ${transport}, timeout ${timeoutSeconds} s`);
+    const size = runtime.settings.size;
+    ctx.log.info(`Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, ${describeMachineSize(size)}, TPM ${runtime.settings.tpm}, report over ${transport}, timeout ${timeoutSeconds} s`);
     const check = await bootCheck(ctx, {
         qemu: emulator.qemu,
         image: await bootDisk(firmware, config.main.format, image.path, ctx.workDir),
@@ -6942,6 +7376,9 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
         allowFailed: options.allowFailed,
         kernelCmdlineExtra: [...DEFAULT_KERNEL_CMDLINE_EXTRA, ...config.main.kernelCommandLineExtra],
         extraCredentials,
+        configCredentials: runtime.credentials,
+        qemuArgs: runtime.qemuArgs,
+        swtpm: runtime.swtpm,
         tests,
         testTimeoutSeconds: options.testTimeoutSeconds,
         logsDir,
@@ -6965,7 +7402,7 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
         firmware: firmware.kind,
         emulator: emulator.origin,
         timeoutSeconds,
-        size,
+        machine: runtime.settings,
         testTimeoutSeconds: options.testTimeoutSeconds,
         logsDir,
         check,
@@ -7558,6 +7995,9 @@ const buildStage = {
 
 
 
+
+
+
 /** Whether a tools tree mkosi is yet to build lists a qemu package (qemu-system, qemu-system-x86, qemu-kvm …). */
 function treeWillHaveQemu(config) {
     return (config.tools?.packages ?? []).some((p) => p.startsWith('qemu'));
@@ -7570,22 +8010,27 @@ function treeWillHaveQemu(config) {
  */
 async function checkBootPrerequisites(runner, options, config) {
     const format = config.main.format;
-    checkFirmwareFitsImage(options.firmware, config.main);
+    const firmware = firmwareSetting(options.firmware, config.main.firmware);
+    const setting = firmwareSettingName(firmware.source);
+    checkFirmwareFitsImage(firmware.choice, config.main, setting);
     // A boot-test that is missing, not executable or too large is said now, not after the build.
     await loadBootTests(options.test);
     await chooseTransport(runner, options.transport);
+    checkCredentialNames(config.main.credentials);
     const tree = config.main.toolsTree;
     const built = tree !== undefined && (0,external_node_fs_.existsSync)(tree);
+    // TPM=yes without swtpm is said before the build (only yes can fail, whatever the firmware).
+    const found = await findSwtpm((c) => runner.which(c), built ? tree : undefined);
+    decideTpm(config.main.tpm, true, found.swtpm, found.treeHasSwtpm);
     if (tree !== undefined && !built && treeWillHaveQemu(config))
         return;
     const emulator = await findEmulator(built ? tree : undefined, (c) => runner.which(c));
     if (!emulator)
         throw noEmulatorError();
-    resolveFirmware(options.firmware, format, config.main.output, emulator);
+    const ovmf = await withFirmwareVariables(emulator.ovmf, config.main);
+    resolveFirmware(firmware.choice, format, config.main.output, { ovmf, origin: emulator.origin }, setting);
 }
 
-// EXTERNAL MODULE: ./src/process/cleanup.ts
-var process_cleanup = __nccwpck_require__(781);
 ;// CONCATENATED MODULE: ./src/publish/gpg.ts
 
 
@@ -9132,7 +9577,7 @@ async function installRelease(deps, source) {
 
 
 
-async function isExecutable(file) {
+async function install_isExecutable(file) {
     try {
         await (0,promises_namespaceObject.access)(file, promises_namespaceObject.constants.X_OK);
         return true;
@@ -9199,7 +9644,7 @@ async function locate(ctx, options) {
         }
         case 'checkout': {
             const command = external_node_path_default().join(source.path, 'bin', 'mkosi');
-            if (!(await isExecutable(command))) {
+            if (!(await install_isExecutable(command))) {
                 throw new ConfigurationError(`Input ${Input.MkosiSource}: ${source.path} is not an mkosi checkout (no executable bin/mkosi).`, { file: source.path });
             }
             return { command, origin: `checkout ${source.path}` };
@@ -9947,6 +10392,63 @@ function failedTestRecords(tests) {
         .map((t) => ({ test: t.name, status: t.status, tail: test_results_tailOf(t) }));
 }
 
+;// CONCATENATED MODULE: ./src/report/machine-settings.ts
+
+const SIZE_SOURCES = {
+    'boot-ram': 'input boot-ram',
+    'boot-cpus': 'input boot-cpus',
+    'RAM=': "mkosi's RAM=",
+    'CPUs=': "mkosi's CPUs=",
+    default: "mkosi's default",
+};
+const FIRMWARE_SOURCES = {
+    'boot-firmware': 'input boot-firmware',
+    'Firmware=': "mkosi's Firmware=",
+    default: 'default (auto)',
+};
+function machineSettingRows(machine) {
+    const { size } = machine;
+    const rows = [
+        { setting: 'memory', value: `${size.memoryMiB} MiB`, from: SIZE_SOURCES[size.memorySource] },
+        { setting: 'CPUs', value: String(size.cpus), from: SIZE_SOURCES[size.cpusSource] },
+        { setting: 'firmware', value: machine.firmware.kind, from: FIRMWARE_SOURCES[machine.firmware.source] },
+    ];
+    if (machine.firmware.kind !== 'bios') {
+        rows.push(machine.firmwareVariables
+            ? {
+                setting: 'firmware variables',
+                value: machine.firmwareVariables,
+                from: "mkosi's FirmwareVariables=",
+            }
+            : { setting: 'firmware variables', value: "OVMF's template", from: 'default' });
+    }
+    rows.push({ setting: 'TPM', value: machine.tpm, from: "mkosi's TPM=" });
+    const lists = [
+        ['credentials', machine.credentials, "mkosi's Credentials="],
+        ['qemu arguments', machine.qemuArgs, "mkosi's QemuArgs="],
+        ['kernel command line extra', machine.kernelCommandLineExtra, "mkosi's KernelCommandLineExtra="],
+    ];
+    for (const [setting, values, from] of lists) {
+        if (values.length > 0)
+            rows.push({ setting, value: values.join(' '), from });
+    }
+    return rows;
+}
+function machine_settings_machineSettingsMarkdown(machine) {
+    return [
+        '| Machine | Value | From |',
+        '| --- | --- | --- |',
+        ...machineSettingRows(machine).map((r) => `| ${r.setting} | \`${cell(r.value)}\` | ${r.from} |`),
+        '',
+    ];
+}
+/** The settings beyond memory and CPUs (the `guest:` line says those), one line each. */
+function machineSettingsText(machine) {
+    return machineSettingRows(machine)
+        .filter((r) => r.setting !== 'memory' && r.setting !== 'CPUs')
+        .map((r) => `  ${r.setting}: ${r.value} (${r.from})`);
+}
+
 ;// CONCATENATED MODULE: ./src/report/format.ts
 /** 1536 → "1.5 KiB"; exact bytes below 1 KiB. */
 function format_formatBytes(bytes) {
@@ -9973,6 +10475,7 @@ function format_cell(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/boot-summary.ts
+
 
 
 
@@ -10012,8 +10515,7 @@ function boot_summary_bootMarkdown(boot) {
         '',
         `${cell(verdict.reason)} (${how(boot)})`,
         '',
-        `Guest: ${describeMachineSize(boot.size)}`,
-        '',
+        ...machineSettingsMarkdown(boot.machine),
     ];
     const timing = timingLine(verdict.timings);
     if (timing)
@@ -10039,7 +10541,8 @@ function bootText(boot) {
     const lines = [
         `boot check: ${verdict.result}: ${verdict.reason}`,
         `  ${how(boot)}`,
-        `  guest: ${machine_size_describeMachineSize(boot.size)}`,
+        `  guest: ${describeMachineSize(boot.machine.size)}`,
+        ...machineSettingsText(boot.machine),
     ];
     const timing = timingLine(verdict.timings);
     if (timing)

@@ -8,11 +8,12 @@ import { claimDirectory } from '../process/owned-directory.js';
 import { chooseAccel, type Accel } from './accelerator.js';
 import type { Credential } from './check-unit.js';
 import { findEmulator, noEmulatorError } from './emulator.js';
-import { resolveFirmware, type Firmware } from './firmware.js';
+import type { Firmware } from './firmware.js';
 import type { BootOptions } from './options.js';
 import type { BootDisk } from './qemu-args.js';
 import { loadBootTests } from './boot-tests.js';
-import { describeMachineSize, machineSize, type MachineSize } from './machine-size.js';
+import { describeMachineSize } from './machine-size.js';
+import { runtimeSetup, type MachineSettings } from './runtime-settings.js';
 import { describeFailure, tailOf } from './test-results.js';
 import { bootCheck, DEFAULT_KERNEL_CMDLINE_EXTRA, type BootCheckResult } from './run-boot.js';
 import { settleBySeconds } from './bounds.js';
@@ -30,8 +31,8 @@ export interface BootImageResult {
   firmware: Firmware['kind'];
   emulator: string;
   timeoutSeconds: number;
-  /** The guest's memory and CPUs, and where each came from. */
-  size: MachineSize;
+  /** Every machine setting (size, firmware, TPM, credentials, qemu arguments) and where it came from. */
+  machine: MachineSettings;
   /** boot-test-timeout, for describing a test that ran out of it. */
   testTimeoutSeconds: number;
   logsDir: string;
@@ -73,7 +74,8 @@ export async function bootImage(
   }
   const emulator = await findEmulator(config.main.toolsTree, (c) => ctx.runner.which(c));
   if (!emulator) throw noEmulatorError();
-  const firmware = resolveFirmware(options.firmware, config.main.format, image.path, emulator);
+  const runtime = await runtimeSetup(ctx.runner, options, config.main, emulator, image.path);
+  const firmware = runtime.firmware;
   const { accel, reason, cpu } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
   const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
   const tests = await loadBootTests(options.test);
@@ -81,9 +83,9 @@ export async function bootImage(
   const testSeconds = tests.length * options.testTimeoutSeconds;
   const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel) + testSeconds;
   const logsDir = await claimDirectory(path.join(ctx.workDir, 'logs', 'boot'));
-  const size = machineSize(options, config.main);
+  const size = runtime.settings.size;
   ctx.log.info(
-    `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, ${describeMachineSize(size)}, report over ${transport}, timeout ${timeoutSeconds} s`,
+    `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, ${describeMachineSize(size)}, TPM ${runtime.settings.tpm}, report over ${transport}, timeout ${timeoutSeconds} s`,
   );
   const check = await bootCheck(ctx, {
     qemu: emulator.qemu,
@@ -101,6 +103,9 @@ export async function bootImage(
     allowFailed: options.allowFailed,
     kernelCmdlineExtra: [...DEFAULT_KERNEL_CMDLINE_EXTRA, ...config.main.kernelCommandLineExtra],
     extraCredentials,
+    configCredentials: runtime.credentials,
+    qemuArgs: runtime.qemuArgs,
+    swtpm: runtime.swtpm,
     tests,
     testTimeoutSeconds: options.testTimeoutSeconds,
     logsDir,
@@ -125,7 +130,7 @@ export async function bootImage(
     firmware: firmware.kind,
     emulator: emulator.origin,
     timeoutSeconds,
-    size,
+    machine: runtime.settings,
     testTimeoutSeconds: options.testTimeoutSeconds,
     logsDir,
     check,

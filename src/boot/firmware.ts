@@ -49,9 +49,12 @@ export function resolveFirmwareChoice(
   return format === 'uki' ? 'linux' : 'uefi';
 }
 
-function linuxNeedsUki(format: string): ConfigurationError {
+/** Who chose the firmware, as error messages name it: the input, or mkosi's Firmware= (runtime-firmware.ts). */
+export const FIRMWARE_INPUT = `Input ${Input.BootFirmware}`;
+
+function linuxNeedsUki(format: string, setting: string): ConfigurationError {
   return new ConfigurationError(
-    `Input ${Input.BootFirmware}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`,
+    `${setting}: linux boots a UKI directly, and Format=${format}; use uefi or bios.`,
   );
 }
 
@@ -63,18 +66,19 @@ function linuxNeedsUki(format: string): ConfigurationError {
 export function checkFirmwareFitsImage(
   choice: FirmwareChoice,
   image: { format: string; biosBootloader: string },
+  setting = FIRMWARE_INPUT,
 ): void {
   const { format, biosBootloader } = image;
   const resolved = resolveFirmwareChoice(choice, format);
-  if (resolved === 'linux' && format !== 'uki') throw linuxNeedsUki(format);
+  if (resolved === 'linux' && format !== 'uki') throw linuxNeedsUki(format, setting);
   if (resolved === 'bios' && format === 'uki') {
     throw new ConfigurationError(
-      `Input ${Input.BootFirmware}: bios cannot start Format=uki, which is an EFI program; use auto, linux or uefi.`,
+      `${setting}: bios cannot start Format=uki, which is an EFI program; use auto, linux or uefi.`,
     );
   }
   if (resolved === 'bios' && (format !== 'disk' || biosBootloader === 'none')) {
     throw new ConfigurationError(
-      `Input ${Input.BootFirmware}: bios needs a disk image with a BIOS bootloader, and this is Format=${format} with BiosBootloader=${biosBootloader}; use uefi, or set BiosBootloader=grub in the project.`,
+      `${setting}: bios needs a disk image with a BIOS bootloader, and this is Format=${format} with BiosBootloader=${biosBootloader}; use uefi, or set BiosBootloader=grub in the project.`,
     );
   }
 }
@@ -85,18 +89,19 @@ export function resolveFirmware(
   format: string,
   image: string,
   ovmf: { ovmf: Ovmf | undefined; origin: string },
+  setting = FIRMWARE_INPUT,
 ): Firmware {
   const resolved = resolveFirmwareChoice(choice, format);
   if (resolved === 'bios') return { kind: 'bios' };
   const installed = ovmf.ovmf;
   if (!installed) {
     throw new ConfigurationError(
-      `Input ${Input.BootFirmware}: ${resolved} needs OVMF, and ${ovmf.origin} has none; add the ovmf package to the tools tree (ToolsTreePackages=ovmf) or the host, or use bios.`,
+      `${setting}: ${resolved} needs OVMF, and ${ovmf.origin} has none; add the ovmf package to the tools tree (ToolsTreePackages=ovmf) or the host, or use bios.`,
     );
   }
   const uefi = { code: installed.code, vars: installed.varsTemplate };
   if (resolved === 'uefi') return { kind: 'uefi', ...uefi };
-  if (format !== 'uki') throw linuxNeedsUki(format);
+  if (format !== 'uki') throw linuxNeedsUki(format, setting);
   return { kind: 'linux', kernel: image, cmdline: '', uefi };
 }
 

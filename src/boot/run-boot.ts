@@ -19,6 +19,10 @@ import { hostSideFailure } from './host-failure.js';
 import { findPanic, newNonce, parseReport, type GuestReport, type ReportResult } from './serial-report.js';
 import { cutBytes } from './test-results.js';
 import { verdict, type Verdict } from './verdict.js';
+import { runCleanup } from '../process/cleanup.js';
+import { checkSmbiosBudget } from './smbios-budget.js';
+import { tpmQemuArgs, withSwtpm, type Swtpm } from './swtpm.js';
+import { writeCredentialFiles } from './credential-files.js';
 import {
   listenForNotifications,
   notifyCredential,
@@ -47,8 +51,14 @@ export interface BootCheckOptions {
   allowFailed: readonly string[];
   /** Added to the kernel command line (UKI: through SMBIOS, `linux`: appended). */
   kernelCmdlineExtra: readonly string[];
-  /** More credentials for the guest (planted faults in tests, the user's own). */
+  /** More credentials for the guest (planted faults in tests). */
   extraCredentials?: readonly Credential[];
+  /** The project's [Runtime] Credentials=, resolved (config-credentials.ts); counted against the SMBIOS budget. */
+  configCredentials?: readonly Credential[];
+  /** The project's [Runtime] QemuArgs=: appended after every argument of the check's own. */
+  qemuArgs?: readonly string[];
+  /** A software TPM for the guest (swtpm.ts), started beside qemu and stopped with it. */
+  swtpm?: Swtpm;
   /** `boot-test`: run in order once the check found nothing wrong, each for at most `testTimeoutSeconds`. */
   tests?: readonly BootTest[];
   testTimeoutSeconds?: number;
@@ -74,7 +84,7 @@ export interface BootCheckResult {
     report: string;
     qemu: string;
     journal?: string;
-    /** The journal in export format: see journalExportReading. */
+    /** The journal in export format (journal.export). */
     journalExport?: string;
     failedUnits?: string;
     /** logs/boot/tests: one `<name>.log` per test that reported. */
@@ -102,12 +112,13 @@ export function extrasViaSmbios(firmware: Firmware): boolean {
 }
 
 /** qemu's arguments for one check: the image, firmware, console, report channel and credentials. */
-function checkQemuArgs(
+export function checkQemuArgs(
   options: BootCheckOptions,
   files: { console: string; report: string },
   vars: string,
-  credentials: readonly Credential[],
+  credentialArgs: readonly string[],
   vsockSocket: string | undefined,
+  tpmSocket: string | undefined,
 ): string[] {
   const cmdlineViaSmbios = extrasViaSmbios(options.firmware);
   return qemuArgs({
@@ -125,10 +136,12 @@ function checkQemuArgs(
         ? { kind: 'serial', file: files.report }
         : { kind: 'virtio', file: files.report, name: options.channel.name },
     smbios: [
-      ...smbiosCredentialArgs(credentials),
+      ...credentialArgs,
       ...(cmdlineViaSmbios ? kernelCmdlineExtraArgs(options.kernelCmdlineExtra) : []),
     ],
     vhostUserVsock: vsockSocket ? { socket: vsockSocket } : undefined,
+    // The project's QemuArgs= come last, as mkosi appends them, so they can add to or override ours.
+    extra: [...(tpmSocket ? tpmQemuArgs(tpmSocket) : []), ...(options.qemuArgs ?? [])],
   });
 }
 
@@ -186,6 +199,27 @@ async function prepareLogs(options: BootCheckOptions) {
   return { logs, files, vars };
 }
 
+/**
+ * The socket and a fresh state directory for swtpm, when the guest gets a TPM. swtpm is in qemu's process
+ * group, which a stopped run ends; the state is removed with it (nothing of it is evidence).
+ */
+async function prepareTpm(options: BootCheckOptions, logs: string) {
+  if (!options.swtpm) return undefined;
+  const paths = { state: path.join(logs, 'swtpm-state'), socket: path.join(logs, 'swtpm.sock') };
+  await mkdir(paths.state, { recursive: true });
+  const removeState = async (): Promise<void> => {
+    await Promise.all([rm(paths.state, { recursive: true, force: true }), rm(paths.socket, { force: true })]);
+  };
+  const forget = runCleanup.addStep({ what: `TPM state ${paths.state}`, run: removeState });
+  return {
+    ...paths,
+    remove: async (): Promise<void> => {
+      await removeState();
+      forget();
+    },
+  };
+}
+
 /** The check, its tests and the extra credentials, with the vsock notify address when vsock is on. */
 function runCredentials(options: BootCheckOptions, nonce: string, vsock: boolean): Credential[] {
   return checkCredentials(
@@ -199,7 +233,11 @@ function runCredentials(options: BootCheckOptions, nonce: string, vsock: boolean
       notifySocket: vsock ? notifyCredential().value : undefined,
       tests: testsOf(options),
     },
-    [...(vsock ? [notifyCredential()] : []), ...(options.extraCredentials ?? [])],
+    [
+      ...(options.configCredentials ?? []),
+      ...(vsock ? [notifyCredential()] : []),
+      ...(options.extraCredentials ?? []),
+    ],
     options.tests,
   );
 }
@@ -215,7 +253,7 @@ interface QemuAttempt {
   message: CheckMessage | undefined;
 }
 
-/** One run of qemu (under the vsock supervisor when vsock is on), and what the guest left behind. */
+/** One run of qemu (under its supervisors), and what the guest left behind. */
 async function runQemu(
   ctx: { runner: Runner },
   options: BootCheckOptions,
@@ -226,9 +264,9 @@ async function runQemu(
 ): Promise<QemuAttempt> {
   let listener: { notifications: Notifications; close: () => Promise<void> } | undefined;
   const started = Date.now();
-  if (vsock) listener = await listenForNotifications(vsock);
   let run;
   try {
+    if (vsock) listener = await listenForNotifications(vsock);
     run = await ctx.runner.run(invocation.command, invocation.args, {
       stream: false,
       logFile: files.qemu,
@@ -254,6 +292,32 @@ async function runQemu(
   };
 }
 
+/**
+ * qemu once, and once more when it died on the host's side (see host-failure.ts). The same nonce and
+ * credentials: the first qemu never ran the guest far enough to use them.
+ */
+async function runQemuWithRetry(
+  ctx: { runner: Runner; log: Log },
+  options: BootCheckOptions,
+  invocation: { command: string; args: string[] },
+  paths: { logs: string; files: { console: string; report: string; qemu: string } },
+  vsock: { socket: string; udsPath: string } | undefined,
+  nonce: string,
+): Promise<{ attempt: QemuAttempt; retried: string | undefined }> {
+  const first = await runQemu(ctx, options, invocation, paths.files, vsock, nonce);
+  const retried = hostSideFailure(first.run, {
+    consoleLog: first.consoleLog,
+    reportSeen: first.report.found || first.report.truncated,
+    messageSeen: first.message !== undefined,
+    panic: first.panic,
+  });
+  if (!retried) return { attempt: first, retried };
+  ctx.log.warning(`qemu died on the host's side (${retried}); starting it once more.`);
+  await rename(paths.files.qemu, path.join(paths.logs, 'qemu-attempt-1.log'));
+  await prepareLogs(options);
+  return { attempt: await runQemu(ctx, options, invocation, paths.files, vsock, nonce), retried };
+}
+
 export async function bootCheck(
   ctx: { runner: Runner; log: Log },
   options: BootCheckOptions,
@@ -271,24 +335,25 @@ export async function bootCheck(
     ? { socket: path.join(logs, 'vhost-user-vsock.sock'), udsPath: path.join(logs, 'vsock.sock') }
     : undefined;
   const credentials = runCredentials(options, nonce, vsock !== undefined);
-  const args = checkQemuArgs(options, files, vars, credentials, vsock?.socket);
+  checkSmbiosBudget(smbiosCredentialArgs(credentials), smbiosCredentialArgs(options.configCredentials ?? []));
+  const credentialFiles = await writeCredentialFiles(credentials);
+  const tpm = await prepareTpm(options, logs).catch(async (error: unknown) => {
+    await credentialFiles.remove();
+    throw error;
+  });
+  const args = checkQemuArgs(options, files, vars, credentialFiles.args, vsock?.socket, tpm?.socket);
 
   const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
-  const invocation = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
-  let attempt = await runQemu(ctx, options, invocation, files, vsock, nonce);
-  const retried = hostSideFailure(attempt.run, {
-    consoleLog: attempt.consoleLog,
-    reportSeen: attempt.report.found || attempt.report.truncated,
-    messageSeen: attempt.message !== undefined,
-    panic: attempt.panic,
-  });
-  if (retried) {
-    // The same nonce and credentials: the first qemu never ran the guest far enough to use them.
-    ctx.log.warning(`qemu died on the host's side (${retried}); starting it once more.`);
-    await rename(files.qemu, path.join(logs, 'qemu-attempt-1.log'));
-    await prepareLogs(options);
-    attempt = await runQemu(ctx, options, invocation, files, vsock, nonce);
+  const supervised = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
+  const invocation = options.swtpm && tpm ? withSwtpm(options.swtpm, tpm, supervised) : supervised;
+  let ran;
+  try {
+    ran = await runQemuWithRetry(ctx, options, invocation, { logs, files }, vsock, nonce);
+  } finally {
+    await tpm?.remove();
+    await credentialFiles.remove();
   }
+  const { retried, attempt } = ran;
   const { run, durationMs, notifications, started, report, panic, message } = attempt;
   const result = verdict({
     report,

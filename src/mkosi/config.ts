@@ -30,6 +30,16 @@ export interface ImageConfig {
   /** [Runtime] RAM= in bytes and CPUs=, as mkosi vm uses them (mkosi 27 always prints them: 2G and 1 by default). */
   ram: number | undefined;
   cpus: number | undefined;
+  /** [Runtime] Firmware= as mkosi prints it (auto, linux, linux-noinitrd, uefi, uefi-secure-boot; bios in old mkosi). */
+  firmware: string;
+  /** [Runtime] FirmwareVariables=: a path, or one of mkosi's special values (microsoft, microsoft-mok, custom). */
+  firmwareVariables: string | undefined;
+  /** [Runtime] Credentials=: a value, or a file mkosi reads (or runs, when executable) at boot. */
+  credentials: RuntimeCredential[];
+  /** [Runtime] QemuArgs=, one argument each, as mkosi appends them to qemu's. */
+  qemuArgs: string[];
+  /** [Runtime] TPM=: auto, enabled or disabled. */
+  tpm: string;
   seed: string | undefined;
   sourceDateEpoch: number | undefined;
   packages: string[];
@@ -41,6 +51,13 @@ export interface ImageConfig {
   files: string[];
   /** Paths of private keys and passphrases the configuration names (never to be cached). */
   secretFiles: string[];
+}
+
+/** One Credentials= entry: mkosi prints `{"Name", "Value", "Path"}` with one of the last two set. */
+export interface RuntimeCredential {
+  name: string;
+  value: string | undefined;
+  path: string | undefined;
 }
 
 export interface MkosiConfig {
@@ -120,6 +137,17 @@ function strings(object: Json, key: string): string[] {
   return field(object, key, isArray, []).map(String);
 }
 
+function runtimeCredentials(object: Json): RuntimeCredential[] {
+  return field(object, 'Credentials', isArray, []).map((raw) => {
+    const entry = (raw ?? {}) as Json;
+    return {
+      name: String(entry['Name'] ?? ''),
+      value: typeof entry['Value'] === 'string' ? entry['Value'] : undefined,
+      path: optionalString(entry, 'Path'),
+    };
+  });
+}
+
 function positiveInteger(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }
@@ -161,6 +189,11 @@ export function parseImage(object: Json): ImageConfig {
     kernelCommandLineExtra: field(object, 'KernelCommandLineExtra', isArray, []).map(String),
     ram: positiveInteger(object['RAM']),
     cpus: positiveInteger(object['CPUs']),
+    firmware: loose(object, 'Firmware') || 'auto',
+    firmwareVariables: optionalString(object, 'FirmwareVariables'),
+    credentials: runtimeCredentials(object),
+    qemuArgs: strings(object, 'QemuArgs'),
+    tpm: loose(object, 'TPM') || 'auto',
     seed: optionalString(object, 'Seed'),
     sourceDateEpoch: typeof sourceDateEpoch === 'number' ? sourceDateEpoch : undefined,
     packages: strings(object, 'Packages'),

@@ -4,6 +4,7 @@ import type { BootImageResult } from '../boot/boot-image.js';
 import { describeMachineSize } from '../boot/machine-size.js';
 import { describeCrash } from '../boot/crash-scan.js';
 import { testsMarkdown, testsText } from './boot-tests-summary.js';
+import { machineSettingsMarkdown, machineSettingsText } from './machine-settings.js';
 import { cell, formatDuration } from './format.js';
 
 const VERDICT_ICONS: Readonly<Record<string, string>> = {
@@ -66,8 +67,7 @@ export function bootMarkdown(boot: BootImageResult): string[] {
     '',
     `${cell(verdict.reason)} (${how(boot)})`,
     '',
-    `Guest: ${describeMachineSize(boot.size)}`,
-    '',
+    ...machineSettingsMarkdown(boot.machine),
   ];
   const retried = retriedLine(boot);
   if (retried) lines.push(`⚠️ ${cell(retried)}`, '');
@@ -109,7 +109,8 @@ export function bootText(boot: BootImageResult): string[] {
   const lines = [
     `boot check: ${verdict.result}: ${verdict.reason}`,
     `  ${how(boot)}`,
-    `  guest: ${describeMachineSize(boot.size)}`,
+    `  guest: ${describeMachineSize(boot.machine.size)}`,
+    ...machineSettingsText(boot.machine),
   ];
   const retried = retriedLine(boot);
   if (retried) lines.push(`  retried: ${retried}`);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -221,6 +221,7 @@ function plantedTests(): string {
     '10-pass': `#!/bin/sh
 echo "image=$MKOSI_CI_IMAGE_ID version=$MKOSI_CI_IMAGE_VERSION host=$MKOSI_CI_HOST results=$MKOSI_CI_TEST_RESULTS"
 echo "cpus=$(nproc) $(grep MemTotal /proc/meminfo)"
+echo "credential=$(cat /run/credentials/@system/e2e.runtime) qemu-args=$(cat /run/credentials/@system/e2e.qemu)"
 [ "$MKOSI_CI_IMAGE_ID" = debian-bootable ] && [ "$(systemctl is-system-running)" = running ]
 `,
     '20-fail': `#!/bin/sh
@@ -238,10 +239,18 @@ exit 1
   return dir;
 }
 
+/** A copy of the tools tree's OVMF variable store, to hand mkosi as FirmwareVariables=. */
+function firmwareVariables(): { file: string; bytes: Buffer } {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ovmf-vars-')), 'vars.fd');
+  copyFileSync(path.join(TOOLS_TREE, 'usr/share/OVMF/OVMF_VARS_4M.fd'), file);
+  return { file, bytes: readFileSync(file) };
+}
+
 describe('boot tests', () => {
   it(
     'runs a directory of tests in the guest: test-failed names the failing and the hung one, the skip is reported, the output kept',
     async () => {
+      const vars = firmwareVariables();
       const run = await bootWith('vsock', 'quiet', [
         `--boot-test=${plantedTests()}`,
         '--boot-test-timeout=20',
@@ -249,6 +258,13 @@ describe('boot tests', () => {
         // mkosi's [Runtime] RAM= and CPUs= size the guest when boot-ram and boot-cpus are not given.
         '--args=--ram=1536M',
         '--args=--cpus=1',
+        // The other [Runtime] settings mkosi vm would use: a credential, qemu arguments (here another
+        // credential, so the guest can show it got them), a variable store for OVMF, and TPM=auto
+        // without swtpm on this machine.
+        '--args=--credential=e2e.runtime=from-credentials',
+        '--args=--qemu-args=-smbios type=11,value=io.systemd.credential:e2e.qemu=from-qemu-args',
+        `--args=--firmware-variables=${vars.file}`,
+        '--args=--tpm=auto',
       ]);
       expect(run.status, run.stdout.slice(-4000)).toBe(1);
       expect(run.verdict).toBe(
@@ -263,6 +279,18 @@ describe('boot tests', () => {
       expect(run.log('tests/20-fail.log')).toBe('planted failure: Linux\n');
       expect(run.stdout).toContain('    failing case: junit.xml: planted.broken\n');
       expect(run.stdout).toContain("  guest: 1536 MiB (mkosi's RAM=), 1 CPU (mkosi's CPUs=)\n");
+      expect(run.log('tests/10-pass.log')).toContain(
+        'credential=from-credentials qemu-args=from-qemu-args\n',
+      );
+      expect(run.stdout).toContain('  firmware: uefi (default (auto))\n');
+      expect(run.stdout).toContain(`  firmware variables: ${vars.file} (mkosi's FirmwareVariables=)\n`);
+      expect(run.stdout).toMatch(/ {2}TPM: none \(TPM=auto, and there is no swtpm .*\) \(mkosi's TPM=\)\n/);
+      expect(run.stdout).toContain("  credentials: e2e.runtime (mkosi's Credentials=)\n");
+      expect(run.stdout).toContain(
+        "  qemu arguments: -smbios type=11,value=io.systemd.credential:e2e.qemu=from-qemu-args (mkosi's QemuArgs=)\n",
+      );
+      // The project's variable store was copied for the run, never written to.
+      expect(readFileSync(vars.file).equals(vars.bytes)).toBe(true);
       // What the guest sees: one CPU and 1.5 GiB, less what the kernel keeps for itself.
       const seen = /cpus=(\d+) MemTotal: +(\d+) kB/.exec(run.log('tests/10-pass.log'));
       expect(seen?.[1], run.log('tests/10-pass.log')).toBe('1');

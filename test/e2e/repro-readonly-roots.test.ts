@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   closeSync,
   cpSync,
@@ -132,5 +133,31 @@ describe.each(['erofs', 'squashfs'] as const)('a %s root in a GPT disk', (type) 
     ]);
     expect(report.differences[0]!.fields).toContain('sha256');
     expect(run.stdout).toContain(PLANTED);
+  });
+
+  it('names a directory whose extended attribute differs (as overlayfs leaves them), with the attribute', async () => {
+    const disks = (['one', 'two'] as const).map((value) => {
+      const tree = imageTree(path.join(scratch, `tree-xattr-${value}`), '1.0');
+      execFileSync('setfattr', [
+        '-n',
+        'user.overlay.origin',
+        '-v',
+        value,
+        path.join(tree, 'usr/lib/planted'),
+      ]);
+      MAKE[type](tree, path.join(scratch, `xattr-${value}.${type}`));
+      return disk(
+        path.join(scratch, `xattr-${value}-immutable_1.0.raw`),
+        path.join(scratch, `xattr-${value}.${type}`),
+      );
+    });
+    const work = path.join(scratch, 'w-xattr');
+    const run = await runCli(['diff', ...disks, `--tools-tree=${TOOLS_TREE}`, `--work-dir=${work}`]);
+    expect(run.status, run.stdout + run.stderr).toBe(1);
+    const report = JSON.parse(readFileSync(path.join(work, 'diff/diff-report.json'), 'utf8')) as {
+      differences: Array<{ path: string; fields: string[] }>;
+    };
+    expect(report.differences.map((d) => [d.path, d.fields])).toEqual([['/usr/lib/planted', ['xattrs']]]);
+    expect(run.stdout).toContain('user.overlay.origin');
   });
 });

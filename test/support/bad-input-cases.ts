@@ -331,6 +331,31 @@ export function resolvedCases(keys: { protectedKey: TestKey }): BadInputCase[] {
         /Input boot-test: a multi-line value must be a script starting with #! \(got one starting with "tests\/a"\); a path is one line/,
     },
     {
+      name: "mkosi's Firmware= that the boot check cannot use",
+      inputs: { directory: DEBIAN_BOOTABLE, 'tools-tree': TOOLS_TREE, args: '--firmware=uefi-secure-boot' },
+      error:
+        /Firmware= \(mkosi's \[Runtime\]\): uefi-secure-boot is not one the boot check can use \(the check boots OVMF without Secure Boot\); valid: auto, uefi, bios, linux/,
+      resolves: true,
+    },
+    {
+      name: "mkosi's FirmwareVariables= naming a file that does not exist",
+      inputs: {
+        directory: DEBIAN_BOOTABLE,
+        'tools-tree': TOOLS_TREE,
+        args: '--firmware-variables=/nonexistent/vars.fd',
+      },
+      error: /FirmwareVariables= \(mkosi's \[Runtime\]\): \/nonexistent\/vars\.fd does not exist/,
+      resolves: true,
+    },
+    {
+      name: "mkosi's TPM=yes without swtpm",
+      inputs: { directory: DEBIAN_BOOTABLE, 'tools-tree': TOOLS_TREE, args: '--tpm=yes' },
+      error:
+        /TPM= \(mkosi's \[Runtime\]\): yes needs swtpm, and there is no swtpm and swtpm_setup on the host's PATH/,
+      resolves: true,
+      skip: skipWhenOnHostPath('swtpm'),
+    },
+    {
       name: 'boot-firmware linux on a disk image',
       inputs: { directory: DEBIAN_BOOTABLE, 'tools-tree': TOOLS_TREE, 'boot-firmware': 'linux' },
       error: /Input boot-firmware: linux boots a UKI directly, and Format=disk; use uefi or bios/,

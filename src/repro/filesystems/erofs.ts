@@ -16,19 +16,20 @@ export const erofs: FilesystemFormat = {
   },
   extractor: {
     tool: 'fsck.erofs',
-    async extract(ctx, tool, image, region, dir) {
+    async extract(ctx, tool, image, region, dir, xattrs) {
       const target = path.join(dir, 'root');
       const result = await runTool(ctx, tool, [
         `--offset=${region.offset}`,
         `--extract=${target}`,
         '--preserve',
-        '--no-xattrs',
+        xattrs ? '--xattrs' : '--no-xattrs',
         image,
       ]);
       return result.exitCode === 0 ? undefined : toolFailure('fsck.erofs', result);
     },
     manifestOptions: {},
-    ignore: ['xattrs'],
+    ignore: [],
+    xattrs: true,
     subdir: true,
   },
 };

@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readHead } from '../bytes.js';
 import { manifestFromDirectory } from '../directory-manifest.js';
+import { addExtractedXattrs } from '../extracted-xattrs.js';
 import type { ManifestEntry, ManifestField } from '../manifest.js';
 import type { ReadContext } from '../toolbox.js';
 import type { FilesystemType, Region } from './format.js';
@@ -62,7 +63,15 @@ export async function extractFilesystem(
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    const error = await extractor.extract(ctx, tool, image, region, dir);
+    let xattrs = extractor.xattrs === true;
+    let error = await extractor.extract(ctx, tool, image, region, dir, xattrs);
+    if (error && xattrs) {
+      // Most likely an attribute this process may not set: extract again without any.
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir);
+      xattrs = false;
+      error = await extractor.extract(ctx, tool, image, region, dir, xattrs);
+    }
     if (error) {
       await cleanup();
       return unread(fsType, error, extractor.tool);
@@ -71,8 +80,11 @@ export async function extractFilesystem(
     const entries = await manifestFromDirectory(root, extractor.manifestOptions);
     const top = entries[0];
     if (top?.path === '/' && extractor.rootMtimeIsOurs) delete top.mtime;
+    if (xattrs) xattrs = await addExtractedXattrs(ctx, root, entries);
+    const ignore: ManifestField[] =
+      extractor.xattrs && !xattrs ? [...extractor.ignore, 'xattrs'] : extractor.ignore;
     return {
-      fs: { type: fsType, supported: true, tool: extractor.tool, entries, ignore: extractor.ignore },
+      fs: { type: fsType, supported: true, tool: extractor.tool, entries, ignore },
       root,
       cleanup,
     };

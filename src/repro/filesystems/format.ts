@@ -19,17 +19,27 @@ export interface Region {
 export interface Extractor {
   /** The program that reads the filesystem, found through the ToolBox. */
   tool: string;
-  /** Fills `dir` with the filesystem's files; throws or returns an error string. */
+  /**
+   * Fills `dir` with the filesystem's files; throws or returns an error string. With `xattrs`, the
+   * files get the filesystem's extended attributes too (only asked of extractors with `xattrs: true`).
+   */
   extract(
     ctx: ReadContext,
     tool: ToolCommand,
     image: string,
     region: Region,
     dir: string,
+    xattrs: boolean,
   ): Promise<string | undefined>;
   manifestOptions: DirectoryManifestOptions;
   /** Fields this reader cannot know or cannot keep; left out of the comparison. */
   ignore: ManifestField[];
+  /**
+   * The tool can write the extended attributes onto the files it extracts (which getfattr then reads).
+   * Without the privileges some need (trusted.*, security.*), the extraction is repeated without them
+   * and xattrs are left out of the comparison.
+   */
+  xattrs?: boolean;
   /** The tool wants a target directory that does not exist yet: extract into `<dir>/root`. */
   subdir?: boolean;
   /** The tool fills the directory we made without setting its time: the root's mtime is ours. */

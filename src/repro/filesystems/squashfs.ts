@@ -12,12 +12,12 @@ export const squashfs: FilesystemFormat = {
   }),
   extractor: {
     tool: 'unsquashfs',
-    async extract(ctx, tool, image, region, dir) {
+    async extract(ctx, tool, image, region, dir, xattrs) {
       const target = path.join(dir, 'root');
       const result = await runTool(ctx, tool, [
         '-no-progress',
         '-quiet',
-        '-no-xattrs',
+        ...(xattrs ? ['-xattrs'] : ['-no-xattrs']),
         '-offset',
         String(region.offset),
         '-d',
@@ -27,7 +27,8 @@ export const squashfs: FilesystemFormat = {
       return result.exitCode === 0 ? undefined : toolFailure('unsquashfs', result);
     },
     manifestOptions: {},
-    ignore: ['xattrs'],
+    ignore: [],
+    xattrs: true,
     subdir: true,
   },
 };
