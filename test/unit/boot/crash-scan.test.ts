@@ -12,7 +12,7 @@ import {
   UNIT_PROCESS_EXIT_MESSAGE,
   type Crash,
 } from '../../../src/boot/crash-scan.js';
-import { parseReport } from '../../../src/boot/serial-report.js';
+import { parseReport, parseReportLines } from '../../../src/boot/serial-report.js';
 import { verdict } from '../../../src/boot/verdict.js';
 import { runCheckScript, TEST_NONCE, type GuestRun } from '../../support/fake-guest.js';
 
@@ -67,6 +67,37 @@ describe('crashed processes, host side', () => {
       'no unit: /bin/sh killed by SIGBUS',
     );
     expect(describeCrash(segv({ kind: 'coredump' }))).toContain('(core dumped)');
+  });
+
+  it('are read from the report, a line that is no crash or unreadable dropped', () => {
+    const report = parseReportLines([
+      'crash planted-crash.service 11 killed /bin/sh (ExecStart)',
+      'crash a.service 15 killed /bin/sleep (ExecStart)',
+      'crash garbage',
+      'state running',
+    ]);
+    expect(report.crashes).toEqual([segv({ kind: 'killed', executable: '/bin/sh (ExecStart)' })]);
+  });
+
+  it('are all named when tolerated, separated by commas', () => {
+    const report = parseReportLines([
+      'crash a.service 11 killed /bin/a',
+      'crash b.service 6 dumped /bin/b',
+      'state running',
+      'settle done',
+      'exit 0',
+    ]);
+    const v = verdict({
+      report: { found: true, report },
+      panic: undefined,
+      timedOut: false,
+      timeoutSeconds: 300,
+      qemuExitCode: 0,
+      allowFailed: ['a', 'b'],
+    });
+    expect(v.reason).toBe(
+      'the system is running; tolerated crash: a.service: /bin/a killed by SIGSEGV, b.service: /bin/b killed by SIGABRT (core dumped)',
+    );
   });
 
   it('carries unit and signal pairs in the vsock message', () => {
