@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { Input } from '../inputs.js';
 import {
@@ -33,6 +34,8 @@ export interface BootOptions {
   test: BootTestSource;
   /** Seconds each boot test may run. */
   testTimeoutSeconds: number;
+  /** `update-from`: an earlier version's disk image, or a directory holding one (see update-round-trip.ts). */
+  updateFrom: string | undefined;
 }
 
 /** An input that may be left empty: undefined then. */
@@ -119,5 +122,6 @@ function parseEach(inputs: InputReader, cwd: string): BootOptions {
       86_400,
       'seconds',
     ),
+    updateFrom: optional(value(Input.UpdateFrom), (v) => path.resolve(cwd, v)),
   };
 }
