@@ -206,7 +206,7 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
     default: '',
     placeholder: 'PATH',
     description:
-      'The disk image of an earlier version (a .raw file, or a directory holding one, such as the outputs of an earlier release) to update from, as a machine of a user would: a writable copy of it is booted, systemd-sysupdate in the guest installs the ImageVersion= of this build from its outputs (served to the guest at 10.0.2.2; SHA256SUMS.gpg checked with the keyring in the old image, so sign-key is needed), and the copy is booted again and must run the new version. Each boot is a full boot check. The image needs systemd-sysupdate, gpg, transfer definitions in sysupdate.d/ and the signing key in /etc/systemd/import-pubring.gpg.',
+      'The disk image of an earlier version (a .raw file, or a directory holding one, such as the outputs of an earlier release) to update from, as a machine of a user would: a writable copy of it is booted, systemd-sysupdate in the guest installs the ImageVersion= of this build from its outputs (served to the guest at 10.0.2.2; SHA256SUMS.gpg checked with the keyring in the old image, so sign-key is needed), and the copy is booted again and must run the new version. Each boot is a full boot check. boot-test runs in both boots, before the update. The image needs systemd-sysupdate, gpg, transfer definitions in sysupdate.d/ and the signing key in /etc/systemd/import-pubring.gpg.',
   },
   [Input.SignKey]: {
     default: '',

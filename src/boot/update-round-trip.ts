@@ -7,6 +7,8 @@ import type { Log, Runner } from '../ports.js';
 import { claimDirectory } from '../process/owned-directory.js';
 import { bootImage, type BootImageResult } from './boot-image.js';
 import type { BootOptions } from './options.js';
+import { loadBootTests } from './boot-tests.js';
+import type { Verdict } from './verdict.js';
 import { serveDirectory } from './update-server.js';
 import { runningVersions, updateTest, UPDATE_TEST_NAME } from './update-test.js';
 
@@ -90,25 +92,24 @@ export async function findOldDisk(given: string): Promise<string> {
 }
 
 /** The last lines a failed update test printed: systemd-sysupdate says there why it refused. */
-function tailOfTest(boot: BootImageResult, lines = 6): string {
-  const test = boot.check.verdict.tests.find((t) => t.name === UPDATE_TEST_NAME);
+function tailOfTest(verdict: Verdict, lines = 6): string {
+  const test = verdict.tests.find((t) => t.name === UPDATE_TEST_NAME);
   return (test?.output ?? []).slice(-lines).join(' | ');
 }
 
-function versionsOf(boot: BootImageResult): string[] {
-  const test = boot.check.verdict.tests.find((t) => t.name === UPDATE_TEST_NAME);
+function versionsOf(verdict: Verdict): string[] {
+  const test = verdict.tests.find((t) => t.name === UPDATE_TEST_NAME);
   return runningVersions(test?.output ?? []);
 }
 
 /** The verdict of the first boot, or undefined when it installed the update. */
-function judgeFirst(
-  boot: BootImageResult,
+export function judgeFirstBoot(
+  verdict: Verdict,
   to: string,
 ): Pick<UpdateRoundTrip, 'result' | 'reason'> | undefined {
-  const verdict = boot.check.verdict;
-  const [version] = versionsOf(boot);
+  const [version] = versionsOf(verdict);
   if (verdict.result === 'test-failed' && verdict.failedTests.every((t) => t.name === UPDATE_TEST_NAME)) {
-    return { result: 'update-failed', reason: `the update to ${to} failed: ${tailOfTest(boot)}` };
+    return { result: 'update-failed', reason: `the update to ${to} failed: ${tailOfTest(verdict)}` };
   }
   if (verdict.result !== 'passed') {
     return { result: 'boot-failed', reason: `the first boot: ${verdict.result}: ${verdict.reason}` };
@@ -122,13 +123,12 @@ function judgeFirst(
   return undefined;
 }
 
-function judgeSecond(
-  boot: BootImageResult,
+export function judgeSecondBoot(
+  verdict: Verdict,
   from: string,
   to: string,
 ): Pick<UpdateRoundTrip, 'result' | 'reason'> {
-  const verdict = boot.check.verdict;
-  const [version] = versionsOf(boot);
+  const [version] = versionsOf(verdict);
   if (verdict.result === 'passed' && version === to) {
     return { result: 'passed', reason: `updated from ${from} to ${to}, and the second boot runs ${to}` };
   }
@@ -163,20 +163,32 @@ export async function updateRoundTrip(
   const server = await serveDirectory(input.releaseDir);
   const boots: BootImageResult[] = [];
   try {
-    const run = { writable: true, tests: [updateTest({ url: server.guestUrl, toVersion: input.toVersion })] };
+    // The user's boot tests run in both boots, before the update: the old version and the new one each
+    // pass them.
+    const tests = [
+      ...(await loadBootTests(options.test)),
+      updateTest({ url: server.guestUrl, toVersion: input.toVersion }),
+    ];
     const boot = async (n: number): Promise<BootImageResult> => {
       const result = await bootImage(ctx, options, config, artifact, {
-        ...run,
+        writable: true,
+        tests,
         logsDir: path.join(dir, `boot-${n}`),
       });
       boots.push(result);
       return result;
     };
-    const first = judgeFirst(await boot(1), input.toVersion);
-    const from = versionsOf(boots[0]!)[0] ?? '?';
-    const verdict = first ?? judgeSecond(await boot(2), from, input.toVersion);
-    const versions = boots.flatMap(versionsOf);
-    return { ...verdict, versions, boots, requests: server.requests, durationMs: Date.now() - started };
+    const first = judgeFirstBoot((await boot(1)).check.verdict, input.toVersion);
+    const versions = (): string[] => boots.flatMap((b) => versionsOf(b.check.verdict));
+    const verdict =
+      first ?? judgeSecondBoot((await boot(2)).check.verdict, versions()[0] ?? '?', input.toVersion);
+    return {
+      ...verdict,
+      versions: versions(),
+      boots,
+      requests: server.requests,
+      durationMs: Date.now() - started,
+    };
   } finally {
     await server.close();
   }

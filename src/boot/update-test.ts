@@ -58,9 +58,9 @@ mkdir -p "$DEFS" "\${MARK%/*}" || exit 1
 for dir in /usr/lib/sysupdate.d /usr/local/lib/sysupdate.d /run/sysupdate.d /etc/sysupdate.d; do
   for file in "$dir"/*.transfer; do
     [ -f "$file" ] || continue
-    awk -v url="$URL" '/^[[:space:]]*\\[/ { section = $1 }
-      section == "[Source]" && /^[[:space:]]*Path[[:space:]]*=/ { print "Path=" url; next }
-      { print }' "$file" >"$DEFS/\${file##*/}" || exit 1
+    # sed, not awk: an image need not have awk. Only [Source] sections: [Target] has a Path= too.
+    sed "/^[[:space:]]*\\[Source\\]/,/^[[:space:]]*\\[/ s|^[[:space:]]*Path[[:space:]]*=.*|Path=$URL|" \\
+      "$file" >"$DEFS/\${file##*/}" || exit 1
   done
 done
 ls "$DEFS"/*.transfer >/dev/null 2>&1 || { echo "update-round-trip: the image has no sysupdate.d/*.transfer"; exit 1; }
