@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { Input } from '../inputs.js';
@@ -63,6 +64,13 @@ export function parseAllowFailed(value: string): string[] {
   return patterns;
 }
 
+/** update-from, refused before anything is built when it names nothing (its disk is judged at check). */
+function existingPath(value: string, cwd: string): string {
+  const resolved = path.resolve(cwd, value);
+  if (existsSync(resolved)) return resolved;
+  throw invalid(Input.UpdateFrom, value, 'the disk image of an earlier version, or a directory holding one');
+}
+
 /** A number of seconds, or auto (undefined); the error says both. */
 function parseTimeout(value: string): number {
   const seconds = Number(value);
@@ -122,6 +130,6 @@ function parseEach(inputs: InputReader, cwd: string): BootOptions {
       86_400,
       'seconds',
     ),
-    updateFrom: optional(value(Input.UpdateFrom), (v) => path.resolve(cwd, v)),
+    updateFrom: optional(value(Input.UpdateFrom), (v) => existingPath(v, cwd)),
   };
 }

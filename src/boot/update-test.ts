@@ -64,6 +64,10 @@ for dir in /usr/lib/sysupdate.d /usr/local/lib/sysupdate.d /run/sysupdate.d /etc
   done
 done
 ls "$DEFS"/*.transfer >/dev/null 2>&1 || { echo "update-round-trip: the image has no sysupdate.d/*.transfer"; exit 1; }
+# The check runs once the boot settled, which need not wait for the network: wait for it here, through
+# whichever network manager the image enables.
+timeout 90 systemctl start network-online.target ||
+  echo "update-round-trip: network-online.target not reached within 90 s; trying anyway"
 "$SYSUPDATE" --definitions="$DEFS" --no-pager update "$TO" 2>&1
 status=$?
 if [ "$status" -ne 0 ]; then
