@@ -1,4 +1,4 @@
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { Input } from '../inputs.js';
@@ -153,6 +153,8 @@ export async function updateRoundTrip(
   }
   const dir = await claimDirectory(path.join(ctx.workDir, 'update'));
   const disk = path.join(dir, path.basename(input.fromDisk));
+  // Under logs/, so the logs artifact carries both boots.
+  const logs = await claimDirectory(path.join(ctx.workDir, 'logs', 'update'));
   // Sparse: the disk's empty slot is most of it.
   const copy = await ctx.runner.run('cp', ['--sparse=always', '--reflink=auto', '--', input.fromDisk, disk], {
     stream: false,
@@ -173,7 +175,7 @@ export async function updateRoundTrip(
       const result = await bootImage(ctx, options, config, artifact, {
         writable: true,
         tests,
-        logsDir: path.join(dir, `boot-${n}`),
+        logsDir: path.join(logs, `boot-${n}`),
       });
       boots.push(result);
       return result;
@@ -191,5 +193,7 @@ export async function updateRoundTrip(
     };
   } finally {
     await server.close();
+    // The updated copy is gigabytes; the logs say what happened to it.
+    await rm(disk, { force: true });
   }
 }

@@ -280,7 +280,7 @@ describe('immutable: read-only verity root, an empty B slot, sysupdate transfers
           'update round trip: passed: updated from 1.0 to 2.0, and the second boot runs 2.0',
         );
         const log = (boot: number, test: string): string =>
-          readFileSync(path.join(ex.workDir('update'), `update/boot-${boot}/tests/${test}.log`), 'utf8');
+          readFileSync(path.join(ex.workDir('update'), `logs/update/boot-${boot}/tests/${test}.log`), 'utf8');
         // Refused in the guest, for the reason planted, before the good update in the same boot.
         expect(log(1, '10-second-key')).toContain("gpg: Can't check signature: No public key");
         expect(log(1, '10-second-key')).toContain('DOWNLOAD INVALID: Signature verification failed.');
