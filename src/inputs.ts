@@ -26,6 +26,7 @@ export enum Input {
   BootWatch = 'boot-watch',
   BootTest = 'boot-test',
   BootTestTimeout = 'boot-test-timeout',
+  UpdateFrom = 'update-from',
   SignKey = 'sign-key',
   SignPassphrase = 'sign-passphrase',
   Upload = 'upload',
@@ -200,6 +201,12 @@ export const INPUT_SPECS: Readonly<Record<Input, InputSpec>> = {
     placeholder: 'SECONDS',
     description:
       'How long each boot-test may run; boot-timeout auto grows by this much per test, a boot-timeout in seconds must leave room for it.',
+  },
+  [Input.UpdateFrom]: {
+    default: '',
+    placeholder: 'PATH',
+    description:
+      'The disk image of an earlier version (a .raw file, or a directory holding one, such as the outputs of an earlier release) to update from, as a machine of a user would: a writable copy of it is booted, systemd-sysupdate in the guest installs the ImageVersion= of this build from its outputs (served to the guest at 10.0.2.2; SHA256SUMS.gpg checked with the keyring in the old image, so sign-key is needed), and the copy is booted again and must run the new version. Each boot is a full boot check. boot-test runs in both boots, before the update. The image needs systemd-sysupdate, gpg, transfer definitions in sysupdate.d/ and the signing key in /etc/systemd/import-pubring.gpg.',
   },
   [Input.SignKey]: {
     default: '',

@@ -11,7 +11,7 @@ import { findEmulator, noEmulatorError } from './emulator.js';
 import type { Firmware } from './firmware.js';
 import type { BootOptions } from './options.js';
 import type { BootDisk } from './qemu-args.js';
-import { loadBootTests } from './boot-tests.js';
+import { loadBootTests, type BootTest } from './boot-tests.js';
 import { describeMachineSize } from './machine-size.js';
 import { runtimeSetup, type MachineSettings } from './runtime-settings.js';
 import { describeFailure, tailOf } from './test-results.js';
@@ -56,16 +56,25 @@ async function bootDisk(
   return { path: image, format: 'raw' };
 }
 
-/**
- * Boots the built image in qemu with the check injected through credentials, and returns the verdict.
- * `extraCredentials` lets tests plant faults without touching the image.
- */
+/** What one boot does differently from the boot check of a build (the update round trip boots twice). */
+export interface BootRun {
+  /** Planted faults in tests, without touching the image. */
+  extraCredentials?: readonly Credential[];
+  /** The guest's writes stay in the image file: only for a copy made for this run. */
+  writable?: boolean;
+  /** Instead of the boot-test input's. */
+  tests?: readonly BootTest[];
+  /** Instead of `<work dir>/logs/boot`. */
+  logsDir?: string;
+}
+
+/** Boots the built image in qemu with the check injected through credentials, and returns the verdict. */
 export async function bootImage(
   ctx: { runner: Runner; log: Log; workDir: string },
   options: BootOptions,
   config: MkosiConfig,
   image: Artifact | undefined,
-  extraCredentials: readonly Credential[] = [],
+  run: BootRun = {},
 ): Promise<BootImageResult> {
   if (!image || image.type !== 'file') {
     throw new ConfigurationError(
@@ -78,11 +87,11 @@ export async function bootImage(
   const firmware = runtime.firmware;
   const { accel, reason, cpu } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
   const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
-  const tests = await loadBootTests(options.test);
+  const tests = run.tests ?? (await loadBootTests(options.test));
   // The tests' worst case: auto's timeout grows by it, a timeout in seconds must leave room for it.
   const testSeconds = tests.length * options.testTimeoutSeconds;
   const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel) + testSeconds;
-  const logsDir = await claimDirectory(path.join(ctx.workDir, 'logs', 'boot'));
+  const logsDir = await claimDirectory(run.logsDir ?? path.join(ctx.workDir, 'logs', 'boot'));
   const size = runtime.settings.size;
   ctx.log.info(
     `Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, ${describeMachineSize(size)}, TPM ${runtime.settings.tpm}, report over ${transport}, timeout ${timeoutSeconds} s`,
@@ -90,6 +99,7 @@ export async function bootImage(
   const check = await bootCheck(ctx, {
     qemu: emulator.qemu,
     image: await bootDisk(firmware, config.main.format, image.path, ctx.workDir),
+    imageWrites: run.writable ? 'none' : 'snapshot',
     firmware,
     accel,
     cpuModel: cpu.model,
@@ -102,7 +112,7 @@ export async function bootImage(
     channel: { kind: 'serial' },
     allowFailed: options.allowFailed,
     kernelCmdlineExtra: [...DEFAULT_KERNEL_CMDLINE_EXTRA, ...config.main.kernelCommandLineExtra],
-    extraCredentials,
+    extraCredentials: run.extraCredentials ?? [],
     configCredentials: runtime.credentials,
     qemuArgs: runtime.qemuArgs,
     swtpm: runtime.swtpm,

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
 import { Input } from '../inputs.js';
 import {
@@ -33,6 +35,8 @@ export interface BootOptions {
   test: BootTestSource;
   /** Seconds each boot test may run. */
   testTimeoutSeconds: number;
+  /** `update-from`: an earlier version's disk image, or a directory holding one (see update-round-trip.ts). */
+  updateFrom: string | undefined;
 }
 
 /** An input that may be left empty: undefined then. */
@@ -58,6 +62,13 @@ export function parseAllowFailed(value: string): string[] {
     }
   }
   return patterns;
+}
+
+/** update-from, refused before anything is built when it names nothing (its disk is judged at check). */
+function existingPath(value: string, cwd: string): string {
+  const resolved = path.resolve(cwd, value);
+  if (existsSync(resolved)) return resolved;
+  throw invalid(Input.UpdateFrom, value, 'the disk image of an earlier version, or a directory holding one');
 }
 
 /** A number of seconds, or auto (undefined); the error says both. */
@@ -119,5 +130,6 @@ function parseEach(inputs: InputReader, cwd: string): BootOptions {
       86_400,
       'seconds',
     ),
+    updateFrom: optional(value(Input.UpdateFrom), (v) => existingPath(v, cwd)),
   };
 }

@@ -33,6 +33,8 @@ import {
 export interface BootCheckOptions {
   qemu: QemuCommand;
   image: BootDisk | undefined;
+  /** `snapshot` (the default): the disk is never written; `none`: a copy made for this run keeps the guest's writes. */
+  imageWrites?: 'snapshot' | 'none';
   /** OVMF's variable store is copied for each run; the template is never written to. */
   firmware: Firmware;
   accel: 'kvm' | 'tcg';
@@ -129,7 +131,7 @@ export function checkQemuArgs(
     cpus: options.cpus,
     firmware: runFirmware(options.firmware, vars, cmdlineViaSmbios ? [] : options.kernelCmdlineExtra),
     image: options.image,
-    imageWrites: 'snapshot',
+    imageWrites: options.imageWrites ?? 'snapshot',
     consoleLog: files.console,
     report:
       options.channel.kind === 'serial'

@@ -1,4 +1,5 @@
 import { checkBootPrerequisites } from '../boot/boot-prerequisites.js';
+import { checkUpdatePrerequisites } from '../boot/update-prerequisites.js';
 import { checkSigningKey } from '../publish/check-signing-key.js';
 import { checkPublishPrerequisites } from '../publish/prerequisites.js';
 import { checkDiffoscopePrerequisites } from '../repro/diffoscope-prerequisites.js';
@@ -20,6 +21,10 @@ export const checkStage: Stage = {
     if (bootDecisionOf(state).boot) {
       await checkBootPrerequisites(ctx.runner, bootOptions(state), resolved!.config);
     }
+    await checkUpdatePrerequisites(options.boot, resolved!.config, {
+      command,
+      signKey: options.publish.signKey,
+    });
     if (command === 'boot') return;
     await checkDiffoscopePrerequisites(ctx.runner, options.repro, options.toolsTree, resolved!.config);
     checkPublishPrerequisites(ctx, options.publish, resolved!.config, options.profiles);

@@ -1,4 +1,5 @@
 import type { BootImageResult } from '../boot/boot-image.js';
+import type { UpdateRoundTrip } from '../boot/update-round-trip.js';
 import type { CachesResult } from '../cache/caches.js';
 import type { BuildResult } from '../mkosi/build-result.js';
 import type { PublishResult } from './publish.js';
@@ -25,6 +26,8 @@ export interface PipelineResult {
   boot?: BootImageResult;
   repro?: ReproResult;
   publish?: PublishResult;
+  /** The update round trip (`update-from`). */
+  update?: UpdateRoundTrip;
   failure?: StageFailure;
   /** What ran when, for the timeline; absent in results made by hand. */
   phases?: Phase[];

@@ -8,6 +8,7 @@ import { publishStage } from './publish.js';
 import { pinStage, reproStage } from './repro.js';
 import type { PipelineResult, StageFailure } from './result.js';
 import { setupStage } from './setup.js';
+import { updateStage } from './update.js';
 import type { PipelineCommand, RunState, Stage, StageName } from './stage.js';
 import { Timeline } from './timeline.js';
 
@@ -27,6 +28,7 @@ export const STAGES: readonly Stage[] = [
   bootStage, // boot the image and judge it
   reproStage, // a second build, compared with the first
   publishStage, // SHA256SUMS, its signature, the artifact and the release
+  updateStage, // update-from: an earlier version updated from the signed outputs, booted again
 ];
 
 function failure(stage: StageName, error: unknown): StageFailure {

@@ -39,4 +39,4 @@ export interface Stage {
   run(state: RunState): Promise<{ verdict: string } | void>;
 }
 
-export type StageName = 'setup' | 'check' | 'build' | 'boot' | 'repro' | 'publish';
+export type StageName = 'setup' | 'check' | 'build' | 'boot' | 'repro' | 'publish' | 'update';

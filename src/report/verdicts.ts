@@ -3,7 +3,7 @@ import { formatDuration } from './format.js';
 
 /** One verdict of the run: what a reader looks for first. */
 export interface VerdictCell {
-  what: 'build' | 'boot' | 'reproducible' | 'published';
+  what: 'build' | 'boot' | 'reproducible' | 'published' | 'updated';
   ok: boolean | undefined;
   text: string;
 }
@@ -56,9 +56,29 @@ function publishVerdict(result: PipelineResult): VerdictCell {
   return { what: 'published', ok: undefined, text: 'no' };
 }
 
-/** The four verdicts of a run, in the order the pipeline reaches them. */
+/** The update round trip (update-from): only in runs that asked for one. */
+function updateVerdict(result: PipelineResult): VerdictCell | undefined {
+  const update = result.update;
+  if (update) {
+    const versions = update.versions.join(' → ');
+    const text =
+      update.result === 'passed' ? versions : `${update.result}${versions ? ` (${versions})` : ''}`;
+    return { what: 'updated', ok: update.result === 'passed', text };
+  }
+  if (failedAt(result, 'update')) return { what: 'updated', ok: false, text: 'error' };
+  return undefined;
+}
+
+/** The four verdicts of a run (five with update-from), in the order the pipeline reaches them. */
 export function verdictCells(result: PipelineResult): VerdictCell[] {
-  return [buildVerdict(result), bootVerdict(result), reproVerdict(result), publishVerdict(result)];
+  const update = updateVerdict(result);
+  return [
+    buildVerdict(result),
+    bootVerdict(result),
+    reproVerdict(result),
+    publishVerdict(result),
+    ...(update ? [update] : []),
+  ];
 }
 
 const ICONS = { true: '✅', false: '❌', undefined: '➖' } as const;

@@ -4,9 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readGptTable, type GptPartition } from '../../src/repro/gpt.js';
-import { runCli, type CliRun } from '../support/action-harness.js';
+import { runCli, runSourceCli, type CliRun } from '../support/action-harness.js';
+import { generateKey, type TestKey } from '../support/gpg-keys.js';
 import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../support/paths.js';
 import { toolsTreeProgram } from '../support/tools-tree.js';
+import { plantBadReleases, trustTree } from '../support/update-planted.js';
 
 /**
  * The example projects of test-projects/, each built once through the CLI bundle (in its beforeAll)
@@ -18,10 +20,12 @@ import { toolsTreeProgram } from '../support/tools-tree.js';
 
 const BUILD_AND_BOOT = 40 * 60_000;
 const BOOT = 12 * 60_000;
+const UPDATE_ROUND_TRIP = 40 * 60_000;
 
 interface Example {
   project: string;
   outputDir: string;
+  scratch: string;
   workDir: (name: string) => string;
   run: (command: 'build' | 'boot' | 'repro', name: string, flags?: readonly string[]) => Promise<CliRun>;
 }
@@ -33,6 +37,7 @@ function example(project: string): Example {
   return {
     project,
     outputDir,
+    scratch,
     workDir,
     run: (command, name, flags = []) =>
       runCli([
@@ -167,8 +172,13 @@ describe('rescue-uki: one UKI, booted directly and through UEFI from a FAT disk'
 describe('immutable: read-only verity root, an empty B slot, sysupdate transfers', () => {
   const ex = example('immutable');
   let build: CliRun;
+  // The publisher's key, which the image trusts for its updates (built in through an extra tree).
+  let signer: TestKey;
+  let trust: string;
   beforeAll(async () => {
-    build = await ex.run('repro', 'build');
+    signer = generateKey('immutable-release-signer');
+    trust = trustTree(signer);
+    build = await ex.run('repro', 'build', [`--args=--extra-tree=${trust}`]);
   }, BUILD_AND_BOOT);
 
   it('builds twice, varied, to the same bytes: disk, split partitions, UKI (mkosi-ci repro)', () => {
@@ -224,6 +234,71 @@ describe('immutable: read-only verity root, an empty B slot, sysupdate transfers
       expect(partition?.name, `${name}: no partition ${uuid}`).toMatch(matchPattern(t.target[0]!, '1.0'));
     }
   });
+
+  it(
+    'updates 1.0 to 2.0 in the guest from the signed release, refusing a second key and a corrupted root (update-from)',
+    async () => {
+      // 2.0 from the same configuration, into its own directory, signed; then 1.0's disk updated from it.
+      const release = path.join(ex.scratch, 'out-2.0');
+      const flags = [
+        '--directory',
+        path.join(TEST_PROJECTS, 'immutable'),
+        `--mirror=${debianMirror()}`,
+        `--tools-tree=${TOOLS_TREE}`,
+        `--args=--output-directory=${release}`,
+        `--args=--package-cache-directory=${PACKAGE_CACHE}`,
+        '--cache=false',
+        '--args=--image-version=2.0',
+        `--args=--extra-tree=${trust}`,
+        '--boot=false',
+      ];
+      const started = Date.now();
+      const build2 = await runSourceCli([
+        'build',
+        ...flags,
+        `--sign-key-file=${signer.keyFile}`,
+        `--sign-passphrase-file=${signer.passphraseFile}`,
+        `--work-dir=${ex.workDir('build-2.0')}`,
+      ]);
+      expect(build2.status, said(build2)).toBe(0);
+      const built = Date.now();
+      const planted = await plantBadReleases(release, generateKey('someone-else'), '2.0');
+      try {
+        const run = await runSourceCli([
+          'boot',
+          ...flags,
+          `--update-from=${ex.outputDir}`,
+          `--boot-test=${planted.tests}`,
+          `--work-dir=${ex.workDir('update')}`,
+        ]);
+        const done = Date.now();
+        console.log(
+          `update round trip: 2.0 built in ${Math.round((built - started) / 1000)} s, round trip (two TCG boots, three updates tried) ${Math.round((done - built) / 1000)} s`,
+        );
+        expect(run.status, said(run)).toBe(0);
+        expect(run.stdout).toContain(
+          'update round trip: passed: updated from 1.0 to 2.0, and the second boot runs 2.0',
+        );
+        const log = (boot: number, test: string): string =>
+          readFileSync(path.join(ex.workDir('update'), `logs/update/boot-${boot}/tests/${test}.log`), 'utf8');
+        // Refused in the guest, for the reason planted, before the good update in the same boot.
+        expect(log(1, '10-second-key')).toContain("gpg: Can't check signature: No public key");
+        expect(log(1, '10-second-key')).toContain('DOWNLOAD INVALID: Signature verification failed.');
+        expect(log(1, '20-corrupt-root')).toMatch(
+          /DOWNLOAD INVALID: Checksum of \S+\/immutable_2\.0\.root-[0-9a-f]{32}\.raw file did not check out, file has been tampered with\./,
+        );
+        expect(log(1, 'update-round-trip')).toContain('update-round-trip: running 1.0');
+        expect(log(1, 'update-round-trip')).toContain('update-round-trip: installed 2.0');
+        expect(log(2, 'update-round-trip')).toContain('update-round-trip: running 2.0');
+        expect(log(2, '10-second-key')).toContain('nothing to refuse');
+        // Each bad release was asked for its manifest: the refusals were systemd-sysupdate's own.
+        for (const server of planted.servers) expect(server.requests).toContain('GET /SHA256SUMS 200');
+      } finally {
+        await planted.close();
+      }
+    },
+    UPDATE_ROUND_TRIP,
+  );
 });
 
 // One build per project: of the boxes, the vagrant profile, which exercises the most of the project's own

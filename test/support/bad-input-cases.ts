@@ -75,6 +75,12 @@ export function parseCases(files: { url: () => string }): BadInputCase[] {
       error: /Input boot-test-timeout: '0' is not valid; expected a whole number of seconds from 1 to 86400/,
     },
     {
+      name: 'update-from that does not exist',
+      inputs: { 'update-from': '/nonexistent/immutable_1.0.raw' },
+      error:
+        /Input update-from: '\/nonexistent\/immutable_1\.0\.raw' is not valid; expected the disk image of an earlier version, or a directory holding one/,
+    },
+    {
       name: 'boot-cpus zero',
       inputs: { 'boot-cpus': '0' },
       error: /Input boot-cpus: '0' is not valid; expected a whole number of CPUs from 1 to 256/,

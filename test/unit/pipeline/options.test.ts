@@ -246,6 +246,15 @@ describe('parseOptions', () => {
     expect(() => boot({ [Input.BootTestTimeout]: '0' })).toThrow(/boot-test-timeout/);
   });
 
+  it('reads update-from against the working directory and refuses one that names nothing', () => {
+    const boot = (values: Partial<RawInputs>, cwd = '/') => parseOptions(inputs(values), cwd).boot;
+    expect(boot({}).updateFrom).toBeUndefined();
+    expect(boot({ [Input.UpdateFrom]: 'tmp' }).updateFrom).toBe('/tmp');
+    expect(() => boot({ [Input.UpdateFrom]: 'previous/os_1.raw' }, '/nonexistent')).toThrow(
+      "Input update-from: 'previous/os_1.raw' is not valid; expected the disk image of an earlier version, or a directory holding one.",
+    );
+  });
+
   it('treats empty inputs as their defaults, as the runner passes unset inputs', () => {
     const empty = Object.fromEntries(Object.values(Input).map((i) => [i, ''])) as RawInputs;
     expect(parseOptions(empty, '/p')).toEqual(parseOptions(defaultInputs(), '/p'));

@@ -128,6 +128,24 @@ describe('the verdicts', () => {
       ['published', undefined, 'no'],
     ]);
   });
+
+  it('add the update round trip only to runs with update-from: the versions it went through, or why not', () => {
+    const update = (result: 'passed' | 'update-failed', versions: string[]) =>
+      verdictCells({
+        update: { result, reason: 'r', versions, boots: [], requests: [], durationMs: 1 },
+      }).at(-1);
+    expect(update('passed', ['1.0', '2.0'])).toEqual({ what: 'updated', ok: true, text: '1.0 → 2.0' });
+    expect(update('update-failed', ['1.0'])).toEqual({
+      what: 'updated',
+      ok: false,
+      text: 'update-failed (1.0)',
+    });
+    const failed = verdictCells({
+      failure: { stage: 'update', message: 'x', userError: true, error: undefined },
+    });
+    expect(failed.at(-1)).toEqual({ what: 'updated', ok: false, text: 'error' });
+    expect(verdictCells({}).map((c) => c.what)).not.toContain('updated');
+  });
 });
 
 describe('the outputs', () => {
