@@ -99,7 +99,8 @@ describe('RunCleanup', () => {
 describe('endProcessesMentioning', () => {
   it('kills a daemon that left the process group (as gpg-agent does), found by its command line', async () => {
     const marker = `mkosi-ci-test-${process.pid}-${Date.now()}`;
-    const daemon = spawn('sh', ['-c', 'sleep 30', marker], { detached: true, stdio: 'ignore' });
+    // Two commands, so that sh does not exec sleep and lose the marker (its $0) from its command line.
+    const daemon = spawn('sh', ['-c', 'sleep 30; exit 0', marker], { detached: true, stdio: 'ignore' });
     daemon.unref();
     await until(() => processesMentioning(`${marker} `).length === 1);
     expect(processesMentioning(`${marker} `)).toEqual([daemon.pid]);
