@@ -106,6 +106,8 @@ describe('endProcessesMentioning', () => {
     expect(processesMentioning(`${marker} `)).toEqual([daemon.pid]);
     await endProcessesMentioning(`${marker} `, 100);
     expect(processesMentioning(`${marker} `)).toEqual([]);
+    // Its sleep, which mentions no marker, goes with its process group.
+    process.kill(-daemon.pid!, 'SIGKILL');
     // A scan of /proc per poll: on a loaded CI machine this takes longer than vitest's default 5 s.
   }, 30_000);
 });
