@@ -8,7 +8,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(781);
 /* harmony import */ var _process_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(396);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(645);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(634);
 
 
 
@@ -22,7 +22,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 645:
+/***/ 634:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -1282,6 +1282,7 @@ var Input;
     Input["BootWatch"] = "boot-watch";
     Input["BootTest"] = "boot-test";
     Input["BootTestTimeout"] = "boot-test-timeout";
+    Input["UpdateFrom"] = "update-from";
     Input["SignKey"] = "sign-key";
     Input["SignPassphrase"] = "sign-passphrase";
     Input["Upload"] = "upload";
@@ -1424,6 +1425,11 @@ const INPUT_SPECS = {
         default: '300',
         placeholder: 'SECONDS',
         description: 'How long each boot-test may run; boot-timeout auto grows by this much per test, a boot-timeout in seconds must leave room for it.',
+    },
+    [Input.UpdateFrom]: {
+        default: '',
+        placeholder: 'PATH',
+        description: 'The disk image of an earlier version (a .raw file, or a directory holding one, such as the outputs of an earlier release) to update from, as a machine of a user would: a writable copy of it is booted, systemd-sysupdate in the guest installs the ImageVersion= of this build from its outputs (served to the guest at 10.0.2.2; SHA256SUMS.gpg checked with the keyring in the old image, so sign-key is needed), and the copy is booted again and must run the new version. Each boot is a full boot check. boot-test runs in both boots, before the update. The image needs systemd-sysupdate, gpg, transfer definitions in sysupdate.d/ and the signing key in /etc/systemd/import-pubring.gpg.',
     },
     [Input.SignKey]: {
         default: '',
@@ -4670,6 +4676,144 @@ async function findOvmf(root) {
     return (await firmware_exists(code)) && (await firmware_exists(varsTemplate)) ? { code, varsTemplate } : undefined;
 }
 
+;// CONCATENATED MODULE: ./src/boot/crash-scan.ts
+/**
+ * Processes that crashed during the boot. A service whose process dumps core and is restarted by
+ * `Restart=on-failure` ends up active: `systemctl --failed` is empty, yet the image crashed. The journal
+ * keeps the evidence without systemd-coredump:
+ *
+ * - PID 1 logs every exit of a unit's main or control process with MESSAGE_ID=98e32220…
+ *   (`SD_MESSAGE_UNIT_PROCESS_EXIT`) and the fields `EXIT_CODE=` (`exited`, `killed`, `dumped`: the
+ *   `CLD_*` code), `EXIT_STATUS=` (for a signal, its number), `COMMAND=` (the setting that ran it:
+ *   `ExecStart`, `ExecStartPre`, …; the check looks its path up with `systemctl show`) and `UNIT=`
+ *   (`USER_UNIT=` in a user manager). Seen in trixie's systemd 257 on a planted crash:
+ *   `EXIT_CODE=killed`, `EXIT_STATUS=11`, `COMMAND=ExecStart`.
+ * - Where systemd-coredump is installed, each core dump is logged with MESSAGE_ID=fc2e22bc…
+ *   (`SD_MESSAGE_COREDUMP`), `COREDUMP_UNIT=`, `COREDUMP_EXE=` and `COREDUMP_SIGNAL=`: the entries
+ *   `coredumpctl list` shows, and the only ones that also catch a crashed child of a service.
+ *
+ * A crash is a core dump (`dumped`, or a systemd-coredump entry), or a process `killed` by a signal a
+ * program raises on a fault (whether it dumped depends on `RLIMIT_CORE` and `core_pattern`, not on the
+ * program). SIGTERM, SIGKILL and the like are how units are stopped, so `killed` by them is not a crash.
+ */
+const UNIT_PROCESS_EXIT_MESSAGE = '98e322203f7a4ed290d09fe03c09fe15';
+const COREDUMP_MESSAGE = 'fc2e22bc6ee647b6b90729ab34a250b1';
+/** Signals that mean the program faulted (or aborted itself), by their number on Linux. */
+const CRASH_SIGNALS = {
+    4: 'SIGILL',
+    5: 'SIGTRAP',
+    6: 'SIGABRT',
+    7: 'SIGBUS',
+    8: 'SIGFPE',
+    11: 'SIGSEGV',
+    31: 'SIGSYS',
+};
+/** `SIGSEGV`, or `signal 42` for a number without a name here. */
+function signalName(signal) {
+    return CRASH_SIGNALS[signal] ?? `signal ${signal}`;
+}
+function isCrash(kind, signal) {
+    if (kind === 'dumped' || kind === 'coredump')
+        return true;
+    return kind === 'killed' && Object.hasOwn(CRASH_SIGNALS, signal);
+}
+/** A `crash UNIT SIGNAL KIND EXECUTABLE` report line's value; undefined when it is not a crash. */
+function parseCrashLine(value) {
+    const match = /^(\S+) (\d+) (\S+) (.+)/.exec(value);
+    if (!match)
+        return undefined;
+    const [, unit, signal, kind, executable] = match;
+    if (!isCrash(kind, Number(signal)))
+        return undefined;
+    return { unit: unit, signal: Number(signal), kind: kind, executable: executable };
+}
+/**
+ * One crash per unit and signal: with systemd-coredump both PID 1 and systemd-coredump log the same
+ * crash, and systemd-coredump's entry names the executable that crashed rather than the unit's command.
+ */
+function distinctCrashes(crashes) {
+    const kept = new Map();
+    for (const crash of crashes) {
+        const key = `${crash.unit} ${crash.signal}`;
+        const seen = kept.get(key);
+        if (!seen || (crash.kind === 'coredump' && seen.kind !== 'coredump'))
+            kept.set(key, crash);
+    }
+    return [...kept.values()];
+}
+/** `planted-crash.service: /bin/sh killed by SIGSEGV (core dumped)`. */
+function crash_scan_describeCrash(crash) {
+    const dumped = crash.kind === 'killed' ? '' : ' (core dumped)';
+    const unit = crash.unit === '-' ? 'no unit' : crash.unit;
+    return `${unit}: ${crash.executable} killed by ${signalName(crash.signal)}${dumped}`;
+}
+/** `UNIT:SIGNAL,…` for the vsock message (unit names have no commas or colons' ambiguity at the end). */
+function crashList(crashes) {
+    return crashes.map((c) => `${c.unit}:${c.signal}`).join(',');
+}
+/** The `crashed=` field of the vsock message back into unit and signal pairs (unreadable ones dropped). */
+function parseCrashList(value) {
+    if (!value)
+        return [];
+    return value.split(',').flatMap((entry) => {
+        const match = /(.+):(\d+)$/.exec(entry);
+        return match ? [{ unit: match[1], signal: Number(match[2]) }] : [];
+    });
+}
+const SHELL_SIGNALS = Object.keys(CRASH_SIGNALS)
+    .map((n) => `killed:${n}`)
+    .join('|');
+/**
+ * The shell functions (they use the check script's ERR, fail and tolerated). `scan_crashes` reads both
+ * kinds of entries of this boot in export format (`FIELD=value` lines, a blank line after each entry)
+ * and writes `UNIT SIGNAL KIND EXECUTABLE` lines to $CRASHES, and those `boot-allow-failed` does not
+ * tolerate to $CRASHES.bad: a unit whose failure is tolerated may also crash (it could crash until its
+ * start limit and fail, which is tolerated).
+ */
+const CRASH_SCAN = `# Crashed processes: see crash-scan.ts.
+CRASHES=$REPORT.crashes
+crash_entry() {
+  case $kind:$signal in
+    dumped:*|coredump:*|${SHELL_SIGNALS}) ;;
+    *) return 0 ;;
+  esac
+  # PID 1's COMMAND= names the unit's setting (ExecStart, ExecStartPre, …): its path is the executable.
+  case $command in
+    Exec*)
+      setting=$(systemctl show --property="$command" --value -- "$unit" 2>/dev/null)
+      case $setting in *'path='*) setting=\${setting#*path=}; command="\${setting%% *} ($command)" ;; esac
+      ;;
+  esac
+  entry="\${unit:--} $signal $kind \${command:--}"
+  echo "$entry" >>"$CRASHES"
+  { [ -n "$unit" ] && tolerated "$unit"; } || echo "$entry" >>"$CRASHES.bad"
+}
+scan_crashes() {
+  : >"$CRASHES"
+  : >"$CRASHES.bad"
+  # PID 1 hands its messages to journald through a socket: have journald write what it has been sent.
+  journalctl --sync >/dev/null 2>&1
+  journalctl --boot --no-pager -o export \\
+    --output-fields=MESSAGE_ID,UNIT,USER_UNIT,EXIT_CODE,EXIT_STATUS,COMMAND,COREDUMP_UNIT,COREDUMP_EXE,COREDUMP_SIGNAL \\
+    MESSAGE_ID=${UNIT_PROCESS_EXIT_MESSAGE} EXIT_CODE=dumped EXIT_CODE=killed + MESSAGE_ID=${COREDUMP_MESSAGE} \\
+    >"$CRASHES.export" 2>"$ERR" || { fail 'journalctl (crashed processes)'; return 1; }
+  unit= command= signal= kind=
+  while IFS= read -r line || [ -n "$line" ]; do
+    case $line in
+      '') crash_entry; unit= command= signal= kind= ;;
+      UNIT=*|USER_UNIT=*|COREDUMP_UNIT=*) unit=\${line#*=} ;;
+      COMMAND=*|COREDUMP_EXE=*) command=\${line#*=} ;;
+      EXIT_STATUS=*|COREDUMP_SIGNAL=*) signal=\${line#*=} ;;
+      EXIT_CODE=*) kind=\${line#*=} ;;
+      MESSAGE_ID=${COREDUMP_MESSAGE}) kind=coredump ;;
+    esac
+  done <"$CRASHES.export"
+  crash_entry
+}
+# UNIT:SIGNAL,… for the vsock message (see crashList).
+crash_names() { list=; while read -r unit signal _; do list=\${list:+$list,}$unit:$signal; done <"$CRASHES"; echo "$list"; }
+`;
+
 ;// CONCATENATED MODULE: ./src/boot/result-files.ts
 /**
  * Result files a boot test may leave in its MKOSI_CI_TEST_RESULTS directory: JUnit XML (`*.xml`) or
@@ -4836,6 +4980,7 @@ test_tail() {
  * image, and the script (which carries the per-run nonce) is only readable by root in the guest.
  */
 
+
 const CHECK_UNIT = 'mkosi-ci-check.service';
 const CHECK_SCRIPT_CREDENTIAL = 'mkosi-ci.check';
 /** Everything is read from a report line after this prefix and one space (see serial-report.ts). */
@@ -4901,7 +5046,7 @@ OS_RELEASE=${shellQuote(options.osReleasePath ?? '/etc/os-release')}
  * outputs are carried one line per report line under their own key so that nothing a unit prints can
  * end the report early (only a line with the nonce can, and the nonce is known to this script alone).
  * Keys: started, settle (done, timeout, error), job, settled, watched, state, timestamp, blame, failed,
- * status:UNIT, masked, error, journal, exit, reported.
+ * status:UNIT, masked, crash, error, journal, journal-export, exit, reported.
  */
 function checkScript(options) {
     if (!NONCE_PATTERN.test(options.nonce))
@@ -4972,6 +5117,7 @@ list_failed() {
 # The unit names of a list, comma-separated.
 names() { list=; while read -r unit _; do list=\${list:+$list,}$unit; done <"$1"; echo "$list"; }
 ${TEST_RUNNER}
+${CRASH_SCAN}
 emit started "$(uptime_s)"
 left=$((SETTLE_BY - $(now_s)))
 [ "$left" -gt 0 ] || left=1
@@ -5025,6 +5171,8 @@ if list_failed; then
   done <"$FAILED"
   emit_lines masked <"$FAILED.masked"
 fi
+# A unit that crashed and restarted fine is not failed, but the image crashed.
+scan_crashes && emit_lines crash <"$CRASHES"
 
 # The host's rule: a settled boot, running or degraded by masked or tolerated units only, and a check
 # that ran without errors.
@@ -5035,6 +5183,7 @@ case $state in
   *) code=1 ;;
 esac
 [ ! -s "$FAILED.bad" ] || code=1
+[ ! -s "$CRASHES.bad" ] || code=1
 [ "$settle" = done ] || code=1
 [ "$errors" = 0 ] || code=1
 # The tests run on a system the check found nothing wrong with; a failing one fails the boot.
@@ -5050,11 +5199,19 @@ if [ "$JOURNAL" = always ] || { [ "$JOURNAL" = on-failure ] && [ "$code" != 0 ];
     fail journalctl
     code=1
   fi
+  # The export format too, for journalctl on the host: one base64 line (binary fields hold NUL bytes).
+  if journalctl --boot --no-pager -o export >"$REPORT.export" 2>"$ERR" &&
+    base64 -w 0 "$REPORT.export" >"$REPORT.export.b64" 2>"$ERR"; then
+    { printf 'journal-export '; cat "$REPORT.export.b64"; echo; } >>"$REPORT"
+  else
+    fail 'journalctl -o export'
+    code=1
+  fi
 fi
 # Over vsock the check speaks for itself with the nonce: systemd's own EXIT_STATUS= comes with every
 # orderly shutdown, whoever caused it, so it cannot pass a boot.
 if [ -n "$NOTIFY" ]; then
-  set -- "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") errors=$errors\${TESTS:+ tests=$test_statuses}"
+  set -- "$MESSAGE_KEY=$NONCE exit=$code state=$state settle=$settle failed=$(names "$FAILED") masked=$(names "$FAILED.masked") crashed=$(crash_names) errors=$errors\${TESTS:+ tests=$test_statuses}"
   # One key per test: systemd-notify merges its arguments like environment variables, the last of a
   # key wins.
   i=0
@@ -5258,6 +5415,7 @@ function statusList(tests) {
 
 
 
+
 /**
  * The host side of the report channel: the guest writes `KEY VALUE` lines between a begin and an end
  * marker that both carry a per-run nonce. Only the check script knows the nonce, so nothing else the
@@ -5352,6 +5510,7 @@ function parseReportLines(lines) {
     const statuses = new Map();
     const lists = { blame: [], journal: [], maskedUnits: [], jobs: [], errors: [] };
     const failed = [];
+    const crashes = [];
     for (const line of lines) {
         const [key, value] = splitKey(line);
         if (Object.hasOwn(LIST_KEYS, key))
@@ -5365,6 +5524,11 @@ function parseReportLines(lines) {
             const unit = parseUnitLine(value);
             if (unit)
                 failed.push(unit);
+        }
+        else if (key === 'crash') {
+            const crash = parseCrashLine(value);
+            if (crash)
+                crashes.push(crash);
         }
         else if (key.startsWith('status:')) {
             const unit = key.slice('status:'.length);
@@ -5386,6 +5550,8 @@ function parseReportLines(lines) {
             const status = statuses.get(unit.name) ?? [];
             return { ...unit, statusLine: statusLine(status), status };
         }),
+        crashes,
+        journalExport: values.get('journal-export') ?? '',
         exitCode: wholeNumber(values.get('exit')),
         timings: bootTimings(timestamps),
         settledAt: number('settled'),
@@ -5420,6 +5586,7 @@ function findPanic(consoleLog) {
 }
 
 ;// CONCATENATED MODULE: ./src/boot/check-message.ts
+
 
 
 
@@ -5468,6 +5635,7 @@ function parseFields(fields, tails) {
         settled: values.get('settle') === 'done',
         failed: list(values.get('failed')),
         masked: list(values.get('masked')),
+        crashed: parseCrashList(values.get('crashed')),
         errors: wholeNumber(values.get('errors')),
         tests: parseTests(values.get('tests'), tails),
     };
@@ -5504,12 +5672,18 @@ function reportFromMessage(message) {
             status: [],
         })),
         maskedUnits: message.masked,
+        crashes: message.crashed.map((c) => ({
+            ...c,
+            executable: '(not in the vsock message)',
+            kind: 'killed',
+        })),
         jobs: [],
         errors,
         exitCode: message.exitCode,
         timings: {},
         blame: [],
         journal: [],
+        journalExport: '',
         tests: message.tests,
     };
 }
@@ -5525,6 +5699,7 @@ function disagreement(report, message) {
         ['exit', report.exitCode, message.exitCode],
         ['failed', names(report.failedUnits.map((u) => u.name)), names(message.failed)],
         ['masked', names(report.maskedUnits), names(message.masked)],
+        ['crashed', names(crashList(report.crashes).split(',')), names(crashList(message.crashed).split(','))],
         ['errors', report.errors.length, message.errors],
         ['tests', statusList(report.tests), statusList(message.tests)],
     ];
@@ -5537,6 +5712,7 @@ function disagreement(report, message) {
 }
 
 ;// CONCATENATED MODULE: ./src/boot/verdict.ts
+
 
 
 /**
@@ -5591,6 +5767,8 @@ function describe(units) {
 const NONE = {
     failedUnits: [],
     allowedUnits: [],
+    crashes: [],
+    allowedCrashes: [],
     tests: [],
     failedTests: [],
     timings: {},
@@ -5676,10 +5854,16 @@ function verdict(input) {
     const report = input.report.found ? input.report.report : reportFromMessage(message);
     const allowedUnits = report.failedUnits.filter((u) => unitAllowed(u.name, input.allowFailed));
     const failedUnits = report.failedUnits.filter((u) => !allowedUnits.includes(u));
+    const allCrashes = distinctCrashes(report.crashes);
+    // A crash outside any unit (`-`) is never tolerated, as in the guest.
+    const allowedCrashes = allCrashes.filter((c) => c.unit !== '-' && unitAllowed(c.unit, input.allowFailed));
+    const crashes = allCrashes.filter((c) => !allowedCrashes.includes(c));
     const tests = report.tests;
     const common = {
         allowedUnits,
         failedUnits,
+        crashes,
+        allowedCrashes,
         tests,
         failedTests: failing(tests),
         timings: report.timings,
@@ -5688,8 +5872,12 @@ function verdict(input) {
     const red = (result, reason) => ({ ...common, result, reason });
     if (input.panic)
         return red('panicked', `the console shows a crash: ${input.panic}`);
-    if (failedUnits.length > 0)
-        return red('failed-units', `failed units: ${describe(failedUnits)}`);
+    const crashed = crashes.length > 0 ? `crashed: ${crashes.map(crash_scan_describeCrash).join(', ')}` : '';
+    if (failedUnits.length > 0) {
+        return red('failed-units', `failed units: ${describe(failedUnits)}${crashed && `; ${crashed}`}`);
+    }
+    if (crashed)
+        return red('crashed', crashed);
     if (report.errors.length > 0)
         return red('inconclusive', `the check failed: ${report.errors.join('; ')}`);
     if (!report.settled) {
@@ -5710,11 +5898,12 @@ function verdict(input) {
     }
     const tolerated = allowedUnits.length > 0 ? `; tolerated: ${describe(allowedUnits)}` : '';
     const masked = report.maskedUnits.length > 0 ? `; masked: ${report.maskedUnits.join(', ')}` : '';
+    const toleratedCrashes = allowedCrashes.length > 0 ? `; tolerated crash: ${allowedCrashes.map(crash_scan_describeCrash).join(', ')}` : '';
     const source = fromSerial ? '' : " (from the check's vsock message: the serial report was lost)";
     return {
         ...common,
         result: 'passed',
-        reason: `the system is ${report.state}${tolerated}${masked}${testsPassedNote(tests)}${source}`,
+        reason: `the system is ${report.state}${tolerated}${toleratedCrashes}${masked}${testsPassedNote(tests)}${source}`,
     };
 }
 
@@ -5805,6 +5994,8 @@ async function loadBootTests(source) {
 
 
 
+
+
 /** An input that may be left empty: undefined then. */
 function optional(value, parse) {
     return value === '' ? undefined : parse(value);
@@ -5827,6 +6018,13 @@ function parseAllowFailed(value) {
         }
     }
     return patterns;
+}
+/** update-from, refused before anything is built when it names nothing (its disk is judged at check). */
+function existingPath(value, cwd) {
+    const resolved = external_node_path_default().resolve(cwd, value);
+    if ((0,external_node_fs_.existsSync)(resolved))
+        return resolved;
+    throw invalid(Input.UpdateFrom, value, 'the disk image of an earlier version, or a directory holding one');
 }
 /** A number of seconds, or auto (undefined); the error says both. */
 function parseTimeout(value) {
@@ -5878,6 +6076,7 @@ function parseEach(inputs, cwd) {
         watchSeconds: parseInteger(Input.BootWatch, value(Input.BootWatch), 0, 3_600, 'seconds'),
         test: parseBootTestSource(raw(Input.BootTest), cwd),
         testTimeoutSeconds: parseInteger(Input.BootTestTimeout, value(Input.BootTestTimeout), 1, 86_400, 'seconds'),
+        updateFrom: optional(value(Input.UpdateFrom), (v) => existingPath(v, cwd)),
     };
 }
 
@@ -6445,7 +6644,7 @@ function qemuArgs(options) {
         args.push('-L', dir);
     args.push('-machine', 'q35', '-accel', options.accel, 
     // "max" gives TCG every feature it emulates (x86-64-v2+ for trixie userspace); "host" under KVM.
-    '-cpu', options.accel === 'kvm' ? 'host' : 'max', '-smp', String(options.cpus), '-m', `${options.memoryMiB}M`, 
+    '-cpu', options.cpuModel ?? (options.accel === 'kvm' ? 'host' : 'max'), '-smp', String(options.cpus), '-m', `${options.memoryMiB}M`, 
     // Nothing we did not ask for: no VGA (its option ROM slows OVMF), no default serial or monitor.
     '-nodefaults', '-no-user-config', '-display', 'none', 
     // A guest reboot (panic=-1, a crash, a failed switch-root) ends qemu instead of booting again.
@@ -6513,6 +6712,7 @@ function probeQemuArgs(options) {
     return qemuArgs({
         dataDirs: options.qemu.dataDirs,
         accel: 'kvm',
+        cpuModel: options.cpuModel,
         memoryMiB: 512,
         cpus: 1,
         firmware,
@@ -6560,17 +6760,58 @@ async function probeKvm(ctx, options) {
     return verdict;
 }
 
+;// CONCATENATED MODULE: ./src/boot/cpu-model.ts
+
+
+const HYPER_V_CPU_MODEL = 'max,pcid=off';
+/** Whether the host is a virtual machine of Microsoft's hypervisor. */
+function underHyperV(facts) {
+    const flags = facts.cpuinfo.split('\n').filter((line) => /^flags\s*:/.test(line));
+    const guest = flags.some((line) => line.split(/\s/).includes('hypervisor'));
+    return guest && (facts.vmbus || facts.sysVendor.trim() === 'Microsoft Corporation');
+}
+function chooseCpuModel(accel, facts) {
+    if (accel === 'tcg')
+        return { model: 'max' };
+    if (facts.machine === 'x86_64' && underHyperV(facts)) {
+        return {
+            model: HYPER_V_CPU_MODEL,
+            reason: `KVM inside Hyper-V: -cpu ${HYPER_V_CPU_MODEL}, as mkosi's CI uses there (guests crash with PCID)`,
+        };
+    }
+    return { model: 'host' };
+}
+/** The facts from a root directory (`/`, or a fake tree in tests). */
+async function readHostFacts(machine, root = '/') {
+    const read = (file) => (0,promises_namespaceObject.readFile)(external_node_path_default().join(root, file), 'utf8').catch(() => '');
+    return {
+        machine,
+        cpuinfo: await read('proc/cpuinfo'),
+        sysVendor: await read('sys/class/dmi/id/sys_vendor'),
+        vmbus: await (0,promises_namespaceObject.access)(external_node_path_default().join(root, 'sys/bus/vmbus')).then(() => true, () => false),
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/boot/accelerator.ts
 
 
 
 
-/** KVM when asked for, or (auto) when a probe with the firmware of the check really runs under it. */
+
+
+/**
+ * KVM when asked for, or (auto) when a probe with the firmware of the check really runs under it; the
+ * probe uses the CPU model the check would (under Hyper-V, `host` is what crashes).
+ */
 async function chooseAccel(ctx, kvm, emulator, firmware, workDir) {
+    const tcg = { model: 'max' };
     if (kvm === 'no')
-        return { accel: 'tcg', reason: 'kvm: no' };
+        return { accel: 'tcg', reason: 'kvm: no', cpu: tcg };
+    const cpu = chooseCpuModel('kvm', await readHostFacts(external_node_os_default().machine()));
+    if (cpu.reason)
+        ctx.log.info(cpu.reason);
     if (kvm === 'yes')
-        return { accel: 'kvm', reason: 'kvm: yes' };
+        return { accel: 'kvm', reason: 'kvm: yes', cpu };
     const ovmf = uefiOf(firmware);
     const vars = external_node_path_default().join(workDir, 'kvm-probe-vars.fd');
     await (0,promises_namespaceObject.mkdir)(workDir, { recursive: true });
@@ -6579,12 +6820,13 @@ async function chooseAccel(ctx, kvm, emulator, firmware, workDir) {
     const probe = await probeKvm(ctx, {
         qemu: emulator.qemu,
         firmware: ovmf ? { kind: 'uefi', code: ovmf.code, vars } : { kind: 'bios' },
+        cpuModel: cpu.model,
         workDir: external_node_path_default().join(workDir, 'kvm-probe'),
     });
     if (probe.usable)
-        return { accel: 'kvm', reason: probe.detail };
+        return { accel: 'kvm', reason: probe.detail, cpu };
     ctx.log.warning(`KVM is not usable (${probe.reason}); booting with software emulation (TCG), which is slower.`);
-    return { accel: 'tcg', reason: probe.reason };
+    return { accel: 'tcg', reason: probe.reason, cpu: tcg };
 }
 
 ;// CONCATENATED MODULE: ./src/boot/emulator.ts
@@ -6870,6 +7112,35 @@ async function runtimeSetup(runner, options, main, emulator, image) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/boot/host-failure.ts
+
+/** `SIGKILL` for 9; the number for one this platform does not name. */
+function signalOf(number) {
+    const name = Object.entries(external_node_os_.constants.signals).find(([, n]) => n === number)?.[0];
+    return name ?? `signal ${number}`;
+}
+/** qemu's own error (`qemu-system-x86_64: …`), else its last line of error output. */
+function qemuError(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+    return lines.find((l) => /^qemu-system-[\w-]+: /.test(l)) ?? lines.at(-1) ?? '';
+}
+/** Why this run is a host-side failure worth one retry, or undefined when the verdict stands. */
+function hostSideFailure(run, guest) {
+    if (run.timedOut || guest.reportSeen || guest.messageSeen || guest.panic !== undefined)
+        return undefined;
+    // The supervisor (vsock transport) is a shell: a signal that killed qemu comes back as 128+N.
+    const killedBy = run.signal ?? (run.exitCode > 128 ? signalOf(run.exitCode - 128) : undefined);
+    if (killedBy)
+        return `qemu was killed by ${killedBy}`;
+    if (run.exitCode === 0 || guest.consoleLog.trim() !== '')
+        return undefined;
+    const error = qemuError(run.stderr);
+    return `qemu exited with status ${run.exitCode} before the guest printed anything${error ? `: ${error}` : ''}`;
+}
+
 // EXTERNAL MODULE: ./src/process/cleanup.ts
 var process_cleanup = __nccwpck_require__(781);
 ;// CONCATENATED MODULE: ./src/boot/smbios-budget.ts
@@ -7083,6 +7354,7 @@ async function listenForNotifications(paths, port = NOTIFY_PORT, now = Date.now)
 
 
 
+
 /** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
 const DEFAULT_KERNEL_CMDLINE_EXTRA = ['systemd.firstboot=off', 'panic=-1'];
 /** The firmware of this run: its own copy of OVMF's variables, the command line extras of a split kernel. */
@@ -7106,11 +7378,12 @@ function checkQemuArgs(options, files, vars, credentialArgs, vsockSocket, tpmSoc
     return qemuArgs({
         dataDirs: options.qemu.dataDirs,
         accel: options.accel,
+        cpuModel: options.cpuModel,
         memoryMiB: options.memoryMiB,
         cpus: options.cpus,
         firmware: runFirmware(options.firmware, vars, cmdlineViaSmbios ? [] : options.kernelCmdlineExtra),
         image: options.image,
-        imageWrites: 'snapshot',
+        imageWrites: options.imageWrites ?? 'snapshot',
         consoleLog: files.console,
         report: options.channel.kind === 'serial'
             ? { kind: 'serial', file: files.report }
@@ -7135,6 +7408,10 @@ async function keepDetails(logs, report) {
     if (report && report.journal.length > 0) {
         kept.journal = external_node_path_default().join(logs, 'journal.txt');
         await (0,promises_namespaceObject.writeFile)(kept.journal, report.journal.join('\n') + '\n');
+    }
+    if (report && report.journalExport !== '') {
+        kept.journalExport = external_node_path_default().join(logs, 'journal.export');
+        await (0,promises_namespaceObject.writeFile)(kept.journalExport, Buffer.from(report.journalExport, 'base64'));
     }
     if (report && report.tests.length > 0) {
         kept.tests = external_node_path_default().join(logs, 'tests');
@@ -7204,6 +7481,59 @@ function runCredentials(options, nonce, vsock) {
         ...(options.extraCredentials ?? []),
     ], options.tests);
 }
+/** One run of qemu (under its supervisors), and what the guest left behind. */
+async function runQemu(ctx, options, invocation, files, vsock, nonce) {
+    let listener;
+    const started = Date.now();
+    let run;
+    try {
+        if (vsock)
+            listener = await listenForNotifications(vsock);
+        run = await ctx.runner.run(invocation.command, invocation.args, {
+            stream: false,
+            logFile: files.qemu,
+            timeoutMs: options.timeoutSeconds * 1000,
+        });
+    }
+    finally {
+        await listener?.close();
+    }
+    const durationMs = Date.now() - started;
+    if (vsock)
+        await Promise.all([(0,promises_namespaceObject.rm)(vsock.socket, { force: true }), (0,promises_namespaceObject.rm)(vsock.udsPath, { force: true })]);
+    const consoleLog = await (0,promises_namespaceObject.readFile)(files.console, 'utf8').catch(() => '');
+    const captured = await (0,promises_namespaceObject.readFile)(files.report, 'utf8').catch(() => '');
+    const notifications = listener?.notifications;
+    return {
+        run,
+        started,
+        durationMs,
+        consoleLog,
+        report: parseReport(captured, nonce),
+        panic: findPanic(consoleLog),
+        notifications,
+        message: notifications && findCheckMessage(notifications.messages, nonce),
+    };
+}
+/**
+ * qemu once, and once more when it died on the host's side (see host-failure.ts). The same nonce and
+ * credentials: the first qemu never ran the guest far enough to use them.
+ */
+async function runQemuWithRetry(ctx, options, invocation, paths, vsock, nonce) {
+    const first = await runQemu(ctx, options, invocation, paths.files, vsock, nonce);
+    const retried = hostSideFailure(first.run, {
+        consoleLog: first.consoleLog,
+        reportSeen: first.report.found || first.report.truncated,
+        messageSeen: first.message !== undefined,
+        panic: first.panic,
+    });
+    if (!retried)
+        return { attempt: first, retried };
+    ctx.log.warning(`qemu died on the host's side (${retried}); starting it once more.`);
+    await (0,promises_namespaceObject.rename)(paths.files.qemu, external_node_path_default().join(paths.logs, 'qemu-attempt-1.log'));
+    await prepareLogs(options);
+    return { attempt: await runQemu(ctx, options, invocation, paths.files, vsock, nonce), retried };
+}
 async function bootCheck(ctx, options) {
     if (options.settleBySeconds >= options.timeoutSeconds) {
         throw new ConfigurationError(`Input boot-timeout: ${options.timeoutSeconds} s must be longer than the settle deadline (${options.settleBySeconds} s of guest uptime)`);
@@ -7222,36 +7552,22 @@ async function bootCheck(ctx, options) {
         throw error;
     });
     const args = checkQemuArgs(options, files, vars, credentialFiles.args, vsock?.socket, tpm?.socket);
-    let listener;
     const qemu = { command: options.qemu.command, args: [...options.qemu.prefix, ...args] };
     const supervised = vsock && options.vsockDaemon ? supervisedQemu(options.vsockDaemon, vsock, qemu) : qemu;
     const invocation = options.swtpm && tpm ? withSwtpm(options.swtpm, tpm, supervised) : supervised;
-    const started = Date.now();
-    let run;
+    let ran;
     try {
-        if (vsock)
-            listener = await listenForNotifications(vsock);
-        run = await ctx.runner.run(invocation.command, invocation.args, {
-            stream: false,
-            logFile: files.qemu,
-            timeoutMs: options.timeoutSeconds * 1000,
-        });
+        ran = await runQemuWithRetry(ctx, options, invocation, { logs, files }, vsock, nonce);
     }
     finally {
-        await listener?.close();
         await tpm?.remove();
         await credentialFiles.remove();
     }
-    const durationMs = Date.now() - started;
-    if (vsock)
-        await Promise.all([(0,promises_namespaceObject.rm)(vsock.socket, { force: true }), (0,promises_namespaceObject.rm)(vsock.udsPath, { force: true })]);
-    const consoleLog = await (0,promises_namespaceObject.readFile)(files.console, 'utf8').catch(() => '');
-    const captured = await (0,promises_namespaceObject.readFile)(files.report, 'utf8').catch(() => '');
-    const notifications = listener?.notifications;
-    const message = notifications && findCheckMessage(notifications.messages, nonce);
+    const { retried, attempt } = ran;
+    const { run, durationMs, notifications, started, report, panic, message } = attempt;
     const result = verdict({
-        report: parseReport(captured, nonce),
-        panic: findPanic(consoleLog),
+        report,
+        panic,
         timedOut: run.timedOut,
         timeoutSeconds: options.timeoutSeconds,
         qemuExitCode: run.exitCode,
@@ -7272,6 +7588,7 @@ async function bootCheck(ctx, options) {
         readyMs: notifications?.readyAtMs !== undefined ? notifications.readyAtMs - started : undefined,
         exitStatus: notifications?.exitStatus,
         vsockMessage: notifications && (message ? 'received' : 'missing'),
+        retried,
         logs: kept,
     };
 }
@@ -7339,11 +7656,8 @@ async function bootDisk(firmware, format, image, workDir) {
     }
     return { path: image, format: 'raw' };
 }
-/**
- * Boots the built image in qemu with the check injected through credentials, and returns the verdict.
- * `extraCredentials` lets tests plant faults without touching the image.
- */
-async function bootImage(ctx, options, config, image, extraCredentials = []) {
+/** Boots the built image in qemu with the check injected through credentials, and returns the verdict. */
+async function bootImage(ctx, options, config, image, run = {}) {
     if (!image || image.type !== 'file') {
         throw new ConfigurationError(`Input ${Input.Boot}: there is no image file of ${config.main.output} to boot.`);
     }
@@ -7352,20 +7666,22 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
         throw noEmulatorError();
     const runtime = await runtimeSetup(ctx.runner, options, config.main, emulator, image.path);
     const firmware = runtime.firmware;
-    const { accel, reason } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
+    const { accel, reason, cpu } = await chooseAccel(ctx, options.kvm, emulator, firmware, ctx.workDir);
     const { transport, daemon } = await chooseTransport(ctx.runner, options.transport);
-    const tests = await loadBootTests(options.test);
+    const tests = run.tests ?? (await loadBootTests(options.test));
     // The tests' worst case: auto's timeout grows by it, a timeout in seconds must leave room for it.
     const testSeconds = tests.length * options.testTimeoutSeconds;
     const timeoutSeconds = options.timeoutSeconds ?? defaultTimeoutSeconds(accel) + testSeconds;
-    const logsDir = await claimDirectory(external_node_path_default().join(ctx.workDir, 'logs', 'boot'));
+    const logsDir = await claimDirectory(run.logsDir ?? external_node_path_default().join(ctx.workDir, 'logs', 'boot'));
     const size = runtime.settings.size;
     ctx.log.info(`Booting ${image.name} with ${emulator.origin}: ${accel.toUpperCase()}, ${firmware.kind}, ${describeMachineSize(size)}, TPM ${runtime.settings.tpm}, report over ${transport}, timeout ${timeoutSeconds} s`);
     const check = await bootCheck(ctx, {
         qemu: emulator.qemu,
         image: await bootDisk(firmware, config.main.format, image.path, ctx.workDir),
+        imageWrites: run.writable ? 'none' : 'snapshot',
         firmware,
         accel,
+        cpuModel: cpu.model,
         memoryMiB: size.memoryMiB,
         cpus: size.cpus,
         timeoutSeconds,
@@ -7375,7 +7691,7 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
         channel: { kind: 'serial' },
         allowFailed: options.allowFailed,
         kernelCmdlineExtra: [...DEFAULT_KERNEL_CMDLINE_EXTRA, ...config.main.kernelCommandLineExtra],
-        extraCredentials,
+        extraCredentials: run.extraCredentials ?? [],
         configCredentials: runtime.credentials,
         qemuArgs: runtime.qemuArgs,
         swtpm: runtime.swtpm,
@@ -7397,7 +7713,8 @@ async function bootImage(ctx, options, config, image, extraCredentials = []) {
     }
     return {
         accel,
-        accelReason: reason,
+        accelReason: cpu.reason ? `${reason}; ${cpu.reason}` : reason,
+        cpuModel: cpu.model,
         transport,
         firmware: firmware.kind,
         emulator: emulator.origin,
@@ -8031,6 +8348,303 @@ async function checkBootPrerequisites(runner, options, config) {
     resolveFirmware(firmware.choice, format, config.main.output, { ovmf, origin: emulator.origin }, setting);
 }
 
+;// CONCATENATED MODULE: external "node:http"
+const external_node_http_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http");
+var external_node_http_default = /*#__PURE__*/__nccwpck_require__.n(external_node_http_namespaceObject);
+;// CONCATENATED MODULE: ./src/boot/update-server.ts
+
+
+
+
+
+const FILE_NAME = /^\/([A-Za-z0-9][A-Za-z0-9._+~-]*)$/;
+async function servedFile(dir, urlPath) {
+    const match = FILE_NAME.exec(decodeURIComponent(urlPath.split('?')[0]));
+    if (!match)
+        return undefined;
+    const file = external_node_path_default().join(dir, match[1]);
+    const info = await (0,promises_namespaceObject.lstat)(file).catch(() => undefined);
+    return info?.isFile() ? { file, size: info.size } : undefined;
+}
+async function serveDirectory(dir) {
+    const requests = [];
+    const server = external_node_http_default().createServer((req, res) => {
+        const method = req.method ?? 'GET';
+        const answer = (status) => {
+            requests.push(`${method} ${req.url ?? ''} ${status}`);
+            res.writeHead(status).end();
+        };
+        if (method !== 'GET' && method !== 'HEAD')
+            return answer(405);
+        servedFile(dir, req.url ?? '/').then((found) => {
+            if (!found)
+                return answer(404);
+            requests.push(`${method} ${req.url ?? ''} 200`);
+            res.writeHead(200, { 'content-length': found.size, 'content-type': 'application/octet-stream' });
+            if (method === 'HEAD')
+                return void res.end();
+            (0,external_node_fs_.createReadStream)(found.file)
+                .on('error', () => res.destroy())
+                .pipe(res);
+        }, () => answer(500));
+    });
+    await new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+    });
+    const { port } = server.address();
+    return {
+        guestUrl: `http://${USER_NETWORK_HOST}:${port}/`,
+        requests,
+        close: () => new Promise((resolve) => {
+            server.closeAllConnections();
+            server.close(() => resolve());
+        }),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/boot/update-test.ts
+/**
+ * The guest side of the A/B update round trip (update-round-trip.ts): one boot test, run in both boots
+ * of the same writable disk. In the first boot (the old version) it copies the image's own
+ * systemd-sysupdate transfer definitions to /run with every `[Source]` `Path=` pointing at the host's
+ * server, runs `systemd-sysupdate update VERSION` with them (the image's own keyring checks
+ * SHA256SUMS.gpg, the manifest checks every file), and leaves a mark in /var, which survives the reboot.
+ * In the second boot it passes only when the running system is the new version; a system that booted the
+ * old version again after an update fails, naming both. Every line it prints that the host reads starts
+ * with `update-round-trip:`.
+ */
+const UPDATE_TEST_NAME = 'update-round-trip';
+/** The line the test prints in each boot: `update-round-trip: running VERSION`. */
+const RUNNING_PREFIX = 'update-round-trip: running ';
+/** Persistent across both boots: /var is writable on an image-based system, / is not. */
+const MARK = '/var/lib/mkosi-ci/update-round-trip';
+const SAFE_URL = /^https?:\/\/[A-Za-z0-9.:[\]-]+\/[A-Za-z0-9._~/-]*$/;
+const SAFE_VERSION = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
+function quote(value) {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+function updateTestScript(options) {
+    if (!SAFE_URL.test(options.url))
+        throw new Error(`invalid update URL: ${options.url}`);
+    if (!SAFE_VERSION.test(options.toVersion))
+        throw new Error(`invalid version: ${options.toVersion}`);
+    return `#!/bin/sh
+# mkosi-ci update round trip (generated; see update-test.ts).
+set -u
+URL=${quote(options.url.endsWith('/') ? options.url : `${options.url}/`)}
+TO=${quote(options.toVersion)}
+MARK=${MARK}
+SYSUPDATE=/usr/lib/systemd/systemd-sysupdate
+DEFS=/run/mkosi-ci/sysupdate.d
+version=\${MKOSI_CI_IMAGE_VERSION:-}
+echo "${RUNNING_PREFIX}$version"
+if [ "$version" = "$TO" ]; then
+  [ -e "$MARK" ] || { echo "update-round-trip: already at $TO before any update"; exit 1; }
+  exit 0
+fi
+if [ -e "$MARK" ]; then
+  echo "update-round-trip: installed $TO, but the system booted $version again"
+  exit 1
+fi
+[ -x "$SYSUPDATE" ] || { echo "update-round-trip: $SYSUPDATE is missing (Debian: systemd-container)"; exit 1; }
+mkdir -p "$DEFS" "\${MARK%/*}" || exit 1
+# The image's definitions, the later directory winning as in systemd-sysupdate's own search order.
+for dir in /usr/lib/sysupdate.d /usr/local/lib/sysupdate.d /run/sysupdate.d /etc/sysupdate.d; do
+  for file in "$dir"/*.transfer; do
+    [ -f "$file" ] || continue
+    # sed, not awk: an image need not have awk. Only [Source] sections: [Target] has a Path= too.
+    sed "/^[[:space:]]*\\[Source\\]/,/^[[:space:]]*\\[/ s|^[[:space:]]*Path[[:space:]]*=.*|Path=$URL|" \\
+      "$file" >"$DEFS/\${file##*/}" || exit 1
+  done
+done
+ls "$DEFS"/*.transfer >/dev/null 2>&1 || { echo "update-round-trip: the image has no sysupdate.d/*.transfer"; exit 1; }
+# The check runs once the boot settled, which need not wait for the network: wait for it here, through
+# whichever network manager the image enables.
+timeout 90 systemctl start network-online.target ||
+  echo "update-round-trip: network-online.target not reached within 90 s; trying anyway"
+"$SYSUPDATE" --definitions="$DEFS" --no-pager update "$TO" 2>&1
+status=$?
+if [ "$status" -ne 0 ]; then
+  echo "update-round-trip: systemd-sysupdate update $TO exited with $status"
+  exit 1
+fi
+"$SYSUPDATE" --definitions="$DEFS" --no-pager --offline list 2>&1
+echo "$TO" >"$MARK" && sync "$MARK" || exit 1
+echo "update-round-trip: installed $TO"
+`;
+}
+function updateTest(options) {
+    return { name: UPDATE_TEST_NAME, content: Buffer.from(updateTestScript(options)) };
+}
+/** The versions the test saw running, in the order of its lines (one per boot it ran in). */
+function runningVersions(output) {
+    return output.filter((l) => l.startsWith(RUNNING_PREFIX)).map((l) => l.slice(RUNNING_PREFIX.length).trim());
+}
+
+;// CONCATENATED MODULE: ./src/boot/update-round-trip.ts
+
+
+
+
+
+
+
+
+
+/** Whether a file starts like a GPT disk: the header's signature in the second 512-byte sector. */
+async function hasGpt(file) {
+    const handle = await (0,promises_namespaceObject.open)(file, 'r');
+    try {
+        const { bytesRead, buffer } = await handle.read(Buffer.alloc(8), 0, 8, 512);
+        return bytesRead === 8 && buffer.toString('latin1') === 'EFI PART';
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * The disk image `update-from` names: the file itself, or the one `.raw` file with a partition table in
+ * the directory (an earlier release's outputs also hold split partitions, which have none).
+ */
+async function findOldDisk(given) {
+    const info = await (0,promises_namespaceObject.stat)(given).catch(() => undefined);
+    if (info?.isFile())
+        return given;
+    if (!info?.isDirectory()) {
+        throw new ConfigurationError(`Input ${Input.UpdateFrom}: ${given} does not exist; give a disk image or a directory holding one.`, {
+            file: given,
+        });
+    }
+    const disks = [];
+    for (const name of (await (0,promises_namespaceObject.readdir)(given)).sort()) {
+        const file = external_node_path_default().join(given, name);
+        if (name.endsWith('.raw') && (await (0,promises_namespaceObject.stat)(file)).isFile() && (await hasGpt(file)))
+            disks.push(name);
+    }
+    if (disks.length !== 1) {
+        const found = disks.length === 0
+            ? 'no uncompressed .raw disk image'
+            : `${disks.length} disk images (${disks.join(', ')})`;
+        throw new ConfigurationError(`Input ${Input.UpdateFrom}: ${given} holds ${found}; give the disk image's path.`, {
+            file: given,
+        });
+    }
+    return external_node_path_default().join(given, disks[0]);
+}
+/** The last lines a failed update test printed: systemd-sysupdate says there why it refused. */
+function tailOfTest(verdict, lines = 6) {
+    const test = verdict.tests.find((t) => t.name === UPDATE_TEST_NAME);
+    return (test?.output ?? []).slice(-lines).join(' | ');
+}
+function versionsOf(verdict) {
+    const test = verdict.tests.find((t) => t.name === UPDATE_TEST_NAME);
+    return runningVersions(test?.output ?? []);
+}
+/** The verdict of the first boot, or undefined when it installed the update. */
+function judgeFirstBoot(verdict, to) {
+    const [version] = versionsOf(verdict);
+    if (verdict.result === 'test-failed' && verdict.failedTests.every((t) => t.name === UPDATE_TEST_NAME)) {
+        return { result: 'update-failed', reason: `the update to ${to} failed: ${tailOfTest(verdict)}` };
+    }
+    if (verdict.result !== 'passed') {
+        return { result: 'boot-failed', reason: `the first boot: ${verdict.result}: ${verdict.reason}` };
+    }
+    if (version === undefined || version === to) {
+        return {
+            result: 'boot-failed',
+            reason: `the first boot did not run the old version (it saw ${version ?? 'none'})`,
+        };
+    }
+    return undefined;
+}
+function judgeSecondBoot(verdict, from, to) {
+    const [version] = versionsOf(verdict);
+    if (verdict.result === 'passed' && version === to) {
+        return { result: 'passed', reason: `updated from ${from} to ${to}, and the second boot runs ${to}` };
+    }
+    if (version !== undefined && version !== to) {
+        return { result: 'not-updated', reason: `${to} was installed, but the second boot ran ${version}` };
+    }
+    return { result: 'boot-failed', reason: `the second boot: ${verdict.result}: ${verdict.reason}` };
+}
+async function updateRoundTrip(ctx, options, config, input) {
+    const started = Date.now();
+    const info = await (0,promises_namespaceObject.stat)(input.fromDisk).catch(() => undefined);
+    if (!info?.isFile()) {
+        throw new ConfigurationError(`The old version's disk image ${input.fromDisk} is not a file.`, {
+            file: input.fromDisk,
+        });
+    }
+    const dir = await claimDirectory(external_node_path_default().join(ctx.workDir, 'update'));
+    const disk = external_node_path_default().join(dir, external_node_path_default().basename(input.fromDisk));
+    // Under logs/, so the logs artifact carries both boots.
+    const logs = await claimDirectory(external_node_path_default().join(ctx.workDir, 'logs', 'update'));
+    // Sparse: the disk's empty slot is most of it.
+    const copy = await ctx.runner.run('cp', ['--sparse=always', '--reflink=auto', '--', input.fromDisk, disk], {
+        stream: false,
+    });
+    if (copy.exitCode !== 0)
+        throw new Error(`copying ${input.fromDisk} failed: ${copy.stderr}`);
+    const image = { name: external_node_path_default().basename(disk), path: disk, image: config.main.output, kind: 'image' };
+    const artifact = { ...image, type: 'file', size: info.size, sha256: null };
+    const server = await serveDirectory(input.releaseDir);
+    const boots = [];
+    try {
+        // The user's boot tests run in both boots, before the update: the old version and the new one each
+        // pass them.
+        const tests = [
+            ...(await loadBootTests(options.test)),
+            updateTest({ url: server.guestUrl, toVersion: input.toVersion }),
+        ];
+        const boot = async (n) => {
+            const result = await bootImage(ctx, options, config, artifact, {
+                writable: true,
+                tests,
+                logsDir: external_node_path_default().join(logs, `boot-${n}`),
+            });
+            boots.push(result);
+            return result;
+        };
+        const first = judgeFirstBoot((await boot(1)).check.verdict, input.toVersion);
+        const versions = () => boots.flatMap((b) => versionsOf(b.check.verdict));
+        const verdict = first ?? judgeSecondBoot((await boot(2)).check.verdict, versions()[0] ?? '?', input.toVersion);
+        return {
+            ...verdict,
+            versions: versions(),
+            boots,
+            requests: server.requests,
+            durationMs: Date.now() - started,
+        };
+    }
+    finally {
+        await server.close();
+        // The updated copy is gigabytes; the logs say what happened to it.
+        await (0,promises_namespaceObject.rm)(disk, { force: true });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/boot/update-prerequisites.ts
+
+
+
+/**
+ * `update-from`, judged before the build: the old disk is there (one disk in a directory), the image
+ * has a version to update to, and the outputs will be signed (systemd-sysupdate verifies
+ * SHA256SUMS.gpg; `mkosi-ci boot` takes the signature an earlier build left, checked at the update).
+ */
+async function checkUpdatePrerequisites(options, config, signing) {
+    if (options.updateFrom === undefined)
+        return;
+    await findOldDisk(options.updateFrom);
+    if (!config.main.imageVersion) {
+        throw new ConfigurationError(`Input ${Input.UpdateFrom}: ${config.main.output} has no ImageVersion=; the update installs a version, so set one (ImageVersion= or --image-version=).`);
+    }
+    if (signing.command !== 'boot' && signing.signKey === undefined) {
+        throw new ConfigurationError(`Input ${Input.UpdateFrom}: needs ${Input.SignKey}: systemd-sysupdate in the guest installs only from a SHA256SUMS whose signature (SHA256SUMS.gpg) its keyring verifies.`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/publish/gpg.ts
 
 
@@ -8468,6 +9082,7 @@ async function checkDiffoscopePrerequisites(runner, options, toolsTree, config) 
 
 
 
+
 /**
  * Everything about the inputs that can be judged once the configuration is resolved, judged before
  * the build: a format that cannot boot with `boot: true`, what the boot needs (firmware, qemu, vsock),
@@ -8483,6 +9098,10 @@ const checkStage = {
         if (bootDecisionOf(state).boot) {
             await checkBootPrerequisites(ctx.runner, bootOptions(state), resolved.config);
         }
+        await checkUpdatePrerequisites(options.boot, resolved.config, {
+            command,
+            signKey: options.publish.signKey,
+        });
         if (command === 'boot')
             return;
         await checkDiffoscopePrerequisites(ctx.runner, options.repro, options.toolsTree, resolved.config);
@@ -9838,6 +10457,50 @@ const setupStage = {
     },
 };
 
+;// CONCATENATED MODULE: ./src/pipeline/update.ts
+
+
+
+
+
+
+/** What systemd-sysupdate fetches before any file: the manifest and its signature. */
+const RELEASE_FILES = ['SHA256SUMS', 'SHA256SUMS.gpg'];
+/**
+ * The update round trip (`update-from`): after the outputs are signed, an earlier version's disk is
+ * updated from them in the guest and booted again. It runs after publish, which writes SHA256SUMS.gpg
+ * (for `mkosi-ci boot`, an earlier build with a sign-key left them in the output directory).
+ */
+const updateStage = {
+    name: 'update',
+    title: 'update round trip',
+    runs: (state) => state.options.boot.updateFrom !== undefined && state.result.build?.image !== undefined,
+    async run(state) {
+        const { ctx, result } = state;
+        const build = result.build;
+        const toVersion = build.config.main.imageVersion;
+        if (!toVersion) {
+            throw new ConfigurationError(`Input ${Input.UpdateFrom}: the image has no ImageVersion=; the update installs a version, so set one (--image-version=).`);
+        }
+        for (const name of RELEASE_FILES) {
+            await (0,promises_namespaceObject.access)(external_node_path_default().join(build.outputDirectory, name)).catch(() => {
+                throw new ConfigurationError(`Input ${Input.UpdateFrom}: ${name} is missing in ${build.outputDirectory}; systemd-sysupdate verifies the signed SHA256SUMS, so give ${Input.SignKey}.`);
+            });
+        }
+        const fromDisk = await findOldDisk(state.options.boot.updateFrom);
+        result.update = await ctx.log.group(`Update round trip: ${external_node_path_default().basename(fromDisk)} to ${toVersion}`, () => updateRoundTrip(ctx, bootOptions(state), build.config, {
+            fromDisk,
+            releaseDir: build.outputDirectory,
+            toVersion,
+        }));
+        const update = result.update;
+        ctx.log.info(`update round trip: ${update.result}: ${update.reason} (${Math.round(update.durationMs / 1000)} s)`);
+        if (update.result === 'passed')
+            return;
+        return { verdict: `Update round trip to ${toVersion}: ${update.result}: ${update.reason}` };
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/pipeline/timeline.ts
 /** Records phases as the stages run them; times are relative to the start of the run. */
 class Timeline {
@@ -9882,6 +10545,7 @@ class Timeline {
 
 
 
+
 /**
  * The stages in the order they run. The first failure ends the run: the stages after it do not run,
  * and the adapters still save what the failed run leaves (logs; caches only after a good build).
@@ -9895,6 +10559,7 @@ const STAGES = [
     bootStage, // boot the image and judge it
     reproStage, // a second build, compared with the first
     publishStage, // SHA256SUMS, its signature, the artifact and the release
+    updateStage, // update-from: an earlier version updated from the signed outputs, booted again
 ];
 function failure(stage, error) {
     return {
@@ -10479,9 +11144,11 @@ function format_cell(text) {
 
 
 
+
 const VERDICT_ICONS = {
     passed: '✅',
     'failed-units': '❌',
+    crashed: '❌',
     'test-failed': '❌',
     'did-not-boot': '❌',
     'not-running': '❌',
@@ -10505,7 +11172,22 @@ function timingLine(timings) {
 }
 function how(boot) {
     const message = boot.check.vsockMessage ? ` (check message ${boot.check.vsockMessage})` : '';
-    return `${boot.accel.toUpperCase()}, ${boot.firmware}, report over ${boot.transport}${message}, ${format_formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
+    // The accelerator's own default CPU model goes without saying; another one was chosen for a reason.
+    const cpu = ['host', 'max'].includes(boot.cpuModel) ? '' : ` (-cpu ${boot.cpuModel})`;
+    return `${boot.accel.toUpperCase()}${cpu}, ${boot.firmware}, report over ${boot.transport}${message}, ${format_formatDuration(boot.check.durationMs)} from qemu's start to its exit`;
+}
+/** Said when the first qemu died on the host's side and the verdict is the second run's. */
+function retriedLine(boot) {
+    const why = boot.check.retried;
+    return (why &&
+        `qemu died on the host's side (${why}); the check started it once more: this verdict is the second run's.`);
+}
+/**
+ * How to read the journal kept in export format: journalctl reads journal files, not the export stream,
+ * so systemd-journal-remote (Debian's package of that name) turns it into one first.
+ */
+function journalExportReading(file) {
+    return `/usr/lib/systemd/systemd-journal-remote --output=boot.journal ${file} && journalctl --file=boot.journal`;
 }
 /** The boot check's part of the job summary. */
 function boot_summary_bootMarkdown(boot) {
@@ -10517,6 +11199,9 @@ function boot_summary_bootMarkdown(boot) {
         '',
         ...machineSettingsMarkdown(boot.machine),
     ];
+    const retried = retriedLine(boot);
+    if (retried)
+        lines.push(`⚠️ ${cell(retried)}`, '');
     const timing = timingLine(verdict.timings);
     if (timing)
         lines.push(`Boot time: ${timing}`, '');
@@ -10531,9 +11216,19 @@ function boot_summary_bootMarkdown(boot) {
         }
         lines.push('');
     }
+    const crashes = [
+        ...verdict.crashes.map((c) => `- 💥 ${cell(describeCrash(c))}`),
+        ...verdict.allowedCrashes.map((c) => `- ${cell(describeCrash(c))} (tolerated)`),
+    ];
+    if (crashes.length > 0)
+        lines.push('Crashed processes:', '', ...crashes, '');
     lines.push(...testsMarkdown(verdict.tests, boot.logsDir, boot.testTimeoutSeconds));
     if (verdict.result !== 'passed')
         lines.push(`Serial console, journal and unit status are kept in \`${boot.logsDir}\`.`);
+    const exported = boot.check.logs.journalExport;
+    if (exported) {
+        lines.push('', `The journal in export format is \`${exported}\`; to read it: \`${journalExportReading(exported)}\``);
+    }
     return lines;
 }
 function bootText(boot) {
@@ -10544,6 +11239,9 @@ function bootText(boot) {
         `  guest: ${describeMachineSize(boot.machine.size)}`,
         ...machineSettingsText(boot.machine),
     ];
+    const retried = retriedLine(boot);
+    if (retried)
+        lines.push(`  retried: ${retried}`);
     const timing = timingLine(verdict.timings);
     if (timing)
         lines.push(`  boot time: ${timing}`);
@@ -10551,9 +11249,16 @@ function bootText(boot) {
         lines.push(`  failed: ${unit.name}${unit.statusLine ? `: ${unit.statusLine}` : ''}`);
     for (const unit of verdict.allowedUnits)
         lines.push(`  tolerated: ${unit.name}`);
+    for (const crash of verdict.crashes)
+        lines.push(`  crashed: ${crash_scan_describeCrash(crash)}`);
+    for (const crash of verdict.allowedCrashes)
+        lines.push(`  tolerated crash: ${crash_scan_describeCrash(crash)}`);
     lines.push(...testsText(verdict.tests, boot.testTimeoutSeconds));
     if (verdict.result !== 'passed')
         lines.push(`  logs: ${boot.logsDir}`);
+    const exported = boot.check.logs.journalExport;
+    if (exported)
+        lines.push(`  journal (export format): ${exported}; read it with: ${journalExportReading(exported)}`);
     return lines;
 }
 /**
@@ -10714,9 +11419,28 @@ function publishVerdict(result) {
         return { what: 'published', ok: false, text: 'failed' };
     return { what: 'published', ok: undefined, text: 'no' };
 }
-/** The four verdicts of a run, in the order the pipeline reaches them. */
+/** The update round trip (update-from): only in runs that asked for one. */
+function updateVerdict(result) {
+    const update = result.update;
+    if (update) {
+        const versions = update.versions.join(' → ');
+        const text = update.result === 'passed' ? versions : `${update.result}${versions ? ` (${versions})` : ''}`;
+        return { what: 'updated', ok: update.result === 'passed', text };
+    }
+    if (failedAt(result, 'update'))
+        return { what: 'updated', ok: false, text: 'error' };
+    return undefined;
+}
+/** The four verdicts of a run (five with update-from), in the order the pipeline reaches them. */
 function verdictCells(result) {
-    return [buildVerdict(result), bootVerdict(result), reproVerdict(result), publishVerdict(result)];
+    const update = updateVerdict(result);
+    return [
+        buildVerdict(result),
+        bootVerdict(result),
+        reproVerdict(result),
+        publishVerdict(result),
+        ...(update ? [update] : []),
+    ];
 }
 const ICONS = { true: '✅', false: '❌', undefined: '➖' };
 function verdicts_verdictMarkdown(result) {
