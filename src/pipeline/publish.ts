@@ -48,14 +48,13 @@ async function reportFiles(directory: string, reports: readonly ReportFile[]): P
 }
 
 /**
- * The publish stage: SHA256SUMS (signed when a key is given) over every output file, then the upload
- * of the image set as a workflow artifact and the assets of a release, each when asked for.
+ * The first half of publishing: SHA256SUMS (signed when a key is given) over every output file and the
+ * reports. Nothing leaves the machine yet: the update round trip runs on the signed outputs first.
  */
-export async function publish(
+export async function signOutputs(
   ctx: Context,
   options: PublishOptions,
   build: BuildResult,
-  profiles: readonly string[],
   reports: readonly ReportFile[] = [],
   time: TimePhase = (_, fn) => fn(),
 ): Promise<PublishResult> {
@@ -68,20 +67,32 @@ export async function publish(
   const written = await time(options.signKey ? 'SHA256SUMS, signed' : 'SHA256SUMS', () =>
     writeChecksums(ctx, options, directory, files, listed),
   );
-  const result: PublishResult = { directory, files, notes: [], ...written };
+  return { directory, files, notes: [], ...written };
+}
+
+/** The second half: the image set as a workflow artifact and the assets of a release, each when asked for. */
+export async function uploadOutputs(
+  ctx: Context,
+  options: PublishOptions,
+  build: BuildResult,
+  profiles: readonly string[],
+  result: PublishResult,
+  time: TimePhase = (_, fn) => fn(),
+): Promise<void> {
+  const { directory, files } = result;
   const ownFiles = [
-    written.checksumsFile,
-    written.listingFile,
-    written.signature?.file,
-    written.signature?.publicKeyFile,
+    result.checksumsFile,
+    result.listingFile,
+    result.signature?.file,
+    result.signature?.publicKeyFile,
   ].filter((f): f is string => f !== undefined);
 
   const upload = shouldUpload(options.upload, ctx.trigger);
   const { tag, note } = releaseTag(options, ctx.trigger);
   if (note) result.notes.push(note);
-  if (!upload && !tag) return result;
+  if (!upload && !tag) return;
 
-  await verifyChecksums(written.checksumsFile);
+  await verifyChecksums(result.checksumsFile);
   if (upload && !ctx.artifacts) {
     if (options.upload === 'yes') {
       throw noArtifactService(directory);
@@ -101,18 +112,48 @@ export async function publish(
     const store = ctx.releases;
     result.release = await time('release assets', () => publishRelease(store, tag, files, ownFiles));
   }
+}
+
+/** Both halves at once, for a run with nothing to check between them. */
+export async function publish(
+  ctx: Context,
+  options: PublishOptions,
+  build: BuildResult,
+  profiles: readonly string[],
+  reports: readonly ReportFile[] = [],
+  time: TimePhase = (_, fn) => fn(),
+): Promise<PublishResult> {
+  const result = await signOutputs(ctx, options, build, reports, time);
+  await uploadOutputs(ctx, options, build, profiles, result, time);
   return result;
 }
 
 /** Only what was built here is published: `boot` checks outputs that were published when built. */
 export const publishStage: Stage = {
   name: 'publish',
-  title: 'publish',
+  title: 'SHA256SUMS',
   runs: ({ command }) => command !== 'boot',
   async run({ ctx, options, result, timeline }) {
     const reports = result.repro ? await reproReportFiles(result.repro) : [];
-    result.publish = await ctx.log.group('Publish', () =>
-      publish(ctx, options.publish, result.build!, options.profiles, reports, (name, fn) =>
+    result.publish = await ctx.log.group('SHA256SUMS', () =>
+      signOutputs(ctx, options.publish, result.build!, reports, (name, fn) =>
+        timeline.time('publish', name, fn),
+      ),
+    );
+  },
+};
+
+/**
+ * Uploads after everything that can fail the run (the update round trip included), so a release never
+ * carries outputs that failed a check.
+ */
+export const uploadStage: Stage = {
+  name: 'publish',
+  title: 'upload',
+  runs: ({ command, result }) => command !== 'boot' && result.publish !== undefined,
+  async run({ ctx, options, result, timeline }) {
+    await ctx.log.group('Publish', () =>
+      uploadOutputs(ctx, options.publish, result.build!, options.profiles, result.publish!, (name, fn) =>
         timeline.time('publish', name, fn),
       ),
     );

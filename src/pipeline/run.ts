@@ -4,7 +4,7 @@ import { bootStage } from './boot.js';
 import { buildStage, resolveStage } from './build.js';
 import { checkStage } from './check.js';
 import type { Options } from './options.js';
-import { publishStage } from './publish.js';
+import { publishStage, uploadStage } from './publish.js';
 import { pinStage, reproStage } from './repro.js';
 import type { PipelineResult, StageFailure } from './result.js';
 import { setupStage } from './setup.js';
@@ -27,8 +27,9 @@ export const STAGES: readonly Stage[] = [
   buildStage, // restore the caches, mkosi build (or, for boot, the outputs already there)
   bootStage, // boot the image and judge it
   reproStage, // a second build, compared with the first
-  publishStage, // SHA256SUMS, its signature, the artifact and the release
+  publishStage, // SHA256SUMS and its signature
   updateStage, // update-from: an earlier version updated from the signed outputs, booted again
+  uploadStage, // the artifact and the release, once every check passed
 ];
 
 function failure(stage: StageName, error: unknown): StageFailure {

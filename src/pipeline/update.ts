@@ -11,8 +11,9 @@ const RELEASE_FILES = ['SHA256SUMS', 'SHA256SUMS.gpg'];
 
 /**
  * The update round trip (`update-from`): after the outputs are signed, an earlier version's disk is
- * updated from them in the guest and booted again. It runs after publish, which writes SHA256SUMS.gpg
- * (for `mkosi-ci boot`, an earlier build with a sign-key left them in the output directory).
+ * updated from them in the guest and booted again. It runs after SHA256SUMS.gpg is written and before
+ * anything is uploaded (for `mkosi-ci boot`, an earlier build with a sign-key left them in the output
+ * directory).
  */
 export const updateStage: Stage = {
   name: 'update',
