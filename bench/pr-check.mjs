@@ -145,7 +145,9 @@ async function runActionOnce(label) {
     hits: ['tools-tree', 'packages', 'incremental'].map((c) => `${c} ${run.outputs[`cache-hit-${c}`]}`),
     build: toSeconds(/built in ((?:\d+m )?[\d.]+s)/.exec(run.summary)?.[1]),
     cacheRows: [...run.summary.matchAll(/^\| (?:tools-tree|packages|incremental) \|.*$/gm)].map((m) => m[0]),
-    bootLines: run.summary.split('\n').filter((l) => /boot|settled|firmware|kernel|userspace/i.test(l)),
+    // The summary's timeline: "restore caches (0.2s)", "mkosi build (41s)", "boot check (2m 1s)", ...
+    phases: [...run.summary.matchAll(/^ {4}(.+? \((?:\d+m )?[\d.]+s\)) :done/gm)].map((m) => m[1]),
+    bootTime: /^Boot time: (.*)$/m.exec(run.summary)?.[1],
     postLog: run.post.log,
   };
 }
@@ -267,6 +269,7 @@ for (let r = 1; r <= rounds; r++) {
     `round ${r}: action ${fmt(a.total)} s (main ${fmt(a.main)}, mkosi build ${fmt(a.build)}, post ${a.post.toFixed(2)} s, saved: ${a.saved.join(', ') || 'nothing'}, cache entries created ${a.creates}; ${a.hits.join(', ')})` +
       ` | manual ${fmt(m.total)} s (build ${fmt(m.build)}, boot ${fmt(m.boot)}) | ratio ${(a.total / m.total).toFixed(3)}`,
   );
+  console.log(`    phases: ${a.phases.join(', ')}; guest ${a.bootTime}`);
   for (const row of a.cacheRows) console.log(`    ${row}`);
 }
 
