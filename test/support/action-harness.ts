@@ -8,6 +8,8 @@ export interface StepRun {
   exitCode: number;
   /** Everything the step printed (stdout and stderr, interleaved as they came). */
   log: string;
+  /** Wall time from spawning node to its exit (bench/pr-check reports the post step's). */
+  seconds: number;
 }
 
 export interface ActionRun {
@@ -40,6 +42,7 @@ export function parseCommandFile(text: string): Record<string, string> {
 
 function runStep(script: string, env: NodeJS.ProcessEnv, cwd: string, logFile: string): Promise<StepRun> {
   return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
     const child = spawn(actionNode(), [script], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     const collect = (chunk: Buffer): void => {
@@ -50,7 +53,11 @@ function runStep(script: string, env: NodeJS.ProcessEnv, cwd: string, logFile: s
     child.stderr.on('data', collect);
     child.on('error', reject);
     child.on('close', (code) =>
-      resolve({ exitCode: code ?? 1, log: Buffer.concat(chunks).toString('utf8') }),
+      resolve({
+        exitCode: code ?? 1,
+        log: Buffer.concat(chunks).toString('utf8'),
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      }),
     );
   });
 }

@@ -1,0 +1,292 @@
+#!/usr/bin/env node
+// bench/pr-check: the warm pull-request check through the bundled action against the same work written
+// by hand, on debian-bootable, in alternated rounds (action, manual, action, manual, ...) because this
+// machine is shared and noisy. Medians and the ratio warm-action/manual (target <= 1.10), the post step's
+// seconds (target <= 2 s) and whether the post step saved anything (a warm run must save nothing).
+//
+//   node --import tsx bench/pr-check.mjs [--rounds 5] [--project debian-bootable] [--boot-watch 0] [--keep]
+//
+// The action side is a fresh runner every round: dist/main then dist/post run as the runner runs them
+// (test/support/action-harness), with the real @actions/cache talking to the local results server
+// (test/support/results-server) that holds the warm entries. Each round starts with an empty HOME (the
+// package and incremental caches live under it) and without the project's mkosi.tools, so all three
+// caches (tools tree, packages, incremental) are restored from the server, then the incremental build
+// (force 1), the boot check and the post step (change check; save only what changed).
+//
+// The manual side is what a user writes instead, on a machine where the same caches are already on
+// disk (a self-hosted runner, or a workflow whose own cache steps are not counted: the lower bound):
+//
+//   mkosi $OPTS -f build          # same mirror, apt sources, default tools tree (kept in the project as
+//                                 # mkosi.tools), --package-cache-directory, --incremental=yes, --cache-directory
+//   mkosi $OPTS --kvm=no --console=native --tpm=no --credential=ci-credentials/ vm
+//
+// with two credentials in ci-credentials/ (systemd >= 256 in the guest imports them; nothing is added to
+// the image): `systemd.extra-unit.ci-check.service`, a oneshot unit ordered after multi-user.target that
+// prints the failed units and their count on the console and powers the machine off, and the drop-in
+// `systemd.unit-dropin.multi-user.target~ci-check` that makes multi-user.target want it. The script then
+// greps the console for the count. qemu is the tools tree's in both, under TCG, with the project's
+// [Runtime] RAM= (mkosi's default 2G) and CPUs=2, and UEFI (OVMF) firmware. `--kvm=no` because the KVM
+// here is unusable (FIELD-NOTES); `--tpm=no` because swtpm leaves failed pcrlock units; `Console=native`
+// because the other consoles need systemd-pty-forward.
+//
+// The action's boot-watch (30 s of watching for late failures after the boot settled, by default) is
+// work the manual unit does not do: --boot-watch defaults to 0 so both sides do the same work; pass 30 to
+// measure the action's default. The warm state (a cold action run that saves the caches, a manual build
+// that fills the manual caches) is prepared once and not counted.
+import { execFileSync, spawn } from 'node:child_process';
+import { Buffer } from 'node:buffer';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { runAction } from '../test/support/action-harness.ts';
+import { startResultsServer } from '../test/support/results-server.ts';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    project: { type: 'string', default: 'debian-bootable' },
+    'boot-watch': { type: 'string', default: '0' },
+    mirror: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const rounds = Number(values.rounds);
+const mirror = (
+  values.mirror ?? execFileSync(path.join(repo, '../shared/tools/debian-mirror'), { encoding: 'utf8' })
+)
+  .trim()
+  .replace(/\/$/, '');
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'bench-pr-check-'));
+const source = path.join(repo, 'test-projects', values.project);
+
+// The default tools tree without the profiles this check does not use (qemu for every architecture),
+// plus what the boot needs: the same on both sides.
+const TOOLS_TREE_OPTIONS = [
+  '--tools-tree-distribution=debian',
+  '--tools-tree-release=trixie',
+  '--tools-tree-profile=misc',
+  '--tools-tree-package=qemu-system-x86',
+  '--tools-tree-package=ovmf',
+];
+
+const seconds = (started) => Number(process.hrtime.bigint() - started) / 1e9;
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+// ---------------------------------------------------------------------------------------------- action
+const server = await startResultsServer();
+const action = {
+  project: path.join(scratch, 'action/project'),
+  home: path.join(scratch, 'action/home'),
+  out: path.join(scratch, 'action/out'),
+};
+cpSync(source, action.project, { recursive: true });
+
+function actionEnv() {
+  // The server routes the blob host through HTTP_PROXY; apt inside mkosi must reach the mirror directly.
+  const noProxy = `127.0.0.1,localhost,${new URL(mirror).hostname}`;
+  return { ...server.env(), HOME: action.home, NO_PROXY: noProxy, no_proxy: noProxy };
+}
+
+/** A fresh runner: no HOME caches, no tools tree in the checkout, no outputs. */
+function wipeActionRunner() {
+  for (const p of [
+    action.home,
+    action.out,
+    path.join(action.project, 'mkosi.tools'),
+    path.join(action.project, 'mkosi.tools.manifest'),
+  ])
+    rmSync(p, { recursive: true, force: true });
+}
+
+/** "1m 2s" / "41.3s" / "41.3 s" in seconds. */
+function toSeconds(text) {
+  const m = /(?:(\d+)m )?([\d.]+) ?s/.exec(text ?? '');
+  return m ? Number(m[1] ?? 0) * 60 + Number(m[2]) : NaN;
+}
+
+async function runActionOnce(label) {
+  wipeActionRunner();
+  const createsBefore = server.log('CreateCacheEntry').length;
+  const started = process.hrtime.bigint();
+  const run = await runAction({
+    inputs: {
+      directory: action.project,
+      mirror,
+      'mkosi-source': 'system',
+      'boot-watch': values['boot-watch'],
+      args: [`--output-directory=${action.out}`, ...TOOLS_TREE_OPTIONS].join('\n'),
+    },
+    env: actionEnv(),
+    runnerDir: mkdtempSync(path.join(scratch, `runner-${label}-`)),
+  });
+  const total = seconds(started);
+  const logs = run.main.log + run.post.log;
+  if (run.main.exitCode !== 0 || run.post.exitCode !== 0) {
+    process.stderr.write(logs.slice(-6000));
+    throw new Error(`action ${label}: main ${run.main.exitCode}, post ${run.post.exitCode}`);
+  }
+  if (run.outputs['boot-result'] !== 'passed')
+    throw new Error(`action ${label}: boot ${run.outputs['boot-result']}`);
+  const saved = [...run.post.log.matchAll(/Cache (\S+): saved in/g)].map((m) => m[1]);
+  const creates = server.log('CreateCacheEntry').length - createsBefore;
+  writeFileSync(path.join(scratch, `action-${label}.summary.md`), run.summary);
+  return {
+    total,
+    main: run.main.seconds,
+    post: run.post.seconds,
+    saved,
+    creates,
+    hits: ['tools-tree', 'packages', 'incremental'].map((c) => `${c} ${run.outputs[`cache-hit-${c}`]}`),
+    build: toSeconds(/built in ((?:\d+m )?[\d.]+s)/.exec(run.summary)?.[1]),
+    cacheRows: [...run.summary.matchAll(/^\| (?:tools-tree|packages|incremental) \|.*$/gm)].map((m) => m[0]),
+    // The summary's timeline: "restore caches (0.2s)", "mkosi build (41s)", "boot check (2m 1s)", ...
+    phases: [...run.summary.matchAll(/^ {4}(.+? \((?:\d+m )?[\d.]+s\)) :done/gm)].map((m) => m[1]),
+    bootTime: /^Boot time: (.*)$/m.exec(run.summary)?.[1],
+    postLog: run.post.log,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- manual
+const manual = {
+  project: path.join(scratch, 'manual/project'),
+  cache: path.join(scratch, 'manual/cache'),
+  out: path.join(scratch, 'manual/out'),
+  sandbox: path.join(scratch, 'manual/sandbox'),
+  credentials: path.join(scratch, 'manual/ci-credentials'),
+};
+cpSync(source, manual.project, { recursive: true });
+execFileSync(path.join(repo, '.ci/write-apt-sandbox-tree'), [manual.sandbox, 'trixie'], {
+  env: { ...process.env, MKOSI_CI_MIRROR: mirror },
+});
+mkdirSync(manual.credentials, { recursive: true });
+const MARKER = 'ci-check: failed units:';
+writeFileSync(
+  path.join(manual.credentials, 'systemd.extra-unit.ci-check.service'),
+  `[Unit]
+Description=CI: list failed units, then power off
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'systemctl --failed --no-pager >/dev/console; echo "${MARKER} $(systemctl list-units --state=failed --no-legend --plain | wc -l)" >/dev/console; systemctl poweroff'
+`,
+);
+writeFileSync(
+  path.join(manual.credentials, 'systemd.unit-dropin.multi-user.target~ci-check'),
+  '[Unit]\nWants=ci-check.service\n',
+);
+
+/** The options both mkosi commands take (mkosi calls the tools tree out of date when they differ). */
+const manualOptions = () => [
+  `--directory=${manual.project}`,
+  `--mirror=${mirror.replace(/\/debian$/, '')}`,
+  `--sandbox-tree=${manual.sandbox}`,
+  '--tools-tree=default',
+  ...TOOLS_TREE_OPTIONS,
+  `--tools-tree-mirror=${mirror.replace(/\/debian$/, '')}`,
+  `--tools-tree-sandbox-tree=${manual.sandbox}`,
+  `--package-cache-directory=${manual.cache}/packages`,
+  '--incremental=yes',
+  `--cache-directory=${manual.cache}/incremental`,
+  `--output-directory=${manual.out}`,
+];
+
+function run(command, args, logFile) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: manual.project });
+    const chunks = [];
+    const collect = (c) => {
+      chunks.push(c);
+      writeFileSync(logFile, c, { flag: 'a' });
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, log: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+async function runManualOnce(label) {
+  const log = path.join(scratch, `manual-${label}.log`);
+  const started = process.hrtime.bigint();
+  const built = await run('mkosi', [...manualOptions(), '-f', 'build'], log);
+  const build = seconds(started);
+  if (built.code !== 0) {
+    process.stderr.write(built.log.slice(-6000));
+    throw new Error(`manual ${label}: mkosi build exited ${built.code}`);
+  }
+  const bootStarted = process.hrtime.bigint();
+  const booted = await run(
+    'mkosi',
+    [
+      ...manualOptions(),
+      '--kvm=no',
+      '--console=native',
+      '--tpm=no',
+      `--credential=${manual.credentials}`,
+      'vm',
+    ],
+    log,
+  );
+  const boot = seconds(bootStarted);
+  const failed = new RegExp(`${MARKER} (\\d+)`).exec(booted.log)?.[1];
+  if (failed !== '0') {
+    process.stderr.write(booted.log.slice(-6000));
+    throw new Error(
+      `manual ${label}: mkosi vm exited ${booted.code}, failed units: ${failed ?? 'no report'}`,
+    );
+  }
+  return { total: seconds(started), build, boot };
+}
+
+// ---------------------------------------------------------------------------------------------- rounds
+const fmt = (x) => (Number.isFinite(x) ? x.toFixed(1) : '?');
+console.log(
+  `bench/pr-check on ${values.project}, ${rounds} rounds, boot-watch ${values['boot-watch']} (scratch ${scratch})`,
+);
+const prepStarted = process.hrtime.bigint();
+const coldAction = await runActionOnce('cold');
+console.log(
+  `prepare: cold action run ${fmt(coldAction.total)} s, saved: ${coldAction.saved.join(', ') || 'nothing'}`,
+);
+const coldManual = await runManualOnce('cold');
+console.log(
+  `prepare: cold manual run ${fmt(coldManual.total)} s (prepared in ${fmt(seconds(prepStarted))} s, not counted)`,
+);
+
+const results = [];
+for (let r = 1; r <= rounds; r++) {
+  const a = await runActionOnce(`round${r}`);
+  const m = await runManualOnce(`round${r}`);
+  results.push({ a, m });
+  console.log(
+    `round ${r}: action ${fmt(a.total)} s (main ${fmt(a.main)}, mkosi build ${fmt(a.build)}, post ${a.post.toFixed(2)} s, saved: ${a.saved.join(', ') || 'nothing'}, cache entries created ${a.creates}; ${a.hits.join(', ')})` +
+      ` | manual ${fmt(m.total)} s (build ${fmt(m.build)}, boot ${fmt(m.boot)}) | ratio ${(a.total / m.total).toFixed(3)}`,
+  );
+  console.log(`    phases: ${a.phases.join(', ')}; guest ${a.bootTime}`);
+  for (const row of a.cacheRows) console.log(`    ${row}`);
+}
+
+if (results.length) {
+  const ma = median(results.map((x) => x.a.total));
+  const mm = median(results.map((x) => x.m.total));
+  const post = median(results.map((x) => x.a.post));
+  const anySaved = results.some((x) => x.a.saved.length || x.a.creates);
+  console.log(
+    [
+      '',
+      `median action ${fmt(ma)} s (main ${fmt(median(results.map((x) => x.a.main)))}, mkosi build ${fmt(median(results.map((x) => x.a.build)))}), median manual ${fmt(mm)} s (build ${fmt(median(results.map((x) => x.m.build)))}, boot ${fmt(median(results.map((x) => x.m.boot)))})`,
+      `warm action / manual: ${(ma / mm).toFixed(3)} (ratio of medians; median of per-round ratios ${median(results.map((x) => x.a.total / x.m.total)).toFixed(3)}; target <= 1.10)`,
+      `post step: median ${post.toFixed(2)} s, max ${Math.max(...results.map((x) => x.a.post)).toFixed(2)} s (target <= 2 s)`,
+      `caches saved by the warm runs: ${anySaved ? 'YES (a warm run must save nothing)' : 'none'}`,
+    ].join('\n'),
+  );
+}
+await server.close();
+if (!values.keep) rmSync(scratch, { recursive: true, force: true });
