@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, type BigIntStats } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { createReadStream, lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -75,34 +75,32 @@ interface Collected {
   hashed: number;
 }
 
-/** The content hash, the earlier one when the stat is unchanged, or (statOnly) the stat signature. */
-async function contentToken(
-  file: string,
-  name: string,
-  info: BigIntStats,
-  context: { earlier: Readonly<Record<string, FileHash>>; statOnly: boolean; into: Collected },
-): Promise<string> {
-  // ctime is wall-clock time; milliseconds are precise enough against RACY_NS.
-  const sig = signature(info, BigInt(Date.now()) * 1_000_000n);
+type Context = { earlier: Readonly<Record<string, FileHash>>; statOnly: boolean; into: Collected };
+
+/**
+ * The earlier content hash when the stat is unchanged, or (statOnly) the stat signature; undefined
+ * when the file must be read.
+ */
+function tokenWithoutReading(name: string, sig: string, context: Context): string | undefined {
   const known = context.earlier[name];
-  let token: string;
-  if (known && sig !== 'racy' && known[0] === sig) {
-    token = known[1];
-  } else if (context.statOnly && sig !== 'racy') {
-    token = `stat:${sig}`;
-  } else {
-    token = await sha256(file);
-    context.into.hashed++;
-  }
-  context.into.hashes[name] = [sig, token];
-  return token;
+  if (known && sig !== 'racy' && known[0] === sig) return known[1];
+  if (context.statOnly && sig !== 'racy') return `stat:${sig}`;
+  return undefined;
 }
 
-async function entryLines(
-  root: string,
-  label: string,
-  context: { earlier: Readonly<Record<string, FileHash>>; statOnly: boolean; into: Collected },
-): Promise<void> {
+interface ToHash {
+  file: string;
+  name: string;
+  sig: string;
+  line: (token: string) => string;
+}
+
+/**
+ * The entries of one path. The stats are synchronous: tens of thousands of small lstat calls through
+ * the thread pool cost several times a plain loop (the post step of a warm run is mostly this walk);
+ * only the files that must be read are hashed, 8 at a time.
+ */
+async function entryLines(root: string, label: string, context: Context): Promise<void> {
   const { into } = context;
   const top = await lstat(root).catch(() => undefined);
   if (!top) return;
@@ -112,23 +110,38 @@ async function entryLines(
       paths.push(path.join(entry.parentPath, entry.name));
     }
   }
-  await forEachLimited(paths, 16, async (file) => {
-    if (REGENERATED.has(path.basename(file))) return;
-    const info = await lstat(file, { bigint: true });
+  const toHash: ToHash[] = [];
+  for (const file of paths) {
+    if (REGENERATED.has(path.basename(file))) continue;
+    const info = lstatSync(file, { bigint: true });
     const rel = path.join(label, path.relative(root, file));
     const mode = (info.mode & 0o7777n).toString(8);
     const owner = `${info.uid}:${info.gid}`;
     if (info.isFile()) {
       into.bytes += Number(info.size);
-      const hash = await contentToken(file, rel, info, context);
-      into.lines.push(`f ${rel} ${mode} ${owner} ${info.size} ${hash}`);
+      // ctime is wall-clock time; milliseconds are precise enough against RACY_NS.
+      const sig = signature(info, BigInt(Date.now()) * 1_000_000n);
+      const line = (token: string): string => `f ${rel} ${mode} ${owner} ${info.size} ${token}`;
+      const token = tokenWithoutReading(rel, sig, context);
+      if (token === undefined) {
+        toHash.push({ file, name: rel, sig, line });
+        continue;
+      }
+      into.hashes[rel] = [sig, token];
+      into.lines.push(line(token));
     } else if (info.isDirectory()) {
       into.lines.push(`d ${rel} ${mode} ${owner}`);
     } else if (info.isSymbolicLink()) {
-      into.lines.push(`l ${rel} ${owner} ${await readlink(file)}`);
+      into.lines.push(`l ${rel} ${owner} ${readlinkSync(file)}`);
     } else {
       into.lines.push(`o ${rel} ${mode} ${owner} ${info.rdev}`);
     }
+  }
+  await forEachLimited(toHash, 8, async ({ file, name, sig, line }) => {
+    const token = await sha256(file);
+    into.hashed++;
+    into.hashes[name] = [sig, token];
+    into.lines.push(line(token));
   });
 }
 
