@@ -251,25 +251,23 @@ function signature(info, lookedAtNs) {
         return 'racy';
     return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
 }
-/** The content hash, the earlier one when the stat is unchanged, or (statOnly) the stat signature. */
-async function contentToken(file, name, info, context) {
-    // ctime is wall-clock time; milliseconds are precise enough against RACY_NS.
-    const sig = signature(info, BigInt(Date.now()) * 1000000n);
+/**
+ * The earlier content hash when the stat is unchanged, or (statOnly) the stat signature; undefined
+ * when the file must be read.
+ */
+function tokenWithoutReading(name, sig, context) {
     const known = context.earlier[name];
-    let token;
-    if (known && sig !== 'racy' && known[0] === sig) {
-        token = known[1];
-    }
-    else if (context.statOnly && sig !== 'racy') {
-        token = `stat:${sig}`;
-    }
-    else {
-        token = await sha256(file);
-        context.into.hashed++;
-    }
-    context.into.hashes[name] = [sig, token];
-    return token;
+    if (known && sig !== 'racy' && known[0] === sig)
+        return known[1];
+    if (context.statOnly && sig !== 'racy')
+        return `stat:${sig}`;
+    return undefined;
 }
+/**
+ * The entries of one path. The stats are synchronous: tens of thousands of small lstat calls through
+ * the thread pool cost several times a plain loop (the post step of a warm run is mostly this walk);
+ * only the files that must be read are hashed, 8 at a time.
+ */
 async function entryLines(root, label, context) {
     const { into } = context;
     const top = await (0,promises_namespaceObject.lstat)(root).catch(() => undefined);
@@ -281,27 +279,42 @@ async function entryLines(root, label, context) {
             paths.push(external_node_path_default().join(entry.parentPath, entry.name));
         }
     }
-    await forEachLimited(paths, 16, async (file) => {
+    const toHash = [];
+    for (const file of paths) {
         if (REGENERATED.has(external_node_path_default().basename(file)))
-            return;
-        const info = await (0,promises_namespaceObject.lstat)(file, { bigint: true });
+            continue;
+        const info = (0,external_node_fs_.lstatSync)(file, { bigint: true });
         const rel = external_node_path_default().join(label, external_node_path_default().relative(root, file));
         const mode = (info.mode & 4095n).toString(8);
         const owner = `${info.uid}:${info.gid}`;
         if (info.isFile()) {
             into.bytes += Number(info.size);
-            const hash = await contentToken(file, rel, info, context);
-            into.lines.push(`f ${rel} ${mode} ${owner} ${info.size} ${hash}`);
+            // ctime is wall-clock time; milliseconds are precise enough against RACY_NS.
+            const sig = signature(info, BigInt(Date.now()) * 1000000n);
+            const line = (token) => `f ${rel} ${mode} ${owner} ${info.size} ${token}`;
+            const token = tokenWithoutReading(rel, sig, context);
+            if (token === undefined) {
+                toHash.push({ file, name: rel, sig, line });
+                continue;
+            }
+            into.hashes[rel] = [sig, token];
+            into.lines.push(line(token));
         }
         else if (info.isDirectory()) {
             into.lines.push(`d ${rel} ${mode} ${owner}`);
         }
         else if (info.isSymbolicLink()) {
-            into.lines.push(`l ${rel} ${owner} ${await (0,promises_namespaceObject.readlink)(file)}`);
+            into.lines.push(`l ${rel} ${owner} ${(0,external_node_fs_.readlinkSync)(file)}`);
         }
         else {
             into.lines.push(`o ${rel} ${mode} ${owner} ${info.rdev}`);
         }
+    }
+    await forEachLimited(toHash, 8, async ({ file, name, sig, line }) => {
+        const token = await sha256(file);
+        into.hashed++;
+        into.hashes[name] = [sig, token];
+        into.lines.push(line(token));
     });
 }
 /**
@@ -10050,28 +10063,32 @@ async function reportFiles(directory, reports) {
     return files;
 }
 /**
- * The publish stage: SHA256SUMS (signed when a key is given) over every output file, then the upload
- * of the image set as a workflow artifact and the assets of a release, each when asked for.
+ * The first half of publishing: SHA256SUMS (signed when a key is given) over every output file and the
+ * reports. Nothing leaves the machine yet: the update round trip runs on the signed outputs first.
  */
-async function publish(ctx, options, build, profiles, reports = [], time = (_, fn) => fn()) {
+async function signOutputs(ctx, options, build, reports = [], time = (_, fn) => fn()) {
     const directory = build.outputDirectory;
     const files = [...(await publishedFiles(build.artifacts)), ...(await reportFiles(directory, reports))];
     const listed = listedNames(build.artifacts, reports.map((r) => r.name));
     const written = await time(options.signKey ? 'SHA256SUMS, signed' : 'SHA256SUMS', () => writeChecksums(ctx, options, directory, files, listed));
-    const result = { directory, files, notes: [], ...written };
+    return { directory, files, notes: [], ...written };
+}
+/** The second half: the image set as a workflow artifact and the assets of a release, each when asked for. */
+async function uploadOutputs(ctx, options, build, profiles, result, time = (_, fn) => fn()) {
+    const { directory, files } = result;
     const ownFiles = [
-        written.checksumsFile,
-        written.listingFile,
-        written.signature?.file,
-        written.signature?.publicKeyFile,
+        result.checksumsFile,
+        result.listingFile,
+        result.signature?.file,
+        result.signature?.publicKeyFile,
     ].filter((f) => f !== undefined);
     const upload = shouldUpload(options.upload, ctx.trigger);
     const { tag, note } = releaseTag(options, ctx.trigger);
     if (note)
         result.notes.push(note);
     if (!upload && !tag)
-        return result;
-    await verifyChecksums(written.checksumsFile);
+        return;
+    await verifyChecksums(result.checksumsFile);
     if (upload && !ctx.artifacts) {
         if (options.upload === 'yes') {
             throw noArtifactService(directory);
@@ -10090,16 +10107,33 @@ async function publish(ctx, options, build, profiles, reports = [], time = (_, f
         const store = ctx.releases;
         result.release = await time('release assets', () => publishRelease(store, tag, files, ownFiles));
     }
+}
+/** Both halves at once, for a run with nothing to check between them. */
+async function publish(ctx, options, build, profiles, reports = [], time = (_, fn) => fn()) {
+    const result = await signOutputs(ctx, options, build, reports, time);
+    await uploadOutputs(ctx, options, build, profiles, result, time);
     return result;
 }
 /** Only what was built here is published: `boot` checks outputs that were published when built. */
 const publishStage = {
     name: 'publish',
-    title: 'publish',
+    title: 'SHA256SUMS',
     runs: ({ command }) => command !== 'boot',
     async run({ ctx, options, result, timeline }) {
         const reports = result.repro ? await reproReportFiles(result.repro) : [];
-        result.publish = await ctx.log.group('Publish', () => publish(ctx, options.publish, result.build, options.profiles, reports, (name, fn) => timeline.time('publish', name, fn)));
+        result.publish = await ctx.log.group('SHA256SUMS', () => signOutputs(ctx, options.publish, result.build, reports, (name, fn) => timeline.time('publish', name, fn)));
+    },
+};
+/**
+ * Uploads after everything that can fail the run (the update round trip included), so a release never
+ * carries outputs that failed a check.
+ */
+const uploadStage = {
+    name: 'publish',
+    title: 'upload',
+    runs: ({ command, result }) => command !== 'boot' && result.publish !== undefined,
+    async run({ ctx, options, result, timeline }) {
+        await ctx.log.group('Publish', () => uploadOutputs(ctx, options.publish, result.build, options.profiles, result.publish, (name, fn) => timeline.time('publish', name, fn)));
     },
 };
 
@@ -10468,8 +10502,9 @@ const setupStage = {
 const RELEASE_FILES = ['SHA256SUMS', 'SHA256SUMS.gpg'];
 /**
  * The update round trip (`update-from`): after the outputs are signed, an earlier version's disk is
- * updated from them in the guest and booted again. It runs after publish, which writes SHA256SUMS.gpg
- * (for `mkosi-ci boot`, an earlier build with a sign-key left them in the output directory).
+ * updated from them in the guest and booted again. It runs after SHA256SUMS.gpg is written and before
+ * anything is uploaded (for `mkosi-ci boot`, an earlier build with a sign-key left them in the output
+ * directory).
  */
 const updateStage = {
     name: 'update',
@@ -10558,8 +10593,9 @@ const STAGES = [
     buildStage, // restore the caches, mkosi build (or, for boot, the outputs already there)
     bootStage, // boot the image and judge it
     reproStage, // a second build, compared with the first
-    publishStage, // SHA256SUMS, its signature, the artifact and the release
+    publishStage, // SHA256SUMS and its signature
     updateStage, // update-from: an earlier version updated from the signed outputs, booted again
+    uploadStage, // the artifact and the release, once every check passed
 ];
 function failure(stage, error) {
     return {
