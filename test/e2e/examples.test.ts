@@ -228,7 +228,7 @@ describe('immutable: read-only verity root, an empty B slot, sysupdate transfers
         expect(t.target.some((p) => matchPattern(p, '1.0').test('immutable_1.0.efi'))).toBe(true);
         continue;
       }
-      // The partition the split file came from carries the UUID in its name (PartitionUUID=@u).
+      // The partition the split file came from carries the UUID in its name (@u in the source pattern).
       const uuid = source.exec(matching[0]!)![1]!.replace(/-/g, '');
       const partition = parts.find((p) => p.uuid.replace(/-/g, '') === uuid);
       expect(partition?.name, `${name}: no partition ${uuid}`).toMatch(matchPattern(t.target[0]!, '1.0'));
