@@ -23,6 +23,7 @@ import { runCleanup } from '../process/cleanup.js';
 import { checkSmbiosBudget } from './smbios-budget.js';
 import { tpmQemuArgs, withSwtpm, type Swtpm } from './swtpm.js';
 import { writeCredentialFiles } from './credential-files.js';
+import { socketDirectory } from './socket-dir.js';
 import {
   listenForNotifications,
   notifyCredential,
@@ -205,9 +206,9 @@ async function prepareLogs(options: BootCheckOptions) {
  * The socket and a fresh state directory for swtpm, when the guest gets a TPM. swtpm is in qemu's process
  * group, which a stopped run ends; the state is removed with it (nothing of it is evidence).
  */
-async function prepareTpm(options: BootCheckOptions, logs: string) {
+async function prepareTpm(options: BootCheckOptions, logs: string, socketDir: string) {
   if (!options.swtpm) return undefined;
-  const paths = { state: path.join(logs, 'swtpm-state'), socket: path.join(logs, 'swtpm.sock') };
+  const paths = { state: path.join(logs, 'swtpm-state'), socket: path.join(socketDir, 'swtpm.sock') };
   await mkdir(paths.state, { recursive: true });
   const removeState = async (): Promise<void> => {
     await Promise.all([rm(paths.state, { recursive: true, force: true }), rm(paths.socket, { force: true })]);
@@ -333,14 +334,22 @@ export async function bootCheck(
 
   const nonce = newNonce();
   ctx.log.mask(nonce);
-  const vsock = options.vsockDaemon
-    ? { socket: path.join(logs, 'vhost-user-vsock.sock'), udsPath: path.join(logs, 'vsock.sock') }
-    : undefined;
-  const credentials = runCredentials(options, nonce, vsock !== undefined);
+  const credentials = runCredentials(options, nonce, options.vsockDaemon !== undefined);
   checkSmbiosBudget(smbiosCredentialArgs(credentials), smbiosCredentialArgs(options.configCredentials ?? []));
-  const credentialFiles = await writeCredentialFiles(credentials);
-  const tpm = await prepareTpm(options, logs).catch(async (error: unknown) => {
+  const sockets = await socketDirectory();
+  const vsock = options.vsockDaemon
+    ? {
+        socket: path.join(sockets.dir, 'vhost-user-vsock.sock'),
+        udsPath: path.join(sockets.dir, 'vsock.sock'),
+      }
+    : undefined;
+  const credentialFiles = await writeCredentialFiles(credentials).catch(async (error: unknown) => {
+    await sockets.remove();
+    throw error;
+  });
+  const tpm = await prepareTpm(options, logs, sockets.dir).catch(async (error: unknown) => {
     await credentialFiles.remove();
+    await sockets.remove();
     throw error;
   });
   const args = checkQemuArgs(options, files, vars, credentialFiles.args, vsock?.socket, tpm?.socket);
@@ -354,6 +363,7 @@ export async function bootCheck(
   } finally {
     await tpm?.remove();
     await credentialFiles.remove();
+    await sockets.remove();
   }
   const { retried, attempt } = ran;
   const { run, durationMs, notifications, started, report, panic, message } = attempt;
