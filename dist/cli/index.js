@@ -8,7 +8,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(781);
 /* harmony import */ var _process_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(396);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(634);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(974);
 
 
 
@@ -22,7 +22,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 634:
+/***/ 974:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -7224,6 +7224,30 @@ async function writeCredentialFiles(credentials, tmpDir = external_node_os_defau
     }
 }
 
+;// CONCATENATED MODULE: ./src/boot/socket-dir.ts
+
+
+
+
+/** Room for `mkosi-ci-sock-XXXXXX/` and the longest name below it (`vsock.sock_` and a 10-digit port). */
+const LONGEST_BASE = 107 - '/mkosi-ci-sock-XXXXXX/vsock.sock_4294967295'.length;
+/** The temporary directory when its path leaves room for the sockets, else /tmp. */
+function socketBase(tmpDir = external_node_os_default().tmpdir()) {
+    return tmpDir.length <= LONGEST_BASE ? tmpDir : '/tmp';
+}
+async function socketDirectory(tmpDir) {
+    const dir = await (0,promises_namespaceObject.mkdtemp)(external_node_path_default().join(socketBase(tmpDir), 'mkosi-ci-sock-'));
+    const removeDir = () => (0,promises_namespaceObject.rm)(dir, { recursive: true, force: true });
+    const forget = process_cleanup/* runCleanup */.Kt.addStep({ what: `boot sockets ${dir}`, run: removeDir });
+    return {
+        dir,
+        remove: async () => {
+            await removeDir();
+            forget();
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: external "node:net"
 const external_node_net_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 ;// CONCATENATED MODULE: ./src/boot/vsock-transport.ts
@@ -7368,6 +7392,7 @@ async function listenForNotifications(paths, port = NOTIFY_PORT, now = Date.now)
 
 
 
+
 /** Default kernel command line extras: no interactive first boot on the console, panics end qemu. */
 const DEFAULT_KERNEL_CMDLINE_EXTRA = ['systemd.firstboot=off', 'panic=-1'];
 /** The firmware of this run: its own copy of OVMF's variables, the command line extras of a split kernel. */
@@ -7460,10 +7485,10 @@ async function prepareLogs(options) {
  * The socket and a fresh state directory for swtpm, when the guest gets a TPM. swtpm is in qemu's process
  * group, which a stopped run ends; the state is removed with it (nothing of it is evidence).
  */
-async function prepareTpm(options, logs) {
+async function prepareTpm(options, logs, socketDir) {
     if (!options.swtpm)
         return undefined;
-    const paths = { state: external_node_path_default().join(logs, 'swtpm-state'), socket: external_node_path_default().join(logs, 'swtpm.sock') };
+    const paths = { state: external_node_path_default().join(logs, 'swtpm-state'), socket: external_node_path_default().join(socketDir, 'swtpm.sock') };
     await (0,promises_namespaceObject.mkdir)(paths.state, { recursive: true });
     const removeState = async () => {
         await Promise.all([(0,promises_namespaceObject.rm)(paths.state, { recursive: true, force: true }), (0,promises_namespaceObject.rm)(paths.socket, { force: true })]);
@@ -7554,14 +7579,22 @@ async function bootCheck(ctx, options) {
     const { logs, files, vars } = await prepareLogs(options);
     const nonce = newNonce();
     ctx.log.mask(nonce);
-    const vsock = options.vsockDaemon
-        ? { socket: external_node_path_default().join(logs, 'vhost-user-vsock.sock'), udsPath: external_node_path_default().join(logs, 'vsock.sock') }
-        : undefined;
-    const credentials = runCredentials(options, nonce, vsock !== undefined);
+    const credentials = runCredentials(options, nonce, options.vsockDaemon !== undefined);
     checkSmbiosBudget(smbiosCredentialArgs(credentials), smbiosCredentialArgs(options.configCredentials ?? []));
-    const credentialFiles = await writeCredentialFiles(credentials);
-    const tpm = await prepareTpm(options, logs).catch(async (error) => {
+    const sockets = await socketDirectory();
+    const vsock = options.vsockDaemon
+        ? {
+            socket: external_node_path_default().join(sockets.dir, 'vhost-user-vsock.sock'),
+            udsPath: external_node_path_default().join(sockets.dir, 'vsock.sock'),
+        }
+        : undefined;
+    const credentialFiles = await writeCredentialFiles(credentials).catch(async (error) => {
+        await sockets.remove();
+        throw error;
+    });
+    const tpm = await prepareTpm(options, logs, sockets.dir).catch(async (error) => {
         await credentialFiles.remove();
+        await sockets.remove();
         throw error;
     });
     const args = checkQemuArgs(options, files, vars, credentialFiles.args, vsock?.socket, tpm?.socket);
@@ -7575,6 +7608,7 @@ async function bootCheck(ctx, options) {
     finally {
         await tpm?.remove();
         await credentialFiles.remove();
+        await sockets.remove();
     }
     const { retried, attempt } = ran;
     const { run, durationMs, notifications, started, report, panic, message } = attempt;
