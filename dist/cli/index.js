@@ -5007,6 +5007,7 @@ function reportDevice(channel) {
 /** What qemu must be given so the same name reaches the guest as a virtio port: see qemu-args.ts. */
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NONCE_PATTERN = /^[A-Za-z0-9]{16,128}$/;
+/** A word for a POSIX shell script, in single quotes. */
 function shellQuote(value) {
     return `'${value.replace(/'/g, `'\\''`)}'`;
 }
@@ -5281,16 +5282,20 @@ function checkCredentials(options, extra = [], tests = []) {
     ];
 }
 /**
- * The `-smbios` arguments that hand credentials to the guest. The binary form (base64) keeps newlines
- * and commas (qemu's option separator) out of the command line.
+ * The SMBIOS type 11 strings that hand credentials to the guest. The binary form (base64) keeps newlines
+ * and commas (qemu's option separator) out of them.
  */
-function smbiosCredentialArgs(credentials) {
-    return credentials.flatMap((c) => {
+function smbiosCredentialStrings(credentials) {
+    return credentials.map((c) => {
         if (!NAME_PATTERN.test(c.name.replace(/~/g, '-')))
             throw new Error(`invalid credential name: ${c.name}`);
         const encoded = (typeof c.value === 'string' ? Buffer.from(c.value, 'utf8') : c.value).toString('base64');
-        return ['-smbios', `type=11,value=io.systemd.credential.binary:${c.name}=${encoded}`];
+        return `io.systemd.credential.binary:${c.name}=${encoded}`;
     });
+}
+/** The same strings as qemu's `-smbios type=11,value=…` arguments. */
+function smbiosCredentialArgs(credentials) {
+    return smbiosCredentialStrings(credentials).flatMap((s) => ['-smbios', `type=11,value=${s}`]);
 }
 /**
  * Kernel command line extras for a UKI (systemd-stub reads this SMBIOS string when Secure Boot is off).
@@ -6777,6 +6782,8 @@ async function probeKvm(ctx, options) {
 
 
 const HYPER_V_CPU_MODEL = 'max,pcid=off';
+/** Under TCG: every feature TCG emulates. */
+const TCG_CPU = { model: 'max' };
 /** Whether the host is a virtual machine of Microsoft's hypervisor. */
 function underHyperV(facts) {
     const flags = facts.cpuinfo.split('\n').filter((line) => /^flags\s*:/.test(line));
@@ -6785,7 +6792,7 @@ function underHyperV(facts) {
 }
 function chooseCpuModel(accel, facts) {
     if (accel === 'tcg')
-        return { model: 'max' };
+        return TCG_CPU;
     if (facts.machine === 'x86_64' && underHyperV(facts)) {
         return {
             model: HYPER_V_CPU_MODEL,
@@ -6817,9 +6824,8 @@ async function readHostFacts(machine, root = '/') {
  * probe uses the CPU model the check would (under Hyper-V, `host` is what crashes).
  */
 async function chooseAccel(ctx, kvm, emulator, firmware, workDir) {
-    const tcg = { model: 'max' };
     if (kvm === 'no')
-        return { accel: 'tcg', reason: 'kvm: no', cpu: tcg };
+        return { accel: 'tcg', reason: 'kvm: no', cpu: TCG_CPU };
     const cpu = chooseCpuModel('kvm', await readHostFacts(external_node_os_default().machine()));
     if (cpu.reason)
         ctx.log.info(cpu.reason);
@@ -6839,7 +6845,7 @@ async function chooseAccel(ctx, kvm, emulator, firmware, workDir) {
     if (probe.usable)
         return { accel: 'kvm', reason: probe.detail, cpu };
     ctx.log.warning(`KVM is not usable (${probe.reason}); booting with software emulation (TCG), which is slower.`);
-    return { accel: 'tcg', reason: probe.reason, cpu: tcg };
+    return { accel: 'tcg', reason: probe.reason, cpu: TCG_CPU };
 }
 
 ;// CONCATENATED MODULE: ./src/boot/emulator.ts
@@ -7193,11 +7199,6 @@ function checkSmbiosBudget(all, fromConfig) {
 
 
 
-/** The SMBIOS strings of `smbiosCredentialArgs`, each without its `type=11,value=` prefix. */
-function smbiosCredentialStrings(credentials) {
-    const args = smbiosCredentialArgs(credentials);
-    return args.filter((_, i) => i % 2 === 1).map((a) => a.slice('type=11,value='.length));
-}
 /** A path inside a qemu option value: commas are qemu's separator, doubled to stand for themselves. */
 const qemuOptionPath = (file) => file.replace(/,/g, ',,');
 async function writeCredentialFiles(credentials, tmpDir = external_node_os_default().tmpdir()) {
@@ -8451,6 +8452,7 @@ async function serveDirectory(dir) {
 }
 
 ;// CONCATENATED MODULE: ./src/boot/update-test.ts
+
 /**
  * The guest side of the A/B update round trip (update-round-trip.ts): one boot test, run in both boots
  * of the same writable disk. In the first boot (the old version) it copies the image's own
@@ -8468,9 +8470,6 @@ const RUNNING_PREFIX = 'update-round-trip: running ';
 const MARK = '/var/lib/mkosi-ci/update-round-trip';
 const SAFE_URL = /^https?:\/\/[A-Za-z0-9.:[\]-]+\/[A-Za-z0-9._~/-]*$/;
 const SAFE_VERSION = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
-function quote(value) {
-    return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 function updateTestScript(options) {
     if (!SAFE_URL.test(options.url))
         throw new Error(`invalid update URL: ${options.url}`);
@@ -8479,8 +8478,8 @@ function updateTestScript(options) {
     return `#!/bin/sh
 # mkosi-ci update round trip (generated; see update-test.ts).
 set -u
-URL=${quote(options.url.endsWith('/') ? options.url : `${options.url}/`)}
-TO=${quote(options.toVersion)}
+URL=${shellQuote(options.url.endsWith('/') ? options.url : `${options.url}/`)}
+TO=${shellQuote(options.toVersion)}
 MARK=${MARK}
 SYSUPDATE=/usr/lib/systemd/systemd-sysupdate
 DEFS=/run/mkosi-ci/sysupdate.d

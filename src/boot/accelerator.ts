@@ -6,7 +6,7 @@ import type { Log, Runner } from '../ports.js';
 import type { Emulator } from './emulator.js';
 import { uefiOf, type Firmware } from './firmware.js';
 import { probeKvm } from './kvm-probe.js';
-import { chooseCpuModel, readHostFacts, type CpuChoice } from './cpu-model.js';
+import { chooseCpuModel, readHostFacts, TCG_CPU, type CpuChoice } from './cpu-model.js';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -21,8 +21,7 @@ export async function chooseAccel(
   firmware: Firmware,
   workDir: string,
 ): Promise<{ accel: Accel; reason: string; cpu: CpuChoice }> {
-  const tcg = { model: 'max' };
-  if (kvm === 'no') return { accel: 'tcg', reason: 'kvm: no', cpu: tcg };
+  if (kvm === 'no') return { accel: 'tcg', reason: 'kvm: no', cpu: TCG_CPU };
   const cpu = chooseCpuModel('kvm', await readHostFacts(os.machine()));
   if (cpu.reason) ctx.log.info(cpu.reason);
   if (kvm === 'yes') return { accel: 'kvm', reason: 'kvm: yes', cpu };
@@ -40,5 +39,5 @@ export async function chooseAccel(
   ctx.log.warning(
     `KVM is not usable (${probe.reason}); booting with software emulation (TCG), which is slower.`,
   );
-  return { accel: 'tcg', reason: probe.reason, cpu: tcg };
+  return { accel: 'tcg', reason: probe.reason, cpu: TCG_CPU };
 }

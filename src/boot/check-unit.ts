@@ -82,7 +82,8 @@ export function reportDevice(channel: ReportChannel): string {
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const NONCE_PATTERN = /^[A-Za-z0-9]{16,128}$/;
 
-function shellQuote(value: string): string {
+/** A word for a POSIX shell script, in single quotes. */
+export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
@@ -366,15 +367,20 @@ export function checkCredentials(
 }
 
 /**
- * The `-smbios` arguments that hand credentials to the guest. The binary form (base64) keeps newlines
- * and commas (qemu's option separator) out of the command line.
+ * The SMBIOS type 11 strings that hand credentials to the guest. The binary form (base64) keeps newlines
+ * and commas (qemu's option separator) out of them.
  */
-export function smbiosCredentialArgs(credentials: readonly Credential[]): string[] {
-  return credentials.flatMap((c) => {
+export function smbiosCredentialStrings(credentials: readonly Credential[]): string[] {
+  return credentials.map((c) => {
     if (!NAME_PATTERN.test(c.name.replace(/~/g, '-'))) throw new Error(`invalid credential name: ${c.name}`);
     const encoded = (typeof c.value === 'string' ? Buffer.from(c.value, 'utf8') : c.value).toString('base64');
-    return ['-smbios', `type=11,value=io.systemd.credential.binary:${c.name}=${encoded}`];
+    return `io.systemd.credential.binary:${c.name}=${encoded}`;
   });
+}
+
+/** The same strings as qemu's `-smbios type=11,value=…` arguments. */
+export function smbiosCredentialArgs(credentials: readonly Credential[]): string[] {
+  return smbiosCredentialStrings(credentials).flatMap((s) => ['-smbios', `type=11,value=${s}`]);
 }
 
 /**

@@ -31,6 +31,9 @@ export interface CpuChoice {
 
 export const HYPER_V_CPU_MODEL = 'max,pcid=off';
 
+/** Under TCG: every feature TCG emulates. */
+export const TCG_CPU: CpuChoice = { model: 'max' };
+
 /** Whether the host is a virtual machine of Microsoft's hypervisor. */
 export function underHyperV(facts: HostFacts): boolean {
   const flags = facts.cpuinfo.split('\n').filter((line) => /^flags\s*:/.test(line));
@@ -39,7 +42,7 @@ export function underHyperV(facts: HostFacts): boolean {
 }
 
 export function chooseCpuModel(accel: 'kvm' | 'tcg', facts: HostFacts): CpuChoice {
-  if (accel === 'tcg') return { model: 'max' };
+  if (accel === 'tcg') return TCG_CPU;
   if (facts.machine === 'x86_64' && underHyperV(facts)) {
     return {
       model: HYPER_V_CPU_MODEL,

@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runCleanup } from '../process/cleanup.js';
-import { smbiosCredentialArgs, type Credential } from './check-unit.js';
+import { smbiosCredentialStrings, type Credential } from './check-unit.js';
 
 /**
  * The guest's credentials handed to qemu as files (`-smbios type=11,path=…`), as mkosi vm does, not
@@ -15,12 +15,6 @@ export interface CredentialFiles {
   /** qemu's `-smbios` arguments naming the files. */
   args: string[];
   remove(): Promise<void>;
-}
-
-/** The SMBIOS strings of `smbiosCredentialArgs`, each without its `type=11,value=` prefix. */
-export function smbiosCredentialStrings(credentials: readonly Credential[]): string[] {
-  const args = smbiosCredentialArgs(credentials);
-  return args.filter((_, i) => i % 2 === 1).map((a) => a.slice('type=11,value='.length));
 }
 
 /** A path inside a qemu option value: commas are qemu's separator, doubled to stand for themselves. */

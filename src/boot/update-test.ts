@@ -1,4 +1,5 @@
 import type { BootTest } from './boot-tests.js';
+import { shellQuote } from './check-unit.js';
 
 /**
  * The guest side of the A/B update round trip (update-round-trip.ts): one boot test, run in both boots
@@ -27,18 +28,14 @@ export interface UpdateTestOptions {
 const SAFE_URL = /^https?:\/\/[A-Za-z0-9.:[\]-]+\/[A-Za-z0-9._~/-]*$/;
 const SAFE_VERSION = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
 
-function quote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
 export function updateTestScript(options: UpdateTestOptions): string {
   if (!SAFE_URL.test(options.url)) throw new Error(`invalid update URL: ${options.url}`);
   if (!SAFE_VERSION.test(options.toVersion)) throw new Error(`invalid version: ${options.toVersion}`);
   return `#!/bin/sh
 # mkosi-ci update round trip (generated; see update-test.ts).
 set -u
-URL=${quote(options.url.endsWith('/') ? options.url : `${options.url}/`)}
-TO=${quote(options.toVersion)}
+URL=${shellQuote(options.url.endsWith('/') ? options.url : `${options.url}/`)}
+TO=${shellQuote(options.toVersion)}
 MARK=${MARK}
 SYSUPDATE=/usr/lib/systemd/systemd-sysupdate
 DEFS=/run/mkosi-ci/sysupdate.d

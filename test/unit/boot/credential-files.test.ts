@@ -2,11 +2,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  qemuOptionPath,
-  smbiosCredentialStrings,
-  writeCredentialFiles,
-} from '../../../src/boot/credential-files.js';
+import { smbiosCredentialStrings } from '../../../src/boot/check-unit.js';
+import { qemuOptionPath, writeCredentialFiles } from '../../../src/boot/credential-files.js';
 
 const dirs: string[] = [];
 afterEach(() => {
