@@ -9,9 +9,16 @@
 // The action side is a fresh runner every round: dist/main then dist/post run as the runner runs them
 // (test/support/action-harness), with the real @actions/cache talking to the local results server
 // (test/support/results-server) that holds the warm entries. Each round starts with an empty HOME (the
-// package and incremental caches live under it) and without the project's mkosi.tools, so all three
-// caches (tools tree, packages, incremental) are restored from the server, then the incremental build
-// (force 1), the boot check and the post step (change check; save only what changed).
+// package and incremental caches live under it) and a fresh copy of the project (no mkosi.tools), so all
+// three caches (tools tree, packages, incremental) are restored from the server, then the incremental
+// build (force 1), the boot check and the post step (change check; save only what changed).
+//
+// Nothing a round wrote is deleted before the end of the bench: on this machine's disk (ext4 mounted with
+// `discard`) creating files in the minute after a tree of the same size was deleted is several times
+// slower (extracting the 676 MiB tools tree: 18 s of system time right after deleting the last one, 4 s
+// 40 s later, 1.9 s beside it; measured by hand with `zstd -d | tar -x`). A runner's disk is fresh, so
+// deleting the last round's runner just before restoring into the next measured the disk, not the action.
+// Each action round gets its own directories; all are removed at the end (unless --keep).
 //
 // The manual side is what a user writes instead, on a machine where the same caches are already on
 // disk (a self-hosted runner, or a workflow whose own cache steps are not counted: the lower bound):
@@ -80,28 +87,24 @@ const median = (xs) => {
 
 // ---------------------------------------------------------------------------------------------- action
 const server = await startResultsServer();
-const action = {
-  project: path.join(scratch, 'action/project'),
-  home: path.join(scratch, 'action/home'),
-  out: path.join(scratch, 'action/out'),
-};
-cpSync(source, action.project, { recursive: true });
 
-function actionEnv() {
-  // The server routes the blob host through HTTP_PROXY; apt inside mkosi must reach the mirror directly.
-  const noProxy = `127.0.0.1,localhost,${new URL(mirror).hostname}`;
-  return { ...server.env(), HOME: action.home, NO_PROXY: noProxy, no_proxy: noProxy };
+/** A fresh runner: its own HOME (no caches), checkout (no tools tree) and output directory. */
+function freshActionRunner(label) {
+  const root = path.join(scratch, `action-${label}`);
+  const runner = {
+    project: path.join(root, 'project'),
+    home: path.join(root, 'home'),
+    out: path.join(root, 'out'),
+  };
+  cpSync(source, runner.project, { recursive: true });
+  mkdirSync(runner.home);
+  return runner;
 }
 
-/** A fresh runner: no HOME caches, no tools tree in the checkout, no outputs. */
-function wipeActionRunner() {
-  for (const p of [
-    action.home,
-    action.out,
-    path.join(action.project, 'mkosi.tools'),
-    path.join(action.project, 'mkosi.tools.manifest'),
-  ])
-    rmSync(p, { recursive: true, force: true });
+function actionEnv(runner) {
+  // The server routes the blob host through HTTP_PROXY; apt inside mkosi must reach the mirror directly.
+  const noProxy = `127.0.0.1,localhost,${new URL(mirror).hostname}`;
+  return { ...server.env(), HOME: runner.home, NO_PROXY: noProxy, no_proxy: noProxy };
 }
 
 /** "1m 2s" / "41.3s" / "41.3 s" in seconds. */
@@ -111,7 +114,7 @@ function toSeconds(text) {
 }
 
 async function runActionOnce(label) {
-  wipeActionRunner();
+  const action = freshActionRunner(label);
   const createsBefore = server.log('CreateCacheEntry').length;
   const started = process.hrtime.bigint();
   const run = await runAction({
@@ -122,7 +125,7 @@ async function runActionOnce(label) {
       'boot-watch': values['boot-watch'],
       args: [`--output-directory=${action.out}`, ...TOOLS_TREE_OPTIONS].join('\n'),
     },
-    env: actionEnv(),
+    env: actionEnv(action),
     runnerDir: mkdtempSync(path.join(scratch, `runner-${label}-`)),
   });
   const total = seconds(started);
@@ -271,6 +274,7 @@ for (let r = 1; r <= rounds; r++) {
   );
   console.log(`    phases: ${a.phases.join(', ')}; guest ${a.bootTime}`);
   for (const row of a.cacheRows) console.log(`    ${row}`);
+  for (const line of a.postLog.match(/Cache \S+: change check.*$/gm) ?? []) console.log(`    post: ${line}`);
 }
 
 if (results.length) {

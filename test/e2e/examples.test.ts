@@ -14,7 +14,8 @@ import { plantBadReleases, trustTree } from '../support/update-planted.js';
  * The example projects of test-projects/, each built once through the CLI bundle (in its beforeAll)
  * and, where it boots, boot-checked under qemu. rescue-uki, immutable and sysext go through
  * `mkosi-ci repro`: built, booted, built again varied and compared (boxes too would cost CI another two
- * to three minutes; nightly-repro.yml checks all four). The verdict comes from the CLI's exit status and its
+ * to three minutes; nightly-repro.yml checks all four); immutable's boot is its update round trip's first
+ * boot. The verdict comes from the CLI's exit status and its
  * `boot check:` and `reproducible:` lines; the work directory keeps the serial console and the report.
  */
 
@@ -178,15 +179,17 @@ describe('immutable: read-only verity root, an empty B slot, sysupdate transfers
   beforeAll(async () => {
     signer = generateKey('immutable-release-signer');
     trust = trustTree(signer);
-    build = await ex.run('repro', 'build', [`--args=--extra-tree=${trust}`]);
+    // Not booted here: the update round trip's first boot is a whole boot check of this 1.0 disk (its
+    // own firmware, systemd-boot, the UKI), and each TCG boot costs CI a minute or two.
+    build = await ex.run('repro', 'build', [`--args=--extra-tree=${trust}`, '--boot=false']);
   }, BUILD_AND_BOOT);
 
   it('builds twice, varied, to the same bytes: disk, split partitions, UKI (mkosi-ci repro)', () => {
     expectReproducible(build);
   });
 
-  it('builds the erofs profile by default and boots it through systemd-boot and the UKI', () => {
-    expectBootPassed(build, 'uefi');
+  it('builds the erofs profile by default, as a disk', () => {
+    expect(build.status, said(build)).toBe(0);
     expect(build.stdout).toMatch(/Format=disk, built in/);
   });
 
@@ -281,6 +284,8 @@ describe('immutable: read-only verity root, an empty B slot, sysupdate transfers
           'update round trip: passed: updated from 1.0 to 2.0, and the second boot runs 2.0',
         );
         expect(run.stdout).toMatch(/\nupdated\s+1\.0 → 2\.0\n/);
+        // The first boot is 1.0's disk through UEFI (systemd-boot, then the UKI), checked as any boot.
+        expect(run.stderr).toMatch(/Booting \S+ with .*: (KVM|TCG), uefi, /);
         const log = (boot: number, test: string): string =>
           readFileSync(path.join(ex.workDir('update'), `logs/update/boot-${boot}/tests/${test}.log`), 'utf8');
         // Refused in the guest, for the reason planted, before the good update in the same boot.
