@@ -295,15 +295,24 @@ function freshWorkflowRunner(label) {
 }
 
 async function cacheStep(command, cache, dirs, log) {
-  const env = { ...actionEnv({ home: path.join(dirs.workspace, 'home') }), GITHUB_WORKSPACE: dirs.workspace };
+  const env = {
+    ...process.env,
+    ...actionEnv({ home: path.join(dirs.workspace, 'home') }),
+    GITHUB_WORKSPACE: dirs.workspace,
+  };
   const step = await run(
     process.execPath,
     [path.join(repo, 'bench/actions-cache-step.mjs'), command, cache.key, ...cache.paths],
     log,
     { cwd: dirs.workspace, env },
   );
-  if (step.code !== 0) throw new Error(`actions/cache ${command} of ${cache.name} exited ${step.code}`);
-  return step.log.trim().split('\n').pop();
+  const said = step.log.trim().split('\n').pop();
+  // A save that fails only warns in actions/cache: here it would leave every round cold.
+  if (step.code !== 0 || said === 'not saved') {
+    process.stderr.write(step.log.slice(-3000));
+    throw new Error(`actions/cache ${command} of ${cache.name}: exit status ${step.code}, ${said}`);
+  }
+  return said;
 }
 
 async function runWorkflowOnce(label, { save = false } = {}) {
