@@ -5,16 +5,20 @@
 //
 //   node bench/actions-cache-step.mjs restore KEY PATH...   # prints "hit KEY" or "miss"
 //   node bench/actions-cache-step.mjs save KEY PATH...      # prints "saved" or "not saved"
+//   node bench/actions-cache-step.mjs post KEY PATH...      # the post step after an exact hit: saves nothing
 //
 // The environment names the cache service (test/support/results-server's env()).
 import * as cache from '@actions/cache';
 
 const [command, key, ...paths] = process.argv.slice(2);
-if (!key || paths.length === 0 || !['restore', 'save'].includes(command)) {
-  console.error('usage: actions-cache-step.mjs restore|save KEY PATH...');
+if (!key || paths.length === 0 || !['restore', 'save', 'post'].includes(command)) {
+  console.error('usage: actions-cache-step.mjs restore|save|post KEY PATH...');
   process.exit(2);
 }
-if (command === 'restore') {
+if (command === 'post') {
+  // What actions/cache's post step does after the primary key was restored (it loads the same library).
+  console.log(`Cache hit occurred on the primary key ${key}, not saving cache.`);
+} else if (command === 'restore') {
   const hit = await cache.restoreCache(paths, key);
   console.log(hit ? `hit ${hit}` : 'miss');
 } else {
