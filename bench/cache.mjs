@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './median.mjs';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -95,12 +96,6 @@ function build(label, store) {
 const toSeconds = (text) => {
   const m = /(?:(\d+)m )?([\d.]+)s/.exec(text);
   return m ? Number(m[1] ?? 0) * 60 + Number(m[2]) : 0;
-};
-
-const median = (xs) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
 const rounds = Number(values.rounds);

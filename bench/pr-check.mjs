@@ -52,6 +52,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runAction } from '../test/support/action-harness.ts';
+import { median } from './median.mjs';
 import { startResultsServer } from '../test/support/results-server.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -84,31 +85,32 @@ const TOOLS_TREE_OPTIONS = [
 ];
 
 const seconds = (started) => Number(process.hrtime.bigint() - started) / 1e9;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+
+/**
+ * A fresh runner's directories, each side's own: a copy of the project (no mkosi.tools), an output
+ * directory, and `made` (the side's HOME or cache directory), created empty.
+ */
+function freshRunner(name, made) {
+  const root = path.join(scratch, name);
+  const dirs = {
+    root,
+    project: path.join(root, 'project'),
+    out: path.join(root, 'out'),
+    [made]: path.join(root, made),
+  };
+  cpSync(source, dirs.project, { recursive: true });
+  mkdirSync(dirs[made]);
+  return dirs;
+}
 
 // ---------------------------------------------------------------------------------------------- action
 const server = await startResultsServer();
 
-/** A fresh runner: its own HOME (no caches), checkout (no tools tree) and output directory. */
-function freshActionRunner(label) {
-  const root = path.join(scratch, `action-${label}`);
-  const runner = {
-    project: path.join(root, 'project'),
-    home: path.join(root, 'home'),
-    out: path.join(root, 'out'),
-  };
-  cpSync(source, runner.project, { recursive: true });
-  mkdirSync(runner.home);
-  return runner;
-}
-
-function actionEnv(runner) {
+/** The environment of a step on a runner whose HOME is `home`, with the cache service. */
+function actionEnv(home) {
   // The server routes the blob host through HTTP_PROXY; apt inside mkosi must reach the mirror directly.
   const noProxy = `127.0.0.1,localhost,${new URL(mirror).hostname}`;
-  return { ...server.env(), HOME: runner.home, NO_PROXY: noProxy, no_proxy: noProxy };
+  return { ...server.env(), HOME: home, NO_PROXY: noProxy, no_proxy: noProxy };
 }
 
 /** "1m 2s" / "41.3s" / "41.3 s" in seconds. */
@@ -118,7 +120,8 @@ function toSeconds(text) {
 }
 
 async function runActionOnce(label) {
-  const action = freshActionRunner(label);
+  // A fresh runner: its own HOME (no caches), checkout (no tools tree) and output directory.
+  const action = freshRunner(`action-${label}`, 'home');
   const createsBefore = server.log('CreateCacheEntry').length;
   const started = process.hrtime.bigint();
   const run = await runAction({
@@ -129,7 +132,7 @@ async function runActionOnce(label) {
       'boot-watch': values['boot-watch'],
       args: [`--output-directory=${action.out}`, ...TOOLS_TREE_OPTIONS].join('\n'),
     },
-    env: actionEnv(action),
+    env: actionEnv(action.home),
     runnerDir: mkdtempSync(path.join(scratch, `runner-${label}-`)),
   });
   const total = seconds(started);
@@ -207,7 +210,7 @@ const mkosiOptions = (dirs) => [
   `--output-directory=${dirs.out}`,
 ];
 
-function run(command, args, logFile, { cwd = manual.project, env = process.env } = {}) {
+function run(command, args, logFile, { cwd, env = process.env }) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd, env });
     const chunks = [];
@@ -269,8 +272,9 @@ async function runManualOnce(label) {
 // job's steps run, for the tools tree in the checkout and mkosi's two cache directories, with keys of the
 // user's own; then the same two mkosi commands as the manual side, then the three post steps the
 // actions/cache steps add to the job, which save nothing after an exact hit ("Cache hit occurred on the
-// primary key, not saving cache"): counted, as the action's own post step is. The paths are relative to the runner's workspace, as a workflow writes them, so
-// the entries (whose version covers the paths) are found again from each round's fresh directories.
+// primary key, not saving cache"): counted, as the action's own post step is. The paths are relative to
+// the runner's workspace, as a workflow writes them, so the entries (whose version covers the paths) are
+// found again from each round's fresh directories.
 const WORKFLOW_CACHES = [
   {
     name: 'tools-tree',
@@ -281,30 +285,17 @@ const WORKFLOW_CACHES = [
   { name: 'incremental', key: 'hand-written-incremental-v1', paths: ['cache/incremental'] },
 ];
 
-function freshWorkflowRunner(label) {
-  const workspace = path.join(scratch, `workflow-${label}`);
-  const dirs = {
-    workspace,
-    project: path.join(workspace, 'project'),
-    cache: path.join(workspace, 'cache'),
-    out: path.join(workspace, 'out'),
-  };
-  cpSync(source, dirs.project, { recursive: true });
-  mkdirSync(dirs.cache);
-  return dirs;
-}
-
 async function cacheStep(command, cache, dirs, log) {
   const env = {
     ...process.env,
-    ...actionEnv({ home: path.join(dirs.workspace, 'home') }),
-    GITHUB_WORKSPACE: dirs.workspace,
+    ...actionEnv(path.join(dirs.root, 'home')),
+    GITHUB_WORKSPACE: dirs.root,
   };
   const step = await run(
     process.execPath,
     [path.join(repo, 'bench/actions-cache-step.mjs'), command, cache.key, ...cache.paths],
     log,
-    { cwd: dirs.workspace, env },
+    { cwd: dirs.root, env },
   );
   const said = step.log.trim().split('\n').pop();
   // A save that fails only warns in actions/cache: here it would leave every round cold.
@@ -316,7 +307,7 @@ async function cacheStep(command, cache, dirs, log) {
 }
 
 async function runWorkflowOnce(label, { save = false } = {}) {
-  const dirs = freshWorkflowRunner(label);
+  const dirs = freshRunner(`workflow-${label}`, 'cache');
   const log = path.join(scratch, `workflow-${label}.log`);
   const started = process.hrtime.bigint();
   const hits = [];

@@ -12,9 +12,9 @@ import { debianMirror, PACKAGE_CACHE, TEST_PROJECTS, TOOLS_TREE } from '../suppo
  * takes part in the verdict: vsock (the check's message with the nonce and systemd's EXIT_STATUS= next
  * to the serial report) and serial alone. The planted-faults profile of debian-bootable is built once;
  * each case picks its faults at boot time with KernelCommandLineExtra= (systemd.wants=, systemd.mask=,
- * init=), so only the boot differs. Cases that
- * can share a boot do (a late failure next to a tolerated one; a tolerated failure next to a masked
- * unit), and the timeouts are the shortest the check accepts for what each case waits for.
+ * init=), so only the boot differs. Cases that can share a boot do (a late failure next to a tolerated
+ * one; a tolerated failure next to a masked unit), and the timeouts are the shortest the check accepts
+ * for what each case waits for.
  *
  * The CLI runs from src/ (tsx): the bundle in dist/ is rebuilt when this lands.
  */
@@ -164,9 +164,10 @@ describe.each(['vsock', 'serial'] as const)('the boot check on planted faults, o
 /**
  * Faults whose verdict the transport does not decide, booted over one transport each (each boot costs
  * CI one to three minutes of TCG): a boot that never settles is reported by the guest's check like any
- * other report (over vsock here); a PID 1 that is not systemd and a kernel panic send nothing over either transport, so the
- * verdict comes from the timeout and the console alone, and a reboot before the check from qemu's exit
- * without a report (over serial here; powering off is booted over both, for systemd's EXIT_STATUS=).
+ * other report (over vsock here); a PID 1 that is not systemd and a kernel panic send nothing over
+ * either transport, so the verdict comes from the timeout and the console alone, and a reboot before
+ * the check from qemu's exit without a report (over serial here; powering off is booted over both, for
+ * systemd's EXIT_STATUS=).
  */
 describe('the boot check on faults the transport does not decide', () => {
   it(

@@ -15,8 +15,8 @@ import { plantBadReleases, trustTree } from '../support/update-planted.js';
  * and, where it boots, boot-checked under qemu. rescue-uki, immutable and sysext go through
  * `mkosi-ci repro`: built, booted, built again varied and compared (boxes too would cost CI another two
  * to three minutes; nightly-repro.yml checks all four); immutable's boot is its update round trip's first
- * boot. The verdict comes from the CLI's exit status and its
- * `boot check:` and `reproducible:` lines; the work directory keeps the serial console and the report.
+ * boot. The verdict comes from the CLI's exit status and its `boot check:` and `reproducible:` lines;
+ * the work directory keeps the serial console and the report.
  */
 
 const BUILD_AND_BOOT = 40 * 60_000;
