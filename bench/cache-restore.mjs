@@ -6,8 +6,9 @@
 //            zstd -T0 --long=30 (as @actions/cache), time and size;
 //   restore: zstd alone, zstd + the tar guard, zstd | tar without the guard, extractArchive (zstd +
 //            guard + tar, what a restore does), the manifest of the restored tree (every file hashed,
-//            or stat only as after an exact hit),
-//            the change check after the build (cacheManifest with the restore-time manifest: stat only),
+//            or only the mark of an exact hit),
+//            the change check after the build (cacheManifest with the restore-time manifest: stat only;
+//            after an exact hit, the ctimes against the mark),
 //            and restoreEntry end to end through the CLI's directory store.
 //
 //   node --import tsx bench/cache-restore.mjs [--tree /var/cache/mkosi-ci-test/tools] [--rounds 3]
@@ -23,6 +24,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { extractArchive } from '../src/cache/extract.ts';
 import { cacheManifest } from '../src/cache/manifest.ts';
+import { changedSinceMark, markRestore } from '../src/cache/restore-mark.ts';
 import { restoreEntry } from '../src/cache/restore.ts';
 import { tarGuardStream } from '../src/cache/tar-guard.ts';
 import { directoryCacheStore } from '../src/cli/cache-store.ts';
@@ -158,13 +160,15 @@ const restored = [path.join(out, member)];
 const manifest = await measure('restore: manifest, every file hashed', () => cacheManifest(restored));
 const racy = Object.values(manifest.hashes).filter(([sig]) => sig === 'racy').length;
 console.log(`  ${manifest.files} entries, ${racy} racy at the first look (always read by the check)`);
-await measure('restore: manifest, stat only (an exact hit)', () =>
-  cacheManifest(restored, {}, { statOnly: true }),
-);
+const mark = await measure('restore: the mark of an exact hit (no listing)', () => markRestore(restored));
 const check = await measure('post: change check with the restore-time manifest', () =>
   cacheManifest(restored, manifest.hashes),
 );
 console.log(`  files read by the check: ${check.hashed}`);
+const since = await measure('post: change check of an exact hit, against its mark', () =>
+  changedSinceMark(restored, mark),
+);
+console.log(`  entries looked at: ${since.entries}, touched: ${since.touched ?? 'none'}`);
 
 const store = path.join(scratch, 'store');
 const entryRoot = path.join(scratch, 'restored');

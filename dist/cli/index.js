@@ -8,7 +8,7 @@ import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _process_cleanup_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(781);
 /* harmony import */ var _process_signals_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(396);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(974);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(807);
 
 
 
@@ -22,7 +22,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 974:
+/***/ 807:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -251,16 +251,11 @@ function signature(info, lookedAtNs) {
         return 'racy';
     return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
 }
-/**
- * The earlier content hash when the stat is unchanged, or (statOnly) the stat signature; undefined
- * when the file must be read.
- */
+/** The earlier content hash when the stat is unchanged; undefined when the file must be read. */
 function tokenWithoutReading(name, sig, context) {
     const known = context.earlier[name];
     if (known && sig !== 'racy' && known[0] === sig)
         return known[1];
-    if (context.statOnly && sig !== 'racy')
-        return `stat:${sig}`;
     return undefined;
 }
 /**
@@ -320,15 +315,13 @@ async function entryLines(root, label, context) {
 /**
  * The manifest of a cache made of several paths (each may be missing, a file or a directory). Given
  * the hashes of an earlier manifest of the same paths, a file whose stat signature is unchanged keeps
- * its hash unread (see CacheManifest for what that can and cannot prove). `statOnly` reads no file
- * but the racy ones and puts the stat signature where the hash would be: for a cache that is never
- * saved over (an exact hit), where the check after the build only has to tell "as restored" from
- * "touched"; a file whose stat then moved counts as changed, whatever its content.
+ * its hash unread (see CacheManifest for what that can and cannot prove). A cache restored from its
+ * exact key needs no manifest: see RestoreMark.
  */
-async function cacheManifest(paths, earlier = {}, { statOnly = false } = {}) {
+async function cacheManifest(paths, earlier = {}) {
     const into = { lines: [], bytes: 0, hashes: {}, hashed: 0 };
     for (const [index, root] of paths.entries()) {
-        await entryLines(root, String(index), { earlier, statOnly, into });
+        await entryLines(root, String(index), { earlier, into });
     }
     into.lines.sort();
     const hash = (0,external_node_crypto_namespaceObject.createHash)('sha256');
@@ -413,6 +406,63 @@ function secretsInside(paths, secretFiles, projectDirectory) {
             offenders.add(projectDirectory);
     }
     return [...offenders];
+}
+
+;// CONCATENATED MODULE: external "node:timers/promises"
+const external_node_timers_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+;// CONCATENATED MODULE: ./src/cache/restore-mark.ts
+
+
+
+
+/** Longer than a clock tick, so that writes after the restore's mark have a later ctime than it. */
+const RESTORE_MARK_SETTLE_MS = 50;
+function inodeOf(info) {
+    return info ? `${info.dev}:${info.ino}` : null;
+}
+/** Marks the end of a restore of `paths` (call it after the restore's last write). */
+function markRestore(paths) {
+    const inodes = paths.map((p) => inodeOf((0,external_node_fs_.lstatSync)(p, { bigint: true, throwIfNoEntry: false })));
+    // Date.now() is rounded down to the millisecond; a write just before it may have a ctime within it.
+    return { atNs: String(BigInt(Date.now() + 1) * 1000000n), inodes };
+}
+/** Waits until every mark is RESTORE_MARK_SETTLE_MS old (nothing may touch the caches before). */
+async function settleAfterMarks(marks) {
+    const latestMs = Math.max(...marks.map((m) => Number(BigInt(m.atNs) / 1000000n)));
+    // A wait of less than a millisecond (none to do, or no marks: -Infinity) is one tick of the loop.
+    await (0,external_node_timers_promises_namespaceObject.setTimeout)(Math.max(0, latestMs + RESTORE_MARK_SETTLE_MS - Date.now()));
+}
+/**
+ * Looks at `paths` after the build against the mark of their restore. Every entry is looked at (the
+ * count and bytes are reported), but never read. Runs after the build, when nothing writes to the
+ * cache: an entry removed between the listing and its look is an error, not a case.
+ */
+async function changedSinceMark(paths, mark) {
+    const since = BigInt(mark.atNs);
+    const result = { touched: undefined, entries: 0, bytes: 0 };
+    const look = (file) => {
+        const info = (0,external_node_fs_.lstatSync)(file, { bigint: true });
+        result.entries++;
+        if (info.isFile())
+            result.bytes += Number(info.size);
+        // A ctime at the mark is the restore's own (the mark is taken after its last write).
+        if (info.ctimeNs > since)
+            result.touched ??= file;
+    };
+    for (const [index, root] of paths.entries()) {
+        const top = (0,external_node_fs_.lstatSync)(root, { bigint: true, throwIfNoEntry: false });
+        if (inodeOf(top) !== (mark.inodes[index] ?? null))
+            result.touched ??= root;
+        if (!top)
+            continue;
+        look(root);
+        if (!top.isDirectory())
+            continue;
+        for (const entry of await (0,promises_namespaceObject.readdir)(root, { recursive: true, withFileTypes: true })) {
+            look(external_node_path_default().join(entry.parentPath, entry.name));
+        }
+    }
+    return result;
 }
 
 ;// CONCATENATED MODULE: external "node:stream/promises"
@@ -579,6 +629,10 @@ class TarGuard {
     constructor(policy) {
         this.policy = policy;
         this.members = new Set([...policy.members].map((m) => Buffer.from(m, 'utf8').toString('latin1')));
+    }
+    /** Bytes of content of the members checked so far: what the archive unpacks to. */
+    get unpackedBytes() {
+        return this.total;
     }
     /** The checked bytes of `chunk` that may go on to tar; throws ArchiveRefused. */
     push(chunk) {
@@ -790,10 +844,10 @@ function show(name) {
         .join('');
     return `'${escaped}'`;
 }
-/** The guard as a stream between a decompressor and `tar --extract`. */
+/** The guard as a stream between a decompressor and `tar --extract`; it counts what it let through. */
 function tarGuardStream(policy) {
     const guard = new TarGuard(policy);
-    return new external_node_stream_namespaceObject.Transform({
+    const stream = new external_node_stream_namespaceObject.Transform({
         transform(chunk, _encoding, callback) {
             try {
                 for (const piece of guard.push(chunk))
@@ -814,6 +868,7 @@ function tarGuardStream(policy) {
             }
         },
     });
+    return Object.assign(stream, { unpackedBytes: () => guard.unpackedBytes });
 }
 
 ;// CONCATENATED MODULE: ./src/cache/extract.ts
@@ -854,6 +909,7 @@ function lastLine(text) {
  * Extracts `archive` into the empty directory `into`, with every member checked before tar sees it
  * (TarGuard). Throws ArchiveRefused for an archive that breaks the policy, Error when a tool fails.
  * tar runs without --absolute-names, so even a guard bug could not write through a leading '/'.
+ * Returns the bytes of content unpacked.
  */
 async function extractArchive(runner, archive, into, policy) {
     const guard = tarGuardStream(policy);
@@ -882,6 +938,7 @@ async function extractArchive(runner, archive, into, policy) {
     if (extracted.exitCode !== 0) {
         throw new Error(`tar could not extract the archive (exit status ${extracted.exitCode}): ${lastLine(extracted.stderr)}`);
     }
+    return { bytes: guard.unpackedBytes() };
 }
 
 ;// CONCATENATED MODULE: ./src/cache/restore.ts
@@ -960,7 +1017,7 @@ async function moveIntoPlace(tree, entry, merge) {
  * into a fresh directory beside the cache with every member checked first (no absolute names, no
  * '..', no devices, no links out, nothing through a link, no more than the disk can take), and only
  * then moved into place. Content that is already there is never replaced. Never throws: a cache that
- * cannot be restored is a warning and a cold build. Returns the key restored.
+ * cannot be restored is a warning and a cold build. Returns what was restored, if anything.
  */
 async function restoreEntry(deps, target) {
     const { log } = deps;
@@ -986,8 +1043,9 @@ async function restoreEntry(deps, target) {
         const found = await deps.store.fetch(entry.members, target.key, target.restoreKeys, scratch);
         if (!found)
             return undefined;
+        let unpacked;
         try {
-            await extractArchive(deps.runner, found.file, tree, {
+            unpacked = await extractArchive(deps.runner, found.file, tree, {
                 members: new Set(entry.members),
                 osTree: policy.osTree,
                 maxBytes: await unpackBudget(staging),
@@ -1003,7 +1061,7 @@ async function restoreEntry(deps, target) {
         if (placed.kept > 0) {
             log.info(`Cache ${target.name}: ${placed.kept} entries already in ${entry.root} were kept as they were; ${placed.added} were added from the cache.`);
         }
-        return found.key;
+        return { key: found.key, bytes: unpacked.bytes };
     }
     catch (error) {
         log.warning(`Cache ${target.name}: restore failed, building without it: ${errorMessage(error)}`);
@@ -1039,6 +1097,7 @@ async function saveDecision(build, look) {
 }
 
 ;// CONCATENATED MODULE: ./src/cache/caches.ts
+
 
 
 
@@ -1101,16 +1160,31 @@ function seconds(ms) {
 function mib(bytes) {
     return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
+/**
+ * The caches whose exact hits are checked by their restore's mark. Not the package cache: apt rewrites
+ * its binary caches (pkgcache.bin) and renames them into place on every run, which the manifest leaves
+ * out and a mark would call a change; it is small, and listing it costs little.
+ */
+const MARKED = new Set(['tools-tree', 'incremental']);
 async function restoreOne(ctx, target) {
     const started = Date.now();
-    const matchedKey = await restoreEntry({ store: ctx.cacheStore, runner: ctx.runner, log: ctx.log }, target);
-    const restoreMs = Date.now() - started;
+    const restored = await restoreEntry({ store: ctx.cacheStore, runner: ctx.runner, log: ctx.log }, target);
+    const matchedKey = restored?.key;
     const hit = hitKind(target.key, matchedKey);
-    // An exact hit is never saved over: the check after the build needs the stat of each file, not its
-    // content, and reading the whole tree (the tools tree: hundreds of MiB) would slow every warm restore.
-    const manifest = await cacheManifest(target.paths, {}, { statOnly: hit === 'exact' });
+    const say = (bytes, restoreMs) => ctx.log.info(`Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(bytes)}, ${seconds(restoreMs)}; key ${target.key}`);
+    if (hit === 'exact' && MARKED.has(target.name)) {
+        // Never saved over: the check after the build only has to tell untouched from touched, which the
+        // mark does without listing the tree now (see RestoreMark).
+        const restoreMs = Date.now() - started;
+        const restoreMark = markRestore(target.paths);
+        say(restored.bytes, restoreMs);
+        return { ...target, hit, matchedKey: matchedKey, restoreMs, sizeBytes: restored.bytes, restoreMark };
+    }
+    const restoreMs = Date.now() - started;
+    // Anything else may be saved after the build, when its content changed: hash it as restored.
+    const manifest = await cacheManifest(target.paths);
     const restoredManifest = await keepManifest(ctx.workDir, target.name, manifest.hashes);
-    ctx.log.info(`Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(manifest.bytes)}, ${seconds(restoreMs)}; key ${target.key}`);
+    say(manifest.bytes, restoreMs);
     return {
         ...target,
         hit,
@@ -1175,6 +1249,7 @@ async function restoreCaches(ctx, options, mkosiVersion, config, now = Date.now(
     }
     const records = await restoreAtOnce(ctx, plan.targets);
     await makeCacheDirectories(plan.targets);
+    await settleAfterMarks(records.flatMap((r) => (r.restoreMark ? [r.restoreMark] : [])));
     return { records, args: plan.args };
 }
 /**
@@ -1206,18 +1281,36 @@ async function fixOwnership(ctx, paths) {
         throw new Error(`files in ${foreign.join(', ')} belong to another user and sudo chown failed: ${chown.stderr.trim()}`);
     }
 }
+/**
+ * Whether the cache is as the restore left it. After an exact hit, by the restore's mark (nothing is
+ * read); else by the manifest, reading only the files whose stat moved since the restore-time one.
+ */
+async function changeCheck(ctx, record) {
+    if (record.restoreMark) {
+        const since = await changedSinceMark(record.paths, record.restoreMark);
+        ctx.log.info(since.touched === undefined
+            ? `Cache ${record.name}: change check looked at ${since.entries} entries, none touched since the restore.`
+            : `Cache ${record.name}: change check: ${since.touched} was touched after the restore.`);
+        return { unchanged: since.touched === undefined, files: since };
+    }
+    const manifest = await cacheManifest(record.paths, await keptManifest(record.restoredManifest));
+    ctx.log.info(`Cache ${record.name}: change check read ${manifest.hashed} of ${Object.keys(manifest.hashes).length} files; the others are as they were restored.`);
+    return {
+        unchanged: manifest.digest === record.restoredDigest,
+        files: { entries: manifest.files, bytes: manifest.bytes },
+    };
+}
 async function saveOne(ctx, record, build) {
     let bytes;
     let secrets = [];
     const decision = await saveDecision(build, async () => {
-        const manifest = await cacheManifest(record.paths, await keptManifest(record.restoredManifest));
-        ctx.log.info(`Cache ${record.name}: change check read ${manifest.hashed} of ${Object.keys(manifest.hashes).length} files; the others are as they were restored.`);
-        bytes = manifest.bytes;
+        const { unchanged, files } = await changeCheck(ctx, record);
+        bytes = files.bytes;
         secrets = secretsInside(record.paths, build.secretFiles, build.directory);
         return {
             name: record.name,
-            unchanged: manifest.digest === record.restoredDigest,
-            files: manifest.files,
+            unchanged,
+            files: files.entries,
             hit: record.hit,
             toolsTreeComplete: record.name !== 'tools-tree' || (await exists(record.paths[1])),
             secrets,

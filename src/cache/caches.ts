@@ -11,6 +11,7 @@ import { keepManifest, keptManifest } from './kept-manifest.js';
 import { cacheManifest } from './manifest.js';
 import type { CacheOptions } from './options.js';
 import { choosesIncremental, planCaches, secretsInside, type CacheTarget } from './plan.js';
+import { changedSinceMark, markRestore, settleAfterMarks, type RestoreMark } from './restore-mark.js';
 import { cacheEntry, restoreEntry } from './restore.js';
 import { saveDecision, SECRETS_INSIDE } from './save-rule.js';
 
@@ -35,10 +36,15 @@ export interface CacheRecord {
   restoreMs: number;
   /** Bytes of file content after the restore. */
   sizeBytes: number;
-  /** Manifest digest after the restore: post saves only when the content differs from it. */
-  restoredDigest: string;
+  /**
+   * Manifest digest after the restore: post saves only when the content differs from it. Not taken
+   * after an exact hit, which is never saved over: its restoreMark tells whether the build touched it.
+   */
+  restoredDigest?: string;
   /** The restore-time manifest's file hashes (JSON), so the change check reads only what changed. */
   restoredManifest?: string;
+  /** After an exact hit: when the restore ended and what each path was (see RestoreMark). */
+  restoreMark?: RestoreMark;
   save?: CacheSave;
 }
 
@@ -124,21 +130,38 @@ function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
+/**
+ * The caches whose exact hits are checked by their restore's mark. Not the package cache: apt rewrites
+ * its binary caches (pkgcache.bin) and renames them into place on every run, which the manifest leaves
+ * out and a mark would call a change; it is small, and listing it costs little.
+ */
+const MARKED: ReadonlySet<CacheName> = new Set(['tools-tree', 'incremental']);
+
 async function restoreOne(
   ctx: CachePorts,
   target: { name: CacheName; key: string; restoreKeys: string[]; paths: string[] },
 ): Promise<CacheRecord> {
   const started = Date.now();
-  const matchedKey = await restoreEntry({ store: ctx.cacheStore, runner: ctx.runner, log: ctx.log }, target);
-  const restoreMs = Date.now() - started;
+  const restored = await restoreEntry({ store: ctx.cacheStore, runner: ctx.runner, log: ctx.log }, target);
+  const matchedKey = restored?.key;
   const hit = hitKind(target.key, matchedKey);
-  // An exact hit is never saved over: the check after the build needs the stat of each file, not its
-  // content, and reading the whole tree (the tools tree: hundreds of MiB) would slow every warm restore.
-  const manifest = await cacheManifest(target.paths, {}, { statOnly: hit === 'exact' });
+  const say = (bytes: number, restoreMs: number): void =>
+    ctx.log.info(
+      `Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(bytes)}, ${seconds(restoreMs)}; key ${target.key}`,
+    );
+  if (hit === 'exact' && MARKED.has(target.name)) {
+    // Never saved over: the check after the build only has to tell untouched from touched, which the
+    // mark does without listing the tree now (see RestoreMark).
+    const restoreMs = Date.now() - started;
+    const restoreMark = markRestore(target.paths);
+    say(restored!.bytes, restoreMs);
+    return { ...target, hit, matchedKey: matchedKey!, restoreMs, sizeBytes: restored!.bytes, restoreMark };
+  }
+  const restoreMs = Date.now() - started;
+  // Anything else may be saved after the build, when its content changed: hash it as restored.
+  const manifest = await cacheManifest(target.paths);
   const restoredManifest = await keepManifest(ctx.workDir, target.name, manifest.hashes);
-  ctx.log.info(
-    `Cache ${target.name}: ${hit}${matchedKey ? ` (${matchedKey})` : ''}, ${mib(manifest.bytes)}, ${seconds(restoreMs)}; key ${target.key}`,
-  );
+  say(manifest.bytes, restoreMs);
   return {
     ...target,
     hit,
@@ -211,6 +234,7 @@ export async function restoreCaches(
   }
   const records = await restoreAtOnce(ctx, plan.targets);
   await makeCacheDirectories(plan.targets);
+  await settleAfterMarks(records.flatMap((r) => (r.restoreMark ? [r.restoreMark] : [])));
   return { records, args: plan.args };
 }
 
@@ -250,6 +274,33 @@ async function fixOwnership(ctx: CachePorts, paths: readonly string[]): Promise<
   }
 }
 
+/**
+ * Whether the cache is as the restore left it. After an exact hit, by the restore's mark (nothing is
+ * read); else by the manifest, reading only the files whose stat moved since the restore-time one.
+ */
+async function changeCheck(
+  ctx: CachePorts,
+  record: CacheRecord,
+): Promise<{ unchanged: boolean; files: { entries: number; bytes: number } }> {
+  if (record.restoreMark) {
+    const since = await changedSinceMark(record.paths, record.restoreMark);
+    ctx.log.info(
+      since.touched === undefined
+        ? `Cache ${record.name}: change check looked at ${since.entries} entries, none touched since the restore.`
+        : `Cache ${record.name}: change check: ${since.touched} was touched after the restore.`,
+    );
+    return { unchanged: since.touched === undefined, files: since };
+  }
+  const manifest = await cacheManifest(record.paths, await keptManifest(record.restoredManifest));
+  ctx.log.info(
+    `Cache ${record.name}: change check read ${manifest.hashed} of ${Object.keys(manifest.hashes).length} files; the others are as they were restored.`,
+  );
+  return {
+    unchanged: manifest.digest === record.restoredDigest,
+    files: { entries: manifest.files, bytes: manifest.bytes },
+  };
+}
+
 async function saveOne(
   ctx: CachePorts,
   record: CacheRecord,
@@ -258,16 +309,13 @@ async function saveOne(
   let bytes: number | undefined;
   let secrets: string[] = [];
   const decision = await saveDecision(build, async () => {
-    const manifest = await cacheManifest(record.paths, await keptManifest(record.restoredManifest));
-    ctx.log.info(
-      `Cache ${record.name}: change check read ${manifest.hashed} of ${Object.keys(manifest.hashes).length} files; the others are as they were restored.`,
-    );
-    bytes = manifest.bytes;
+    const { unchanged, files } = await changeCheck(ctx, record);
+    bytes = files.bytes;
     secrets = secretsInside(record.paths, build.secretFiles, build.directory);
     return {
       name: record.name,
-      unchanged: manifest.digest === record.restoredDigest,
-      files: manifest.files,
+      unchanged,
+      files: files.entries,
       hit: record.hit,
       toolsTreeComplete: record.name !== 'tools-tree' || (await exists(record.paths[1]!)),
       secrets,

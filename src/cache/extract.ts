@@ -38,13 +38,14 @@ function lastLine(text: string): string {
  * Extracts `archive` into the empty directory `into`, with every member checked before tar sees it
  * (TarGuard). Throws ArchiveRefused for an archive that breaks the policy, Error when a tool fails.
  * tar runs without --absolute-names, so even a guard bug could not write through a leading '/'.
+ * Returns the bytes of content unpacked.
  */
 export async function extractArchive(
   runner: Runner,
   archive: string,
   into: string,
   policy: TarPolicy,
-): Promise<void> {
+): Promise<{ bytes: number }> {
   const guard = tarGuardStream(policy);
   let refusal: Error | undefined;
   guard.on('error', (error: Error) => (refusal ??= error));
@@ -78,4 +79,5 @@ export async function extractArchive(
       `tar could not extract the archive (exit status ${extracted.exitCode}): ${lastLine(extracted.stderr)}`,
     );
   }
+  return { bytes: guard.unpackedBytes() };
 }

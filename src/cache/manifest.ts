@@ -31,7 +31,7 @@ export interface CacheManifest {
   hashed: number;
 }
 
-/** A file's stat signature ('racy' when it cannot be trusted) and its content hash (or `stat:<signature>`). */
+/** A file's stat signature ('racy' when it cannot be trusted) and its content hash. */
 export type FileHash = [signature: string, sha256: string];
 
 /**
@@ -75,16 +75,12 @@ interface Collected {
   hashed: number;
 }
 
-type Context = { earlier: Readonly<Record<string, FileHash>>; statOnly: boolean; into: Collected };
+type Context = { earlier: Readonly<Record<string, FileHash>>; into: Collected };
 
-/**
- * The earlier content hash when the stat is unchanged, or (statOnly) the stat signature; undefined
- * when the file must be read.
- */
+/** The earlier content hash when the stat is unchanged; undefined when the file must be read. */
 function tokenWithoutReading(name: string, sig: string, context: Context): string | undefined {
   const known = context.earlier[name];
   if (known && sig !== 'racy' && known[0] === sig) return known[1];
-  if (context.statOnly && sig !== 'racy') return `stat:${sig}`;
   return undefined;
 }
 
@@ -148,19 +144,16 @@ async function entryLines(root: string, label: string, context: Context): Promis
 /**
  * The manifest of a cache made of several paths (each may be missing, a file or a directory). Given
  * the hashes of an earlier manifest of the same paths, a file whose stat signature is unchanged keeps
- * its hash unread (see CacheManifest for what that can and cannot prove). `statOnly` reads no file
- * but the racy ones and puts the stat signature where the hash would be: for a cache that is never
- * saved over (an exact hit), where the check after the build only has to tell "as restored" from
- * "touched"; a file whose stat then moved counts as changed, whatever its content.
+ * its hash unread (see CacheManifest for what that can and cannot prove). A cache restored from its
+ * exact key needs no manifest: see RestoreMark.
  */
 export async function cacheManifest(
   paths: readonly string[],
   earlier: Readonly<Record<string, FileHash>> = {},
-  { statOnly = false }: { statOnly?: boolean } = {},
 ): Promise<CacheManifest> {
   const into: Collected = { lines: [], bytes: 0, hashes: {}, hashed: 0 };
   for (const [index, root] of paths.entries()) {
-    await entryLines(root, String(index), { earlier, statOnly, into });
+    await entryLines(root, String(index), { earlier, into });
   }
   into.lines.sort();
   const hash = createHash('sha256');

@@ -99,14 +99,20 @@ async function moveIntoPlace(tree: string, entry: CacheEntry, merge: boolean): P
   return placed;
 }
 
+/** What a restore put in place: the key it came from and the bytes of content its archive held. */
+export interface Restored {
+  key: string;
+  bytes: number;
+}
+
 /**
  * Restores one cache without trusting its archive: the store hands the archive over, it is extracted
  * into a fresh directory beside the cache with every member checked first (no absolute names, no
  * '..', no devices, no links out, nothing through a link, no more than the disk can take), and only
  * then moved into place. Content that is already there is never replaced. Never throws: a cache that
- * cannot be restored is a warning and a cold build. Returns the key restored.
+ * cannot be restored is a warning and a cold build. Returns what was restored, if anything.
  */
-export async function restoreEntry(deps: RestoreDeps, target: RestoreTarget): Promise<string | undefined> {
+export async function restoreEntry(deps: RestoreDeps, target: RestoreTarget): Promise<Restored | undefined> {
   const { log } = deps;
   const policy = POLICIES[target.name];
   const entry = cacheEntry(target.paths);
@@ -129,8 +135,9 @@ export async function restoreEntry(deps: RestoreDeps, target: RestoreTarget): Pr
     await Promise.all([mkdir(scratch), mkdir(tree)]);
     const found = await deps.store.fetch(entry.members, target.key, target.restoreKeys, scratch);
     if (!found) return undefined;
+    let unpacked: { bytes: number };
     try {
-      await extractArchive(deps.runner, found.file, tree, {
+      unpacked = await extractArchive(deps.runner, found.file, tree, {
         members: new Set(entry.members),
         osTree: policy.osTree,
         maxBytes: await unpackBudget(staging),
@@ -148,7 +155,7 @@ export async function restoreEntry(deps: RestoreDeps, target: RestoreTarget): Pr
         `Cache ${target.name}: ${placed.kept} entries already in ${entry.root} were kept as they were; ${placed.added} were added from the cache.`,
       );
     }
-    return found.key;
+    return { key: found.key, bytes: unpacked.bytes };
   } catch (error) {
     log.warning(`Cache ${target.name}: restore failed, building without it: ${errorMessage(error)}`);
     return undefined;

@@ -92,6 +92,11 @@ export class TarGuard {
     this.members = new Set([...policy.members].map((m) => Buffer.from(m, 'utf8').toString('latin1')));
   }
 
+  /** Bytes of content of the members checked so far: what the archive unpacks to. */
+  get unpackedBytes(): number {
+    return this.total;
+  }
+
   /** The checked bytes of `chunk` that may go on to tar; throws ArchiveRefused. */
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
@@ -301,10 +306,10 @@ function show(name: string): string {
   return `'${escaped}'`;
 }
 
-/** The guard as a stream between a decompressor and `tar --extract`. */
-export function tarGuardStream(policy: TarPolicy): Transform {
+/** The guard as a stream between a decompressor and `tar --extract`; it counts what it let through. */
+export function tarGuardStream(policy: TarPolicy): Transform & { readonly unpackedBytes: () => number } {
   const guard = new TarGuard(policy);
-  return new Transform({
+  const stream = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       try {
         for (const piece of guard.push(chunk)) this.push(piece);
@@ -322,4 +327,5 @@ export function tarGuardStream(policy: TarPolicy): Transform {
       }
     },
   });
+  return Object.assign(stream, { unpackedBytes: () => guard.unpackedBytes });
 }

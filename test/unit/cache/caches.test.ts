@@ -100,6 +100,51 @@ describe('restoreCaches and saveCaches', () => {
     expect(again.map((r) => r.save?.outcome)).toEqual(['unchanged', 'unchanged']);
   });
 
+  it('after an exact hit lists no image cache at the restore, and tells a build that touched it', async () => {
+    const cold = await restoreCaches(ctx, options(), '27.1', config);
+    fill(packages, 'bash.deb', 'bash');
+    fill(incremental, 'main.cache', 'tree');
+    await saveCaches(ctx, cold.records, succeeded);
+    rmSync(packages, { recursive: true });
+    rmSync(incremental, { recursive: true });
+    rmSync(path.join(scratch, 'work', 'cache-manifests'), { recursive: true });
+
+    const warm = await restoreCaches(ctx, options(), '27.1', config);
+    const [pkg, image] = warm.records;
+    // The package cache, which apt rewrites parts of on every run, is listed; the image cache is not.
+    expect(pkg!.restoredManifest).toBe(path.join(scratch, 'work', 'cache-manifests', 'packages.json'));
+    expect([image!.restoredDigest, image!.restoredManifest, image!.sizeBytes]).toEqual([
+      undefined,
+      undefined,
+      4,
+    ]);
+    expect(readdirSync(path.join(scratch, 'work', 'cache-manifests'))).toEqual(['packages.json']);
+    // The build rewrites the image cache with the same bytes: touched, but an exact key is never saved over.
+    writeFileSync(path.join(incremental, 'main.cache'), 'tree');
+    const again = await saveCaches(ctx, warm.records, succeeded);
+    expect(again.map((r) => [r.name, r.save])).toEqual([
+      ['packages', { outcome: 'unchanged', sizeBytes: 4 }],
+      ['incremental', { outcome: 'exists', reason: 'the exact key was restored', sizeBytes: 4 }],
+    ]);
+    expect(lines).toContain(
+      `Cache incremental: change check: ${path.join(incremental, 'main.cache')} was touched after the restore.`,
+    );
+  });
+
+  it('after an exact hit of the image cache that the build left alone, says unchanged', async () => {
+    const cold = await restoreCaches(ctx, options(), '27.1', config);
+    fill(incremental, 'main.cache', 'tree');
+    await saveCaches(ctx, cold.records, succeeded);
+    rmSync(incremental, { recursive: true });
+    const warm = await restoreCaches(ctx, options(), '27.1', config);
+    readFileSync(path.join(incremental, 'main.cache'));
+    const again = await saveCaches(ctx, warm.records, succeeded);
+    expect(again[1]!.save).toEqual({ outcome: 'unchanged', sizeBytes: 4 });
+    expect(lines).toContain(
+      'Cache incremental: change check looked at 2 entries, none touched since the restore.',
+    );
+  });
+
   it('restores and saves the caches at the same time, not one after another', async () => {
     // Each store call waits until every cache has called: one after another would never get there.
     const barrier = (count: number) => {
