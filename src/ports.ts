@@ -30,6 +30,11 @@ export interface RunOptions {
   stream?: boolean;
   /** Kill the whole process tree after this many milliseconds. */
   timeoutMs?: number;
+  /**
+   * Kill the whole process tree, as the timeout does, when this aborts: for a process whose caller
+   * learns from elsewhere (a file it writes) that it has seen enough. The result's `signal` says so.
+   */
+  until?: AbortSignal;
   input?: string;
   /** Piped into the process's standard input (instead of `input`). */
   stdin?: NodeJS.ReadableStream;

@@ -37,6 +37,39 @@ function killTree(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Ends the process tree of `pid` (SIGTERM, then SIGKILL after a grace) after `timeoutMs` or when `until`
+ * aborts, whichever comes first. `clear` once the process is gone.
+ */
+function endWhenAsked(
+  pid: number | undefined,
+  options: Pick<RunOptions, 'timeoutMs' | 'until'>,
+): { timedOut: () => boolean; clear: () => void } {
+  let timedOut = false;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = (): void => {
+    if (killTimer) return;
+    if (pid) killTree(pid, 'SIGTERM');
+    killTimer = setTimeout(() => pid && killTree(pid, 'SIGKILL'), KILL_GRACE_MS);
+  };
+  const timer = options.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, options.timeoutMs)
+    : undefined;
+  if (options.until?.aborted) stop();
+  options.until?.addEventListener('abort', stop, { once: true });
+  return {
+    timedOut: () => timedOut,
+    clear: () => {
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      options.until?.removeEventListener('abort', stop);
+    },
+  };
+}
+
 export interface ProcessRunnerOptions {
   /** Where process groups are registered for a signal to end (default: this process's registry). */
   cleanup?: RunCleanup;
@@ -91,17 +124,8 @@ export class ProcessRunner implements Runner {
         detached: true,
         stdio: [options.input === undefined && !options.stdin ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       });
-      let timedOut = false;
-      let timer: NodeJS.Timeout | undefined;
-      let killTimer: NodeJS.Timeout | undefined;
       const forget = child.pid ? this.cleanup.addProcessGroup(child.pid) : () => undefined;
-      if (options.timeoutMs) {
-        timer = setTimeout(() => {
-          timedOut = true;
-          if (child.pid) killTree(child.pid, 'SIGTERM');
-          killTimer = setTimeout(() => child.pid && killTree(child.pid, 'SIGKILL'), KILL_GRACE_MS);
-        }, options.timeoutMs);
-      }
+      const ending = endWhenAsked(child.pid, options);
       // What the caller parses stays as printed; what is written out for people is masked.
       const print = (masked: Buffer): void => {
         if (masked.length === 0) return;
@@ -123,20 +147,19 @@ export class ProcessRunner implements Runner {
         child.stdin?.end(options.input);
       }
       child.on('error', (error) => {
-        clearTimeout(timer);
+        ending.clear();
         forget();
         logFile?.end();
         reject(error);
       });
       child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        clearTimeout(killTimer);
+        ending.clear();
         forget();
         for (const mask of masks) print(mask.end());
         const result: RunResult = {
           exitCode: code ?? 128,
           signal: signal ?? null,
-          timedOut,
+          timedOut: ending.timedOut(),
           stdout: stdout.toString(),
           stderr: stderr.toString(),
         };

@@ -51,6 +51,24 @@ describe('ProcessRunner', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('kills the whole process tree when `until` aborts, and at once when it has already', async () => {
+    const started = Date.now();
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 300);
+    const result = await runner.run('sh', ['-c', 'sleep 30 & sleep 30; wait'], {
+      until: stop.signal,
+      timeoutMs: 20_000,
+      stream: false,
+    });
+    expect(result).toMatchObject({ timedOut: false, signal: 'SIGTERM' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    const early = await runner.run('sleep', ['30'], { until: stop.signal, stream: false });
+    expect(early.signal).toBe('SIGTERM');
+    // A signal that never aborts changes nothing.
+    const untouched = await runner.run('true', [], { until: new AbortController().signal, stream: false });
+    expect(untouched).toMatchObject({ exitCode: 0, signal: null });
+  });
+
   it('sets and removes environment variables', async () => {
     const result = await runner.run('sh', ['-c', 'echo "${A:-unset} ${HOME:-unset}"'], {
       env: { A: '1', HOME: undefined },
