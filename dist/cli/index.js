@@ -440,8 +440,7 @@ async function settleAfterMarks(marks) {
 async function changedSinceMark(paths, mark) {
     const since = BigInt(mark.atNs);
     const result = { touched: undefined, entries: 0, bytes: 0 };
-    const look = (file) => {
-        const info = (0,external_node_fs_.lstatSync)(file, { bigint: true });
+    const look = (file, info = (0,external_node_fs_.lstatSync)(file, { bigint: true })) => {
         result.entries++;
         if (info.isFile())
             result.bytes += Number(info.size);
@@ -455,7 +454,7 @@ async function changedSinceMark(paths, mark) {
             result.touched ??= root;
         if (!top)
             continue;
-        look(root);
+        look(root, top);
         if (!top.isDirectory())
             continue;
         for (const entry of await (0,promises_namespaceObject.readdir)(root, { recursive: true, withFileTypes: true })) {

@@ -65,8 +65,7 @@ export interface SinceMark {
 export async function changedSinceMark(paths: readonly string[], mark: RestoreMark): Promise<SinceMark> {
   const since = BigInt(mark.atNs);
   const result: SinceMark = { touched: undefined, entries: 0, bytes: 0 };
-  const look = (file: string): void => {
-    const info = lstatSync(file, { bigint: true });
+  const look = (file: string, info = lstatSync(file, { bigint: true })): void => {
     result.entries++;
     if (info.isFile()) result.bytes += Number(info.size);
     // A ctime at the mark is the restore's own (the mark is taken after its last write).
@@ -76,7 +75,7 @@ export async function changedSinceMark(paths: readonly string[], mark: RestoreMa
     const top = lstatSync(root, { bigint: true, throwIfNoEntry: false });
     if (inodeOf(top) !== (mark.inodes[index] ?? null)) result.touched ??= root;
     if (!top) continue;
-    look(root);
+    look(root, top);
     if (!top.isDirectory()) continue;
     for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
       look(path.join(entry.parentPath, entry.name));
